@@ -12,9 +12,10 @@ export abstract class NfpCommand<T> extends Command {
     if (process.env.NFP_DEBUG) console.error(err.stack);
     // oclif's own parse errors (unknown flag, missing arg) already read well.
     if (err.oclif) return super.catch(err) as Promise<T>;
-    if (err instanceof NfpError) {
-      const hint = err.hint ? `\nhint: ${err.hint}` : '';
-      this.logToStderr(`error: ${err.message}${hint}`);
+    const thrown: unknown = err;
+    if (thrown instanceof NfpError) {
+      const hint = thrown.hint ? `\nhint: ${thrown.hint}` : '';
+      this.logToStderr(`error: ${thrown.message}${hint}`);
       this.exit(1);
     }
     if (err instanceof InternalError) {
