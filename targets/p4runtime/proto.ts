@@ -1,0 +1,128 @@
+/**
+ * Loads the P4Runtime v1.4 protos (written in this folder) plus google.rpc.Status from
+ * google-proto-files into one protobufjs Root, and gives typed encode/decode handles for the
+ * messages nfp uses. The Root is built once, lazily, and shared.
+ */
+import { dirname, join } from 'node:path';
+import * as protobuf from 'protobufjs';
+import type * as m from './messages';
+
+/** Folder holding `p4/v1/*.proto` and `p4/config/v1/*.proto`. */
+export const PROTO_DIR: string = join(__dirname, 'proto');
+
+/** The proto files that make up P4Runtime, relative to PROTO_DIR. */
+export const PROTO_FILES: readonly string[] = [
+  'p4/v1/p4runtime.proto',
+  'p4/v1/p4data.proto',
+  'p4/config/v1/p4info.proto',
+  'p4/config/v1/p4types.proto',
+];
+
+function googleProtoDir(): string {
+  // google-proto-files ships google/rpc/status.proto next to its package.json.
+  return dirname(require.resolve('google-proto-files/package.json'));
+}
+
+let cached: protobuf.Root | undefined;
+
+/** The protobufjs Root holding p4.v1, p4.config.v1 and google.rpc. */
+export function p4runtimeRoot(): protobuf.Root {
+  if (cached) return cached;
+  const root = new protobuf.Root();
+  const google = googleProtoDir();
+  root.resolvePath = (_origin: string, target: string): string => {
+    // google/protobuf/* are protobufjs built-ins ("common"); keep the bare name so they resolve.
+    if (target.startsWith('google/protobuf/')) return target;
+    if (target.startsWith('google/')) return join(google, target);
+    if (target.startsWith('/')) return target;
+    return join(PROTO_DIR, target);
+  };
+  root.loadSync([...PROTO_FILES, 'google/rpc/status.proto', 'google/rpc/code.proto']);
+  root.resolveAll();
+  cached = root;
+  return root;
+}
+
+/** A typed view of one protobufjs message type. */
+export interface MessageCodec<T> {
+  readonly type: protobuf.Type;
+  /** Fully qualified type name, e.g. `p4.v1.WriteRequest`. */
+  readonly name: string;
+  encode(message: T): Uint8Array;
+  /** Throws on malformed input (protobufjs' RangeError/Error). */
+  decode(bytes: Uint8Array): T;
+}
+
+function codec<T>(name: string): MessageCodec<T> {
+  let type: protobuf.Type | undefined;
+  const get = (): protobuf.Type => (type ??= p4runtimeRoot().lookupType(name));
+  return {
+    get type(): protobuf.Type {
+      return get();
+    },
+    name,
+    encode(message: T): Uint8Array {
+      return get()
+        .encode(message as unknown as Record<string, unknown>)
+        .finish();
+    },
+    decode(bytes: Uint8Array): T {
+      return get().decode(bytes) as unknown as T;
+    },
+  };
+}
+
+/** Encoders/decoders for every message that crosses the wire or the status details. */
+export const codecs = {
+  WriteRequest: codec<m.WriteRequest>('p4.v1.WriteRequest'),
+  WriteResponse: codec<m.WriteResponse>('p4.v1.WriteResponse'),
+  ReadRequest: codec<m.ReadRequest>('p4.v1.ReadRequest'),
+  ReadResponse: codec<m.ReadResponse>('p4.v1.ReadResponse'),
+  SetForwardingPipelineConfigRequest: codec<m.SetForwardingPipelineConfigRequest>(
+    'p4.v1.SetForwardingPipelineConfigRequest',
+  ),
+  SetForwardingPipelineConfigResponse: codec<m.SetForwardingPipelineConfigResponse>(
+    'p4.v1.SetForwardingPipelineConfigResponse',
+  ),
+  GetForwardingPipelineConfigRequest: codec<m.GetForwardingPipelineConfigRequest>(
+    'p4.v1.GetForwardingPipelineConfigRequest',
+  ),
+  GetForwardingPipelineConfigResponse: codec<m.GetForwardingPipelineConfigResponse>(
+    'p4.v1.GetForwardingPipelineConfigResponse',
+  ),
+  StreamMessageRequest: codec<m.StreamMessageRequest>('p4.v1.StreamMessageRequest'),
+  StreamMessageResponse: codec<m.StreamMessageResponse>('p4.v1.StreamMessageResponse'),
+  CapabilitiesRequest: codec<m.CapabilitiesRequest>('p4.v1.CapabilitiesRequest'),
+  CapabilitiesResponse: codec<m.CapabilitiesResponse>('p4.v1.CapabilitiesResponse'),
+  Entity: codec<m.Entity>('p4.v1.Entity'),
+  Update: codec<m.Update>('p4.v1.Update'),
+  TableEntry: codec<m.TableEntry>('p4.v1.TableEntry'),
+  Error: codec<m.P4Error>('p4.v1.Error'),
+  P4Info: codec<m.P4Info>('p4.config.v1.P4Info'),
+  Status: codec<m.RpcStatus>('google.rpc.Status'),
+} as const;
+
+/** The `type_url` of a p4.v1.Error packed into google.rpc.Status.details. */
+export const P4_ERROR_TYPE_URL = 'type.googleapis.com/p4.v1.Error';
+
+/**
+ * Parses a P4Info in protobuf text format is out of scope; this converts a JSON-mapped P4Info
+ * (protobuf's canonical JSON, as `p4c --p4runtime-format json` writes) into the typed message.
+ */
+export function p4infoFromJson(json: unknown): m.P4Info {
+  const type = codecs.P4Info.type;
+  const err = type.verify(json as Record<string, unknown>);
+  if (err) throw new Error(`invalid P4Info JSON: ${err}`);
+  return type.fromObject(json as Record<string, unknown>) as unknown as m.P4Info;
+}
+
+/** Canonical protobuf JSON of a P4Info (enums as names, 64-bit as strings). */
+export function p4infoToJson(info: m.P4Info): Record<string, unknown> {
+  const type = codecs.P4Info.type;
+  return type.toObject(type.fromObject(info as unknown as Record<string, unknown>), {
+    enums: String,
+    longs: String,
+    bytes: String,
+    defaults: false,
+  });
+}
