@@ -1,0 +1,155 @@
+/**
+ * Loads the softnic's native engine. It lives in the shared `nfp_host` addon
+ * (host-runtime/build/Release/nfp_host.node, which compiles targets/softnic/engine/*.cc); a
+ * stand-alone build in targets/softnic/build is used when the shared addon is absent.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { NfpError } from '../../partitioner/errors';
+
+/** One key field of a table entry, as canonical big-endian bytes. */
+export interface NativeMatch {
+  value?: Buffer;
+  /** ternary/optional mask */
+  mask?: Buffer;
+  /** range: inclusive high bound (`value` is the low bound) */
+  high?: Buffer;
+  /** lpm */
+  prefixLen?: number;
+  /** omitted field of a ternary/optional/lpm/range key: matches anything */
+  wildcard?: boolean;
+}
+
+export interface NativeEntry {
+  id: number;
+  priority: number;
+  action: string;
+  params: Buffer[];
+  match: Array<{ value: Buffer; mask?: Buffer; high?: Buffer; prefixLen?: number }>;
+  packets: number;
+  bytes: number;
+}
+
+export interface NativeTableInfo {
+  name: string;
+  keys: Array<{
+    name: string;
+    kind: 'exact' | 'lpm' | 'ternary' | 'range' | 'optional' | 'valid';
+    width: number;
+  }>;
+  actions: string[];
+  hasPriority: boolean;
+  maxSize: number;
+  directCounter: boolean;
+  size: number;
+}
+
+export interface NativeProgramInfo {
+  actions: Array<{ name: string; params: Array<{ name: string; width: number }> }>;
+  tables: NativeTableInfo[];
+  counters: Array<{ name: string; size: number; direct: boolean }>;
+  meters: Array<{ name: string; size: number; unit: 'bytes' | 'packets'; rateCount: number }>;
+}
+
+/** RFC 2698 (trTCM), or RFC 2697 (srTCM) when `eburst` > 0; rates in units per second. */
+export interface NativeMeterConfig {
+  cir: number;
+  cburst: number;
+  pir: number;
+  pburst: number;
+  eburst?: number;
+}
+
+export type NativeOutcome = { port: number; data: Buffer } | { drop: 'ingress' | 'egress' };
+
+export interface NativeBench {
+  packets: number;
+  ns: number;
+  cycles: number;
+  forwarded: number;
+  dropped: number;
+}
+
+/** A native error carries a gRPC status code in `code`. */
+export interface NativeError extends Error {
+  code: number;
+}
+
+export interface NativeEngine {
+  /** Replaces the pipeline; throws (code 3) naming the unsupported construct, keeping the old one. */
+  load(json: string): void;
+  info(): NativeProgramInfo;
+  tableAdd(table: string, match: NativeMatch[], priority: number, action: string, params: Buffer[]): number;
+  /** The id of the entry with exactly this match (and priority), or -1. */
+  tableFind(table: string, match: NativeMatch[], priority: number): number;
+  tableModify(table: string, id: number, action: string, params: Buffer[]): void;
+  tableDelete(table: string, id: number): void;
+  tableSetDefault(table: string, action: string, params: Buffer[]): void;
+  tableGetDefault(table: string): { action: string; params: Buffer[] };
+  tableEntries(table: string): NativeEntry[];
+  tableClear(table: string): void;
+  /** Reads a direct counter; with packets/bytes also overwrites it (returning the old value). */
+  directCounter(
+    table: string,
+    id: number,
+    packets?: number,
+    bytes?: number,
+  ): { packets: number; bytes: number };
+  counterRead(name: string, index: number): { packets: number; bytes: number };
+  counterWrite(name: string, index: number, packets: number, bytes: number): void;
+  /** `null` resets the cell to unconfigured (every packet GREEN). */
+  meterSet(name: string, index: number, config: NativeMeterConfig | null): void;
+  meterGet(name: string, index: number): NativeMeterConfig | null;
+  process(port: number, packets: Buffer[], nowNs?: number): NativeOutcome[];
+  bench(port: number, packets: Buffer[], rounds: number): NativeBench;
+}
+
+interface SoftnicModule {
+  Engine: new () => NativeEngine;
+  abiVersion: number;
+}
+
+function repoRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'targets'))) return dir;
+    dir = dirname(dir);
+  }
+  return join(__dirname, '..', '..');
+}
+
+let cached: SoftnicModule | undefined;
+
+/** The native softnic module; throws NfpError with a build hint when no addon provides it. */
+export function loadSoftnic(): SoftnicModule {
+  if (cached) return cached;
+  const root = repoRoot();
+  const candidates = [
+    join(root, 'host-runtime', 'build', 'Release', 'nfp_host.node'),
+    join(root, 'targets', 'softnic', 'build', 'Release', 'nfp_softnic.node'),
+  ];
+  const problems: string[] = [];
+  for (const file of candidates) {
+    if (!existsSync(file)) continue;
+    try {
+      const mod = require(file) as { softnic?: SoftnicModule };
+      if (mod.softnic) {
+        cached = mod.softnic;
+        return cached;
+      }
+      problems.push(`${file} has no softnic engine`);
+    } catch (err) {
+      problems.push(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  throw new NfpError(
+    `the softnic native engine is not built${problems.length ? ` (${problems.join('; ')})` : ''}`,
+    'run `npm run build:native`',
+  );
+}
+
+/** A fresh engine with no pipeline. */
+export function createEngine(): NativeEngine {
+  const mod = loadSoftnic();
+  return new mod.Engine();
+}
