@@ -136,6 +136,8 @@ export interface NicProfile {
   /** Wire ports and the host-facing ports or queues of the device. */
   wirePorts: number[];
   hostPorts: number[];
+  /** Overrides of the catalogue's default host cycles per packet, by NF type. */
+  hostCycles?: Partial<Record<NfType, number>>;
 }
 
 export interface Objective {

@@ -1,0 +1,191 @@
+/**
+ * A typed walker over a YAML document that records diagnostics (with `file:line:col` and the key
+ * path) instead of throwing, so that one pass reports every problem in the file.
+ */
+import { isMap, isScalar, isSeq, type LineCounter, type Node, type Scalar } from 'yaml';
+import type { SourceLocation } from './graph';
+import type { Diagnostic } from './errors';
+
+export type YNode = Node | null | undefined;
+
+export interface MapEntry {
+  key: string;
+  keyNode: Scalar;
+  value: YNode;
+}
+
+/** Edit distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+  const d: number[] = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j];
+      d[j] = Math.min(
+        d[j] + 1,
+        d[j - 1] + 1,
+        prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1),
+      );
+      prev = tmp;
+    }
+  }
+  return d[b.length];
+}
+
+/** The closest candidate when it is close enough to be a plausible typo. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const dist = editDistance(word, c);
+    if (dist < bestD) {
+      best = c;
+      bestD = dist;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  const c = closest(word, candidates);
+  return c ? `; did you mean "${c}"?` : '';
+}
+
+export class Reader {
+  readonly diagnostics: Diagnostic[] = [];
+
+  constructor(
+    readonly file: string,
+    private readonly lines: LineCounter,
+  ) {}
+
+  locAt(offset: number): SourceLocation {
+    const p = this.lines.linePos(offset);
+    return { file: this.file, line: p.line, col: p.col };
+  }
+
+  loc(node: YNode, fallback?: SourceLocation): SourceLocation {
+    if (node?.range) return this.locAt(node.range[0]);
+    return fallback ?? { file: this.file, line: 1, col: 1 };
+  }
+
+  error(at: YNode | SourceLocation, key: string, message: string): void {
+    const loc = at && 'file' in at ? at : this.loc(at as YNode);
+    this.diagnostics.push({ loc, key, message });
+  }
+
+  /** A mapping's entries, checking keys against `allowed` and `required`. */
+  map(
+    node: YNode,
+    key: string,
+    allowed: readonly string[],
+    required: readonly string[] = [],
+  ): Map<string, MapEntry> | undefined {
+    if (!isMap(node)) {
+      this.error(node, key, `must be a mapping (key: value lines)${describe(node)}`);
+      return undefined;
+    }
+    const out = new Map<string, MapEntry>();
+    for (const pair of node.items) {
+      const k = pair.key;
+      if (!isScalar(k) || typeof k.value !== 'string') {
+        this.error(k as YNode, key, 'keys must be plain names');
+        continue;
+      }
+      const name = k.value;
+      if (!allowed.includes(name)) {
+        this.error(k, sub(key, name), `unknown key "${name}"${didYouMean(name, allowed)}`);
+        continue;
+      }
+      out.set(name, { key: name, keyNode: k, value: pair.value as YNode });
+    }
+    for (const r of required) {
+      if (!out.has(r)) this.error(node, key, `missing required key "${r}"`);
+    }
+    return out;
+  }
+
+  /** A mapping with free-form keys (e.g. the NF instances by name). */
+  freeMap(node: YNode, key: string): MapEntry[] | undefined {
+    if (!isMap(node)) {
+      this.error(node, key, `must be a mapping (name: value lines)${describe(node)}`);
+      return undefined;
+    }
+    const out: MapEntry[] = [];
+    for (const pair of node.items) {
+      const k = pair.key;
+      if (!isScalar(k) || (typeof k.value !== 'string' && typeof k.value !== 'number')) {
+        this.error(k as YNode, key, 'keys must be plain names');
+        continue;
+      }
+      out.push({ key: String(k.value), keyNode: k, value: pair.value as YNode });
+    }
+    return out;
+  }
+
+  seq(node: YNode, key: string): YNode[] | undefined {
+    if (!isSeq(node)) {
+      this.error(node, key, `must be a list (lines starting with "- ")${describe(node)}`);
+      return undefined;
+    }
+    return node.items as YNode[];
+  }
+
+  scalar(node: YNode): unknown {
+    return isScalar(node) ? node.value : node === null || node === undefined ? null : node;
+  }
+
+  str(node: YNode, key: string): string | undefined {
+    const v = this.scalar(node);
+    if (typeof v === 'string' && v.length > 0) return v;
+    this.error(node, key, `must be a non-empty string${describe(node)}`);
+    return undefined;
+  }
+
+  int(node: YNode, key: string, min: number, max: number): number | undefined {
+    const v = this.scalar(node);
+    if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v;
+    this.error(node, key, `must be an integer from ${min} to ${max}${describe(node)}`);
+    return undefined;
+  }
+
+  num(node: YNode, key: string, minExclusive: number): number | undefined {
+    const v = this.scalar(node);
+    if (typeof v === 'number' && Number.isFinite(v) && v > minExclusive) return v;
+    this.error(node, key, `must be a number greater than ${minExclusive}${describe(node)}`);
+    return undefined;
+  }
+
+  bool(node: YNode, key: string): boolean | undefined {
+    const v = this.scalar(node);
+    if (typeof v === 'boolean') return v;
+    this.error(node, key, `must be true or false${describe(node)}`);
+    return undefined;
+  }
+
+  oneOf<T extends string>(node: YNode, key: string, values: readonly T[]): T | undefined {
+    const v = this.scalar(node);
+    if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
+    const hint = typeof v === 'string' ? didYouMean(v, values) : '';
+    this.error(node, key, `must be one of ${values.join(', ')}${describe(node)}${hint}`);
+    return undefined;
+  }
+}
+
+/** `a.b` or `a[3]` key paths. */
+export function sub(key: string, name: string | number): string {
+  if (typeof name === 'number') return `${key}[${name}]`;
+  return key ? `${key}.${name}` : name;
+}
+
+function describe(node: YNode): string {
+  if (node === null || node === undefined) return ', but it is empty';
+  if (isScalar(node)) {
+    if (node.value === null) return ', but it is empty';
+    return `, not ${JSON.stringify(node.value)}`;
+  }
+  if (isMap(node)) return ', not a mapping';
+  if (isSeq(node)) return ', not a list';
+  return '';
+}
