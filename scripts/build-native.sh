@@ -1,14 +1,33 @@
 #!/usr/bin/env bash
 # Builds the native host runtime addon (node-gyp + node-addon-api, DPDK through pkg-config).
+# The addon also compiles host-runtime/src/isolation and targets/softnic/engine when present.
 set -euo pipefail
 cd "$(dirname "$0")/../host-runtime"
 if [ ! -f binding.gyp ]; then
   echo "nfp build: host-runtime/binding.gyp not present yet; skipping the native addon"
   exit 0
 fi
-# Rebuild only when a native source is newer than the addon.
+if ! pkg-config --exists libdpdk; then
+  echo "nfp build: DPDK not found (pkg-config libdpdk); run scripts/setup.sh as root" >&2
+  exit 1
+fi
+# Rebuild only when a native source (here, in the isolation backends or in the softnic engine)
+# is newer than the addon, or when a source was added or removed since the last build.
 addon=build/Release/nfp_host.node
-if [ -f "$addon" ] && [ -z "$(find . -path ./build -prune -o \( -name '*.c' -o -name '*.cc' -o -name '*.h' -o -name 'binding.gyp' \) -newer "$addon" -print -quit)" ]; then
+list=build/.nfp-sources
+watch=(. ../targets/softnic/engine)
+sources() {
+  find "${watch[@]}" -path ./build -prune -o -path ./node_modules -prune -o \
+    \( -name '*.c' -o -name '*.cc' -o -name '*.h' -o -name 'binding.gyp' \) -print 2>/dev/null | sort
+}
+if [ -f "$addon" ] && [ -f "$list" ] && cmp -s "$list" <(sources) &&
+  [ -z "$(find "${watch[@]}" -path ./build -prune -o \( -name '*.c' -o -name '*.cc' -o -name '*.h' -o -name 'binding.gyp' \) -newer "$addon" -print -quit 2>/dev/null)" ]; then
   exit 0
 fi
-npx --no-install node-gyp rebuild --jobs="$(nproc)" --loglevel=warn
+# Node's headers ship with Debian's nodejs (/usr/include/node); use them rather than a download.
+nodedir=()
+if [ -f /usr/include/node/common.gypi ]; then nodedir=(--nodedir=/usr); fi
+jobs="$(nproc)"
+if [ "$jobs" -gt 2 ]; then jobs=2; fi
+npx --no-install node-gyp rebuild "${nodedir[@]}" --jobs="$jobs" --loglevel=warn
+sources >"$list"

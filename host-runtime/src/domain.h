@@ -1,0 +1,83 @@
+/*
+ * The isolation-domain seam. Each tenant's NFs run in one domain per worker; the worker calls NFs
+ * only through the backend's ops table, chosen once at load time, never per packet.
+ *
+ * Backends: `none` (trusted, direct calls; domain.cc) is built in. The isolation helper registers
+ * `sfi`, `mpk` and `process` from host-runtime/src/isolation/ through nfp_domain_backend_register.
+ *
+ * Thread-safety: registration and create/load/unload/destroy run on the control thread while no
+ * worker runs; `process` runs on exactly one worker lcore per domain.
+ */
+#ifndef NFP_DOMAIN_H
+#define NFP_DOMAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nfp/nf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NFP_DOMAIN_MAX_BACKENDS 8u
+#define NFP_DOMAIN_MAX_NFS 64u /* NF slots per domain */
+#define NFP_NF_MAX_COUNTERS 8u
+
+/* What a backend needs to create a domain. */
+struct nfp_domain_params {
+	uint16_t tenant;
+	uint32_t worker; /* worker index; a domain is used by this worker only */
+	int socket_id;   /* NUMA socket for domain memory */
+};
+
+/* Base of every domain; a backend embeds it first in its own struct (or points `priv` at it). */
+struct nfp_domain {
+	const struct nfp_domain_ops *ops;
+	struct nfp_domain_params params;
+	void *priv; /* backend-private */
+};
+
+struct nfp_domain_ops {
+	const char *name; /* "none", "sfi", "mpk", "process" */
+	/* Creates a domain. Returns NULL and fills `err` on failure. */
+	struct nfp_domain *(*create)(const struct nfp_domain_params *params, char *err, size_t errlen);
+	/*
+	 * Loads one NF instance: a built-in descriptor, or an artifact path (backend-specific, e.g. a
+	 * wasm2c shared object for sfi). Calls the NF's init with `config`.
+	 * Returns 0 and sets `*nf_slot`, or a negative errno-style code and fills `err`.
+	 */
+	int (*load)(struct nfp_domain *d, const struct nfp_nf_descriptor *builtin_or_null,
+		    const char *artifact_path_or_null, const char *config, uint32_t config_len,
+		    uint32_t *nf_slot, char *err, size_t errlen);
+	/* The loaded NF's manifest (verdict and drop-reason names); NULL for a bad slot. */
+	const struct nfp_nf_manifest *(*manifest)(struct nfp_domain *d, uint32_t nf_slot);
+	/*
+	 * Runs one batch. `now_ns` is the worker's clock for this batch (nfp_now_ns).
+	 * Returns 0, or < 0 for a fault: the worker then quarantines the domain's tenant and drops
+	 * the batch with reason `quarantined`.
+	 */
+	int (*process)(struct nfp_domain *d, uint32_t nf_slot, struct nfp_batch *batch, uint64_t now_ns);
+	/* Copies the NF's counters (NFP_NF_MAX_COUNTERS values) into `out`; may be NULL. */
+	void (*counters)(struct nfp_domain *d, uint32_t nf_slot, uint64_t *out);
+	void (*unload)(struct nfp_domain *d, uint32_t nf_slot);
+	void (*destroy)(struct nfp_domain *d);
+};
+
+/* Registers a backend. Returns 0, -EEXIST for a duplicate name, -ENOSPC when full. */
+int nfp_domain_backend_register(const struct nfp_domain_ops *ops);
+
+/* Looks a backend up by name; NULL when absent. */
+const struct nfp_domain_ops *nfp_domain_backend_find(const char *name);
+
+/* Names of the registered backends, for error messages; returns the count written. */
+uint32_t nfp_domain_backend_names(const char **out, uint32_t max);
+
+/* The built-in trusted backend. */
+extern const struct nfp_domain_ops nfp_domain_none_ops;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NFP_DOMAIN_H */

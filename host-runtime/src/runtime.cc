@@ -1,0 +1,361 @@
+// Control-thread side of the runtime: ports, domains, NF instances, worker launch and stop,
+// and the in-memory inject/collect used by tests and benchmarks.
+#include "runtime.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <stdexcept>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "eal.h"
+#include "nfs/builtin.h"
+
+namespace nfp {
+
+static std::atomic<uint32_t> g_generation{0};
+
+static std::runtime_error fail(const std::string &msg) { return std::runtime_error(msg); }
+
+Runtime *runtime_create(const Config &cfg)
+{
+	if (!eal_ready())
+		throw fail("the host runtime is not started (call start first)");
+	if (cfg.burst == 0 || cfg.burst > kMaxBurst)
+		throw fail("burst must be 1.." + std::to_string(kMaxBurst));
+	if (cfg.queue_size < 2 || (cfg.queue_size & (cfg.queue_size - 1)) != 0)
+		throw fail("queueSize must be a power of two >= 2");
+	auto lcores = eal_worker_lcores();
+	if (cfg.workers == 0 || cfg.workers > lcores.size() || cfg.workers > kMaxWorkers)
+		throw fail("workers = " + std::to_string(cfg.workers) + ", but the EAL has " +
+			   std::to_string(lcores.size()) +
+			   " worker lcores (the EAL is initialised once per process; start a new process with more lcores)");
+	auto *rt = new Runtime();
+	rt->cfg = cfg;
+	rt->tsc_hz = rte_get_tsc_hz();
+	char name[RTE_MEMPOOL_NAMESIZE];
+	snprintf(name, sizeof(name), "nfp_mb%u", g_generation.fetch_add(1));
+	rt->pool = rte_pktmbuf_pool_create(name, cfg.mbufs, 256, sizeof(MbufPriv), RTE_MBUF_DEFAULT_BUF_SIZE,
+					   (int)rte_socket_id());
+	if (rt->pool == nullptr) {
+		delete rt;
+		throw fail(std::string("cannot create the mbuf pool: ") + rte_strerror(rte_errno));
+	}
+	return rt;
+}
+
+static void open_ring_port(Runtime *rt, uint32_t gen)
+{
+	for (uint32_t q = 0; q < rt->n_queues; q++) {
+		char name[RTE_RING_NAMESIZE];
+		snprintf(name, sizeof(name), "nfp_rx%u_%u", gen, q);
+		struct rte_ring *rx = rte_ring_create(name, rt->cfg.queue_size, (int)rte_socket_id(),
+						      RING_F_SP_ENQ | RING_F_SC_DEQ);
+		struct rte_ring *tx = rx;
+		if (!rt->cfg.loopback) {
+			snprintf(name, sizeof(name), "nfp_tx%u_%u", gen, q);
+			tx = rte_ring_create(name, rt->cfg.queue_size, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		}
+		snprintf(name, sizeof(name), "nfp_dr%u_%u", gen, q);
+		struct rte_ring *dr =
+			rte_ring_create(name, rt->cfg.queue_size, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (rx == nullptr || tx == nullptr || dr == nullptr)
+			throw fail(std::string("cannot create queue rings: ") + rte_strerror(rte_errno));
+		rt->rx_rings.push_back(rx);
+		rt->tx_rings.push_back(tx);
+		rt->drop_rings.push_back(dr);
+	}
+	char pname[32];
+	snprintf(pname, sizeof(pname), "nfp_port%u", gen);
+	int port = rte_eth_from_rings(pname, rt->rx_rings.data(), rt->n_queues, rt->tx_rings.data(), rt->n_queues,
+				      (unsigned)rte_socket_id());
+	if (port < 0)
+		throw fail(std::string("cannot create the in-memory (net_ring) port: ") + rte_strerror(rte_errno));
+	rt->port_id = (uint16_t)port;
+	rt->vdev_name = std::string("net_ring_") + pname;
+}
+
+static void open_vdev_port(Runtime *rt)
+{
+	const std::string &da = rt->cfg.port.devargs;
+	size_t comma = da.find(',');
+	std::string name = da.substr(0, comma), args = comma == std::string::npos ? "" : da.substr(comma + 1);
+	if (rte_vdev_init(name.c_str(), args.c_str()) != 0)
+		throw fail("cannot create port `" + da + "` (check the driver name and its arguments)");
+	rt->vdev_name = name;
+	uint16_t port;
+	if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0)
+		throw fail("port `" + name + "` was created but has no ethdev");
+	rt->port_id = port;
+}
+
+static void setup_port(Runtime *rt)
+{
+	uint32_t gen = g_generation.fetch_add(1);
+	if (rt->cfg.port.kind == "ring")
+		open_ring_port(rt, gen);
+	else if (rt->cfg.port.kind == "vdev")
+		open_vdev_port(rt);
+	else
+		throw fail("unknown port kind `" + rt->cfg.port.kind + "` (expected ring or vdev)");
+	rt->port_open = true;
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof(conf));
+	int rc = rte_eth_dev_configure(rt->port_id, (uint16_t)rt->n_queues, (uint16_t)rt->n_queues, &conf);
+	if (rc < 0)
+		throw fail("cannot configure " + std::to_string(rt->n_queues) + " queues on port " + rt->vdev_name +
+			   ": " + rte_strerror(-rc));
+	int socket = rte_eth_dev_socket_id(rt->port_id);
+	for (uint16_t q = 0; q < rt->n_queues; q++) {
+		rc = rte_eth_rx_queue_setup(rt->port_id, q, (uint16_t)rt->cfg.queue_size, socket, nullptr, rt->pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(rt->port_id, q, (uint16_t)rt->cfg.queue_size, socket, nullptr);
+		if (rc < 0)
+			throw fail("cannot set up queue " + std::to_string(q) + " on port " + rt->vdev_name + ": " +
+				   rte_strerror(-rc));
+	}
+	rc = rte_eth_dev_start(rt->port_id);
+	if (rc < 0)
+		throw fail("cannot start port " + rt->vdev_name + ": " + rte_strerror(-rc));
+}
+
+static void setup_workers(Runtime *rt)
+{
+	auto lcores = eal_worker_lcores();
+	uint16_t max_tenant = 0;
+	for (auto &p : rt->paths)
+		max_tenant = std::max(max_tenant, p.tenant);
+	for (auto &n : rt->nfs)
+		max_tenant = std::max(max_tenant, n.tenant);
+	rt->quarantined = std::vector<std::atomic<uint8_t>>(max_tenant + 1u);
+	rt->faults = std::vector<std::atomic<uint64_t>>(max_tenant + 1u);
+	for (uint32_t wi = 0; wi < rt->cfg.workers; wi++) {
+		auto *w = new Worker();
+		rt->workers.push_back(w);
+		w->rt = rt;
+		w->index = wi;
+		w->lcore = lcores[wi];
+		w->scratch = scratch_create(rt->cfg.burst, (int)rte_lcore_to_socket_id(w->lcore));
+		if (w->scratch == nullptr)
+			throw fail("cannot allocate worker memory");
+		w->inst.resize(rt->nfs.size());
+		w->nf_stats.resize(rt->nfs.size());
+		w->path_stats.resize(rt->paths.size());
+		memset(&w->stats, 0, sizeof(w->stats));
+	}
+	// Queues round-robin over workers: each queue (and its tx twin) has exactly one owner.
+	for (uint32_t q = 0; q < rt->n_queues; q++)
+		rt->workers[q % rt->cfg.workers]->queues.push_back((uint16_t)q);
+}
+
+// One domain per (tenant, worker); each worker has its own NF instances (shared-nothing).
+static void setup_nfs(Runtime *rt)
+{
+	rt->reasons = {"no-nsh", "bad-nsh", "unknown-path", "bad-si", "tenant-mismatch",
+		       "quarantined", "tx-full", "bad-verdict", "rx-overflow"};
+	for (auto *w : rt->workers) {
+		std::vector<std::pair<uint16_t, struct nfp_domain *>> by_tenant;
+		for (size_t i = 0; i < rt->nfs.size(); i++) {
+			Nf &nf = rt->nfs[i];
+			const struct nfp_domain_ops *ops = nfp_domain_backend_find(nf.backend.c_str());
+			if (ops == nullptr) {
+				const char *names[NFP_DOMAIN_MAX_BACKENDS];
+				uint32_t n = nfp_domain_backend_names(names, NFP_DOMAIN_MAX_BACKENDS);
+				std::string have;
+				for (uint32_t k = 0; k < n; k++)
+					have += std::string(k ? ", " : "") + names[k];
+				throw fail("NF " + nf.name + ": isolation backend `" + nf.backend +
+					   "` is not available (available: " + have + ")");
+			}
+			struct nfp_domain *d = nullptr;
+			for (auto &bt : by_tenant)
+				if (bt.first == nf.tenant && bt.second->ops == ops)
+					d = bt.second;
+			char err[256] = "";
+			if (d == nullptr) {
+				struct nfp_domain_params params = {nf.tenant, w->index, (int)rte_lcore_to_socket_id(w->lcore)};
+				d = ops->create(&params, err, sizeof(err));
+				if (d == nullptr)
+					throw fail("NF " + nf.name + ": cannot create its domain: " + err);
+				by_tenant.push_back({nf.tenant, d});
+				w->domains.push_back(d);
+			}
+			const struct nfp_nf_descriptor *builtin =
+				nf.artifact.empty() ? nfp_builtin_find(nf.type.c_str()) : nullptr;
+			if (builtin == nullptr && nf.artifact.empty())
+				throw fail("NF " + nf.name + ": type `" + nf.type +
+					   "` has no built-in host implementation (give it an artifact)");
+			const std::string &config = nf.configs[std::min<size_t>(w->index, nf.configs.size() - 1)];
+			uint32_t slot = 0;
+			int rc = ops->load(d, builtin, nf.artifact.empty() ? nullptr : nf.artifact.c_str(), config.c_str(),
+					   (uint32_t)config.size(), &slot, err, sizeof(err));
+			if (rc < 0)
+				throw fail("NF " + nf.name + ": " + err);
+			w->inst[i] = {d, slot};
+			if (w->index == 0) {
+				const struct nfp_nf_manifest *m = ops->manifest(d, slot);
+				nf.reason_base = (uint16_t)rt->reasons.size();
+				nf.n_drop_reasons = m->n_drop_reasons;
+				nf.n_verdicts = m->n_verdicts;
+				nf.verdict_names.clear();
+				for (uint32_t r = 0; r < m->n_drop_reasons; r++)
+					rt->reasons.push_back(nf.name + ":" + m->drop_reasons[r]);
+				for (uint32_t v = 0; v < m->n_verdicts; v++)
+					nf.verdict_names.push_back(m->verdicts[v]);
+			}
+		}
+	}
+	for (auto *w : rt->workers)
+		w->drops.assign(rt->reasons.size(), 0);
+}
+
+void runtime_launch_prepare(Runtime *rt)
+{
+	setup_workers(rt);
+	setup_nfs(rt);
+}
+
+void runtime_launch_start(Runtime *rt)
+{
+	setup_port(rt);
+	rt->quit = false;
+	for (auto *w : rt->workers) {
+		int rc = rte_eal_remote_launch(worker_main, w, w->lcore);
+		if (rc != 0) {
+			rt->quit = true;
+			rte_eal_mp_wait_lcore();
+			throw fail("cannot launch a worker on lcore " + std::to_string(w->lcore) + " (busy?)");
+		}
+	}
+	rt->running = true;
+}
+
+static void drain_ring(struct rte_ring *r)
+{
+	void *objs[64];
+	unsigned n;
+	while ((n = rte_ring_dequeue_burst(r, objs, 64, nullptr)) > 0)
+		rte_pktmbuf_free_bulk((struct rte_mbuf **)objs, n);
+}
+
+void runtime_destroy(Runtime *rt)
+{
+	if (rt->running) {
+		rt->quit = true;
+		for (auto *w : rt->workers)
+			rte_eal_wait_lcore(w->lcore);
+		rt->running = false;
+	}
+	if (rt->port_open) {
+		rte_eth_dev_stop(rt->port_id);
+		rte_eth_dev_close(rt->port_id);
+		rte_vdev_uninit(rt->vdev_name.c_str());
+	}
+	for (size_t q = 0; q < rt->rx_rings.size(); q++) {
+		drain_ring(rt->rx_rings[q]);
+		drain_ring(rt->drop_rings[q]);
+		if (rt->tx_rings[q] != rt->rx_rings[q]) {
+			drain_ring(rt->tx_rings[q]);
+			rte_ring_free(rt->tx_rings[q]);
+		}
+		rte_ring_free(rt->rx_rings[q]);
+		rte_ring_free(rt->drop_rings[q]);
+	}
+	for (auto *w : rt->workers) {
+		for (size_t i = 0; i < w->inst.size(); i++)
+			if (w->inst[i].domain != nullptr)
+				w->inst[i].domain->ops->unload(w->inst[i].domain, w->inst[i].slot);
+		for (auto *d : w->domains)
+			d->ops->destroy(d);
+		scratch_free(w->scratch);
+		delete w;
+	}
+	rt->workers.clear();
+	if (rt->pool != nullptr)
+		rte_mempool_free(rt->pool);
+	delete rt;
+}
+
+uint32_t runtime_inject(Runtime *rt, uint16_t queue, const std::vector<std::pair<const uint8_t *, size_t>> &pkts,
+			uint32_t *first_seq)
+{
+	if (rt->cfg.port.kind != "ring")
+		throw fail("inject works on the in-memory (ring) port only");
+	if (queue >= rt->n_queues)
+		throw fail("queue " + std::to_string(queue) + " does not exist (the plan has " +
+			   std::to_string(rt->n_queues) + " host queues in this mode)");
+	*first_seq = rt->next_seq;
+	std::vector<struct rte_mbuf *> mbs;
+	for (auto &p : pkts) {
+		uint32_t seq = rt->next_seq++;
+		if (p.second > RTE_MBUF_DEFAULT_DATAROOM)
+			throw fail("packet " + std::to_string(seq) + " is longer than " +
+				   std::to_string(RTE_MBUF_DEFAULT_DATAROOM) + " bytes");
+		struct rte_mbuf *m = rte_pktmbuf_alloc(rt->pool);
+		if (m == nullptr)
+			break;
+		uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)p.second);
+		if (p.second > 0)
+			memcpy(d, p.first, p.second);
+		auto *pv = (MbufPriv *)rte_mbuf_to_priv(m);
+		pv->seq = seq;
+		pv->reason = 0;
+		pv->queue = queue;
+		pv->orig_len = (uint16_t)std::min<size_t>(p.second, sizeof(pv->orig));
+		memcpy(pv->orig, p.first, pv->orig_len);
+		mbs.push_back(m);
+	}
+	uint32_t ok = mbs.empty() ? 0
+				  : rte_ring_enqueue_burst(rt->rx_rings[queue], (void **)mbs.data(), (unsigned)mbs.size(),
+							   nullptr);
+	if (ok < mbs.size())
+		rte_pktmbuf_free_bulk(mbs.data() + ok, (unsigned)(mbs.size() - ok));
+	rt->injected += ok;
+	// A full queue or an empty pool: the rest is counted as overflow, never silently lost.
+	rt->inject_overflow += pkts.size() - ok;
+	return ok;
+}
+
+static void collect_ring(Runtime *rt, struct rte_ring *r, uint16_t queue, std::vector<Collected> &out)
+{
+	void *objs[64];
+	unsigned n;
+	while ((n = rte_ring_dequeue_burst(r, objs, 64, nullptr)) > 0) {
+		for (unsigned i = 0; i < n; i++) {
+			auto *m = (struct rte_mbuf *)objs[i];
+			auto *pv = (MbufPriv *)rte_mbuf_to_priv(m);
+			Collected c;
+			c.seq = pv->seq;
+			c.queue = queue;
+			c.transmitted = pv->reason == 0xffff;
+			if (!c.transmitted)
+				c.reason = pv->reason < rt->reasons.size() ? rt->reasons[pv->reason] : "unknown";
+			const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+			c.data.assign(d, d + rte_pktmbuf_data_len(m));
+			out.push_back(std::move(c));
+		}
+		rte_pktmbuf_free_bulk((struct rte_mbuf **)objs, n);
+	}
+}
+
+std::vector<Collected> runtime_collect(Runtime *rt)
+{
+	std::vector<Collected> out;
+	if (rt->cfg.port.kind != "ring" || rt->cfg.loopback)
+		return out;
+	for (uint16_t q = 0; q < rt->n_queues; q++) {
+		collect_ring(rt, rt->tx_rings[q], q, out);
+		collect_ring(rt, rt->drop_rings[q], q, out);
+	}
+	return out;
+}
+
+} // namespace nfp

@@ -1,0 +1,183 @@
+// The host runtime: a loaded host plan, its DPDK port and the run-to-completion workers.
+// Control-thread API (load/stop/inject/collect/stats) here; the per-packet loop is in worker.cc.
+#ifndef NFP_RUNTIME_H
+#define NFP_RUNTIME_H
+
+#include <stdint.h>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "domain.h"
+#include "nfp/nf.h"
+
+namespace nfp {
+
+constexpr uint32_t kMaxBurst = 64;
+constexpr uint32_t kMaxHops = 32;
+constexpr uint32_t kMaxWorkers = 16;
+constexpr uint32_t kMaxPaths = 4096;
+
+// Reasons the runtime itself drops a packet; NF reasons follow at `nf.reason_base`.
+enum RuntimeReason : uint16_t {
+	kNoNsh,
+	kBadNsh,
+	kUnknownPath,
+	kBadSi,
+	kTenantMismatch,
+	kQuarantined,
+	kTxFull,
+	kBadVerdict,
+	kRxOverflow,
+	kRuntimeReasons,
+};
+
+// Per-mbuf private area: bookkeeping for tests and the in-memory benchmark loop.
+struct MbufPriv {
+	uint32_t seq;
+	uint16_t reason; // 0xffff: transmitted
+	uint16_t queue;
+	uint16_t orig_len;
+	uint8_t pad[6];
+	uint8_t orig[112]; // the packet as injected, restored by the benchmark's loopback
+};
+static_assert(sizeof(MbufPriv) == 128, "mbuf private area is 128 bytes");
+
+struct Hop {
+	uint16_t nf;
+	uint8_t host;
+	int16_t branch[NFP_NF_MAX_VERDICTS]; // path index per dynamic verdict, -1: stay on this path
+};
+
+struct Path {
+	uint32_t id;
+	uint16_t tenant;
+	uint16_t n_hops;
+	uint16_t host_hops;
+	Hop hops[kMaxHops];
+	uint8_t host_idx[kMaxHops];    // k-th host hop -> hop index
+	uint8_t next_host[kMaxHops + 1]; // first host hop at index >= h, or n_hops
+	uint8_t si_from[kMaxHops + 1];   // host hops at index >= h: the SI of a packet about to run hop h
+};
+
+struct Nf {
+	uint32_t id;
+	uint16_t tenant;
+	std::string name, type, backend, artifact;
+	std::vector<std::string> configs; // one per worker
+	uint16_t reason_base;
+	uint32_t n_drop_reasons, n_verdicts;
+	std::vector<std::string> verdict_names;
+};
+
+struct NfInstance {
+	struct nfp_domain *domain;
+	uint32_t slot;
+};
+
+struct alignas(64) NfStats {
+	uint64_t calls, packets, cycles;
+};
+
+struct alignas(64) PathStats {
+	uint64_t packets, cycles;
+};
+
+struct alignas(64) WorkerStats {
+	uint64_t rx, tx, dropped, bursts, busy_cycles, capture_lost;
+};
+
+struct Runtime;
+
+struct Worker {
+	Runtime *rt;
+	uint32_t index;
+	uint32_t lcore;
+	std::vector<uint16_t> queues;
+	std::vector<NfInstance> inst; // by NF index
+	std::vector<struct nfp_domain *> domains;
+	WorkerStats stats;
+	std::vector<uint64_t> drops; // by reason
+	std::vector<NfStats> nf_stats;
+	std::vector<PathStats> path_stats;
+	struct Scratch *scratch; // per-burst working memory, allocated at load
+};
+
+enum class Mode { Presorted, Mixed, Raw };
+
+struct PortConfig {
+	std::string kind = "ring"; // "ring" (in-memory) or "vdev" (pcap, af_packet, ...)
+	std::string devargs;       // vdev: "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap"
+};
+
+struct Config {
+	uint32_t workers = 1;
+	Mode mode = Mode::Presorted;
+	uint32_t burst = 32;
+	uint32_t queue_size = 1024;
+	uint32_t mbufs = 16384;
+	bool capture_drops = false;
+	bool loopback = false; // benchmark: TX feeds the same queue again, packets restored
+	PortConfig port;
+};
+
+struct Collected {
+	uint32_t seq;
+	uint16_t queue;
+	bool transmitted;
+	std::string reason;
+	std::vector<uint8_t> data;
+};
+
+struct Runtime {
+	Config cfg;
+	std::vector<Path> paths;
+	std::vector<int16_t> spi_to_path;
+	std::vector<Nf> nfs;
+	std::vector<std::string> reasons;
+	uint32_t n_queues = 0;
+	std::vector<Worker *> workers;
+	std::vector<std::atomic<uint8_t>> quarantined; // by tenant id
+	std::vector<std::atomic<uint64_t>> faults;     // by tenant id
+	std::vector<uint16_t> tenant_ids;
+	std::atomic<bool> quit{false};
+	bool running = false;
+
+	struct rte_mempool *pool = nullptr;
+	uint16_t port_id = 0;
+	bool port_open = false;
+	std::string vdev_name;
+	std::vector<struct rte_ring *> rx_rings, tx_rings, drop_rings;
+
+	uint32_t next_seq = 0;
+	uint64_t injected = 0, inject_overflow = 0;
+	uint64_t tsc_hz = 0;
+};
+
+// Throws std::runtime_error with a user-facing message on failure.
+Runtime *runtime_create(const Config &cfg);
+// Creates workers, domains and NF instances (NF init runs here; manifests become known).
+void runtime_launch_prepare(Runtime *rt);
+// Opens the port and launches the workers on their lcores.
+void runtime_launch_start(Runtime *rt);
+// Stops workers and frees everything; the pointer is invalid afterwards.
+void runtime_destroy(Runtime *rt);
+
+// Test/bench I/O on in-memory ports. inject returns accepted count; first seq through *first_seq.
+uint32_t runtime_inject(Runtime *rt, uint16_t queue, const std::vector<std::pair<const uint8_t *, size_t>> &pkts,
+			uint32_t *first_seq);
+std::vector<Collected> runtime_collect(Runtime *rt);
+
+// The worker entry for rte_eal_remote_launch (worker.cc).
+int worker_main(void *arg);
+struct Scratch *scratch_create(uint32_t burst, int socket);
+void scratch_free(struct Scratch *s);
+
+} // namespace nfp
+
+#endif

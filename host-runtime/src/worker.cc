@@ -1,0 +1,305 @@
+// The run-to-completion worker: rx burst -> group by NSH SPI -> each path's host NFs over the
+// whole batch, verdicts applied between NFs (dynamic branches split the batch) -> tx.
+// No allocation, locks or exceptions here; all working memory is the worker's Scratch.
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "nsh.h"
+#include "pkt_parse.h"
+#include "runtime.h"
+
+namespace nfp {
+
+// A sub-batch whose packets all sit on one path, about to run hop `hop`.
+struct Item {
+	uint16_t path;
+	uint16_t hop;
+	uint32_t count;
+	struct rte_mbuf *mb[kMaxBurst];
+	struct nfp_pkt pk[kMaxBurst];
+};
+
+struct Scratch {
+	Item items[kMaxBurst];
+	uint32_t free_items[kMaxBurst];
+	uint32_t n_free;
+	uint32_t stack[kMaxBurst];
+	uint32_t n_stack;
+	uint8_t verdicts[kMaxBurst];
+	uint8_t reasons[kMaxBurst];
+	struct rte_mbuf *tx[kMaxBurst];
+	uint32_t n_tx;
+	struct rte_mbuf *dropped[kMaxBurst];
+	uint32_t n_dropped;
+};
+
+Scratch *scratch_create(uint32_t burst, int socket)
+{
+	auto *s = (Scratch *)rte_zmalloc_socket("nfp_scratch", sizeof(Scratch), 64, socket);
+	return s;
+}
+
+void scratch_free(Scratch *s) { rte_free(s); }
+
+static inline MbufPriv *priv_of(struct rte_mbuf *m) { return (MbufPriv *)rte_mbuf_to_priv(m); }
+
+static inline void drop_pkt(Worker *w, Scratch *s, struct rte_mbuf *m, uint16_t reason)
+{
+	w->drops[reason]++;
+	priv_of(m)->reason = reason;
+	s->dropped[s->n_dropped++] = m;
+}
+
+static inline uint32_t item_alloc(Scratch *s) { return s->free_items[--s->n_free]; }
+static inline void item_release(Scratch *s, uint32_t i) { s->free_items[s->n_free++] = i; }
+
+// Runs item `it` along its path until the path leaves the host or no packet is left.
+static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
+{
+	Runtime *rt = w->rt;
+	Item *it = &s->items[idx];
+	const Path *path = &rt->paths[it->path];
+	uint32_t h = path->next_host[it->hop];
+	while (h < path->n_hops && it->count > 0) {
+		const Hop *hop = &path->hops[h];
+		const Nf *nf = &rt->nfs[hop->nf];
+		const NfInstance *ins = &w->inst[hop->nf];
+		if (rt->quarantined[nf->tenant].load(std::memory_order_relaxed)) {
+			for (uint32_t i = 0; i < it->count; i++)
+				drop_pkt(w, s, it->mb[i], kQuarantined);
+			it->count = 0;
+			break;
+		}
+		struct nfp_batch batch = {it->count, it->pk, s->verdicts, s->reasons};
+		uint64_t c0 = rte_rdtsc();
+		int rc = ins->domain->ops->process(ins->domain, ins->slot, &batch, now_ns);
+		uint64_t cyc = rte_rdtsc() - c0;
+		NfStats *ns = &w->nf_stats[hop->nf];
+		ns->calls++;
+		ns->packets += it->count;
+		ns->cycles += cyc;
+		w->path_stats[it->path].cycles += cyc;
+		if (rc < 0) {
+			// A fault costs only its tenant: quarantine it and drop what it held.
+			rt->quarantined[nf->tenant].store(1, std::memory_order_relaxed);
+			rt->faults[nf->tenant].fetch_add(1, std::memory_order_relaxed);
+			for (uint32_t i = 0; i < it->count; i++)
+				drop_pkt(w, s, it->mb[i], kQuarantined);
+			it->count = 0;
+			break;
+		}
+		uint32_t sub[NFP_NF_MAX_VERDICTS];
+		uint32_t n_sub = 0;
+		int8_t sub_of[NFP_NF_MAX_VERDICTS];
+		memset(sub_of, -1, sizeof(sub_of));
+		uint32_t keep = 0;
+		for (uint32_t i = 0; i < it->count; i++) {
+			uint8_t v = s->verdicts[i];
+			if (likely(v == NFP_VERDICT_PASS)) {
+				it->mb[keep] = it->mb[i];
+				it->pk[keep++] = it->pk[i];
+			} else if (v == NFP_VERDICT_DROP) {
+				uint8_t r = s->reasons[i];
+				drop_pkt(w, s, it->mb[i], r < nf->n_drop_reasons ? nf->reason_base + r : kBadVerdict);
+			} else if (v >= NFP_VERDICT_BRANCH && v - NFP_VERDICT_BRANCH < (int)nf->n_verdicts) {
+				uint32_t vi = v - NFP_VERDICT_BRANCH;
+				int16_t to = hop->branch[vi];
+				if (to < 0) { // no branch planned for this verdict: continue on this path
+					it->mb[keep] = it->mb[i];
+					it->pk[keep++] = it->pk[i];
+					continue;
+				}
+				if (sub_of[vi] < 0) {
+					uint32_t ni = item_alloc(s);
+					Item *n = &s->items[ni];
+					n->path = (uint16_t)to;
+					n->hop = (uint16_t)(h + 1);
+					n->count = 0;
+					sub_of[vi] = (int8_t)n_sub;
+					sub[n_sub++] = ni;
+				}
+				Item *n = &s->items[sub[sub_of[vi]]];
+				n->mb[n->count] = it->mb[i];
+				n->pk[n->count] = it->pk[i];
+				n->pk[n->count++].path = (uint16_t)rt->paths[to].id;
+			} else {
+				drop_pkt(w, s, it->mb[i], kBadVerdict);
+			}
+		}
+		it->count = keep;
+		for (uint32_t k = 0; k < n_sub; k++) {
+			w->path_stats[s->items[sub[k]].path].packets += s->items[sub[k]].count;
+			s->stack[s->n_stack++] = sub[k];
+		}
+		h = path->next_host[h + 1];
+	}
+	// Leaves the host: the NSH now names the path the packet ended on and its remaining SI.
+	for (uint32_t i = 0; i < it->count; i++) {
+		struct rte_mbuf *m = it->mb[i];
+		nfp_nsh_set_path(rte_pktmbuf_mtod(m, uint8_t *), path->id, path->si_from[h]);
+		priv_of(m)->reason = 0xffff;
+		s->tx[s->n_tx++] = m;
+	}
+	item_release(s, idx);
+}
+
+// Classifies one packet by its NSH into (path index, hop); returns a drop reason or -1.
+static inline int classify(Runtime *rt, struct rte_mbuf *m, uint16_t *path_idx, uint16_t *hop,
+			   struct nfp_pkt *pk)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	struct nfp_nsh_fields f;
+	int rc = m->nb_segs == 1 ? nfp_nsh_parse(frame, len, &f) : -2;
+	if (rc == -1)
+		return kNoNsh;
+	if (rc < 0)
+		return kBadNsh;
+	if (f.spi >= rt->spi_to_path.size() || rt->spi_to_path[f.spi] < 0)
+		return kUnknownPath;
+	uint16_t pi = (uint16_t)rt->spi_to_path[f.spi];
+	const Path *p = &rt->paths[pi];
+	if (f.tenant != p->tenant)
+		return kTenantMismatch;
+	if (f.si > p->host_hops)
+		return kBadSi;
+	uint32_t k = p->host_hops - f.si;
+	*path_idx = pi;
+	*hop = (uint16_t)(k < p->host_hops ? p->host_idx[k] : p->n_hops);
+	nfp_pkt_fill(pk, frame + NFP_NSH_INNER_OFF, len - NFP_NSH_INNER_OFF, p->tenant, (uint16_t)p->id);
+	return -1;
+}
+
+static inline void restore(struct rte_mbuf *m)
+{
+	MbufPriv *pv = priv_of(m);
+	rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), pv->orig, pv->orig_len);
+}
+
+static void flush(Worker *w, Scratch *s, uint16_t queue, uint32_t n_rx)
+{
+	Runtime *rt = w->rt;
+	if (rt->cfg.loopback)
+		for (uint32_t i = 0; i < s->n_tx; i++)
+			restore(s->tx[i]);
+	uint16_t sent = s->n_tx ? rte_eth_tx_burst(rt->port_id, queue, s->tx, (uint16_t)s->n_tx) : 0;
+	for (uint32_t i = sent; i < s->n_tx; i++)
+		drop_pkt(w, s, s->tx[i], kTxFull);
+	if (s->n_dropped) {
+		if (rt->cfg.loopback) {
+			// Benchmarks keep the packet population constant: a dropped packet goes round again.
+			for (uint32_t i = 0; i < s->n_dropped; i++)
+				restore(s->dropped[i]);
+			uint32_t q = rte_ring_enqueue_burst(rt->rx_rings[queue], (void **)s->dropped, s->n_dropped, NULL);
+			if (q < s->n_dropped)
+				rte_pktmbuf_free_bulk(s->dropped + q, s->n_dropped - q);
+		} else if (rt->cfg.capture_drops) {
+			uint32_t q = rte_ring_enqueue_burst(rt->drop_rings[queue], (void **)s->dropped, s->n_dropped, NULL);
+			if (q < s->n_dropped) {
+				w->stats.capture_lost += s->n_dropped - q;
+				rte_pktmbuf_free_bulk(s->dropped + q, s->n_dropped - q);
+			}
+		} else {
+			rte_pktmbuf_free_bulk(s->dropped, s->n_dropped);
+		}
+	}
+	w->stats.tx += sent;
+	w->stats.dropped += s->n_dropped;
+	w->stats.bursts++;
+	// rx last: a reader that sees rx sees this burst fully accounted for.
+	__atomic_store_n(&w->stats.rx, w->stats.rx + n_rx, __ATOMIC_RELEASE);
+	s->n_tx = 0;
+	s->n_dropped = 0;
+}
+
+static void process_burst(Worker *w, Scratch *s, uint16_t queue, struct rte_mbuf **pkts, uint32_t n,
+			  uint64_t now_ns)
+{
+	Runtime *rt = w->rt;
+	// Group by (path, hop): when the NIC pre-sorted the queue this is one group.
+	uint32_t groups[kMaxBurst];
+	uint32_t n_groups = 0, last = UINT32_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		struct nfp_pkt pk;
+		uint16_t pi, hop;
+		int r = classify(rt, pkts[i], &pi, &hop, &pk);
+		if (r >= 0) {
+			drop_pkt(w, s, pkts[i], (uint16_t)r);
+			continue;
+		}
+		Item *g = last != UINT32_MAX ? &s->items[last] : NULL;
+		if (g == NULL || g->path != pi || g->hop != hop) {
+			g = NULL;
+			for (uint32_t k = 0; k < n_groups; k++) {
+				Item *c = &s->items[groups[k]];
+				if (c->path == pi && c->hop == hop) {
+					g = c;
+					last = groups[k];
+					break;
+				}
+			}
+			if (g == NULL) {
+				last = item_alloc(s);
+				g = &s->items[last];
+				g->path = pi;
+				g->hop = hop;
+				g->count = 0;
+				groups[n_groups++] = last;
+			}
+		}
+		g->mb[g->count] = pkts[i];
+		g->pk[g->count++] = pk;
+	}
+	for (uint32_t k = n_groups; k-- > 0;) {
+		w->path_stats[s->items[groups[k]].path].packets += s->items[groups[k]].count;
+		s->stack[s->n_stack++] = groups[k];
+	}
+	while (s->n_stack > 0)
+		run_item(w, s, s->stack[--s->n_stack], now_ns);
+	flush(w, s, queue, n);
+}
+
+static void raw_burst(Worker *w, Scratch *s, uint16_t queue, struct rte_mbuf **pkts, uint32_t n, uint64_t)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		priv_of(pkts[i])->reason = 0xffff;
+		s->tx[s->n_tx++] = pkts[i];
+	}
+	flush(w, s, queue, n);
+}
+
+int worker_main(void *arg)
+{
+	auto *w = (Worker *)arg;
+	Runtime *rt = w->rt;
+	Scratch *s = w->scratch;
+	s->n_free = kMaxBurst;
+	for (uint32_t i = 0; i < kMaxBurst; i++)
+		s->free_items[i] = kMaxBurst - 1 - i;
+	// The mode is chosen once, outside the loop.
+	auto burst_fn = rt->cfg.mode == Mode::Raw ? raw_burst : process_burst;
+	const uint32_t burst = rt->cfg.burst;
+	const uint64_t hz = rte_get_tsc_hz();
+	struct rte_mbuf *pkts[kMaxBurst];
+	while (!rt->quit.load(std::memory_order_relaxed)) {
+		for (uint16_t q : w->queues) {
+			uint16_t n = rte_eth_rx_burst(rt->port_id, q, pkts, (uint16_t)burst);
+			if (n == 0)
+				continue;
+			uint64_t t0 = rte_rdtsc();
+			uint64_t now_ns = (uint64_t)((double)t0 * 1e9 / (double)hz);
+			burst_fn(w, s, q, pkts, n, now_ns);
+			w->stats.busy_cycles += rte_rdtsc() - t0;
+		}
+	}
+	return 0;
+}
+
+} // namespace nfp
