@@ -1,0 +1,257 @@
+/**
+ * The consistency check run on every emit: the tables, actions, fields and widths must agree
+ * across the P4 source (read back from its text), the BMv2 JSON, the P4Info and the entries.
+ * Any disagreement is an InternalError naming it; an inconsistent artifact is never written.
+ */
+import { InternalError } from '../partitioner/errors';
+import type * as m from '../targets/p4runtime/messages';
+import type { Bmv2Json } from './emit/bmv2-json';
+import type { NicEntries } from './emit/entries';
+
+/** What every artifact must agree on. Keys are `name:kind:width`, params `name:width`. */
+export interface Signature {
+  tables: Map<string, { keys: string[]; actions: string[] }>;
+  actions: Map<string, string[]>;
+  counters: Map<string, number>;
+  meters: Map<string, number>;
+}
+
+const fail = (message: string): never => {
+  throw new InternalError('p4/check', message);
+};
+
+const MATCH_NAME: Record<number, string> = { 2: 'exact', 3: 'lpm', 4: 'ternary', 5: 'range' };
+
+/** Reads the signature back from P4_16 text in the shape p4/emit writes it. */
+export function signatureFromP4(
+  text: string,
+  control: string,
+  intrinsics: Record<string, number>,
+): Signature {
+  const types = new Map<string, Map<string, number>>();
+  for (const mt of text.matchAll(/^(?:header|struct) (\w+) \{\n([\s\S]*?)^\}/gm)) {
+    const fields = new Map<string, number>();
+    for (const fm of mt[2].matchAll(/^\s+bit<(\d+)> (\w+);/gm)) fields.set(fm[2], Number(fm[1]));
+    for (const fm of mt[2].matchAll(/^\s+(\w+_t) (\w+);/gm)) fields.set(fm[2], -1);
+    types.set(mt[1], fields);
+  }
+  const members = new Map<string, string>();
+  const hdrs = /^struct headers_t \{\n([\s\S]*?)^\}/m.exec(text);
+  for (const mm of hdrs?.[1].matchAll(/^\s+(\w+) (\w+);/gm) ?? []) members.set(mm[2], mm[1]);
+  const width = (expr: string): number => {
+    const parts = expr.split('.');
+    if (parts[0] === 'hdr' && parts.length === 3) {
+      const w = types.get(members.get(parts[1]) ?? '')?.get(parts[2]);
+      if (w !== undefined) return w;
+    } else if (parts[0] === 'meta' && parts.length === 2) {
+      const w = types.get('metadata_t')?.get(parts[1]);
+      if (w !== undefined) return w;
+    } else if (expr in intrinsics) {
+      return intrinsics[expr];
+    }
+    return fail(`program text: cannot resolve the width of ${expr}`);
+  };
+  const q = (n: string): string => (n === 'NoAction' ? n : `${control}.${n}`);
+  const sig: Signature = { tables: new Map(), actions: new Map(), counters: new Map(), meters: new Map() };
+  for (const am of text.matchAll(/^\s+action (\w+)\(([^)]*)\)/gm)) {
+    const params = am[2]
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => {
+        const pm = /^bit<(\d+)> (\w+)$/.exec(s);
+        return pm
+          ? `${pm[2]}:${pm[1]}`
+          : fail(`program text: cannot read parameter "${s}" of action ${am[1]}`);
+      });
+    sig.actions.set(q(am[1]), params);
+  }
+  for (const tm of text.matchAll(/^ {4}table (\w+) \{\n([\s\S]*?)^ {4}\}$/gm)) {
+    const body = tm[2];
+    const keyBlock = /key = \{\n([\s\S]*?)\n\s+\}/.exec(body)?.[1] ?? '';
+    const keys = [...keyBlock.matchAll(/^\s+([\w.]+): (\w+);/gm)].map(
+      (k) => `${k[1]}:${k[2]}:${width(k[1])}`,
+    );
+    const acts = /actions = \{([^}]*)\}/.exec(body)?.[1] ?? '';
+    const actions = acts
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map(q);
+    if (actions.includes('NoAction')) sig.actions.set('NoAction', []);
+    sig.tables.set(q(tm[1]), { keys, actions: actions.sort() });
+  }
+  for (const cm of text.matchAll(/^\s+(?:counter|Counter<.*>)\(32w(\d+), [\w.]+\) (\w+);/gm)) {
+    sig.counters.set(q(cm[2]), Number(cm[1]));
+  }
+  for (const mm of text.matchAll(/^\s+(?:meter|Meter<.*>)\(32w(\d+), [\w.]+\) (\w+);/gm)) {
+    sig.meters.set(q(mm[2]), Number(mm[1]));
+  }
+  return sig;
+}
+
+export function signatureFromBmv2(json: Bmv2Json): Signature {
+  const widths = new Map<string, number>();
+  const typeOf = new Map(json.headers.map((h) => [h.name, h.header_type]));
+  for (const t of json.header_types) for (const [n, w] of t.fields) widths.set(`${t.name}.${n}`, w);
+  const width = (target: [string, string]): number =>
+    widths.get(`${typeOf.get(target[0])}.${target[1]}`) ??
+    fail(`bmv2.json: key target ${target.join('.')} is not a declared field`);
+  const sig: Signature = { tables: new Map(), actions: new Map(), counters: new Map(), meters: new Map() };
+  for (const a of json.actions)
+    sig.actions.set(
+      a.name,
+      a.runtime_data.map((r) => `${r.name}:${r.bitwidth}`),
+    );
+  for (const pl of json.pipelines) {
+    for (const t of pl.tables) {
+      sig.tables.set(t.name, {
+        keys: t.key.map((k) => `${k.name}:${k.match_type}:${width(k.target)}`),
+        actions: [...t.actions].sort(),
+      });
+    }
+  }
+  for (const c of json.counter_arrays) sig.counters.set(c.name, c.size);
+  for (const x of json.meter_arrays) sig.meters.set(x.name, x.size);
+  return sig;
+}
+
+export function signatureFromP4Info(info: m.P4Info): Signature {
+  const actionName = new Map((info.actions ?? []).map((a) => [a.preamble?.id ?? 0, a.preamble?.name ?? '']));
+  const sig: Signature = { tables: new Map(), actions: new Map(), counters: new Map(), meters: new Map() };
+  for (const a of info.actions ?? []) {
+    sig.actions.set(
+      a.preamble?.name ?? '',
+      (a.params ?? []).map((x) => `${x.name}:${x.bitwidth}`),
+    );
+  }
+  for (const t of info.tables ?? []) {
+    sig.tables.set(t.preamble?.name ?? '', {
+      keys: (t.matchFields ?? []).map(
+        (k) => `${k.name}:${MATCH_NAME[k.matchType ?? 0] ?? '?'}:${k.bitwidth}`,
+      ),
+      actions: (t.actionRefs ?? [])
+        .map(
+          (r) =>
+            actionName.get(r.id ?? 0) ??
+            fail(`p4info: table ${t.preamble?.name} refers to unknown action id ${r.id}`),
+        )
+        .sort(),
+    });
+  }
+  for (const c of info.counters ?? []) sig.counters.set(c.preamble?.name ?? '', Number(c.size));
+  for (const x of info.meters ?? []) sig.meters.set(x.preamble?.name ?? '', Number(x.size));
+  return sig;
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Throws naming the first disagreement between two signatures. */
+export function compareSignatures(a: Signature, an: string, b: Signature, bn: string): void {
+  const sets = <T>(
+    what: string,
+    x: Map<string, T>,
+    y: Map<string, T>,
+    same: (p: T, q: T) => boolean,
+    show: (v: T) => string,
+  ): void => {
+    for (const [k, v] of x) {
+      if (!y.has(k)) fail(`${what} ${k} is in ${an} but not in ${bn}`);
+      const w = y.get(k) as T;
+      if (!same(v, w)) fail(`${what} ${k} differs: ${an} has ${show(v)}, ${bn} has ${show(w)}`);
+    }
+    for (const k of y.keys()) if (!x.has(k)) fail(`${what} ${k} is in ${bn} but not in ${an}`);
+  };
+  sets('action', a.actions, b.actions, sameList, (v) => `(${v.join(', ')})`);
+  sets(
+    'table',
+    a.tables,
+    b.tables,
+    (p, q) => sameList(p.keys, q.keys) && sameList(p.actions, q.actions),
+    (v) => `keys [${v.keys.join(', ')}] actions [${v.actions.join(', ')}]`,
+  );
+  sets(
+    'counter',
+    a.counters,
+    b.counters,
+    (p, q) => p === q,
+    (v) => `size ${v}`,
+  );
+  sets(
+    'meter',
+    a.meters,
+    b.meters,
+    (p, q) => p === q,
+    (v) => `size ${v}`,
+  );
+}
+
+const hexValue = (s: string, what: string): bigint =>
+  /^0x[0-9a-f]+$/.test(s)
+    ? BigInt(s)
+    : fail(`entries.json: ${what} "${s}" is not a canonical hex bytestring`);
+
+/** Every entry must name a P4Info table, field and action by matching name and id, with values that fit. */
+export function checkEntries(entries: NicEntries, info: m.P4Info): void {
+  const tables = new Map((info.tables ?? []).map((t) => [t.preamble?.name ?? '', t]));
+  const actions = new Map((info.actions ?? []).map((a) => [a.preamble?.name ?? '', a]));
+  entries.tableEntries.forEach((e, i) => {
+    const where = `entry ${i + 1} (${e.table})`;
+    const t = tables.get(e.table) ?? fail(`entries.json: ${where} names a table missing from p4info`);
+    if (t.preamble?.id !== e.tableId)
+      fail(`entries.json: ${where} has table id ${e.tableId}, p4info says ${t.preamble?.id}`);
+    for (const fm of e.match) {
+      const mf = (t.matchFields ?? []).find((x) => x.id === fm.fieldId);
+      if (!mf || mf.name !== fm.field)
+        fail(`entries.json: ${where} matches field ${fm.field} (id ${fm.fieldId}) not in the table`);
+      const bw = mf?.bitwidth ?? 0;
+      const vals =
+        'exact' in fm
+          ? [fm.exact.value]
+          : 'ternary' in fm
+            ? [fm.ternary.value, fm.ternary.mask]
+            : 'lpm' in fm
+              ? [fm.lpm.value]
+              : [fm.range.low, fm.range.high];
+      const kind = Object.keys(fm).find((k) => k !== 'field' && k !== 'fieldId');
+      if (kind !== MATCH_NAME[mf?.matchType ?? 0])
+        fail(`entries.json: ${where} uses ${kind} on ${fm.field}, a ${MATCH_NAME[mf?.matchType ?? 0]} field`);
+      for (const v of vals)
+        if (hexValue(v, fm.field) >> BigInt(bw) !== 0n)
+          fail(`entries.json: ${where} value ${v} does not fit ${fm.field} (${bw} bits)`);
+      if ('ternary' in fm && (BigInt(fm.ternary.value) & ~BigInt(fm.ternary.mask)) !== 0n) {
+        fail(`entries.json: ${where} ternary value of ${fm.field} has bits outside its mask`);
+      }
+    }
+    const a =
+      actions.get(e.action.name) ??
+      fail(`entries.json: ${where} uses action ${e.action.name} missing from p4info`);
+    if (a.preamble?.id !== e.action.id)
+      fail(`entries.json: ${where} has action id ${e.action.id}, p4info says ${a.preamble?.id}`);
+    if (!(t.actionRefs ?? []).some((r) => r.id === e.action.id))
+      fail(`entries.json: ${where} uses action ${e.action.name}, not an action of the table`);
+    const params = a.params ?? [];
+    if (params.length !== e.action.params.length)
+      fail(
+        `entries.json: ${where} gives ${e.action.params.length} params to ${e.action.name}, which takes ${params.length}`,
+      );
+    e.action.params.forEach((p, j) => {
+      const decl = params[j];
+      if (decl.name !== p.name || decl.id !== p.id)
+        fail(`entries.json: ${where} param ${p.name} does not match ${e.action.name}'s ${decl.name}`);
+      if (hexValue(p.value, p.name) >> BigInt(decl.bitwidth ?? 0) !== 0n)
+        fail(`entries.json: ${where} param ${p.name}=${p.value} does not fit ${decl.bitwidth} bits`);
+    });
+    const needsPriority = (t.matchFields ?? []).some((x) => x.matchType === 4 || x.matchType === 5);
+    if (needsPriority !== (e.priority !== undefined && e.priority >= 1))
+      fail(`entries.json: ${where} priority ${e.priority} is wrong for its table`);
+  });
+  const meters = new Map((info.meters ?? []).map((x) => [x.preamble?.name ?? '', x]));
+  for (const me of entries.meterEntries) {
+    const x = meters.get(me.meter) ?? fail(`entries.json: meter ${me.meter} missing from p4info`);
+    if (x.preamble?.id !== me.meterId || me.index < 0 || me.index >= Number(x.size))
+      fail(`entries.json: meter entry ${me.meter}[${me.index}] does not fit p4info`);
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * P4_16 source text shared by the v1model and PNA emitters: declarations, the parser, actions,
+ * tables and the apply block. The architecture supplies the few things that differ (intrinsic
+ * metadata, externs, block signatures and the package).
+ */
+import { InternalError } from '../../partitioner/errors';
+import type {
+  Action,
+  Cond,
+  ControlNode,
+  FieldRef,
+  NicPipeline,
+  Op,
+  Operand,
+  ParserState,
+  Table,
+} from '../ir';
+import { IrIndex } from '../ir-util';
+
+export interface Flavor {
+  /** `standard_metadata.ingress_port` or `istd.input_port` for the `std` instance. */
+  std(field: string): string;
+  drop(): string;
+  forward(port: string): string;
+  counterDecl(name: string, size: number): string;
+  count(counter: string, index: string): string;
+  meterDecl(name: string, size: number, unit: 'bytes' | 'packets'): string;
+  meter(meter: string, index: string, result: string, resultWidth: number): string;
+}
+
+export function lit(value: bigint, width: number): string {
+  return `${width}w${value <= 9n ? value.toString() : `0x${value.toString(16)}`}`;
+}
+
+export class P4Writer {
+  readonly ix: IrIndex;
+
+  constructor(
+    readonly p: NicPipeline,
+    readonly fl: Flavor,
+  ) {
+    this.ix = new IrIndex(p);
+  }
+
+  field(ref: FieldRef): string {
+    if (ref.instance === 'std') return this.fl.std(ref.field);
+    if (ref.instance === 'meta') return `meta.${ref.field}`;
+    return `hdr.${ref.instance}.${ref.field}`;
+  }
+
+  operand(o: Operand, width: number, params: Action['params'] = []): string {
+    switch (o.kind) {
+      case 'const':
+        return lit(o.value, width);
+      case 'param': {
+        const prm = params.find((x) => x.name === o.name);
+        if (!prm) throw new InternalError('p4/emit', `action parameter ${o.name} is not declared`);
+        return prm.width === width ? o.name : `(bit<${width}>)${o.name}`;
+      }
+      case 'field': {
+        const w = this.ix.width(o.ref);
+        return w === width ? this.field(o.ref) : `(bit<${width}>)${this.field(o.ref)}`;
+      }
+    }
+  }
+
+  headerTypes(): string[] {
+    const out: string[] = [];
+    for (const t of this.p.headerTypes) {
+      if (t.name === 'standard_metadata_t') continue; // declared by v1model.p4
+      const kw = t.name === 'metadata_t' ? 'struct' : 'header';
+      out.push(`${kw} ${t.name} {`);
+      for (const fl of t.fields) out.push(`    bit<${fl.width}> ${fl.name};`);
+      out.push('}', '');
+    }
+    out.push('struct headers_t {');
+    for (const i of this.p.instances) if (!i.metadata) out.push(`    ${i.type} ${i.name};`);
+    out.push('}', '');
+    return out;
+  }
+
+  parserStates(pkt: string): string[] {
+    const out: string[] = [];
+    for (const s of this.p.parser) out.push(...this.parserState(s, pkt));
+    return out;
+  }
+
+  private parserState(s: ParserState, pkt: string): string[] {
+    const out = [`    state ${s.name} {`];
+    if (s.extract) out.push(`        ${pkt}.extract(hdr.${s.extract});`);
+    for (const x of s.sets)
+      out.push(`        ${this.field(x.dst)} = ${this.operand(x.src, this.ix.width(x.dst))};`);
+    if (s.select) {
+      const keys = s.select.keys;
+      const widths = keys.map((k) => this.ix.width(k));
+      out.push(`        transition select(${keys.map((k) => this.field(k)).join(', ')}) {`);
+      for (const c of s.select.cases) {
+        const vals = c.values.map((v, i) =>
+          c.masks ? `${lit(v, widths[i])} &&& ${lit(c.masks[i], widths[i])}` : lit(v, widths[i]),
+        );
+        out.push(`            ${vals.length > 1 ? `(${vals.join(', ')})` : vals[0]}: ${c.next};`);
+      }
+      out.push(`            default: ${s.select.default};`, '        }');
+    } else {
+      out.push(`        transition ${s.next ?? 'accept'};`);
+    }
+    out.push('    }');
+    return out;
+  }
+
+  private op(o: Op, a: Action): string {
+    switch (o.op) {
+      case 'assign': {
+        const w = this.ix.width(o.dst);
+        return `${this.field(o.dst)} = ${this.operand(o.src, w, a.params)};`;
+      }
+      case 'setValid':
+        return `hdr.${o.header}.setValid();`;
+      case 'setInvalid':
+        return `hdr.${o.header}.setInvalid();`;
+      case 'drop':
+        return this.fl.drop();
+      case 'forward':
+        return this.fl.forward(this.operand(o.port, this.p.portWidth, a.params));
+      case 'count':
+        return this.fl.count(o.counter, this.operand(o.index, 32, a.params));
+      case 'meter':
+        return this.fl.meter(
+          o.meter,
+          this.operand(o.index, 32, a.params),
+          this.field(o.result),
+          this.ix.width(o.result),
+        );
+    }
+  }
+
+  externs(): string[] {
+    const out: string[] = [];
+    for (const c of this.p.counters)
+      out.push(`    // ${c.comment}`, `    ${this.fl.counterDecl(c.name, c.size)}`);
+    for (const m of this.p.meters)
+      out.push(`    // ${m.comment}`, `    ${this.fl.meterDecl(m.name, m.size, m.unit)}`);
+    return out;
+  }
+
+  actions(): string[] {
+    const out: string[] = [];
+    for (const a of this.p.actions) {
+      if (a.name === 'NoAction') continue; // from core.p4
+      out.push('', `    // ${a.comment}`);
+      out.push(`    action ${a.name}(${a.params.map((x) => `bit<${x.width}> ${x.name}`).join(', ')}) {`);
+      for (const o of a.ops) out.push(`        ${this.op(o, a)}`);
+      out.push('    }');
+    }
+    return out;
+  }
+
+  private defaultCall(t: Table): string {
+    const a = this.ix.action(t.defaultAction.action);
+    const args = t.defaultAction.args.map((v, i) => lit(v, a.params[i].width));
+    return `${a.name}(${args.join(', ')})`;
+  }
+
+  tables(): string[] {
+    const out: string[] = [];
+    for (const t of this.p.tables) {
+      out.push('', `    // ${t.comment}`, `    table ${t.name} {`);
+      if (t.keys.length) {
+        out.push('        key = {');
+        for (const k of t.keys) out.push(`            ${this.field(k.field)}: ${k.matchKind};`);
+        out.push('        }');
+      }
+      out.push(`        actions = { ${t.actions.map((a) => `${a};`).join(' ')} }`);
+      out.push(`        ${t.constDefault ? 'const ' : ''}default_action = ${this.defaultCall(t)};`);
+      out.push(`        size = ${t.size};`, '    }');
+    }
+    return out;
+  }
+
+  cond(c: Cond): string {
+    switch (c.kind) {
+      case 'eq':
+      case 'ne':
+        return `${this.field(c.field)} ${c.kind === 'eq' ? '==' : '!='} ${lit(c.value, this.ix.width(c.field))}`;
+      case 'valid':
+        return `hdr.${c.header}.isValid()`;
+      case 'not':
+        return `!(${this.cond(c.arg)})`;
+      case 'and':
+      case 'or':
+        return c.args
+          .map((x) => (x.kind === 'and' || x.kind === 'or' ? `(${this.cond(x)})` : this.cond(x)))
+          .join(c.kind === 'and' ? ' && ' : ' || ');
+    }
+  }
+
+  apply(nodes: ControlNode[], depth: number): string[] {
+    const pad = '    '.repeat(depth);
+    const out: string[] = [];
+    for (const n of nodes) {
+      if (n.kind === 'apply') {
+        out.push(`${pad}${n.table}.apply();`);
+        continue;
+      }
+      if (n.comment) out.push(`${pad}// ${n.comment}`);
+      out.push(`${pad}if (${this.cond(n.cond)}) {`, ...this.apply(n.then, depth + 1));
+      if (n.else.length) out.push(`${pad}} else {`, ...this.apply(n.else, depth + 1));
+      out.push(`${pad}}`);
+    }
+    return out;
+  }
+
+  checksumFields(): string {
+    return this.p.checksums[0].inputs.map((i) => this.field(i)).join(',\n                ');
+  }
+}
+
+/** One line per header that a comment in the generated source should explain. */
+export function banner(p: NicPipeline, arch: string, source: string): string[] {
+  return [
+    `// Generated by nfp from ${source} for ${arch}. Do not edit: regenerate with \`nfp partition\`.`,
+    `// Wire ports: ${p.wirePorts.join(', ') || 'none'}. Host ports: ${p.hostPorts.join(', ') || 'none'}.`,
+    '// NSH (RFC 8300, EtherType 0x894F) marks packets on their way to or from the host: SPI = service',
+    '// path id, SI = host hops left, MD type 2 context TLV = tenant id + the EtherType NSH displaced.',
+    `// Drop reasons: ${p.dropReasons.map((d) => `${d.code}=${d.name}`).join(', ')}.`,
+  ];
+}

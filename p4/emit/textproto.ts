@@ -1,0 +1,50 @@
+/**
+ * Protobuf text format (as `p4c --p4runtime-files p4info.txtpb` writes it) for any message
+ * whose protobufjs type is known: fields in field-number order, defaults omitted, enums by name.
+ */
+import * as protobuf from 'protobufjs';
+
+const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+function isDefault(v: unknown): boolean {
+  return (
+    v === undefined || v === null || v === 0 || v === '' || v === false || (Array.isArray(v) && !v.length)
+  );
+}
+
+function scalar(field: protobuf.Field, v: unknown): string {
+  if (field.resolvedType instanceof protobuf.Enum) {
+    const name = field.resolvedType.valuesById[Number(v)];
+    return name ?? String(v);
+  }
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v instanceof Uint8Array) return JSON.stringify(Buffer.from(v).toString('latin1'));
+  return String(v);
+}
+
+function lines(type: protobuf.Type, msg: Record<string, unknown>, depth: number, out: string[]): void {
+  const pad = '  '.repeat(depth);
+  const fields = [...type.fieldsArray].sort((a, b) => a.id - b.id);
+  for (const field of fields) {
+    field.resolve();
+    const value = msg[field.name];
+    if (isDefault(value)) continue;
+    const name = snake(field.name);
+    const items = field.repeated ? (value as unknown[]) : [value];
+    for (const item of items) {
+      if (field.resolvedType instanceof protobuf.Type) {
+        out.push(`${pad}${name} {`);
+        lines(field.resolvedType, item as Record<string, unknown>, depth + 1, out);
+        out.push(`${pad}}`);
+      } else {
+        out.push(`${pad}${name}: ${scalar(field, item)}`);
+      }
+    }
+  }
+}
+
+export function toTextProto(type: protobuf.Type, msg: object): string {
+  const out: string[] = [];
+  lines(type, msg as Record<string, unknown>, 0, out);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,67 @@
+/** P4_16 for the v1model architecture (BMv2 simple_switch): `program.p4`. */
+import type { NicPipeline } from '../ir';
+import { banner, type Flavor, P4Writer } from './p4-source';
+
+const V1MODEL: Flavor = {
+  std: (field) => `standard_metadata.${field}`,
+  drop: () => 'mark_to_drop(standard_metadata);',
+  forward: (port) => `standard_metadata.egress_spec = ${port};`,
+  counterDecl: (name, size) => `counter(32w${size}, CounterType.packets_and_bytes) ${name};`,
+  count: (counter, index) => `${counter}.count(${index});`,
+  meterDecl: (name, size, unit) => `meter(32w${size}, MeterType.${unit}) ${name};`,
+  meter: (meter, index, result) => `${meter}.execute_meter(${index}, ${result});`,
+};
+
+export function emitV1Model(p: NicPipeline, source: string): string {
+  const w = new P4Writer(p, V1MODEL);
+  const out: string[] = [
+    ...banner(p, 'v1model (BMv2 simple_switch)', source),
+    '#include <core.p4>',
+    '#include <v1model.p4>',
+    '',
+    ...w.headerTypes(),
+    'parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,',
+    '                inout standard_metadata_t standard_metadata) {',
+    ...w.parserStates('packet'),
+    '}',
+    '',
+    'control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) {',
+    '    apply { }',
+    '}',
+    '',
+    `control ${p.control}(inout headers_t hdr, inout metadata_t meta,`,
+    `${' '.repeat(p.control.length + 9)}inout standard_metadata_t standard_metadata) {`,
+    ...w.externs(),
+    ...w.actions(),
+    ...w.tables(),
+    '',
+    '    apply {',
+    ...w.apply(p.ingress, 2),
+    '    }',
+    '}',
+    '',
+    'control MyEgress(inout headers_t hdr, inout metadata_t meta,',
+    '                 inout standard_metadata_t standard_metadata) {',
+    '    apply { }',
+    '}',
+    '',
+    '// The IPv4 header checksum is recomputed after any rewrite (DSCP marking, VLAN, NSH pop).',
+    'control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) {',
+    '    apply {',
+    `        update_checksum(hdr.${p.checksums[0].when}.isValid(),`,
+    `            { ${w.checksumFields()} },`,
+    `            ${w.field(p.checksums[0].target)}, HashAlgorithm.csum16);`,
+    '    }',
+    '}',
+    '',
+    'control MyDeparser(packet_out packet, in headers_t hdr) {',
+    '    apply {',
+    ...p.deparse.map((h) => `        packet.emit(hdr.${h});`),
+    '    }',
+    '}',
+    '',
+    `V1Switch(MyParser(), MyVerifyChecksum(), ${p.control}(), MyEgress(), MyComputeChecksum(), MyDeparser()) main;`,
+    '',
+  ];
+  return out.join('\n');
+}

@@ -1,0 +1,339 @@
+/**
+ * The fixed part of every NIC pipeline: header layouts, the user metadata, the parser, the
+ * deparser order, the IPv4 checksum update and the numbered drop reasons.
+ */
+import type {
+  ChecksumUpdate,
+  DropReason,
+  FieldRef,
+  HeaderInstance,
+  HeaderType,
+  Operand,
+  ParserState,
+} from './ir';
+
+export const ETHERTYPE_IPV4 = 0x0800n;
+export const ETHERTYPE_IPV6 = 0x86ddn;
+export const ETHERTYPE_VLAN = 0x8100n;
+/** RFC 8300 NSH over Ethernet. */
+export const ETHERTYPE_NSH = 0x894fn;
+/** NSH next protocol "Experiment 1" (RFC 8300 registry): the inner EtherType is in the context TLV. */
+export const NSH_NEXT_PROTO = 0xfen;
+/** NSH MD type 2: variable-length context made of TLVs. */
+export const NSH_MD_TYPE = 2n;
+/** NSH length in 4-byte words: base (1) + service path (1) + one TLV header (1) + its 4-byte value (1). */
+export const NSH_LENGTH_WORDS = 4n;
+/** RFC 8300 recommends an initial TTL of 63. */
+export const NSH_TTL = 63n;
+/** nfp's metadata class (IANA "Experimental" range) and its one TLV type: tenant id + inner EtherType. */
+export const NSH_MD_CLASS = 0xfff6n;
+export const NSH_TLV_TENANT = 0x01n;
+export const NSH_TLV_LEN = 4n;
+
+export const PROTO_ICMP = 1n;
+export const PROTO_TCP = 6n;
+export const PROTO_UDP = 17n;
+export const PROTO_ICMPV6 = 58n;
+
+/** v1model/BMv2 meter colours. */
+export const COLOR_RED = 2n;
+
+export function f(instance: string, field: string): FieldRef {
+  return { instance, field };
+}
+
+export const HEADER_TYPES: HeaderType[] = [
+  {
+    name: 'ethernet_t',
+    fields: [
+      { name: 'dstAddr', width: 48 },
+      { name: 'srcAddr', width: 48 },
+      { name: 'etherType', width: 16 },
+    ],
+  },
+  {
+    // RFC 8300: base header, service path header, one MD type 2 context TLV.
+    name: 'nsh_t',
+    fields: [
+      { name: 'ver', width: 2 },
+      { name: 'oam', width: 1 },
+      { name: 'u1', width: 1 },
+      { name: 'ttl', width: 6 },
+      { name: 'len', width: 6 },
+      { name: 'u2', width: 4 },
+      { name: 'mdType', width: 4 },
+      { name: 'nextProto', width: 8 },
+      { name: 'spi', width: 24 },
+      { name: 'si', width: 8 },
+      { name: 'mdClass', width: 16 },
+      { name: 'tlvType', width: 8 },
+      { name: 'u3', width: 1 },
+      { name: 'tlvLen', width: 7 },
+      { name: 'tenant', width: 16 },
+      { name: 'etherType', width: 16 },
+    ],
+  },
+  {
+    name: 'vlan_t',
+    fields: [
+      { name: 'pcp', width: 3 },
+      { name: 'dei', width: 1 },
+      { name: 'vid', width: 12 },
+      { name: 'etherType', width: 16 },
+    ],
+  },
+  {
+    name: 'ipv4_t',
+    fields: [
+      { name: 'version', width: 4 },
+      { name: 'ihl', width: 4 },
+      { name: 'dscp', width: 6 },
+      { name: 'ecn', width: 2 },
+      { name: 'totalLen', width: 16 },
+      { name: 'identification', width: 16 },
+      { name: 'flags', width: 3 },
+      { name: 'fragOffset', width: 13 },
+      { name: 'ttl', width: 8 },
+      { name: 'protocol', width: 8 },
+      { name: 'hdrChecksum', width: 16 },
+      { name: 'srcAddr', width: 32 },
+      { name: 'dstAddr', width: 32 },
+    ],
+  },
+  {
+    name: 'ipv6_t',
+    fields: [
+      { name: 'version', width: 4 },
+      { name: 'dscp', width: 6 },
+      { name: 'ecn', width: 2 },
+      { name: 'flowLabel', width: 20 },
+      { name: 'payloadLen', width: 16 },
+      { name: 'nextHdr', width: 8 },
+      { name: 'hopLimit', width: 8 },
+      { name: 'srcAddr', width: 128 },
+      { name: 'dstAddr', width: 128 },
+    ],
+  },
+  {
+    name: 'tcp_t',
+    fields: [
+      { name: 'srcPort', width: 16 },
+      { name: 'dstPort', width: 16 },
+      { name: 'seqNo', width: 32 },
+      { name: 'ackNo', width: 32 },
+      { name: 'dataOffset', width: 4 },
+      { name: 'res', width: 4 },
+      { name: 'flags', width: 8 },
+      { name: 'window', width: 16 },
+      { name: 'checksum', width: 16 },
+      { name: 'urgentPtr', width: 16 },
+    ],
+  },
+  {
+    name: 'udp_t',
+    fields: [
+      { name: 'srcPort', width: 16 },
+      { name: 'dstPort', width: 16 },
+      { name: 'length', width: 16 },
+      { name: 'checksum', width: 16 },
+    ],
+  },
+  {
+    name: 'icmp_t',
+    fields: [
+      { name: 'type', width: 8 },
+      { name: 'code', width: 8 },
+      { name: 'checksum', width: 16 },
+    ],
+  },
+  {
+    // Per-packet state of the pipeline. The classification keys are copied here by the parser,
+    // so NFs always match the packet as it arrived, whatever earlier stages rewrote.
+    name: 'metadata_t',
+    fields: [
+      { name: 'tenant', width: 16 },
+      { name: 'path', width: 24 },
+      { name: 'from_host', width: 1 },
+      { name: 'policed', width: 1 },
+      { name: 'drop', width: 1 },
+      { name: 'drop_reason', width: 8 },
+      { name: 'color', width: 2 },
+      { name: 'ip_ver', width: 4 },
+      { name: 'ip_proto', width: 8 },
+      { name: 'dscp', width: 6 },
+      { name: 'vlan_id', width: 12 },
+      { name: 'l4_src', width: 16 },
+      { name: 'l4_dst', width: 16 },
+    ],
+  },
+  {
+    // The v1model intrinsic metadata, as v1model.p4 declares it (only some fields are used).
+    name: 'standard_metadata_t',
+    fields: [
+      { name: 'ingress_port', width: 9 },
+      { name: 'egress_spec', width: 9 },
+      { name: 'egress_port', width: 9 },
+      { name: 'instance_type', width: 32 },
+      { name: 'packet_length', width: 32 },
+      { name: 'enq_timestamp', width: 32 },
+      { name: 'enq_qdepth', width: 19 },
+      { name: 'deq_timedelta', width: 32 },
+      { name: 'deq_qdepth', width: 19 },
+      { name: 'ingress_global_timestamp', width: 48 },
+      { name: 'egress_global_timestamp', width: 48 },
+      { name: 'mcast_grp', width: 16 },
+      { name: 'egress_rid', width: 16 },
+      { name: 'checksum_error', width: 1 },
+      { name: 'parser_error', width: 32 },
+      { name: 'priority', width: 3 },
+    ],
+  },
+];
+
+/** Packet headers in wire (deparse) order, then the metadata instances. */
+export const INSTANCES: HeaderInstance[] = [
+  { name: 'ethernet', type: 'ethernet_t', metadata: false },
+  { name: 'nsh', type: 'nsh_t', metadata: false },
+  { name: 'vlan', type: 'vlan_t', metadata: false },
+  { name: 'ipv4', type: 'ipv4_t', metadata: false },
+  { name: 'ipv6', type: 'ipv6_t', metadata: false },
+  { name: 'tcp', type: 'tcp_t', metadata: false },
+  { name: 'udp', type: 'udp_t', metadata: false },
+  { name: 'icmp', type: 'icmp_t', metadata: false },
+  { name: 'meta', type: 'metadata_t', metadata: true },
+  { name: 'std', type: 'standard_metadata_t', metadata: true },
+];
+
+export const DEPARSE_ORDER: string[] = INSTANCES.filter((i) => !i.metadata).map((i) => i.name);
+
+const copy = (metaField: string, instance: string, field: string): { dst: FieldRef; src: Operand } => ({
+  dst: f('meta', metaField),
+  src: { kind: 'field', ref: f(instance, field) },
+});
+
+const l3Cases = (): Array<{ values: bigint[]; next: string }> => [
+  { values: [ETHERTYPE_VLAN], next: 'parse_vlan' },
+  { values: [ETHERTYPE_IPV4], next: 'parse_ipv4' },
+  { values: [ETHERTYPE_IPV6], next: 'parse_ipv6' },
+];
+
+/**
+ * NSH sits right after the outer Ethernet header, before any VLAN tag; the EtherType it
+ * displaced travels in its context TLV, so the parser continues from there.
+ */
+export const PARSER: ParserState[] = [
+  {
+    name: 'start',
+    extract: 'ethernet',
+    sets: [],
+    select: {
+      keys: [f('ethernet', 'etherType')],
+      cases: [{ values: [ETHERTYPE_NSH], next: 'parse_nsh' }, ...l3Cases()],
+      default: 'accept',
+    },
+  },
+  {
+    name: 'parse_nsh',
+    extract: 'nsh',
+    sets: [],
+    select: { keys: [f('nsh', 'etherType')], cases: l3Cases(), default: 'accept' },
+  },
+  {
+    name: 'parse_vlan',
+    extract: 'vlan',
+    sets: [copy('vlan_id', 'vlan', 'vid')],
+    select: {
+      keys: [f('vlan', 'etherType')],
+      cases: l3Cases().filter((c) => c.next !== 'parse_vlan'),
+      default: 'accept',
+    },
+  },
+  {
+    name: 'parse_ipv4',
+    extract: 'ipv4',
+    sets: [
+      { dst: f('meta', 'ip_ver'), src: { kind: 'const', value: 4n } },
+      copy('ip_proto', 'ipv4', 'protocol'),
+      copy('dscp', 'ipv4', 'dscp'),
+    ],
+    // Only first fragments without options carry an L4 header where we look for it.
+    select: {
+      keys: [f('ipv4', 'fragOffset'), f('ipv4', 'ihl'), f('ipv4', 'protocol')],
+      cases: [
+        { values: [0n, 5n, PROTO_TCP], next: 'parse_tcp' },
+        { values: [0n, 5n, PROTO_UDP], next: 'parse_udp' },
+        { values: [0n, 5n, PROTO_ICMP], next: 'parse_icmp' },
+      ],
+      default: 'accept',
+    },
+  },
+  {
+    name: 'parse_ipv6',
+    extract: 'ipv6',
+    sets: [
+      { dst: f('meta', 'ip_ver'), src: { kind: 'const', value: 6n } },
+      copy('ip_proto', 'ipv6', 'nextHdr'),
+      copy('dscp', 'ipv6', 'dscp'),
+    ],
+    select: {
+      keys: [f('ipv6', 'nextHdr')],
+      cases: [
+        { values: [PROTO_TCP], next: 'parse_tcp' },
+        { values: [PROTO_UDP], next: 'parse_udp' },
+        { values: [PROTO_ICMPV6], next: 'parse_icmp' },
+      ],
+      default: 'accept',
+    },
+  },
+  {
+    name: 'parse_tcp',
+    extract: 'tcp',
+    sets: [copy('l4_src', 'tcp', 'srcPort'), copy('l4_dst', 'tcp', 'dstPort')],
+    next: 'accept',
+  },
+  {
+    name: 'parse_udp',
+    extract: 'udp',
+    sets: [copy('l4_src', 'udp', 'srcPort'), copy('l4_dst', 'udp', 'dstPort')],
+    next: 'accept',
+  },
+  { name: 'parse_icmp', extract: 'icmp', sets: [], next: 'accept' },
+];
+
+export const IPV4_CHECKSUM: ChecksumUpdate = {
+  target: f('ipv4', 'hdrChecksum'),
+  inputs: [
+    'version',
+    'ihl',
+    'dscp',
+    'ecn',
+    'totalLen',
+    'identification',
+    'flags',
+    'fragOffset',
+    'ttl',
+    'protocol',
+    'srcAddr',
+    'dstAddr',
+  ].map((x) => f('ipv4', x)),
+  when: 'ipv4',
+};
+
+/** The NIC's drop reasons; code 0 means "not dropped". Deploy reports drops by these names. */
+export const DROP_REASONS: DropReason[] = [
+  { code: 1, name: 'no-tenant', description: 'wire packet matched no tenant slice' },
+  { code: 2, name: 'nsh-on-wire', description: 'wire packet already carried NSH (never trusted)' },
+  { code: 3, name: 'acl-deny', description: 'denied by an offloaded firewall ACL' },
+  { code: 4, name: 'meter-red', description: 'over a rate limit (meter colour red)' },
+  { code: 5, name: 'no-route', description: 'offloaded router found no route and has no default' },
+  { code: 6, name: 'graph-drop', description: "the path ends in the service graph's drop node" },
+  { code: 7, name: 'no-edge', description: 'no out-edge of an NF matched the packet' },
+  { code: 8, name: 'no-path', description: 'packet matched no path rule of its tenant' },
+  { code: 9, name: 'bad-spi', description: 'packet from the host carried an unknown SPI or wrong tenant' },
+  { code: 10, name: 'no-nsh-from-host', description: 'packet from a host port carried no NSH' },
+];
+
+export function dropCode(name: string): number {
+  const r = DROP_REASONS.find((d) => d.name === name);
+  return r ? r.code : dropCode('graph-drop');
+}
