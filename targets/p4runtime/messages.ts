@@ -11,8 +11,9 @@ export type Int64 = number | string | Long;
 
 // ---- google.rpc / google.protobuf -------------------------------------------------------------
 
+/** protobufjs' bundled google.protobuf.Any keeps the proto spelling `type_url`. */
 export interface Any {
-  typeUrl?: string;
+  type_url?: string;
   value?: Uint8Array;
 }
 

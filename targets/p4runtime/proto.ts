@@ -31,8 +31,7 @@ export function p4runtimeRoot(): protobuf.Root {
   const root = new protobuf.Root();
   const google = googleProtoDir();
   root.resolvePath = (_origin: string, target: string): string => {
-    // google/protobuf/* are protobufjs built-ins ("common"); keep the bare name so they resolve.
-    if (target.startsWith('google/protobuf/')) return target;
+    // google/protobuf/* resolve to protobufjs' bundled copies whatever path is returned here.
     if (target.startsWith('google/')) return join(google, target);
     if (target.startsWith('/')) return target;
     return join(PROTO_DIR, target);
@@ -106,14 +105,17 @@ export const codecs = {
 export const P4_ERROR_TYPE_URL = 'type.googleapis.com/p4.v1.Error';
 
 /**
- * Parses a P4Info in protobuf text format is out of scope; this converts a JSON-mapped P4Info
- * (protobuf's canonical JSON, as `p4c --p4runtime-format json` writes) into the typed message.
+ * Converts a JSON-mapped P4Info (protobuf's canonical JSON, as `p4c --p4runtime-format json`
+ * writes it) into the typed message. Text format is not supported.
  */
 export function p4infoFromJson(json: unknown): m.P4Info {
-  const type = codecs.P4Info.type;
-  const err = type.verify(json as Record<string, unknown>);
-  if (err) throw new Error(`invalid P4Info JSON: ${err}`);
-  return type.fromObject(json as Record<string, unknown>) as unknown as m.P4Info;
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error('invalid P4Info JSON: expected an object');
+  try {
+    return codecs.P4Info.type.fromObject(json as Record<string, unknown>) as unknown as m.P4Info;
+  } catch (e) {
+    throw new Error(`invalid P4Info JSON: ${(e as Error).message}`);
+  }
 }
 
 /** Canonical protobuf JSON of a P4Info (enums as names, 64-bit as strings). */

@@ -1,0 +1,471 @@
+/**
+ * MemoryDevice: a Device that holds the real control-plane state in memory (table entries keyed
+ * by their match, default entries, direct and indirect counters and meters, digest configs)
+ * with no packet engine under it. Tests and the conformance suite use it; the softnic wraps the
+ * same semantics around its packet engine. Packet I/O, digests and table hits are driven from
+ * outside through injectPacketIn(), emitDigest() and hit().
+ */
+import { status as Code } from '@grpc/grpc-js';
+import type { Device, DeviceEvents, PipelineConfig, UpdateResult } from './device';
+import { DeviceError } from './device';
+import type {
+  CounterData,
+  DigestEntryConfig,
+  Entity,
+  FieldMatch,
+  MeterConfig,
+  P4Data,
+  PacketIn,
+  PacketOut,
+  TableEntry,
+  Update,
+} from './messages';
+import { Atomicity, UpdateType } from './messages';
+import type { P4Schema } from './schema';
+
+interface Counter {
+  bytes: bigint;
+  packets: bigint;
+}
+
+interface StoredEntry {
+  entry: TableEntry;
+  counter: Counter;
+  meter: MeterConfig | null;
+  /** ms timestamp of the last hit (or insertion). */
+  lastHit: number;
+  idleNs: bigint;
+  idleNotified: boolean;
+}
+
+interface TableState {
+  entries: Map<string, StoredEntry>;
+  defaultEntry: TableEntry | undefined;
+  size: number;
+  hasDirectCounter: boolean;
+  hasDirectMeter: boolean;
+}
+
+function hex(b: Uint8Array | undefined): string {
+  return b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') : '';
+}
+
+function num(v: unknown): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (typeof v === 'bigint') return v;
+  return BigInt(typeof v === 'number' || typeof v === 'string' ? v : String(v));
+}
+
+function matchKey(m: FieldMatch): string {
+  if (m.exact) return `${m.fieldId}e${hex(m.exact.value)}`;
+  if (m.lpm) return `${m.fieldId}l${hex(m.lpm.value)}/${m.lpm.prefixLen}`;
+  if (m.ternary) return `${m.fieldId}t${hex(m.ternary.value)}&${hex(m.ternary.mask)}`;
+  if (m.range) return `${m.fieldId}r${hex(m.range.low)}-${hex(m.range.high)}`;
+  if (m.optional) return `${m.fieldId}o${hex(m.optional.value)}`;
+  return `${m.fieldId}?`;
+}
+
+/** The identity of a table entry within its table: its match and priority (canonical input). */
+export function entryKey(e: TableEntry): string {
+  let k = String(e.priority ?? 0);
+  for (const m of e.match ?? []) k += `|${matchKey(m)}`;
+  return k;
+}
+
+/** A journal of undo steps, so ROLLBACK_ON_ERROR can restore the state before the batch. */
+type Undo = () => void;
+
+export interface MemoryDeviceOptions {
+  /** How often idle timeouts are checked, in ms (default 50). */
+  idleScanMs?: number;
+  /** Called for every PacketOut (after it was recorded). */
+  onPacketOut?: (packet: PacketOut) => void;
+}
+
+export class MemoryDevice implements Device {
+  readonly atomicity: readonly Atomicity[] = [
+    Atomicity.CONTINUE_ON_ERROR,
+    Atomicity.ROLLBACK_ON_ERROR,
+    Atomicity.DATAPLANE_ATOMIC,
+  ];
+  readonly canReconcile = true;
+  /** Every PacketOut received, oldest first (tests read it). */
+  readonly packetOuts: PacketOut[] = [];
+
+  private schema: P4Schema | undefined;
+  private tables = new Map<number, TableState>();
+  private counters = new Map<number, Counter[]>();
+  private meters = new Map<number, (MeterConfig | null)[]>();
+  private digestConfigs = new Map<number, DigestEntryConfig>();
+  private events: DeviceEvents | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idleEntries = new Set<StoredEntry>();
+
+  constructor(private readonly options: MemoryDeviceOptions = {}) {}
+
+  attach(events: DeviceEvents): void {
+    this.events = events;
+  }
+
+  async verifyPipeline(config: PipelineConfig): Promise<void> {
+    // This device realises any well-formed P4Info; the device config is opaque to it.
+    for (const t of config.p4info.tables ?? [])
+      if ((t.matchFields ?? []).some((f) => !f.matchType))
+        throw new DeviceError(
+          Code.INVALID_ARGUMENT,
+          `table "${t.preamble?.name}" has a match field without a standard match type`,
+        );
+  }
+
+  async commitPipeline(config: PipelineConfig, preserveState: boolean): Promise<void> {
+    const s = config.schema;
+    const tables = new Map<number, TableState>();
+    for (const t of s.tables.all) {
+      const id = t.preamble?.id ?? 0;
+      const direct = t.directResourceIds ?? [];
+      tables.set(id, {
+        entries: new Map(),
+        defaultEntry: undefined,
+        size: Number(num(t.size)) || Infinity,
+        hasDirectCounter: direct.some((d) => s.directCounters.byIdOrUndefined(d)),
+        hasDirectMeter: direct.some((d) => s.directMeters.byIdOrUndefined(d)),
+      });
+    }
+    if (preserveState && this.schema) {
+      for (const [id, old] of this.tables) {
+        if (old.entries.size === 0 && !old.defaultEntry) continue;
+        const next = tables.get(id);
+        const before = this.schema.tableById(id);
+        const after = s.tableById(id);
+        const sameKey =
+          before &&
+          after &&
+          before.name === after.name &&
+          JSON.stringify(before.info.matchFields?.map((f) => [f.id, f.bitwidth, f.matchType])) ===
+            JSON.stringify(after.info.matchFields?.map((f) => [f.id, f.bitwidth, f.matchType]));
+        if (!next || !sameKey)
+          throw new DeviceError(
+            Code.INVALID_ARGUMENT,
+            `cannot preserve the entries of table "${before?.name ?? id}": it is gone or its key changed`,
+          );
+        next.entries = old.entries;
+        next.defaultEntry = old.defaultEntry;
+      }
+    } else this.idleEntries.clear();
+    this.tables = tables;
+    const counters = new Map<number, Counter[]>();
+    for (const c of s.counters.all) {
+      const id = c.preamble?.id ?? 0;
+      const keep = preserveState ? this.counters.get(id) : undefined;
+      counters.set(
+        id,
+        keep ?? Array.from({ length: Number(num(c.size)) }, () => ({ bytes: 0n, packets: 0n })),
+      );
+    }
+    this.counters = counters;
+    const meters = new Map<number, (MeterConfig | null)[]>();
+    for (const m of s.meters.all) {
+      const id = m.preamble?.id ?? 0;
+      meters.set(
+        id,
+        (preserveState && this.meters.get(id)) || Array<MeterConfig | null>(Number(num(m.size))).fill(null),
+      );
+    }
+    this.meters = meters;
+    if (!preserveState) this.digestConfigs.clear();
+    this.schema = s;
+    this.startIdleScan();
+  }
+
+  async write(updates: readonly Update[], atomicity: Atomicity): Promise<UpdateResult[]> {
+    const results: UpdateResult[] = [];
+    const undo: Undo[] = [];
+    const atomic = atomicity !== Atomicity.CONTINUE_ON_ERROR;
+    for (let i = 0; i < updates.length; i++) {
+      try {
+        this.apply(updates[i], atomic ? undo : undefined);
+        results.push(undefined);
+      } catch (e) {
+        const err = e instanceof DeviceError ? e : new DeviceError(Code.INTERNAL, String(e));
+        if (!atomic) {
+          results.push(err);
+          continue;
+        }
+        for (let j = undo.length - 1; j >= 0; j--) undo[j]();
+        return updates.map((_, j) =>
+          j === i ? err : new DeviceError(Code.ABORTED, j < i ? 'rolled back' : 'not attempted'),
+        );
+      }
+    }
+    return results;
+  }
+
+  private table(id: number): TableState {
+    const t = this.tables.get(id);
+    if (!t) throw new DeviceError(Code.NOT_FOUND, `table id ${id} is not in the pipeline`);
+    return t;
+  }
+
+  private apply(u: Update, undo: Undo[] | undefined): void {
+    const e = u.entity!;
+    if (e.tableEntry) return this.applyTableEntry(u.type!, e.tableEntry, undo);
+    if (e.counterEntry) {
+      const cells = this.counters.get(e.counterEntry.counterId ?? 0)!;
+      const idx = e.counterEntry.index ? [Number(num(e.counterEntry.index.index))] : cells.map((_, i) => i);
+      const data = e.counterEntry.data;
+      for (const i of idx) {
+        const old = cells[i];
+        cells[i] = { bytes: num(data?.byteCount), packets: num(data?.packetCount) };
+        undo?.push(() => (cells[i] = old));
+      }
+      return;
+    }
+    if (e.meterEntry) {
+      const cells = this.meters.get(e.meterEntry.meterId ?? 0)!;
+      const idx = e.meterEntry.index ? [Number(num(e.meterEntry.index.index))] : cells.map((_, i) => i);
+      for (const i of idx) {
+        const old = cells[i];
+        cells[i] = e.meterEntry.config ?? null;
+        undo?.push(() => (cells[i] = old));
+      }
+      return;
+    }
+    if (e.directCounterEntry || e.directMeterEntry) {
+      const te = (e.directCounterEntry ?? e.directMeterEntry)!.tableEntry!;
+      const stored = this.table(te.tableId ?? 0).entries.get(entryKey(te));
+      if (!stored) throw new DeviceError(Code.NOT_FOUND, 'no table entry with this match');
+      if (e.directCounterEntry) {
+        const old = stored.counter;
+        const d = e.directCounterEntry.data;
+        stored.counter = { bytes: num(d?.byteCount), packets: num(d?.packetCount) };
+        undo?.push(() => (stored.counter = old));
+      } else {
+        const old = stored.meter;
+        stored.meter = e.directMeterEntry!.config ?? null;
+        undo?.push(() => (stored.meter = old));
+      }
+      return;
+    }
+    if (e.digestEntry) {
+      const id = e.digestEntry.digestId ?? 0;
+      const old = this.digestConfigs.get(id);
+      if (u.type === UpdateType.INSERT && old)
+        throw new DeviceError(Code.ALREADY_EXISTS, `digest ${id} is already configured`);
+      if (u.type !== UpdateType.INSERT && !old)
+        throw new DeviceError(Code.NOT_FOUND, `digest ${id} is not configured`);
+      if (u.type === UpdateType.DELETE) this.digestConfigs.delete(id);
+      else this.digestConfigs.set(id, e.digestEntry.config ?? {});
+      undo?.push(() => (old ? this.digestConfigs.set(id, old) : this.digestConfigs.delete(id)));
+      return;
+    }
+    throw new DeviceError(Code.UNIMPLEMENTED, 'entity kind not supported by the memory device');
+  }
+
+  private applyTableEntry(type: UpdateType, te: TableEntry, undo: Undo[] | undefined): void {
+    const t = this.table(te.tableId ?? 0);
+    if (te.isDefaultAction) {
+      const old = t.defaultEntry;
+      t.defaultEntry = te;
+      undo?.push(() => (t.defaultEntry = old));
+      return;
+    }
+    const key = entryKey(te);
+    const old = t.entries.get(key);
+    switch (type) {
+      case UpdateType.INSERT: {
+        if (old) throw new DeviceError(Code.ALREADY_EXISTS, 'an entry with this match already exists');
+        if (t.entries.size >= t.size)
+          throw new DeviceError(Code.RESOURCE_EXHAUSTED, `table is full (${t.size} entries)`);
+        const stored: StoredEntry = {
+          entry: { ...te, counterData: null, meterConfig: null },
+          counter: { bytes: num(te.counterData?.byteCount), packets: num(te.counterData?.packetCount) },
+          meter: te.meterConfig ?? null,
+          lastHit: Date.now(),
+          idleNs: num(te.idleTimeoutNs),
+          idleNotified: false,
+        };
+        t.entries.set(key, stored);
+        if (stored.idleNs > 0n) this.idleEntries.add(stored);
+        undo?.push(() => {
+          t.entries.delete(key);
+          this.idleEntries.delete(stored);
+        });
+        return;
+      }
+      case UpdateType.MODIFY: {
+        if (!old) throw new DeviceError(Code.NOT_FOUND, 'no entry with this match');
+        const prev = { entry: old.entry, counter: old.counter, meter: old.meter, idleNs: old.idleNs };
+        old.entry = { ...te, counterData: null, meterConfig: null };
+        if (te.counterData)
+          old.counter = { bytes: num(te.counterData.byteCount), packets: num(te.counterData.packetCount) };
+        old.meter = te.meterConfig ?? null; // unset meter_config resets the meter (spec)
+        old.idleNs = num(te.idleTimeoutNs);
+        if (old.idleNs > 0n) this.idleEntries.add(old);
+        else this.idleEntries.delete(old);
+        undo?.push(() => Object.assign(old, prev));
+        return;
+      }
+      case UpdateType.DELETE: {
+        if (!old) throw new DeviceError(Code.NOT_FOUND, 'no entry with this match');
+        t.entries.delete(key);
+        this.idleEntries.delete(old);
+        undo?.push(() => {
+          t.entries.set(key, old);
+          if (old.idleNs > 0n) this.idleEntries.add(old);
+        });
+        return;
+      }
+      default:
+        throw new DeviceError(Code.INVALID_ARGUMENT, 'update type must be INSERT, MODIFY or DELETE');
+    }
+  }
+
+  *read(entity: Entity): Iterable<Entity> {
+    if (entity.tableEntry) {
+      const req = entity.tableEntry;
+      const withCounters = !!req.counterData;
+      const ids = req.tableId ? [req.tableId] : [...this.tables.keys()];
+      for (const id of ids) {
+        const t = this.table(id);
+        if (req.isDefaultAction) {
+          if (t.defaultEntry) yield { tableEntry: t.defaultEntry };
+          continue;
+        }
+        const one = (req.match ?? []).length > 0;
+        const source = one
+          ? [t.entries.get(entryKey(req))].filter((x) => x !== undefined)
+          : t.entries.values();
+        for (const s of source) yield { tableEntry: this.present(t, s, withCounters) };
+      }
+      return;
+    }
+    if (entity.counterEntry) {
+      const ids = entity.counterEntry.counterId ? [entity.counterEntry.counterId] : [...this.counters.keys()];
+      for (const id of ids) {
+        const cells = this.counters.get(id) ?? [];
+        const idx = entity.counterEntry.index
+          ? [Number(num(entity.counterEntry.index.index))]
+          : cells.map((_, i) => i);
+        for (const i of idx)
+          yield {
+            counterEntry: { counterId: id, index: { index: i }, data: counterData(cells[i]) },
+          };
+      }
+      return;
+    }
+    if (entity.meterEntry) {
+      const ids = entity.meterEntry.meterId ? [entity.meterEntry.meterId] : [...this.meters.keys()];
+      for (const id of ids) {
+        const cells = this.meters.get(id) ?? [];
+        const idx = entity.meterEntry.index
+          ? [Number(num(entity.meterEntry.index.index))]
+          : cells.map((_, i) => i);
+        for (const i of idx) yield { meterEntry: { meterId: id, index: { index: i }, config: cells[i] } };
+      }
+      return;
+    }
+    if (entity.directCounterEntry || entity.directMeterEntry) {
+      const isCounter = !!entity.directCounterEntry;
+      const te = (entity.directCounterEntry ?? entity.directMeterEntry)!.tableEntry!;
+      const ids = te.tableId ? [te.tableId] : [...this.tables.keys()];
+      for (const id of ids) {
+        const t = this.table(id);
+        if (isCounter ? !t.hasDirectCounter : !t.hasDirectMeter) continue;
+        const one = (te.match ?? []).length > 0;
+        const source = one
+          ? [t.entries.get(entryKey(te))].filter((x) => x !== undefined)
+          : t.entries.values();
+        for (const s of source) {
+          const key = { tableId: id, match: s.entry.match, priority: s.entry.priority };
+          yield isCounter
+            ? { directCounterEntry: { tableEntry: key, data: counterData(s.counter) } }
+            : { directMeterEntry: { tableEntry: key, config: s.meter } };
+        }
+      }
+      return;
+    }
+    if (entity.digestEntry) {
+      const id = entity.digestEntry.digestId ?? 0;
+      for (const [d, config] of this.digestConfigs)
+        if (!id || d === id) yield { digestEntry: { digestId: d, config } };
+      return;
+    }
+    throw new DeviceError(Code.UNIMPLEMENTED, 'entity kind not supported by the memory device');
+  }
+
+  private present(t: TableState, s: StoredEntry, withCounters: boolean): TableEntry {
+    if (!(withCounters && t.hasDirectCounter) && !s.meter) return s.entry;
+    return {
+      ...s.entry,
+      counterData: withCounters && t.hasDirectCounter ? counterData(s.counter) : null,
+      meterConfig: s.meter,
+    };
+  }
+
+  async packetOut(packet: PacketOut): Promise<void> {
+    this.packetOuts.push(packet);
+    this.options.onPacketOut?.(packet);
+  }
+
+  // ---- driven from outside (tests, a packet engine) -------------------------------------------
+
+  /** Delivers a packet to the controller as a PacketIn. */
+  injectPacketIn(packet: PacketIn): void {
+    this.events?.packetIn(packet);
+  }
+
+  /** Emits one digest list for digest `digestId`. */
+  emitDigest(digestId: number, data: P4Data[]): void {
+    this.events?.digest(digestId, data);
+  }
+
+  /** Records a data-plane hit on an entry (counts a packet of `bytes`, refreshes idle time). */
+  hit(entry: TableEntry, bytes = 64): boolean {
+    const s = this.tables.get(entry.tableId ?? 0)?.entries.get(entryKey(entry));
+    if (!s) return false;
+    s.counter = { bytes: s.counter.bytes + BigInt(bytes), packets: s.counter.packets + 1n };
+    s.lastHit = Date.now();
+    s.idleNotified = false;
+    return true;
+  }
+
+  /** Number of entries in a table (by id). */
+  entryCount(tableId: number): number {
+    return this.tables.get(tableId)?.entries.size ?? 0;
+  }
+
+  private startIdleScan(): void {
+    if (this.idleTimer) return;
+    this.idleTimer = setInterval(() => this.scanIdle(), this.options.idleScanMs ?? 50);
+    this.idleTimer.unref();
+  }
+
+  private scanIdle(): void {
+    if (!this.idleEntries.size || !this.events) return;
+    const now = Date.now();
+    const expired: TableEntry[] = [];
+    for (const s of this.idleEntries) {
+      if (s.idleNotified || (now - s.lastHit) * 1e6 < Number(s.idleNs)) continue;
+      s.idleNotified = true; // notify once until the next hit
+      const e = s.entry;
+      expired.push({
+        tableId: e.tableId,
+        match: e.match,
+        priority: e.priority,
+        idleTimeoutNs: e.idleTimeoutNs,
+        metadata: e.metadata,
+        controllerMetadata: e.controllerMetadata,
+      });
+    }
+    if (expired.length) this.events.idleTimeout(expired);
+  }
+
+  async close(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+}
+
+function counterData(c: Counter | undefined): CounterData {
+  return { byteCount: (c?.bytes ?? 0n).toString(), packetCount: (c?.packets ?? 0n).toString() };
+}
