@@ -1,0 +1,118 @@
+/**
+ * Softnic ports. A port has a number (the P4 port the pipeline sees) and a way out; a port that
+ * also produces traffic calls its `receive` callback with frames for the pipeline. Kinds:
+ * - `memory`: in-process Buffer injection and capture (tests, deploy's host queues);
+ * - `pcap`: frames read from a pcap file at start, egress written to a pcap file.
+ */
+import { existsSync } from 'node:fs';
+import { NfpError } from '../../partitioner/errors';
+import { PcapWriter, readPcap } from './pcap';
+
+/** Hands frames that arrived on a port to the pipeline. */
+export type Receive = (frames: Buffer[]) => void;
+
+export interface SoftnicPort {
+  readonly id: number;
+  /** A short description, e.g. `pcap:in.pcap`. */
+  readonly describe: string;
+  /** Starts the port; from now on it may call `receive`. */
+  start(receive: Receive): Promise<void>;
+  /** Sends one frame out of the port (the port owns it afterwards). */
+  send(frame: Buffer): void;
+  close(): Promise<void>;
+}
+
+/** In-process port: frames in by `inject`, frames out collected in `sent`. */
+export class MemoryPort implements SoftnicPort {
+  readonly sent: Buffer[] = [];
+  private receive: Receive | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly onSend?: (frame: Buffer) => void,
+  ) {}
+
+  get describe(): string {
+    return 'memory';
+  }
+
+  async start(receive: Receive): Promise<void> {
+    this.receive = receive;
+  }
+
+  inject(frames: Buffer[]): void {
+    if (!this.receive) throw new NfpError(`port ${this.id} is not started`);
+    this.receive(frames);
+  }
+
+  send(frame: Buffer): void {
+    if (this.onSend) this.onSend(frame);
+    else this.sent.push(frame);
+  }
+
+  async close(): Promise<void> {
+    this.receive = undefined;
+  }
+}
+
+/** Output file of a pcap port: `x.pcap` → `x.out.pcap`. */
+export function pcapOutputFile(input: string): string {
+  return input.endsWith('.pcap') ? `${input.slice(0, -5)}.out.pcap` : `${input}.out.pcap`;
+}
+
+/**
+ * A port backed by pcap files: replays `file` (when it exists) into the pipeline once started,
+ * in batches, and writes every frame sent out of the port to `pcapOutputFile(file)`.
+ */
+export class PcapPort implements SoftnicPort {
+  private writer: PcapWriter | undefined;
+  /** Frames replayed from the input file. */
+  replayed = 0;
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly id: number,
+    readonly file: string,
+  ) {}
+
+  get describe(): string {
+    return `pcap:${this.file}`;
+  }
+
+  async start(receive: Receive): Promise<void> {
+    const frames = existsSync(this.file) ? readPcap(this.file).map((r) => r.data) : [];
+    this.writer = new PcapWriter(pcapOutputFile(this.file));
+    this.done = (async () => {
+      for (let i = 0; i < frames.length; i += 256) {
+        receive(frames.slice(i, i + 256));
+        this.replayed += Math.min(256, frames.length - i);
+        await new Promise((r) => setImmediate(r)); // keep the event loop (gRPC) responsive
+      }
+    })();
+  }
+
+  /** Resolves when the input file has been replayed. */
+  replayDone(): Promise<void> {
+    return this.done;
+  }
+
+  send(frame: Buffer): void {
+    this.writer?.write(frame);
+  }
+
+  async close(): Promise<void> {
+    await this.done;
+    this.writer?.close();
+    this.writer = undefined;
+  }
+}
+
+/** Parses `N@pcap:FILE` (the CLI's --port syntax). */
+export function parsePortSpec(spec: string): { id: number; kind: 'pcap' | 'iface'; target: string } {
+  const m = /^(\d+)@(pcap|iface):(.+)$/.exec(spec);
+  if (!m) throw new NfpError(`bad port "${spec}"`, 'write N@pcap:FILE or N@iface:NAME, e.g. 1@pcap:in.pcap');
+  const id = Number(m[1]);
+  if (id > 510)
+    throw new NfpError(`bad port "${spec}": port numbers go from 0 to 510 (511 is the drop port)`);
+  return { id, kind: m[2] as 'pcap' | 'iface', target: m[3] };
+}
