@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Builds NF C sources into one module for the host runtime's isolation backends.
+#
+#   nfp-nf-build.sh --backend sfi|native -o OUT.so [--bounds explicit|guard] [--memory MiB]
+#                   [-I DIR]... [-DNAME[=V]]... [--lib SHARED.c]... NF.c...
+#
+# Each NF.c is one NF (exporting `nfp_nf_v1`, see include/nfp/nf.h); several NFs make one module
+# that runs them as a chain in that order (one sandbox per tenant chain). --lib sources are
+# compiled once into the module and shared by its NFs (e.g. a JSON helper).
+#   sfi:    clang --target=wasm32-wasi (wasi-libc) -> wasm2c -> cc -shared, with the back-edge
+#           watchdog inserted and explicit bounds checks (no SIGSEGV handler, see docs/isolation.md)
+#           and a fixed-size linear memory (--memory MiB, default 32), so it never moves
+#   native: cc -shared (for `none`, `mpk` and `process`)
+# Exit status: 0 built, 2 bad usage, 3 a tool is missing, 4 compile/link error, 5 forbidden import.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+backend="" out="" bounds="explicit" mem_mib=32
+incs=() srcs=() libs=()
+die() { echo "nf build: $2" >&2; exit "$1"; }
+
+while (($#)); do
+  case "$1" in
+    --backend) backend="${2:-}"; shift 2 ;;
+    -o) out="${2:-}"; shift 2 ;;
+    --bounds) bounds="${2:-}"; shift 2 ;;
+    --memory) mem_mib="${2:-}"; shift 2 ;;
+    --lib) libs+=("${2:-}"); shift 2 ;;
+    -I) incs+=("-I$2"); shift 2 ;;
+    -I*) incs+=("$1"); shift ;;
+    -D*) incs+=("$1"); shift ;;
+    -*) die 2 "unknown option $1" ;;
+    *) srcs+=("$1"); shift ;;
+  esac
+done
+[[ "$backend" == sfi || "$backend" == native ]] || die 2 "--backend must be sfi or native"
+[[ -n "$out" ]] || die 2 "missing -o OUT.so"
+((${#srcs[@]})) || die 2 "no NF source given"
+((${#srcs[@]} <= 16)) || die 2 "at most 16 NFs per module"
+[[ "$bounds" == explicit || "$bounds" == guard ]] || die 2 "--bounds must be explicit or guard"
+[[ "$mem_mib" =~ ^[0-9]+$ ]] && ((mem_mib >= 2 && mem_mib <= 1024)) || die 2 "--memory must be 2..1024 (MiB)"
+for s in "${srcs[@]}" "${libs[@]}"; do [[ -f "$s" ]] || die 2 "no such NF source: $s"; done
+
+cc="${CC:-cc}"
+need() { command -v "$1" >/dev/null || die 3 "$1 not found; install it (scripts/setup.sh installs $2)"; }
+need "$cc" build-essential
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+n=${#srcs[@]}
+common=(-I"$root/include" -I"$root/src/isolation" "${incs[@]}")
+
+# The module's NF list, in chain order; each NF's descriptor is renamed so several can link.
+{
+  echo '#include "nfp/nf.h"'
+  for ((i = 0; i < n; i++)); do echo "extern const struct nfp_nf_descriptor nfp_nf_v1__$i;"; done
+  printf 'const struct nfp_nf_descriptor *const nfp_module_nfs[] = {'
+  for ((i = 0; i < n; i++)); do printf '&nfp_nf_v1__%d, ' "$i"; done
+  echo '};'
+  echo "const unsigned nfp_module_n_nfs = $n;"
+} >"$work/list.c"
+
+if [[ "$backend" == native ]]; then
+  objs=()
+  for ((i = 0; i < n; i++)); do
+    "$cc" -O2 -fPIC -fvisibility=hidden -c "${common[@]}" -Dnfp_nf_v1="nfp_nf_v1__$i" \
+      "${srcs[$i]}" -o "$work/nf$i.o" || die 4 "compiling ${srcs[$i]} failed"
+    objs+=("$work/nf$i.o")
+  done
+  for ((i = 0; i < ${#libs[@]}; i++)); do
+    "$cc" -O2 -fPIC -fvisibility=hidden -c "${common[@]}" "${libs[$i]}" -o "$work/lib$i.o" ||
+      die 4 "compiling ${libs[$i]} failed"
+    objs+=("$work/lib$i.o")
+  done
+  "$cc" -O2 -fPIC -shared -fvisibility=hidden "${common[@]}" -DNFP_MODULE_N_NFS="$n" \
+    "${objs[@]}" "$work/list.c" "$here/native_host.c" -Wl,-z,defs -o "$out" ||
+    die 4 "linking $out failed"
+  exit 0
+fi
+
+need clang clang
+need wasm2c wabt
+need wasm-ld lld
+rt=/usr/share/wabt/wasm2c
+[[ -f "$rt/wasm-rt-impl.c" ]] || die 3 "wasm2c runtime not found in $rt (Debian package wabt)"
+[[ -d /usr/include/wasm32-wasi ]] || die 3 "wasi-libc not found (Debian package wasi-libc)"
+wcc=(clang --target=wasm32-wasi --sysroot=/usr -O2 -fno-exceptions)
+
+objs=()
+for ((i = 0; i < n; i++)); do
+  "${wcc[@]}" -c "${common[@]}" -Dnfp_nf_v1="nfp_nf_v1__$i" "${srcs[$i]}" -o "$work/nf$i.o" ||
+    die 4 "compiling ${srcs[$i]} to wasm32 failed"
+  objs+=("$work/nf$i.o")
+done
+for ((i = 0; i < ${#libs[@]}; i++)); do
+  "${wcc[@]}" -c "${common[@]}" "${libs[$i]}" -o "$work/lib$i.o" || die 4 "compiling ${libs[$i]} to wasm32 failed"
+  objs+=("$work/lib$i.o")
+done
+mem=$((mem_mib * 1048576))
+# Stack first: a stack overflow runs below address 0 and traps instead of corrupting the heap.
+"${wcc[@]}" -mexec-model=reactor "${common[@]}" "${objs[@]}" "$work/list.c" "$here/sfi_guest.c" \
+  -Wl,--stack-first -Wl,-z,stack-size=131072 -Wl,--initial-memory=$mem -Wl,--max-memory=$mem \
+  -Wl,--allow-undefined-file="$here/services.syms" -o "$work/nfmod.wasm" ||
+  die 4 "linking the wasm32 module failed (only the nfp_* runtime services may stay undefined)"
+wasm2c "$work/nfmod.wasm" -n nfmod -o "$work/nfmod.c" || die 4 "wasm2c failed"
+
+# The sandbox offers the runtime services and nothing else (no WASI: no files, clocks, exit).
+bad="$(sed -n "s/^\/\* import: '\([^']*\)' '\([^']*\)' \*\/$/\1.\2/p" "$work/nfmod.h" | grep -v '^env\.nfp_' || true)"
+[[ -z "$bad" ]] || die 5 "the NF imports $(echo $bad | tr '\n' ' ')which the sfi sandbox does not provide; use only nfp_* services (no printf, files or exit)"
+
+# Watchdog: every branch back to a loop head burns fuel; call depth is per instance.
+sed -i -e 's/goto \(w2c_L[0-9]*\);/{ NFP_SFI_BACKEDGE(); goto \1; }/g' \
+  -e 's/\bwasm_rt_call_stack_depth\b/instance->Z_env_instance->depth/g' "$work/nfmod.c"
+
+memcheck=0
+[[ "$bounds" == guard ]] && memcheck=1
+"$cc" -O2 -fPIC -shared -fvisibility=hidden -DNDEBUG -w \
+  -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=$memcheck -DWASM_RT_TRAP_HANDLER=nfp_sfi_trap_handler \
+  -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 -DNFP_MODULE_N_NFS="$n" \
+  -include "$here/sfi_env.h" -I"$work" -I"$rt" "${common[@]}" \
+  "$work/nfmod.c" "$here/sfi_host.c" "$rt/wasm-rt-impl.c" -Wl,-z,defs -o "$out" ||
+  die 4 "compiling the sandboxed module failed"

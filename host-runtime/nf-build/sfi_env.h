@@ -1,0 +1,36 @@
+/*
+ * Force-included into wasm2c's generated C (nf-build): completes the import-environment struct
+ * so the generated code can reach the per-instance watchdog fuel and call depth, and defines the
+ * back-edge check that nf-build inserts before every `goto` to a loop label.
+ */
+#ifndef NFP_SFI_ENV_H
+#define NFP_SFI_ENV_H
+
+#include <setjmp.h>
+#include <stdint.h>
+
+#include "wasm-rt.h"
+#include "iso_abi.h"
+
+struct Z_env_instance_t {
+	int64_t fuel;         /* back-edges left before the next clock read */
+	uint32_t depth;       /* wasm call depth, bounded by WASM_RT_MAX_CALL_STACK_DEPTH */
+	uint32_t n_ctxs;
+	uint64_t deadline;    /* TSC value past which the running call is a runaway */
+	wasm_rt_memory_t *mem;
+	const struct nfp_iso_services *svc;
+	void *ctxs[NFP_ISO_MAX_NFS];
+	jmp_buf jb;
+	void *instance;       /* the wasm2c module instance */
+};
+
+/* Refuels, or traps with the watchdog fault once the deadline has passed. */
+void nfp_sfi_out_of_fuel(struct Z_env_instance_t *env);
+
+#define NFP_SFI_BACKEDGE()                                                   \
+	do {                                                                 \
+		if (UNLIKELY(--instance->Z_env_instance->fuel < 0))          \
+			nfp_sfi_out_of_fuel(instance->Z_env_instance);       \
+	} while (0)
+
+#endif /* NFP_SFI_ENV_H */

@@ -1,0 +1,240 @@
+/*
+ * Host side of an sfi module: compiled natively with wasm2c's output (module name `nfmod`) and
+ * the wasm2c runtime. It exports `nfp_sfi_module_v1`, turns wasm traps into fault codes through
+ * a setjmp per call, and implements the runtime-service imports: each one checks that the
+ * pointers it is given lie inside this instance's linear memory and that the NF context names
+ * one of this instance's own NFs, so an NF reaches nothing but its own handles.
+ */
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sfi_env.h"
+#include "nfmod.h"
+
+#define EXPORTED __attribute__((visibility("default")))
+
+/* Back-edges between two clock reads: small enough to stop a runaway quickly, large enough to
+ * keep the check off the profile. */
+#define NFP_SFI_FUEL 4096
+
+/* The env of the call in progress on this thread (traps from bounds checks carry no env). */
+static __thread struct Z_env_instance_t *current __attribute__((tls_model("initial-exec")));
+
+static uint64_t cycles_now(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+__attribute__((noreturn)) static void fault(struct Z_env_instance_t *env, int code)
+{
+	_longjmp(env->jb, code);
+}
+
+/* wasm2c's runtime calls this for every trap (built with WASM_RT_TRAP_HANDLER). */
+__attribute__((noreturn)) void nfp_sfi_trap_handler(wasm_rt_trap_t trap)
+{
+	int code = NFP_SFI_FAULT_TRAP;
+	if (trap == WASM_RT_TRAP_OOB)
+		code = NFP_SFI_FAULT_OOB;
+	else if (trap == WASM_RT_TRAP_EXHAUSTION)
+		code = NFP_SFI_FAULT_EXHAUSTION;
+	fault(current, code);
+}
+
+void nfp_sfi_out_of_fuel(struct Z_env_instance_t *env)
+{
+	if (cycles_now() > env->deadline)
+		fault(env, NFP_SFI_FAULT_WATCHDOG);
+	env->fuel = NFP_SFI_FUEL;
+}
+
+/* ---- runtime services, as wasm imports ---- */
+
+static void *ctx_of(struct Z_env_instance_t *env, u32 ctx)
+{
+	if (ctx == 0 || ctx > env->n_ctxs)
+		fault(env, NFP_SFI_FAULT_BAD_POINTER);
+	return env->ctxs[ctx - 1];
+}
+
+static void *guest_ptr(struct Z_env_instance_t *env, u32 off, u32 len)
+{
+	if (off == 0 || (uint64_t)off + len > env->mem->size)
+		fault(env, NFP_SFI_FAULT_BAD_POINTER);
+	return env->mem->data + off;
+}
+
+static const void *table_key(struct Z_env_instance_t *env, void *c, u32 table, u32 key)
+{
+	uint32_t bytes = env->svc->table_key_bytes(c, table);
+	if (bytes == 0)
+		return NULL;
+	return guest_ptr(env, key, bytes);
+}
+
+u32 Z_envZ_nfp_table_lookup(struct Z_env_instance_t *env, u32 ctx, u32 table, u32 key)
+{
+	void *c = ctx_of(env, ctx);
+	const void *k = table_key(env, c, table, key);
+	return k == NULL ? (u32)-22 : (u32)env->svc->table_lookup(c, table, k);
+}
+
+u32 Z_envZ_nfp_table_add(struct Z_env_instance_t *env, u32 ctx, u32 table, u32 key)
+{
+	void *c = ctx_of(env, ctx);
+	const void *k = table_key(env, c, table, key);
+	return k == NULL ? (u32)-22 : (u32)env->svc->table_add(c, table, k);
+}
+
+u32 Z_envZ_nfp_table_del(struct Z_env_instance_t *env, u32 ctx, u32 table, u32 key)
+{
+	void *c = ctx_of(env, ctx);
+	const void *k = table_key(env, c, table, key);
+	return k == NULL ? (u32)-22 : (u32)env->svc->table_del(c, table, k);
+}
+
+u32 Z_envZ_nfp_table_value(struct Z_env_instance_t *env, u32 ctx, u32 table, u32 slot)
+{
+	uint8_t *p = env->svc->table_value(ctx_of(env, ctx), table, (int32_t)slot);
+	/* Values live in this linear memory; anything else would be a runtime bug, never exposed. */
+	if (p == NULL || p < env->mem->data || p >= env->mem->data + env->mem->size)
+		return 0;
+	return (u32)(p - env->mem->data);
+}
+
+void Z_envZ_nfp_counter_add(struct Z_env_instance_t *env, u32 ctx, u32 counter, u64 n)
+{
+	env->svc->counter_add(ctx_of(env, ctx), counter, n);
+}
+
+u64 Z_envZ_nfp_now_ns(struct Z_env_instance_t *env, u32 ctx)
+{
+	return env->svc->now_ns(ctx_of(env, ctx));
+}
+
+void Z_envZ_nfp_log(struct Z_env_instance_t *env, u32 ctx, u32 level, u32 msg)
+{
+	void *c = ctx_of(env, ctx);
+	const char *s = guest_ptr(env, msg, 1);
+	uint32_t room = env->mem->size - msg, len = 0;
+	while (len < room && len < 256 && s[len] != '\0')
+		len++;
+	env->svc->log(c, (int)level, s, len);
+}
+
+/* ---- the module ---- */
+
+struct holder {
+	struct Z_env_instance_t env;
+	Z_nfmod_instance_t inst;
+};
+
+static int32_t call(struct nfp_sfi_env *e, uint32_t fn, const uint32_t a[4], uint64_t budget, uint32_t *ret)
+{
+	struct holder *h = (struct holder *)e;
+	struct Z_env_instance_t *env = &h->env;
+	struct Z_env_instance_t *volatile outer = current;
+	current = env;
+	env->depth = 0;
+	env->fuel = NFP_SFI_FUEL;
+	env->deadline = budget ? cycles_now() + budget : UINT64_MAX;
+	int code = _setjmp(env->jb);
+	if (code != 0) {
+		current = outer;
+		return -code;
+	}
+	uint32_t r = 0;
+	switch (fn) {
+	case NFP_SFI_FN_ALLOC:
+		r = Z_nfmodZ_nfp_sfi_alloc(&h->inst, a[0]);
+		break;
+	case NFP_SFI_FN_MANIFEST:
+		r = Z_nfmodZ_nfp_sfi_manifest(&h->inst, a[0]);
+		break;
+	case NFP_SFI_FN_INIT:
+		r = Z_nfmodZ_nfp_sfi_init(&h->inst, a[0], a[1], a[2], a[3]);
+		break;
+	case NFP_SFI_FN_PROCESS:
+		r = Z_nfmodZ_nfp_sfi_process(&h->inst, a[0], a[1], a[2]);
+		break;
+	case NFP_SFI_FN_FINI:
+		r = Z_nfmodZ_nfp_sfi_fini(&h->inst, a[0], a[1]);
+		break;
+	default:
+		current = outer;
+		return -NFP_SFI_FAULT_TRAP;
+	}
+	current = outer;
+	if (ret != NULL)
+		*ret = r;
+	return 0;
+}
+
+static struct nfp_sfi_env *create(const struct nfp_iso_services *svc, void *const *ctxs, uint32_t n_ctxs)
+{
+	if (n_ctxs > NFP_ISO_MAX_NFS)
+		return NULL;
+	struct holder *h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return NULL;
+	h->env.svc = svc;
+	h->env.n_ctxs = n_ctxs;
+	memcpy(h->env.ctxs, ctxs, n_ctxs * sizeof(void *));
+	h->env.instance = &h->inst;
+	Z_nfmod_instantiate(&h->inst, &h->env);
+	h->env.mem = Z_nfmodZ_memory(&h->inst);
+	/* A reactor's constructors (wasi-libc) run once per instance. */
+	struct Z_env_instance_t *volatile outer = current;
+	current = &h->env;
+	h->env.depth = 0;
+	h->env.fuel = NFP_SFI_FUEL;
+	h->env.deadline = UINT64_MAX;
+	if (_setjmp(h->env.jb) != 0) {
+		current = outer;
+		Z_nfmod_free(&h->inst);
+		free(h);
+		return NULL;
+	}
+	Z_nfmodZ__initialize(&h->inst);
+	current = outer;
+	return (struct nfp_sfi_env *)h;
+}
+
+static void destroy(struct nfp_sfi_env *e)
+{
+	struct holder *h = (struct holder *)e;
+	if (h == NULL)
+		return;
+	Z_nfmod_free(&h->inst);
+	free(h);
+}
+
+static uint8_t *memory(struct nfp_sfi_env *e, uint32_t *size)
+{
+	struct holder *h = (struct holder *)e;
+	*size = h->env.mem->size;
+	return h->env.mem->data;
+}
+
+__attribute__((constructor)) static void module_load(void)
+{
+	wasm_rt_init();
+	Z_nfmod_init_module();
+}
+
+EXPORTED const struct nfp_sfi_module nfp_sfi_module_v1 = {
+	.abi_version = NFP_ISO_ABI_VERSION,
+	.n_nfs = NFP_MODULE_N_NFS,
+	.create = create,
+	.destroy = destroy,
+	.memory = memory,
+	.call = call,
+};

@@ -1,0 +1,369 @@
+// The `process` backend: each tenant's NFs run in a child process, fed over shared memory (a
+// memfd mapped in both processes) through two single-producer/single-consumer DPDK rings, one per
+// direction. It is the heavyweight baseline: every batch crosses cores or costs a context switch.
+// The parent keeps the access checks (windows.h) and the watchdog: a child that overruns its
+// budget is killed, one that dies is reported; either way only its tenant is quarantined.
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+
+#include "iso.h"
+#include "native.h"
+#include "windows.h"
+
+namespace {
+
+enum Op : uint32_t { kLoad = 1, kProcess = 2, kUnload = 3, kStop = 4 };
+
+constexpr uint32_t kRingSize = 16;
+
+struct ProcPkt {
+	uint16_t len, l3_off, l4_off, payload_off;
+	uint32_t flow_hash;
+	uint16_t tenant, path;
+};
+
+// The request/response area; one request is in flight at a time (the worker waits for it).
+struct Shared {
+	uint32_t op, slot, count, config_len;
+	int32_t result;
+	uint64_t now_ns;
+	char err[256];
+	char artifact[1024];
+	char config[16384];
+	struct nfp_nf_manifest manifest;
+	uint64_t counters[NFP_DOMAIN_MAX_NFS][NFP_NF_MAX_COUNTERS];
+	ProcPkt pkts[NFP_NF_MAX_BATCH];
+	uint8_t verdicts[NFP_NF_MAX_BATCH], reasons[NFP_NF_MAX_BATCH];
+	alignas(64) uint8_t windows[NFP_NF_MAX_BATCH][NFP_ISO_WIN];
+};
+
+struct Layout {
+	struct rte_ring *to_child, *to_parent;
+	Shared *shared;
+};
+
+size_t ring_bytes() { return (rte_ring_get_memsize(kRingSize) + 63) & ~(size_t)63; }
+size_t shm_bytes() { return 2 * ring_bytes() + sizeof(Shared); }
+
+Layout layout(uint8_t *base)
+{
+	return {(struct rte_ring *)base, (struct rte_ring *)(base + ring_bytes()),
+		(Shared *)(base + 2 * ring_bytes())};
+}
+
+struct proc_domain {
+	struct nfp_iso_domain iso;
+	pid_t child;
+	uint8_t *shm;
+	Layout l;
+	uint32_t n_slots;
+	struct nfp_nf_manifest manifests[NFP_DOMAIN_MAX_NFS];
+	uint32_t readable[NFP_DOMAIN_MAX_NFS], writable[NFP_DOMAIN_MAX_NFS];
+	struct nfp_iso_win wins[NFP_NF_MAX_BATCH];
+};
+
+proc_domain *dom(struct nfp_domain *d) { return (proc_domain *)d->priv; }
+
+// Spins briefly (the answer is usually microseconds away), then sleeps between polls so an idle
+// peer does not burn a shared core.
+template <typename Ready> bool wait_for(Ready ready, uint64_t deadline_cycles)
+{
+	uint32_t spins = 0;
+	while (!ready()) {
+		if (deadline_cycles && rte_get_tsc_cycles() > deadline_cycles)
+			return false;
+		if (++spins < 20000) {
+			rte_pause();
+		} else {
+			struct timespec ts = {0, 20000};
+			nanosleep(&ts, nullptr);
+		}
+	}
+	return true;
+}
+
+// ---- the child ----
+
+struct ChildSlot {
+	nfp::NativeNf nf;
+	struct nfp_ctx ctx;
+	uint8_t *state;
+};
+
+[[noreturn]] void child_main(Layout l, uint16_t tenant)
+{
+	static ChildSlot slots[NFP_DOMAIN_MAX_NFS];
+	uint32_t n = 0;
+	Shared *sh = l.shared;
+	for (;;) {
+		void *msg;
+		wait_for([&]() { return rte_ring_sc_dequeue(l.to_child, &msg) == 0; }, 0);
+		uint32_t op = (uint32_t)(uintptr_t)msg;
+		sh->result = 0;
+		if (op == kStop)
+			_exit(0);
+		if (op == kLoad) {
+			ChildSlot *s = &slots[n];
+			int rc = n >= NFP_DOMAIN_MAX_NFS ? -ENOSPC : nfp::native_open(sh->artifact, &s->nf, sh->err, sizeof(sh->err));
+			if (rc == 0) {
+				const struct nfp_nf_manifest *m = &s->nf.desc->manifest;
+				char name[64];
+				snprintf(name, sizeof(name), "t%u.%s", tenant, m->name);
+				rc = nfp_ctx_init(&s->ctx, name, m, -1, nullptr, sh->err, sizeof(sh->err));
+				s->state = (uint8_t *)calloc(1, m->state_bytes ? m->state_bytes : 8);
+				if (rc == 0 && s->nf.desc->init != nullptr)
+					rc = s->nf.desc->init(&s->ctx, s->state, sh->config, sh->config_len);
+				if (rc < 0 && sh->err[0] == '\0')
+					snprintf(sh->err, sizeof(sh->err), "%s: %s", m->name,
+						 s->ctx.last_error[0] ? s->ctx.last_error : "init failed");
+				if (rc == 0) {
+					sh->manifest = *m;
+					sh->slot = n++;
+				}
+			}
+			sh->result = rc;
+		} else if (op == kProcess && sh->slot < n) {
+			ChildSlot *s = &slots[sh->slot];
+			struct nfp_pkt pkts[NFP_NF_MAX_BATCH];
+			uint32_t count = sh->count > NFP_NF_MAX_BATCH ? NFP_NF_MAX_BATCH : sh->count;
+			for (uint32_t i = 0; i < count; i++) {
+				const ProcPkt &p = sh->pkts[i];
+				pkts[i] = {sh->windows[i], p.len, p.l3_off, p.l4_off, p.payload_off, p.flow_hash, p.tenant, p.path};
+				sh->verdicts[i] = NFP_VERDICT_PASS;
+				sh->reasons[i] = 0;
+			}
+			struct nfp_batch b = {count, pkts, sh->verdicts, sh->reasons};
+			s->ctx.now_ns = sh->now_ns;
+			s->nf.desc->process(&s->ctx, s->state, &b);
+			memcpy(sh->counters[sh->slot], s->ctx.counters, sizeof(s->ctx.counters));
+		} else if (op == kUnload && sh->slot < n) {
+			ChildSlot *s = &slots[sh->slot];
+			if (s->nf.desc != nullptr && s->nf.desc->fini != nullptr)
+				s->nf.desc->fini(&s->ctx, s->state);
+		}
+		rte_ring_sp_enqueue(l.to_parent, (void *)(uintptr_t)op);
+	}
+}
+
+// ---- the parent ----
+
+// Sends `op` and waits for the child's answer within `budget` cycles (0: no limit).
+int call(proc_domain *d, uint32_t op, uint64_t budget, const char *who)
+{
+	if (d->child <= 0) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: its process is gone", who);
+		return -ESRCH;
+	}
+	rte_ring_sp_enqueue(d->l.to_child, (void *)(uintptr_t)op);
+	uint64_t deadline = budget ? rte_get_tsc_cycles() + budget : 0;
+	void *msg;
+	int status = 0;
+	pid_t gone = 0;
+	bool ok = wait_for(
+		[&]() {
+			if (rte_ring_sc_dequeue(d->l.to_parent, &msg) == 0)
+				return true;
+			gone = waitpid(d->child, &status, WNOHANG);
+			return gone == d->child;
+		},
+		deadline);
+	if (ok && gone != d->child)
+		return 0;
+	if (!ok) {
+		kill(d->child, SIGKILL);
+		waitpid(d->child, &status, 0);
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: cycle budget exceeded (watchdog killed its process)", who);
+	} else if (WIFSIGNALED(status)) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: its process died of signal %d (%s)", who,
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	} else {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: its process exited with status %d", who,
+			 WEXITSTATUS(status));
+	}
+	d->child = 0;
+	return -EFAULT;
+}
+
+struct nfp_domain *proc_create(const struct nfp_domain_params *params, char *err, size_t errlen)
+{
+	auto *d = (proc_domain *)rte_zmalloc_socket("nfp_domain_proc", sizeof(proc_domain), 64, params->socket_id);
+	if (d == nullptr) {
+		snprintf(err, errlen, "cannot allocate a process domain for tenant %u", params->tenant);
+		return nullptr;
+	}
+	char name[32];
+	snprintf(name, sizeof(name), "nfp-tenant-%u", params->tenant);
+	int fd = memfd_create(name, MFD_CLOEXEC);
+	void *shm = MAP_FAILED;
+	if (fd >= 0 && ftruncate(fd, (off_t)shm_bytes()) == 0)
+		shm = mmap(nullptr, shm_bytes(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (shm == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map shared memory for tenant %u: %s", params->tenant, strerror(errno));
+		rte_free(d);
+		return nullptr;
+	}
+	d->shm = (uint8_t *)shm;
+	d->l = layout(d->shm);
+	rte_ring_init(d->l.to_child, "nfp_to_child", kRingSize, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	rte_ring_init(d->l.to_parent, "nfp_to_parent", kRingSize, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "cannot start a process for tenant %u: %s", params->tenant, strerror(errno));
+		munmap(shm, shm_bytes());
+		rte_free(d);
+		return nullptr;
+	}
+	if (pid == 0) {
+		// The child touches only the shared area, its NFs and plain libc: never Node or V8.
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		prctl(PR_SET_NAME, name);
+		child_main(d->l, params->tenant);
+	}
+	d->child = pid;
+	d->iso.base.ops = &nfp_domain_process_ops;
+	d->iso.base.params = *params;
+	d->iso.base.priv = d;
+	d->iso.budget_cycles = NFP_ISO_DEFAULT_BUDGET_CYCLES;
+	return &d->iso.base;
+}
+
+int proc_load(struct nfp_domain *base, const struct nfp_nf_descriptor *builtin, const char *artifact,
+	      const char *config, uint32_t config_len, uint32_t *nf_slot, char *err, size_t errlen)
+{
+	proc_domain *d = dom(base);
+	if (artifact == nullptr) {
+		snprintf(err, errlen, "the process backend runs NFs built by `nfp nf build --backend native`; %s has no artifact",
+			 builtin != nullptr ? builtin->manifest.name : "this NF");
+		return -ENOTSUP;
+	}
+	Shared *sh = d->l.shared;
+	if (strlen(artifact) >= sizeof(sh->artifact) || config_len >= sizeof(sh->config)) {
+		snprintf(err, errlen, "artifact path or config too long for the process backend");
+		return -E2BIG;
+	}
+	snprintf(sh->artifact, sizeof(sh->artifact), "%s", artifact);
+	memcpy(sh->config, config, config_len);
+	sh->config[config_len] = '\0';
+	sh->config_len = config_len;
+	sh->err[0] = '\0';
+	int rc = call(d, kLoad, d->iso.budget_cycles, artifact);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", d->iso.fault);
+		return rc;
+	}
+	if (sh->result < 0) {
+		snprintf(err, errlen, "%s", sh->err);
+		return sh->result;
+	}
+	uint32_t slot = sh->slot;
+	if (slot != d->n_slots || slot >= NFP_DOMAIN_MAX_NFS) {
+		snprintf(err, errlen, "process backend: child answered with slot %u, expected %u", slot, d->n_slots);
+		return -EPROTO;
+	}
+	d->manifests[slot] = sh->manifest;
+	d->manifests[slot].name[NFP_NF_NAME_MAX - 1] = '\0';
+	d->readable[slot] = (sh->manifest.reads | sh->manifest.writes) & 0xfu;
+	d->writable[slot] = sh->manifest.writes & 0xfu;
+	*nf_slot = d->n_slots++;
+	return 0;
+}
+
+const struct nfp_nf_manifest *proc_manifest(struct nfp_domain *base, uint32_t slot)
+{
+	proc_domain *d = dom(base);
+	return slot < d->n_slots ? &d->manifests[slot] : nullptr;
+}
+
+int proc_process(struct nfp_domain *base, uint32_t slot, struct nfp_batch *batch, uint64_t now_ns)
+{
+	proc_domain *d = dom(base);
+	Shared *sh = d->l.shared;
+	uint32_t count = batch->count > NFP_NF_MAX_BATCH ? NFP_NF_MAX_BATCH : batch->count;
+	for (uint32_t i = 0; i < count; i++) {
+		const struct nfp_pkt *p = &batch->pkts[i];
+		uint16_t len = nfp_iso_window_in(p, d->readable[slot], d->writable[slot], sh->windows[i], &d->wins[i]);
+		sh->pkts[i] = {len, p->l3_off, p->l4_off, p->payload_off, p->flow_hash, p->tenant, p->path};
+	}
+	sh->slot = slot;
+	sh->count = count;
+	sh->now_ns = now_ns;
+	const struct nfp_nf_manifest *m = &d->manifests[slot];
+	int rc = call(d, kProcess, d->iso.budget_cycles, m->name);
+	if (rc < 0)
+		return rc;
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t v = sh->verdicts[i];
+		bool ok = v == NFP_VERDICT_PASS || v == NFP_VERDICT_DROP ||
+			  (v >= NFP_VERDICT_BRANCH && v < NFP_VERDICT_BRANCH + m->n_verdicts);
+		if (!ok) {
+			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u", m->name, v);
+			return -EFAULT;
+		}
+		if (nfp_iso_window_out(&batch->pkts[i], d->readable[slot], d->writable[slot], sh->windows[i], &d->wins[i]) < 0) {
+			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: wrote a packet region it may not write", m->name);
+			return -EACCES;
+		}
+		batch->verdicts[i] = v;
+		batch->drop_reasons[i] = sh->reasons[i];
+	}
+	return 0;
+}
+
+void proc_counters(struct nfp_domain *base, uint32_t slot, uint64_t *out)
+{
+	proc_domain *d = dom(base);
+	if (slot < d->n_slots)
+		memcpy(out, d->l.shared->counters[slot], sizeof(uint64_t) * NFP_NF_MAX_COUNTERS);
+}
+
+void proc_unload(struct nfp_domain *base, uint32_t slot)
+{
+	proc_domain *d = dom(base);
+	if (slot >= d->n_slots || d->child <= 0)
+		return;
+	d->l.shared->slot = slot;
+	call(d, kUnload, d->iso.budget_cycles, d->manifests[slot].name);
+}
+
+void proc_destroy(struct nfp_domain *base)
+{
+	proc_domain *d = dom(base);
+	if (d->child > 0) {
+		rte_ring_sp_enqueue(d->l.to_child, (void *)(uintptr_t)kStop);
+		int status;
+		uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz();
+		while (waitpid(d->child, &status, WNOHANG) == 0) {
+			if (rte_get_tsc_cycles() > deadline) {
+				kill(d->child, SIGKILL);
+				waitpid(d->child, &status, 0);
+				break;
+			}
+			usleep(1000);
+		}
+	}
+	munmap(d->shm, shm_bytes());
+	rte_free(d);
+}
+
+} // namespace
+
+extern "C" const struct nfp_domain_ops nfp_domain_process_ops = {
+	"process", proc_create, proc_load, proc_manifest, proc_process, proc_counters, proc_unload, proc_destroy,
+};

@@ -1,0 +1,62 @@
+/*
+ * A tenant as the isolation layer sees it: one domain under one backend, the tenant's NF chain in
+ * it, fault containment (quarantine) and accounting. Used by the JS binding (napi.cc) for the
+ * containment, fairness and state tests and the isolation benchmark; the runtime's workers use
+ * the same domain backends through domain.h directly.
+ */
+#ifndef NFP_ISO_TENANT_H
+#define NFP_ISO_TENANT_H
+
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "iso.h"
+
+namespace nfp {
+
+struct IsoNfSpec {
+	std::string builtin;  // built-in type for `none`, or ""
+	std::string artifact; // module path (sfi: "x.so" or "x.so#k"; mpk/process: native module)
+	std::string config;   // JSON handed to init
+};
+
+struct IsoTenantStats {
+	uint64_t rx = 0, tx = 0, batches = 0, cycles = 0;
+	uint64_t drop_nf = 0, drop_quarantined = 0, drop_overload = 0;
+	uint64_t faults = 0, reloads = 0;
+};
+
+struct IsoTenant {
+	uint16_t id = 0;
+	uint32_t weight = 1;
+	std::string backend;
+	bool chain = false; // sfi: run the whole chain with one crossing (one chain module)
+	uint64_t budget_cycles = NFP_ISO_DEFAULT_BUDGET_CYCLES;
+	std::vector<IsoNfSpec> specs;
+	struct nfp_domain *domain = nullptr;
+	std::vector<uint32_t> slots;
+	bool quarantined = false;
+	std::string fault; // why it was quarantined
+	IsoTenantStats stats;
+	std::vector<std::string> events; // fault and reload log, newest last
+};
+
+// Creates the domain and loads every NF. Throws std::runtime_error with a user-facing message.
+void iso_tenant_start(IsoTenant &t);
+// Unloads everything and destroys the domain.
+void iso_tenant_stop(IsoTenant &t);
+
+/*
+ * Runs one batch through the tenant's chain. Packets whose verdict is not PASS leave the chain at
+ * that NF; `verdicts`/`reasons` receive each packet's final verdict. A quarantined tenant, or a
+ * fault during this batch, drops the whole batch: every verdict is DROP and `*quarantined_now`
+ * is set. Returns the cycles spent.
+ */
+uint64_t iso_tenant_run(IsoTenant &t, struct nfp_pkt *pkts, uint32_t count, uint8_t *verdicts, uint8_t *reasons,
+			uint64_t now_ns, bool *quarantined_now);
+
+} // namespace nfp
+
+#endif

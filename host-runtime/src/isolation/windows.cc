@@ -1,0 +1,68 @@
+// Packet windows for the sandboxed backends; see windows.h.
+#include "windows.h"
+
+#include <string.h>
+
+void nfp_iso_regions(const struct nfp_pkt *pkt, struct nfp_iso_win *w)
+{
+	uint16_t len = pkt->len < NFP_ISO_WIN ? pkt->len : (uint16_t)NFP_ISO_WIN;
+	uint16_t start[4] = {0, pkt->l3_off, pkt->l4_off, pkt->payload_off};
+	// A non-IP frame: everything after the Ethernet header counts as payload.
+	if (start[1] == NFP_OFF_NONE && start[2] == NFP_OFF_NONE && start[3] == NFP_OFF_NONE)
+		start[3] = len > 14 ? 14 : len;
+	w->len = len;
+	for (int r = 0; r < 4; r++) {
+		if (start[r] == NFP_OFF_NONE || start[r] > len) {
+			w->s[r].lo = w->s[r].hi = 0;
+			continue;
+		}
+		uint16_t end = len;
+		for (int n = r + 1; n < 4; n++)
+			if (start[n] != NFP_OFF_NONE && start[n] >= start[r] && start[n] <= len) {
+				end = start[n];
+				break;
+			}
+		w->s[r].lo = start[r];
+		w->s[r].hi = end;
+	}
+}
+
+uint16_t nfp_iso_window_in(const struct nfp_pkt *pkt, uint32_t readable, uint32_t writable, uint8_t *win,
+			   struct nfp_iso_win *w)
+{
+	if ((readable & NFP_ISO_ALL_REGIONS) == NFP_ISO_ALL_REGIONS) {
+		// Regions matter again at copy-out unless everything is writable.
+		if ((writable & NFP_ISO_ALL_REGIONS) != NFP_ISO_ALL_REGIONS)
+			nfp_iso_regions(pkt, w);
+		else
+			w->len = pkt->len < NFP_ISO_WIN ? pkt->len : (uint16_t)NFP_ISO_WIN;
+		memcpy(win, pkt->data, w->len);
+		return w->len;
+	}
+	nfp_iso_regions(pkt, w);
+	// Zero first: bytes in no declared region (and gaps) never reach the NF.
+	memset(win, 0, w->len);
+	for (int r = 0; r < 4; r++)
+		if ((readable & (1u << r)) && w->s[r].hi > w->s[r].lo)
+			memcpy(win + w->s[r].lo, pkt->data + w->s[r].lo, w->s[r].hi - w->s[r].lo);
+	return w->len;
+}
+
+int nfp_iso_window_out(struct nfp_pkt *pkt, uint32_t readable, uint32_t writable, const uint8_t *win,
+		       const struct nfp_iso_win *w)
+{
+	writable &= NFP_ISO_ALL_REGIONS;
+	if (writable == NFP_ISO_ALL_REGIONS) {
+		memcpy(pkt->data, win, w->len);
+		return 0;
+	}
+	uint32_t read_only = readable & ~writable;
+	for (int r = 0; r < 4; r++)
+		if ((read_only & (1u << r)) && w->s[r].hi > w->s[r].lo &&
+		    memcmp(win + w->s[r].lo, pkt->data + w->s[r].lo, w->s[r].hi - w->s[r].lo) != 0)
+			return -1;
+	for (int r = 0; r < 4; r++)
+		if ((writable & (1u << r)) && w->s[r].hi > w->s[r].lo)
+			memcpy(pkt->data + w->s[r].lo, win + w->s[r].lo, w->s[r].hi - w->s[r].lo);
+	return 0;
+}

@@ -1,0 +1,98 @@
+/*
+ * A deliberately malicious NF for the containment tests. Config `{"attack": "<name>", ...}`:
+ *   read-other  reads 8 bytes at the absolute address `addr` (another tenant's state) and writes
+ *               them into its packets' payload, trying to exfiltrate them
+ *   forge-ctx   calls a runtime service with a forged context handle `handle`
+ *   write-oob   writes far outside its heap
+ *   smash-stack overruns a stack buffer by `bytes`
+ *   recurse     recurses without bound
+ *   write-ro    rewrites the IPv4 header it declares read-only
+ *   loop        never returns
+ *   divzero     divides by `divisor` (0)
+ *   none        behaves (passes every packet)
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "nfp/nf.h"
+#include "cfg.h"
+
+struct evil_state {
+	char attack[16];
+	uint64_t addr;
+	uint32_t handle, bytes;
+	int32_t divisor;
+	uint32_t sink;
+};
+
+static int evil_init(nfp_ctx *ctx, void *state, const char *config, uint32_t len)
+{
+	struct evil_state *s = state;
+	if (cfg_word(config, "attack", s->attack, sizeof(s->attack)) < 0)
+		strcpy(s->attack, "none");
+	s->addr = (uint64_t)cfg_int(config, "addr", 0);
+	s->handle = (uint32_t)cfg_int(config, "handle", 2);
+	s->bytes = (uint32_t)cfg_int(config, "bytes", 1 << 26);
+	s->divisor = (int32_t)cfg_int(config, "divisor", 0);
+	return 0;
+}
+
+static __attribute__((noinline)) uint32_t recurse(volatile uint32_t n) { return n == 0 ? 0 : 1 + recurse(n + 1); }
+
+static __attribute__((noinline)) void smash(uint32_t bytes)
+{
+	volatile uint8_t buf[16];
+	for (uint32_t i = 0; i < bytes; i++)
+		buf[i] = 0x41;
+}
+
+static void evil_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
+{
+	struct evil_state *s = state;
+	const char *a = s->attack;
+	for (uint32_t i = 0; i < b->count; i++)
+		b->verdicts[i] = NFP_VERDICT_PASS;
+	if (strcmp(a, "read-other") == 0) {
+		uint64_t stolen;
+		memcpy(&stolen, (const void *)(uintptr_t)s->addr, sizeof(stolen));
+		for (uint32_t i = 0; i < b->count; i++)
+			if (b->pkts[i].payload_off != NFP_OFF_NONE && b->pkts[i].len >= b->pkts[i].payload_off + 8u)
+				memcpy(b->pkts[i].data + b->pkts[i].payload_off, &stolen, 8);
+	} else if (strcmp(a, "forge-ctx") == 0) {
+		uint8_t key[16] = {0};
+		s->sink += (uint32_t)nfp_table_lookup((nfp_ctx *)(uintptr_t)s->handle, 0, key);
+	} else if (strcmp(a, "write-oob") == 0) {
+		volatile uint32_t *p = (volatile uint32_t *)(uintptr_t)0xfffffff0u;
+		*p = 0xdeadbeef;
+	} else if (strcmp(a, "smash-stack") == 0) {
+		smash(s->bytes);
+	} else if (strcmp(a, "recurse") == 0) {
+		s->sink = recurse(1);
+	} else if (strcmp(a, "write-ro") == 0) {
+		for (uint32_t i = 0; i < b->count; i++)
+			if (b->pkts[i].l3_off != NFP_OFF_NONE)
+				b->pkts[i].data[b->pkts[i].l3_off + 8] = 1; /* TTL */
+	} else if (strcmp(a, "loop") == 0) {
+		volatile uint32_t spin = 1;
+		while (spin)
+			s->sink++;
+	} else if (strcmp(a, "divzero") == 0) {
+		volatile int32_t d = s->divisor;
+		s->sink = (uint32_t)(1000 / d);
+	}
+}
+
+const struct nfp_nf_descriptor nfp_nf_v1 = {
+	.manifest = {
+		.abi_version = NFP_NF_ABI_VERSION,
+		.name = "evil",
+		.version = "0.0.1",
+		.reads = NFP_REGION_L2 | NFP_REGION_L3 | NFP_REGION_L4 | NFP_REGION_PAYLOAD,
+		.writes = NFP_REGION_PAYLOAD,
+		.state_bytes = sizeof(struct evil_state),
+		.n_tables = 1,
+		.tables = {{.name = "loot", .key_bytes = 16, .value_bytes = 8, .max_entries = 64}},
+	},
+	.init = evil_init,
+	.process = evil_process,
+};
