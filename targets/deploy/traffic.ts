@@ -1,0 +1,237 @@
+/**
+ * The embedded traffic generator: flows per tenant with a mix of paths and sizes, built from the
+ * plan's own classification so that every tenant and every root path gets packets. Each packet
+ * carries what the plan expects of it (tenant, path), which the report and the differential tests
+ * compare against what actually happened.
+ */
+import type { HeaderMatch, Prefix } from '../../partitioner/nf-config';
+import type { IdsConfig } from '../../partitioner/nf-config';
+import type { PathRule, Plan, TenantRule } from '../../partitioner/plan';
+import { NfpError } from '../../partitioner/errors';
+import { buildPacket, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from './packet';
+
+export interface GeneratedPacket {
+  /** Wire port the packet enters on. */
+  port: number;
+  data: Buffer;
+  tenant: number;
+  path: number;
+  /** True when the payload carries an IDS pattern of the tenant, to exercise dynamic branches. */
+  suspicious: boolean;
+}
+
+export interface GeneratorSpec {
+  /** Packets per root path. */
+  packetsPerPath: number;
+  /** Distinct flows (5-tuples) per root path. */
+  flowsPerPath: number;
+  /** Frame sizes to cycle through, in bytes. */
+  sizes: number[];
+  /** Fraction of packets on paths through an IDS that carry a pattern. */
+  suspiciousShare: number;
+  seed: number;
+}
+
+export const DEFAULT_GENERATOR: GeneratorSpec = {
+  packetsPerPath: 64,
+  flowsPerPath: 8,
+  sizes: [64, 128, 512],
+  suspiciousShare: 0.25,
+  seed: 1,
+};
+
+/** A small deterministic PRNG (mulberry32), so the same spec gives the same traffic. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomInPrefix(p: Prefix | undefined, rnd: () => number): string {
+  if (p && p.family !== 4)
+    throw new Error(`IPv6 prefixes are not supported by the generator (${p.addr}/${p.len})`);
+  const base = p ? p.addr.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) : 0x0a000000;
+  const len = p ? p.len : 8;
+  const hostBits = 32 - len;
+  const host = hostBits === 0 ? 0 : Math.floor(rnd() * 2 ** hostBits);
+  const v = (base + host) >>> 0;
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
+function inRange(
+  r: { lo: number; hi: number } | undefined,
+  rnd: () => number,
+  lo = 1024,
+  hi = 65535,
+): number {
+  const a = r ? r.lo : lo;
+  const b = r ? r.hi : hi;
+  return a + Math.floor(rnd() * (b - a + 1));
+}
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) >>> 0;
+}
+
+function prefixHas(p: Prefix | undefined, ip: string): boolean {
+  if (!p) return true;
+  if (p.family !== 4) return false;
+  if (p.len === 0) return true;
+  const mask = (0xffffffff << (32 - p.len)) >>> 0;
+  return (ipv4ToInt(ip) & mask) >>> 0 === (ipv4ToInt(p.addr) & mask) >>> 0;
+}
+
+interface Fields {
+  port: number;
+  vlan?: number;
+  srcIp: string;
+  dstIp: string;
+  proto: number;
+  srcPort: number;
+  dstPort: number;
+  dscp: number;
+}
+
+function matchesHeader(m: HeaderMatch, f: Fields): boolean {
+  if (m.proto !== undefined && m.proto !== f.proto) return false;
+  if (!prefixHas(m.srcPrefix, f.srcIp) || !prefixHas(m.dstPrefix, f.dstIp)) return false;
+  const ports = f.proto === PROTO_TCP || f.proto === PROTO_UDP;
+  if (m.srcPort && (!ports || f.srcPort < m.srcPort.lo || f.srcPort > m.srcPort.hi)) return false;
+  if (m.dstPort && (!ports || f.dstPort < m.dstPort.lo || f.dstPort > m.dstPort.hi)) return false;
+  if (m.dscp !== undefined && m.dscp !== f.dscp) return false;
+  if (m.vlan !== undefined && m.vlan !== f.vlan) return false;
+  return true;
+}
+
+function matchesTenant(r: TenantRule, f: Fields): boolean {
+  if (r.ingressPort !== undefined && r.ingressPort !== f.port) return false;
+  if (r.vlan !== undefined && r.vlan !== f.vlan) return false;
+  return prefixHas(r.dstPrefix, f.dstIp) && prefixHas(r.srcPrefix, f.srcIp);
+}
+
+/** Classifies by the plan's priority tables: the NIC's view of a wire packet. */
+export function classifyByPlan(plan: Plan, f: Fields): { tenant: number; path: number } | undefined {
+  const byPriority = <T extends { priority: number }>(rules: T[]): T[] =>
+    [...rules].sort((a, b) => b.priority - a.priority);
+  const tenantRule = byPriority(plan.tenantRules).find((r) => matchesTenant(r, f));
+  if (!tenantRule) return undefined;
+  const pathRule = byPriority(plan.pathRules.filter((r) => r.tenant === tenantRule.tenant)).find((r) =>
+    matchesHeader(r.match, f),
+  );
+  return pathRule ? { tenant: tenantRule.tenant, path: pathRule.path } : undefined;
+}
+
+function candidate(plan: Plan, tr: TenantRule, pr: PathRule, rnd: () => number): Fields {
+  const m = pr.match;
+  const proto = m.proto ?? [PROTO_TCP, PROTO_UDP, PROTO_ICMP][Math.floor(rnd() * 3)];
+  const vlan = tr.vlan ?? m.vlan;
+  return {
+    port: tr.ingressPort ?? plan.profile.wirePorts[0],
+    vlan,
+    srcIp: randomInPrefix(m.srcPrefix ?? tr.srcPrefix, rnd),
+    dstIp: randomInPrefix(m.dstPrefix ?? tr.dstPrefix, rnd),
+    proto,
+    srcPort: inRange(m.srcPort, rnd),
+    dstPort: inRange(m.dstPort, rnd, 1, 65535),
+    dscp: m.dscp ?? 0,
+  };
+}
+
+export interface GeneratedTraffic {
+  packets: GeneratedPacket[];
+  /** Root paths for which no packet could be built (for example fully shadowed by others). */
+  unreachablePaths: number[];
+}
+
+/** Builds traffic covering every tenant and root path of the plan. */
+export function generateTraffic(plan: Plan, spec: GeneratorSpec = DEFAULT_GENERATOR): GeneratedTraffic {
+  const rnd = prng(spec.seed);
+  const packets: GeneratedPacket[] = [];
+  const unreachablePaths: number[] = [];
+  const patterns = new Map<number, string[]>();
+  for (const nf of plan.nfs) {
+    if (nf.type === 'ids') {
+      const list = patterns.get(nf.tenant) ?? [];
+      list.push(...(nf.config as IdsConfig).patterns);
+      patterns.set(nf.tenant, list);
+    }
+  }
+  for (const path of plan.paths) {
+    if (path.branchOf) continue;
+    const rules = plan.pathRules.filter((r) => r.path === path.id);
+    const tenantRules = plan.tenantRules.filter((r) => r.tenant === path.tenant);
+    const flows: Fields[] = [];
+    for (let attempt = 0; attempt < 400 && flows.length < spec.flowsPerPath; attempt++) {
+      const pr = rules[attempt % Math.max(rules.length, 1)];
+      const tr = tenantRules[attempt % Math.max(tenantRules.length, 1)];
+      if (!pr || !tr) break;
+      const f = candidate(plan, tr, pr, rnd);
+      const c = classifyByPlan(plan, f);
+      if (c && c.tenant === path.tenant && c.path === path.id) flows.push(f);
+    }
+    if (flows.length === 0) {
+      unreachablePaths.push(path.id);
+      continue;
+    }
+    const pats = patterns.get(path.tenant) ?? [];
+    for (let i = 0; i < spec.packetsPerPath; i++) {
+      const f = flows[i % flows.length];
+      const size = spec.sizes[i % spec.sizes.length];
+      const suspicious = pats.length > 0 && rnd() < spec.suspiciousShare;
+      const text = suspicious ? `GET /${pats[i % pats.length]} HTTP/1.1` : `GET /index-${i} HTTP/1.1`;
+      const data = buildPacket({ ...f, payload: Buffer.from(text), minLength: size });
+      packets.push({ port: f.port, data, tenant: path.tenant, path: path.id, suspicious });
+    }
+  }
+  return { packets, unreachablePaths };
+}
+
+/** Parses `--generate` specs such as `packets=200,flows=16,sizes=64/512,suspicious=0.1,seed=7`. */
+export function parseGeneratorSpec(text: string): GeneratorSpec {
+  const spec: GeneratorSpec = { ...DEFAULT_GENERATOR };
+  for (const part of text.split(',').filter(Boolean)) {
+    const [key, value] = part.split('=');
+    const num = Number(value);
+    switch (key) {
+      case 'packets':
+        spec.packetsPerPath = positiveInt(key, num);
+        break;
+      case 'flows':
+        spec.flowsPerPath = positiveInt(key, num);
+        break;
+      case 'sizes':
+        spec.sizes = (value ?? '').split('/').map((s) => {
+          const n = Number(s);
+          if (!Number.isInteger(n) || n < 60 || n > 9000)
+            throw new GeneratorSpecError(`sizes: "${s}" is not a frame size in 60..9000`);
+          return n;
+        });
+        break;
+      case 'suspicious':
+        if (!(num >= 0 && num <= 1))
+          throw new GeneratorSpecError(`suspicious: "${value}" is not a fraction in 0..1`);
+        spec.suspiciousShare = num;
+        break;
+      case 'seed':
+        spec.seed = positiveInt(key, num);
+        break;
+      default:
+        throw new GeneratorSpecError(
+          `unknown generator key "${key}" (known: packets, flows, sizes, suspicious, seed)`,
+        );
+    }
+  }
+  return spec;
+}
+
+export class GeneratorSpecError extends NfpError {}
+
+function positiveInt(key: string, n: number): number {
+  if (!Number.isInteger(n) || n <= 0) throw new GeneratorSpecError(`${key}: expected a positive integer`);
+  return n;
+}
