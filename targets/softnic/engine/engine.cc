@@ -315,7 +315,9 @@ bool Engine::parse(const uint8_t *data, uint32_t len, uint32_t *payload_off) {
 			} else {
 				v = phv_[size_t(k.slot)];
 			}
-			key = k.width >= 128 ? v : ((key << k.width) | v);
+			// BMv2 builds select keys from each field's byte-padded value, concatenated.
+			const uint32_t padded = (k.width + 7) & ~7u;
+			key = padded >= 128 ? v : ((key << padded) | v);
 		}
 		if (error) break;
 		int32_t next = -3;

@@ -874,7 +874,7 @@ struct Loader {
 					} else {
 						return fail("unsupported construct: transition key of type \"" + t + "\" in " + where);
 					}
-					key_bits += kp.width;
+					key_bits += (kp.width + 7) & ~7u; // each key field is byte-padded
 					st.key.push_back(kp);
 				}
 			}
