@@ -1,33 +1,40 @@
 /*
- * NSH (RFC 8300) as nfp uses it between the NIC and the host. Layout on the wire:
+ * NSH (RFC 8300) between the NIC and the host, in the layout the P4 pipeline pushes
+ * (p4/headers.ts `nsh_t`):
  *
- *   outer Ethernet (14 B, EtherType 0x894F)
- *   NSH base header (4 B): Ver=0, O=0, U, TTL=63, Length=4 (words), MD Type=2, Next Protocol=3 (Ethernet)
+ *   Ethernet dst, src (12 B), EtherType 0x894F
+ *   NSH base header (4 B): Ver=0, O=0, U, TTL=63, Length=4 words, U, MD Type=2, Next Protocol=0xFE
  *   service path header (4 B): SPI (24 bits) = plan path id, SI (8 bits) = host hops still to run
- *   MD type 2 context, one TLV (8 B): Class=0xFF00 (nfp), Type=0x01 (tenant), Len=4, value = tenant id (u32)
- *   inner Ethernet frame (what NFs see)
+ *   MD type 2 context, one TLV (8 B): Class=0xFFF6, Type=0x01, U, Len=4,
+ *                                     value = tenant id (16 bits) + the displaced inner EtherType (16 bits)
+ *   the L3 packet (IPv4, ...)
  *
- * The host validates every field it relies on and never trusts the NIC for the tenant: the path's
- * tenant must match the TLV.
+ * Because the TLV ends with the inner EtherType, moving the 12 MAC bytes 16 bytes forward turns the
+ * frame into a plain Ethernet frame starting at offset 16 (what NFs see), and moving them back
+ * re-encapsulates it. The host validates every field it relies on and never trusts the NIC for
+ * the tenant: the path's tenant must match the TLV.
  */
 #ifndef NFP_NSH_H
 #define NFP_NSH_H
 
 #include <stdint.h>
+#include <string.h>
 
 #define NFP_ETHERTYPE_NSH 0x894Fu
-#define NFP_NSH_LEN 16u /* base + service path + one 8-byte TLV */
 #define NFP_NSH_OFF 14u
-#define NFP_NSH_INNER_OFF (NFP_NSH_OFF + NFP_NSH_LEN)
+#define NFP_NSH_LEN 16u
+#define NFP_NSH_SHIFT 16u /* the inner Ethernet frame starts here once decapsulated */
+#define NFP_NSH_MIN_FRAME (NFP_NSH_OFF + NFP_NSH_LEN)
+#define NFP_NSH_TTL 63u
 #define NFP_NSH_MD_TYPE 2u
-#define NFP_NSH_NEXT_ETHERNET 3u
-#define NFP_NSH_TLV_CLASS 0xFF00u
+#define NFP_NSH_NEXT_PROTO 0xFEu
+#define NFP_NSH_TLV_CLASS 0xFFF6u
 #define NFP_NSH_TLV_TENANT 0x01u
 
 struct nfp_nsh_fields {
 	uint32_t spi;
 	uint8_t si;
-	uint32_t tenant;
+	uint16_t tenant;
 };
 
 static inline uint16_t nsh_rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -37,29 +44,49 @@ static inline int nfp_nsh_parse(const uint8_t *frame, uint32_t len, struct nfp_n
 {
 	if (len < NFP_NSH_OFF || nsh_rd16(frame + 12) != NFP_ETHERTYPE_NSH)
 		return -1;
-	if (len < NFP_NSH_INNER_OFF)
+	if (len < NFP_NSH_MIN_FRAME)
 		return -2;
 	const uint8_t *n = frame + NFP_NSH_OFF;
-	uint32_t ver = n[0] >> 6, length = n[1] & 0x3f, md = n[2] & 0x0f, next = n[3];
-	if (ver != 0 || length != NFP_NSH_LEN / 4 || md != NFP_NSH_MD_TYPE || next != NFP_NSH_NEXT_ETHERNET)
+	/* Ver(2) O(1) U(1) TTL(6) Length(6): Length is the low 6 bits of the first 16-bit word. */
+	uint32_t ver = n[0] >> 6, words = nsh_rd16(n) & 0x3f, md = n[2] & 0x0f, next = n[3];
+	if (ver != 0 || words != NFP_NSH_LEN / 4 || md != NFP_NSH_MD_TYPE || next != NFP_NSH_NEXT_PROTO)
 		return -2;
 	const uint8_t *tlv = n + 8;
 	if (nsh_rd16(tlv) != NFP_NSH_TLV_CLASS || tlv[2] != NFP_NSH_TLV_TENANT || (tlv[3] & 0x7f) != 4)
 		return -2;
 	f->spi = (uint32_t)n[4] << 16 | (uint32_t)n[5] << 8 | n[6];
 	f->si = n[7];
-	f->tenant = (uint32_t)tlv[4] << 24 | (uint32_t)tlv[5] << 16 | (uint32_t)tlv[6] << 8 | tlv[7];
+	f->tenant = nsh_rd16(tlv + 4);
 	return 0;
 }
 
-/* Rewrites SPI and SI in place (the frame was validated by nfp_nsh_parse). */
-static inline void nfp_nsh_set_path(uint8_t *frame, uint32_t spi, uint8_t si)
+/* Moves the MACs next to the inner EtherType: a plain Ethernet frame now starts at +16. */
+static inline void nfp_nsh_decap(uint8_t *frame) { memcpy(frame + NFP_NSH_SHIFT, frame, 12); }
+
+/* Rebuilds the NSH in front of the (possibly rewritten) inner frame at +16. */
+static inline void nfp_nsh_encap(uint8_t *frame, uint32_t spi, uint8_t si, uint16_t tenant)
 {
-	uint8_t *n = frame + NFP_NSH_OFF + 4;
-	n[0] = (uint8_t)(spi >> 16);
-	n[1] = (uint8_t)(spi >> 8);
-	n[2] = (uint8_t)spi;
-	n[3] = si;
+	memcpy(frame, frame + NFP_NSH_SHIFT, 12);
+	uint8_t *n = frame + 12;
+	n[0] = (uint8_t)(NFP_ETHERTYPE_NSH >> 8);
+	n[1] = (uint8_t)NFP_ETHERTYPE_NSH;
+	n += 2;
+	uint16_t w0 = (uint16_t)(NFP_NSH_TTL << 6 | NFP_NSH_LEN / 4); /* Ver=0, O=0, U=0 */
+	n[0] = (uint8_t)(w0 >> 8);
+	n[1] = (uint8_t)w0;
+	n[2] = NFP_NSH_MD_TYPE;
+	n[3] = NFP_NSH_NEXT_PROTO;
+	n[4] = (uint8_t)(spi >> 16);
+	n[5] = (uint8_t)(spi >> 8);
+	n[6] = (uint8_t)spi;
+	n[7] = si;
+	n[8] = (uint8_t)(NFP_NSH_TLV_CLASS >> 8);
+	n[9] = (uint8_t)NFP_NSH_TLV_CLASS;
+	n[10] = NFP_NSH_TLV_TENANT;
+	n[11] = 4;
+	n[12] = (uint8_t)(tenant >> 8);
+	n[13] = (uint8_t)tenant;
+	/* n[14..15], the inner EtherType, is the inner frame's own EtherType field: already in place. */
 }
 
 #endif

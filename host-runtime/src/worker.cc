@@ -141,7 +141,7 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 	// Leaves the host: the NSH now names the path the packet ended on and its remaining SI.
 	for (uint32_t i = 0; i < it->count; i++) {
 		struct rte_mbuf *m = it->mb[i];
-		nfp_nsh_set_path(rte_pktmbuf_mtod(m, uint8_t *), path->id, path->si_from[h]);
+		nfp_nsh_encap(rte_pktmbuf_mtod(m, uint8_t *), path->id, path->si_from[h], path->tenant);
 		priv_of(m)->reason = 0xffff;
 		s->tx[s->n_tx++] = m;
 	}
@@ -171,7 +171,8 @@ static inline int classify(Runtime *rt, struct rte_mbuf *m, uint16_t *path_idx, 
 	uint32_t k = p->host_hops - f.si;
 	*path_idx = pi;
 	*hop = (uint16_t)(k < p->host_hops ? p->host_idx[k] : p->n_hops);
-	nfp_pkt_fill(pk, frame + NFP_NSH_INNER_OFF, len - NFP_NSH_INNER_OFF, p->tenant, (uint16_t)p->id);
+	nfp_nsh_decap(frame);
+	nfp_pkt_fill(pk, frame + NFP_NSH_SHIFT, len - NFP_NSH_SHIFT, p->tenant, (uint16_t)p->id);
 	return -1;
 }
 

@@ -9,6 +9,12 @@ const struct nfp_nf_descriptor *nfp_builtin_find(const char *type)
 		const char *type;
 		const struct nfp_nf_descriptor *desc;
 	} table[] = {
+		{"firewall", &nfp_nf_builtin_firewall},
+		{"nat", &nfp_nf_builtin_nat},
+		{"loadbalancer", &nfp_nf_builtin_loadbalancer},
+		{"ids", &nfp_nf_builtin_ids},
+		{"ratelimiter", &nfp_nf_builtin_ratelimiter},
+		{"monitor", &nfp_nf_builtin_monitor},
 		{"macswap", &nfp_nf_builtin_macswap},
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)

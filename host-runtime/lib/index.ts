@@ -1,0 +1,220 @@
+/**
+ * The host runtime's TypeScript binding: start the EAL, load a plan's host part, read stats, and
+ * (for tests and benchmarks) inject and collect packets on the in-memory ports. JavaScript is never
+ * on the per-packet path: inject/collect copy whole arrays across once.
+ *
+ *   start({ workers: 2 });            // EAL once per process
+ *   const loaded = load(plan, { isolation: 'none' });
+ *   inject(loaded.queueOfPath.get(1)!, [encapNsh({ spi: 1, si: 2, tenant: 1 }, frame)]);
+ *   await settle();  collect();  stats();  stop();
+ */
+import { rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { NfpError } from '../../partitioner/errors';
+import type { Plan } from '../../partitioner/plan';
+import { lowerHostPlan, type InputMode, type IsolationBackend } from './host-plan';
+import { addon, type NativeConfig, type NativeStats } from './native';
+
+export { addonBuilt } from './native';
+export { decapNsh, encapNsh, type NshTag } from './nsh';
+export { lowerHostPlan, workerConfigs, type InputMode, type IsolationBackend } from './host-plan';
+
+export interface HostStartConfig {
+  /** EAL arguments; the default works here: no hugepages, no PCI, one lcore per worker. */
+  eal?: string[];
+  /** Worker lcores to run (default 1). */
+  workers?: number;
+  /** presorted: one queue per plan host queue; mixed: one queue for all paths; raw: rx→tx only. */
+  mode?: InputMode;
+  burst?: number;
+  queueSize?: number;
+  mbufs?: number;
+  /** Keep dropped packets (with their reason) for collect(); tests only. */
+  captureDrops?: boolean;
+  /** Benchmarks: transmitted packets are restored and fed to the same queue again. */
+  loopback?: boolean;
+  port?: { kind: 'ring' } | { kind: 'vdev'; devargs: string };
+}
+
+export interface LoadOptions {
+  isolation?: IsolationBackend;
+  artifacts?: Record<number, string>;
+}
+
+export interface LoadedHostPlan {
+  queues: number;
+  queueOfPath: Map<number, number>;
+  /** Drop reasons in index order: the runtime's own, then `nf:reason` per NF. */
+  reasons: string[];
+}
+
+export type HostStats = NativeStats;
+
+export interface CollectedPacket {
+  seq: number;
+  queue: number;
+  fate: 'tx' | 'drop';
+  reason?: string;
+  data: Buffer;
+}
+
+let config: Required<Omit<HostStartConfig, 'eal'>> | undefined;
+let ealLcores = 0;
+let loaded = false;
+
+/** Default EAL arguments: `workers` worker lcores spread over the CPUs, main lcore floating. */
+export function defaultEalArgs(workers: number): string[] {
+  const ncpu = Math.max(1, cpus().length);
+  const lcores = [`0@(0-${ncpu - 1})`];
+  for (let w = 0; w < workers; w++) lcores.push(`${w + 1}@${(ncpu - 1 - (w % ncpu) + ncpu) % ncpu}`);
+  return [
+    'nfp',
+    '--no-huge',
+    '--no-pci',
+    '--no-shconf',
+    '-m',
+    '512',
+    '--file-prefix',
+    `nfp-${process.pid}`,
+    '--lcores',
+    lcores.join(','),
+    '--log-level',
+    '*:warning',
+  ];
+}
+
+/**
+ * Initialises the EAL (once per process; later calls reuse it) and sets the runtime config for
+ * the next load. Throws NfpError when the EAL cannot start or has too few lcores.
+ */
+export function start(cfg: HostStartConfig = {}): void {
+  const workers = cfg.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new NfpError(`workers must be a positive integer, got ${workers}`);
+  if (ealLcores === 0) {
+    const args = cfg.eal ?? defaultEalArgs(Math.max(2, workers));
+    try {
+      ealLcores = addon().ealInit(args).length;
+    } catch (err) {
+      throw new NfpError(
+        err instanceof Error ? err.message : String(err),
+        'check the EAL arguments (start({ eal }))',
+      );
+    }
+    const prefix = args[args.indexOf('--file-prefix') + 1];
+    if (args.includes('--file-prefix') && prefix) {
+      process.once('exit', () => rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true }));
+    }
+  }
+  if (workers > ealLcores) {
+    throw new NfpError(
+      `workers = ${workers}, but the EAL was started with ${ealLcores} worker lcores`,
+      'the EAL starts once per process: call start() with the largest worker count first',
+    );
+  }
+  config = {
+    workers,
+    mode: cfg.mode ?? 'presorted',
+    burst: cfg.burst ?? 32,
+    queueSize: cfg.queueSize ?? 1024,
+    mbufs: cfg.mbufs ?? 16384,
+    captureDrops: cfg.captureDrops ?? false,
+    loopback: cfg.loopback ?? false,
+    port: cfg.port ?? { kind: 'ring' },
+  };
+}
+
+/** Loads the plan's host part and starts the workers; replaces a plan already loaded. */
+export function load(plan: Plan, opts: LoadOptions = {}): LoadedHostPlan {
+  if (!config) throw new NfpError('the host runtime is not started', 'call start() before load()');
+  if (loaded) stop();
+  const lowered = lowerHostPlan(plan, { mode: config.mode, workers: config.workers, ...opts });
+  const native: NativeConfig = { ...config };
+  let reasons: string[];
+  try {
+    reasons = addon().load(native, lowered.native);
+  } catch (err) {
+    throw new NfpError(`cannot load the host plan: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  loaded = true;
+  return { queues: lowered.native.queues, queueOfPath: lowered.queueOfPath, reasons };
+}
+
+/** Stops the workers and frees the plan's ports and NFs; the EAL stays up for the next load. */
+export function stop(): void {
+  if (!loaded) return;
+  addon().unload();
+  loaded = false;
+}
+
+export function stats(): HostStats {
+  if (!loaded) throw new NfpError('no host plan is loaded', 'call load(plan) first');
+  return addon().stats();
+}
+
+/** Copies packets into host queue `queue`; returns how many the bounded queue accepted. */
+export function inject(queue: number, packets: Buffer[]): { accepted: number; firstSeq: number } {
+  if (!loaded) throw new NfpError('no host plan is loaded', 'call load(plan) first');
+  try {
+    return addon().inject(queue, packets);
+  } catch (err) {
+    throw new NfpError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Transmitted (and, with captureDrops, dropped) packets since the last call, with their fate. */
+export function collect(): CollectedPacket[] {
+  if (!loaded) throw new NfpError('no host plan is loaded', 'call load(plan) first');
+  return addon().collect();
+}
+
+/** Resolves once every accepted packet has been processed (or rejects after `timeoutMs`). */
+export async function settle(timeoutMs = 5000): Promise<HostStats> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = stats();
+    const overflow = s.drops['rx-overflow'] ?? 0;
+    if (s.received - overflow >= s.injected) return s;
+    if (Date.now() > deadline) {
+      throw new NfpError(
+        `host runtime did not settle: ${s.received - overflow} of ${s.injected} packets processed`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** Sets or clears a tenant's quarantine (its packets drop with reason `quarantined`). */
+export function quarantine(tenant: number, on: boolean): void {
+  if (!loaded) throw new NfpError('no host plan is loaded', 'call load(plan) first');
+  addon().quarantine(tenant, on);
+}
+
+/** Isolation backends registered in this build (`none`, plus those of src/isolation). */
+export function backends(): string[] {
+  return addon().backends();
+}
+
+/** One built-in NF instance driven directly (unit tests): a batch in, a verdict per packet out. */
+export interface NfHarness {
+  run(packets: Buffer[], nowNs?: number): Array<{ verdict: string; reason?: string; data: Buffer }>;
+  counters(): number[];
+  close(): void;
+}
+
+/** Opens a built-in NF (`firewall`, `nat`, ...) with its config, in a `none` domain of its own. */
+export function openNf(type: string, nfConfig: unknown, tenant = 1): NfHarness {
+  if (ealLcores === 0) start();
+  const a = addon();
+  let handle: number;
+  try {
+    handle = a.nfOpen(type, JSON.stringify(nfConfig), tenant);
+  } catch (err) {
+    throw new NfpError(err instanceof Error ? err.message : String(err));
+  }
+  return {
+    run: (packets, nowNs) => a.nfRun(handle, packets, nowNs),
+    counters: () => a.nfCounters(handle),
+    close: () => a.nfClose(handle),
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Loads the `nfp_host` addon (host-runtime/build/Release/nfp_host.node) and types its surface.
+ * Only this file touches the addon; everything else goes through index.ts.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NfpError } from '../../partitioner/errors';
+
+export interface NativeHostPlan {
+  queues: number;
+  nfs: Array<{
+    id: number;
+    tenant: number;
+    name: string;
+    type: string;
+    backend: string;
+    artifact?: string;
+    configs: string[];
+  }>;
+  paths: Array<{
+    id: number;
+    tenant: number;
+    hops: Array<{ nf: number; host: boolean; branches?: Record<string, number> }>;
+  }>;
+}
+
+export interface NativeConfig {
+  workers: number;
+  mode: 'presorted' | 'mixed' | 'raw';
+  burst: number;
+  queueSize: number;
+  mbufs: number;
+  captureDrops: boolean;
+  loopback: boolean;
+  port: { kind: 'ring' } | { kind: 'vdev'; devargs: string };
+}
+
+export interface NativeCollected {
+  seq: number;
+  queue: number;
+  fate: 'tx' | 'drop';
+  reason?: string;
+  data: Buffer;
+}
+
+export interface NativeNfResult {
+  verdict: string;
+  reason?: string;
+  data: Buffer;
+}
+
+export interface NativeManifest {
+  name: string;
+  version: string;
+  reads: number;
+  writes: number;
+  stateBytes: number;
+  verdicts: string[];
+  dropReasons: string[];
+  tables: Array<{ name: string; keyBytes: number; valueBytes: number; maxEntries: number }>;
+}
+
+export interface NativeStats {
+  received: number;
+  transmitted: number;
+  dropped: number;
+  injected: number;
+  captureLost: number;
+  drops: Record<string, number>;
+  workers: Array<{
+    lcore: number;
+    received: number;
+    transmitted: number;
+    dropped: number;
+    bursts: number;
+    busyCycles: number;
+  }>;
+  nfs: Array<{
+    id: number;
+    name: string;
+    tenant: number;
+    calls: number;
+    packets: number;
+    cycles: number;
+    counters: number[];
+  }>;
+  paths: Array<{ id: number; tenant: number; packets: number; cycles: number }>;
+  tenants: Array<{ id: number; cycles: number; quarantined: boolean; faults: number }>;
+  tscHz: number;
+}
+
+export interface NativeAddon {
+  abiVersion: number;
+  ealInit(args: string[]): number[];
+  load(config: NativeConfig, plan: NativeHostPlan): string[];
+  unload(): void;
+  inject(queue: number, packets: Buffer[]): { accepted: number; firstSeq: number };
+  collect(): NativeCollected[];
+  stats(): NativeStats;
+  quarantine(tenant: number, on: boolean): void;
+  nfOpen(type: string, configJson: string, tenant?: number): number;
+  nfRun(handle: number, packets: Buffer[], nowNs?: number): NativeNfResult[];
+  nfCounters(handle: number): number[];
+  nfClose(handle: number): void;
+  nfManifest(type: string): NativeManifest | null;
+  backends(): string[];
+}
+
+/** Where the addon may be, from source (tsx, vitest) and from dist/. */
+function candidates(): string[] {
+  return [
+    join(__dirname, '..', 'build', 'Release', 'nfp_host.node'),
+    join(__dirname, '..', '..', '..', 'host-runtime', 'build', 'Release', 'nfp_host.node'),
+  ];
+}
+
+let cached: NativeAddon | undefined;
+
+/** The addon, loaded once; a clear NfpError when it has not been built. */
+export function addon(): NativeAddon {
+  if (cached) return cached;
+  const file = candidates().find((f) => existsSync(f));
+  if (!file) {
+    throw new NfpError(
+      'the native host runtime (nfp_host.node) is not built',
+      'run `npm run build:native` (needs libdpdk-dev; see scripts/setup.sh)',
+    );
+  }
+  try {
+    cached = require(file) as NativeAddon;
+  } catch (err) {
+    throw new NfpError(
+      `cannot load the native host runtime ${file}: ${err instanceof Error ? err.message : String(err)}`,
+      'rebuild it with `npm run build:native`',
+    );
+  }
+  return cached;
+}
+
+/** True when the addon file exists (tests use it to skip with a reason). */
+export function addonBuilt(): boolean {
+  return candidates().some((f) => existsSync(f));
+}
