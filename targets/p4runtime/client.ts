@@ -17,7 +17,6 @@ import {
 import { TypedEmitter } from './events';
 import type * as m from './messages';
 import { Atomicity, PipelineAction, PipelineResponseType } from './messages';
-import { codecs } from './proto';
 import { P4Schema } from './schema';
 import { p4runtimeClientService as svc } from './service';
 import { decodeWriteErrors } from './status-details';

@@ -49,16 +49,33 @@ export function closest(name: string, names: Iterable<string>): string | undefin
   return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
-/** A miss: "no table named X. Did you mean Y?" */
-export function unknownName(kind: string, name: string, names: Iterable<string>): P4SchemaError {
-  const list = [...names];
-  const guess = closest(name, list);
-  return new P4SchemaError(
+function throwUnknown(
+  kind: string,
+  name: string,
+  guess: string | undefined,
+  known: readonly string[],
+): never {
+  throw new P4SchemaError(
     `no ${kind} named "${name}"${guess ? `. Did you mean "${guess}"?` : ''}`,
-    list.length
-      ? `known ${kind}s: ${list.slice(0, 12).join(', ')}${list.length > 12 ? ', …' : ''}`
+    known.length
+      ? `known ${kind}s: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', …' : ''}`
       : undefined,
   );
+}
+
+/** A miss: "no table named X. Did you mean Y?" */
+export function unknownName(
+  kind: string,
+  name: string,
+  names: Iterable<string>,
+  known?: readonly string[],
+): P4SchemaError {
+  const candidates = [...names];
+  try {
+    return throwUnknown(kind, name, closest(name, candidates), known ?? candidates);
+  } catch (e) {
+    return e as P4SchemaError;
+  }
 }
 
 /** One kind of P4Info object (tables, actions, …) indexed by name, alias and id. */
@@ -86,13 +103,16 @@ export class ObjectIndex<T extends WithPreamble> {
   /** The object named (or aliased) `name`; throws with a suggestion on a miss. */
   get(name: string): T {
     const o = this.byName.get(name);
-    if (!o)
-      throw unknownName(
-        this.kind,
-        name,
-        this.all.map((x) => x.preamble?.name ?? ''),
-      );
-    return o;
+    if (o) return o;
+    // Match the miss against names and aliases, but suggest the full name.
+    const guess = closest(name, this.byName.keys());
+    const full = guess === undefined ? undefined : this.byName.get(guess)?.preamble?.name;
+    return throwUnknown(
+      this.kind,
+      name,
+      full,
+      this.all.map((x) => x.preamble?.name ?? ''),
+    );
   }
 
   find(name: string): T | undefined {

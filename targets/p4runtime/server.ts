@@ -372,7 +372,8 @@ export class P4RuntimeServer {
       if (batch.length) call.write({ entities: batch });
       call.end();
     } catch (e) {
-      call.destroy(asServiceError(e));
+      // grpc-js turns an 'error' event into the call's final status; destroy() would drop it.
+      call.emit('error', asServiceError(e));
     }
   }
 
@@ -501,7 +502,7 @@ export class P4RuntimeServer {
     };
     const end = (code: number, message: string): void => {
       close();
-      if (!call.destroyed) call.destroy(fail(code, message));
+      if (call.writable) call.emit('error', fail(code, message));
     };
     call.on('data', (bytes: Buffer) => {
       let msg: m.StreamMessageRequest;
@@ -533,7 +534,7 @@ export class P4RuntimeServer {
     });
     call.on('end', () => {
       close();
-      if (!call.destroyed) call.end();
+      if (call.writable) call.end();
     });
     call.on('cancelled', close);
     call.on('error', close);
