@@ -72,6 +72,7 @@ export function defaultEalArgs(workers: number): string[] {
     '--no-huge',
     '--no-pci',
     '--no-shconf',
+    '--no-telemetry',
     '-m',
     '512',
     '--file-prefix',
