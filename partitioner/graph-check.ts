@@ -53,7 +53,7 @@ export function checkTenantGraph(r: Reader, g: TenantGraphInput): void {
       r.error(
         en.from,
         sub(en.key, 'from'),
-        `unknown node "${from}"${didYouMean(from, [ENTRY, ...known])}; edges start at "entry" or at an NF listed under nfs`,
+        `unknown node "${from}" (edges start at "entry" or at an NF listed under nfs)${didYouMean(from, [ENTRY, ...known])}`,
       );
       ok = false;
     }
@@ -64,7 +64,7 @@ export function checkTenantGraph(r: Reader, g: TenantGraphInput): void {
       r.error(
         en.to,
         sub(en.key, 'to'),
-        `unknown node "${to}"${didYouMean(to, [EXIT, DROP, ...known])}; edges end at an NF, "exit" or "drop"`,
+        `unknown node "${to}" (edges end at an NF, "exit" or "drop")${didYouMean(to, [EXIT, DROP, ...known])}`,
       );
       ok = false;
     }
@@ -115,8 +115,9 @@ export function checkTenantGraph(r: Reader, g: TenantGraphInput): void {
       'no edge starts at "entry"; add one such as { from: entry, to: <first NF> }',
     );
   }
+  const starts = new Set(g.edges.map((e) => e.from));
   for (const nf of g.nfs) {
-    if (!out.has(nf.name)) {
+    if (!starts.has(nf.name)) {
       r.error(
         nf.loc,
         sub(sub(g.key, 'nfs'), nf.name),

@@ -12,7 +12,7 @@ import { GraphError, NfpError } from './errors';
 import { CATALOGUE, NF_TYPES } from './catalogue';
 import { MATCH_KEYS, defaultBurst, parseMatchFields, parsePrefixNode, parseRate, parseSize } from './fields';
 import { parseNfConfig } from './nf-parse';
-import { Reader, didYouMean, sub, type MapEntry, type YNode } from './reader';
+import { Reader, TOP_LEVEL, didYouMean, sub, type MapEntry, type YNode } from './reader';
 import { checkSlices, checkTenantGraph, type EdgeNodes, type SliceSite } from './graph-check';
 
 const TOP_KEYS = ['version', 'tenants'];
@@ -69,7 +69,7 @@ export function parseGraph(text: string, file: string): ServiceGraph {
     );
     throw new GraphError(r.diagnostics);
   }
-  const top = r.map(root, '', TOP_KEYS, ['version', 'tenants']);
+  const top = r.map(root, TOP_LEVEL, TOP_KEYS, ['version', 'tenants']);
   const tenants: Tenant[] = [];
   const sites: SliceSite[] = [];
   if (top) {
@@ -90,7 +90,7 @@ export function parseGraph(text: string, file: string): ServiceGraph {
       }
     });
   }
-  checkTenantIdentity(r, tenants);
+  checkTenantIdentity(r, sites);
   checkSlices(r, sites);
   // Traffic shares are relative weights; normalise so they sum to 1.
   const total = tenants.reduce((s, t) => s + t.trafficShare, 0);
@@ -103,21 +103,24 @@ function sortDiagnostics(r: Reader): GraphError['diagnostics'] {
   return [...r.diagnostics].sort((a, b) => a.loc.line - b.loc.line || a.loc.col - b.loc.col);
 }
 
-function checkTenantIdentity(r: Reader, tenants: Tenant[]): void {
+function checkTenantIdentity(r: Reader, sites: SliceSite[]): void {
   const byName = new Map<string, Tenant>();
   const byId = new Map<number, Tenant>();
-  for (const t of tenants) {
+  for (const { tenant: t, key } of sites) {
+    const tenantKey = key.replace(/\.slice$/, '');
     const other = byName.get(t.name);
-    if (other) r.error(t.loc, 'name', `tenant name "${t.name}" is already used at line ${other.loc.line}`);
-    else byName.set(t.name, t);
-    const same = byId.get(t.id);
-    if (same)
+    if (other)
       r.error(
         t.loc,
-        'id',
-        `tenant id ${t.id} of "${t.name}" is already used by "${same.name}"; give each tenant its own id`,
+        `${tenantKey}.name`,
+        `tenant name "${t.name}" is already used at line ${other.loc.line}`,
       );
-    else byId.set(t.id, t);
+    else byName.set(t.name, t);
+    const same = byId.get(t.id);
+    if (same) {
+      const msg = `tenant id ${t.id} of "${t.name}" is already used by "${same.name}"; give each tenant its own id`;
+      r.error(t.loc, `${tenantKey}.id`, msg);
+    } else byId.set(t.id, t);
   }
 }
 

@@ -305,7 +305,8 @@ export function parseNfConfig(
     return spec.parse(r, new Map(), key, at);
   }
   const e = r.map(node, key, spec.keys, spec.required);
-  if (!e) return undefined;
+  // A missing required key is reported once, by r.map; the value checks would only repeat it.
+  if (!e || spec.required.some((k) => !e.has(k))) return undefined;
   const before = r.diagnostics.length;
   const cfg = spec.parse(r, e, key, node);
   return r.diagnostics.length === before ? cfg : undefined;

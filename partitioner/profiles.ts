@@ -45,19 +45,19 @@ export const profiles: Record<string, NicProfile> = {
   'hw-small': {
     name: 'hw-small',
     description:
-      'a small hardware-like SmartNIC: 6 stages, 64 TCAM entries, no range match, 4 meters, 4 host queues',
-    stages: 6,
-    exactEntries: 512,
-    ternaryEntries: 64,
-    lpmEntries: 64,
+      'a small hardware-like SmartNIC: 5 stages, 32 TCAM entries, no range match, 1 meter, 2 host queues',
+    stages: 5,
+    exactEntries: 256,
+    ternaryEntries: 32,
+    lpmEntries: 32,
     rangeEntries: 0,
-    meters: 4,
-    counters: 256,
-    hostQueues: 4,
+    meters: 1,
+    counters: 64,
+    hostQueues: 2,
     matchKinds: ['exact', 'ternary', 'lpm'],
     crossingCycles: 400,
     wirePorts: range(0, 4),
-    hostPorts: range(4, 4),
+    hostPorts: range(4, 2),
   },
 };
 

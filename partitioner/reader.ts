@@ -6,6 +6,9 @@ import { isMap, isScalar, isSeq, type LineCounter, type Node, type Scalar } from
 import type { SourceLocation } from './graph';
 import type { Diagnostic } from './errors';
 
+/** The key path shown for problems with the document as a whole. */
+export const TOP_LEVEL = '(top level)';
+
 export type YNode = Node | null | undefined;
 
 export interface MapEntry {
@@ -14,23 +17,23 @@ export interface MapEntry {
   value: YNode;
 }
 
-/** Edit distance, for "did you mean" suggestions. */
+/** Edit distance with adjacent transpositions (case-insensitive), for "did you mean" suggestions. */
 export function editDistance(a: string, b: string): number {
-  const d: number[] = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0];
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j];
-      d[j] = Math.min(
-        d[j] + 1,
-        d[j - 1] + 1,
-        prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1),
-      );
-      prev = tmp;
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) =>
+    Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
-  return d[b.length];
+  return d[x.length][y.length];
 }
 
 /** The closest candidate when it is close enough to be a plausible typo. */
@@ -176,7 +179,7 @@ export class Reader {
 /** `a.b` or `a[3]` key paths. */
 export function sub(key: string, name: string | number): string {
   if (typeof name === 'number') return `${key}[${name}]`;
-  return key ? `${key}.${name}` : name;
+  return key && key !== TOP_LEVEL ? `${key}.${name}` : name;
 }
 
 function describe(node: YNode): string {

@@ -1,0 +1,86 @@
+/**
+ * What `nfp partition` does, as a library call: load, partition, validate, and write plan.json,
+ * graph.dot, graph.svg (when Graphviz `dot` is installed) and, once the P4 back end exists, the
+ * NIC artifacts under nic/.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import type { Plan } from './plan';
+import { NfpError } from './errors';
+import { loadGraph } from './load';
+import { partition, type SolverChoice } from './partition';
+import { validatePlan } from './validate-plan';
+import { renderDot } from './dot';
+import { renderSummary } from './summary';
+
+export interface PartitionRun {
+  plan: Plan;
+  outDir: string;
+  /** Files written, relative to the working directory. */
+  files: string[];
+  summary: string;
+  /** Notes for the user, e.g. that graph.svg was skipped. */
+  notes: string[];
+}
+
+export interface PartitionRunOptions {
+  target?: string;
+  out?: string;
+  solver?: SolverChoice;
+  /** Write the NIC artifacts when the P4 back end is present (default true). */
+  nic?: boolean;
+}
+
+type NicEmitter = (plan: Plan) => { files: Array<{ path: string; contents: string | Uint8Array }> };
+
+/** The P4 back end (p4/index.ts) is optional; use it when it is present. */
+function findNicEmitter(): NicEmitter | undefined {
+  const base = join(__dirname, '..', 'p4', 'index');
+  if (!existsSync(`${base}.js`) && !existsSync(`${base}.ts`)) return undefined;
+  const mod = require(base) as { emitNicArtifacts?: NicEmitter };
+  return typeof mod.emitNicArtifacts === 'function' ? mod.emitNicArtifacts : undefined;
+}
+
+function hasDot(): boolean {
+  const r = spawnSync('dot', ['-V'], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+export async function partitionToDir(
+  graphFile: string,
+  opts: PartitionRunOptions = {},
+): Promise<PartitionRun> {
+  const graph = loadGraph(graphFile);
+  const plan = validatePlan(
+    JSON.parse(JSON.stringify(await partition(graph, { profile: opts.target, solver: opts.solver }))),
+  );
+  const outDir = opts.out ?? join('out', basename(graphFile, extname(graphFile)));
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (err) {
+    throw new NfpError(
+      `cannot create output folder ${outDir}: ${(err as Error).message}`,
+      'choose another --out folder',
+    );
+  }
+  const files: string[] = [];
+  const notes: string[] = [];
+  const write = (rel: string, contents: string | Uint8Array): void => {
+    const path = join(outDir, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, contents);
+    files.push(path);
+  };
+  write('plan.json', `${JSON.stringify(plan, null, 2)}\n`);
+  const dot = renderDot(plan, graph);
+  write('graph.dot', dot);
+  if (hasDot()) {
+    const svg = spawnSync('dot', ['-Tsvg'], { input: dot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (svg.status === 0) write('graph.svg', svg.stdout);
+    else notes.push(`graph.svg not written: dot failed: ${svg.stderr.trim().split('\n')[0]}`);
+  } else notes.push('graph.svg not written: Graphviz `dot` is not installed (apt-get install graphviz)');
+  const emit = opts.nic === false ? undefined : findNicEmitter();
+  if (emit) for (const f of emit(plan).files) write(join('nic', f.path), f.contents);
+  return { plan, outDir, files, summary: renderSummary(plan), notes };
+}
