@@ -230,7 +230,7 @@ describe('Write semantics', () => {
     const e = await writeError(small.write(updates));
     expect(e.failures.map((f) => [f.index, f.error.canonicalCode])).toEqual([[450, Code.ALREADY_EXISTS]]);
     expect(rig.device.entryCount(33554433)).toBe(599);
-    expect(() => small.write(updates, { atomicity: Atomicity.ROLLBACK_ON_ERROR })).rejects.toThrow(
+    await expect(small.write(updates, { atomicity: Atomicity.ROLLBACK_ON_ERROR })).rejects.toThrow(
       P4SchemaError,
     );
   });
