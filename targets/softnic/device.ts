@@ -170,6 +170,7 @@ export class SoftnicDevice implements Device {
     }
     this.active = next;
     this.verified = undefined;
+    for (const p of this.ports.values()) p.pipelineCommitted?.();
   }
 
   // ---- writes ---------------------------------------------------------------------------------
@@ -505,6 +506,7 @@ export class SoftnicDevice implements Device {
     await port.start((frames) => {
       this.inject(port.id, frames);
     });
+    if (this.active) port.pipelineCommitted?.();
   }
 
   /**

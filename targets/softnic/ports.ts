@@ -17,6 +17,8 @@ export interface SoftnicPort {
   readonly describe: string;
   /** Starts the port; from now on it may call `receive`. */
   start(receive: Receive): Promise<void>;
+  /** Called each time a pipeline is committed (a file port starts its replay on the first). */
+  pipelineCommitted?(): void;
   /** Sends one frame out of the port (the port owns it afterwards). */
   send(frame: Buffer): void;
   close(): Promise<void>;
@@ -61,8 +63,8 @@ export function pcapOutputFile(input: string): string {
 }
 
 /**
- * A port backed by pcap files: replays `file` (when it exists) into the pipeline once started,
- * in batches, and writes every frame sent out of the port to `pcapOutputFile(file)`.
+ * A port backed by pcap files: replays `file` (when it exists) into the pipeline once the first
+ * pipeline is committed, and writes every frame sent out of the port to `pcapOutputFile(file)`.
  */
 export class PcapPort implements SoftnicPort {
   private writer: PcapWriter | undefined;
@@ -79,14 +81,26 @@ export class PcapPort implements SoftnicPort {
     return `pcap:${this.file}`;
   }
 
+  private receive: Receive | undefined;
+  private started = false;
+
   async start(receive: Receive): Promise<void> {
-    const frames = existsSync(this.file) ? readPcap(this.file).map((r) => r.data) : [];
+    this.receive = receive;
     this.writer = new PcapWriter(pcapOutputFile(this.file));
+  }
+
+  /** Replays the input file once a pipeline exists, in batches, yielding to the event loop. */
+  pipelineCommitted(): void {
+    const receive = this.receive;
+    if (this.started || !receive) return;
+    this.started = true;
+    const frames = existsSync(this.file) ? readPcap(this.file).map((r) => r.data) : [];
     this.done = (async () => {
       for (let i = 0; i < frames.length; i += 256) {
+        if (!this.receive) return; // closed
         receive(frames.slice(i, i + 256));
         this.replayed += Math.min(256, frames.length - i);
-        await new Promise((r) => setImmediate(r)); // keep the event loop (gRPC) responsive
+        await new Promise((r) => setImmediate(r)); // keep gRPC responsive
       }
     })();
   }
@@ -101,6 +115,7 @@ export class PcapPort implements SoftnicPort {
   }
 
   async close(): Promise<void> {
+    this.receive = undefined;
     await this.done;
     this.writer?.close();
     this.writer = undefined;

@@ -1,0 +1,70 @@
+import { Flags } from '@oclif/core';
+import { NfpCommand } from '../base';
+import type { SoftnicStats } from '../../targets/softnic/device';
+import { startSoftnic } from '../../targets/softnic/serve';
+
+export interface SoftnicResult {
+  address: string;
+  deviceId: number;
+  ports: Array<{ id: number; describe: string; output?: string }>;
+  stats: SoftnicStats;
+}
+
+export default class Softnic extends NfpCommand<SoftnicResult> {
+  static override summary = 'Run the embedded software NIC as a P4Runtime device until stopped.';
+
+  static override description = `Starts the softnic, nfp's embedded NIC model that executes the same BMv2 JSON that simple_switch loads (v1model; the supported constructs are listed in docs/targets.md), behind a P4Runtime server, like \`simple_switch_grpc --no-p4\`. Any P4Runtime controller (nfp deploy, p4runtime-shell, ONOS) can then push a pipeline (P4Info + BMv2 JSON as p4_device_config) and entries, and exchange packets through the ports.
+
+Ports:
+  N@pcap:FILE   replays FILE (if it exists) into port N, and writes what leaves port N to FILE with .pcap replaced by .out.pcap
+
+Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports and prints the packet counts.`;
+
+  static override examples = [
+    {
+      description: 'Serve P4Runtime on the standard port with two pcap-backed ports',
+      command:
+        '<%= config.bin %> <%= command.id %> --grpc 127.0.0.1:9559 --port 1@pcap:in.pcap --port 2@pcap:out.pcap',
+    },
+    {
+      description: 'Device id 3 with a CPU port for PacketIn/PacketOut',
+      command: '<%= config.bin %> <%= command.id %> --grpc 127.0.0.1:50051 --device-id 3 --cpu-port 64',
+    },
+  ];
+
+  static override flags = {
+    grpc: Flags.string({ description: 'address to serve P4Runtime on', default: '127.0.0.1:9559' }),
+    'device-id': Flags.integer({ description: 'P4Runtime device id', default: 1, min: 0 }),
+    port: Flags.string({ description: 'a port: N@pcap:FILE (repeatable)', multiple: true }),
+    'cpu-port': Flags.integer({
+      description: 'port that connects to the controller (PacketIn/PacketOut)',
+      min: 0,
+      max: 510,
+    }),
+  };
+
+  async run(): Promise<SoftnicResult> {
+    const { flags } = await this.parse(Softnic);
+    const sn = await startSoftnic({
+      grpc: flags.grpc,
+      deviceId: flags['device-id'],
+      ports: flags.port ?? [],
+      cpuPort: flags['cpu-port'],
+    });
+    this.log(`softnic: P4Runtime on ${sn.address}, device id ${sn.deviceId}`);
+    for (const p of sn.ports) this.log(`  port ${p.id}: ${p.describe}${p.output ? ` → ${p.output}` : ''}`);
+    this.log('  stop with Ctrl-C');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    const stats = await sn.stop();
+    const rx = Object.values(stats.rx).reduce((a, b) => a + b, 0);
+    const tx = Object.values(stats.tx).reduce((a, b) => a + b, 0);
+    const d = stats.drops;
+    this.log(
+      `softnic: stopped; ${rx} received, ${tx} sent, dropped ${d.ingress} in ingress, ${d.egress} in egress, ${d.noPort} to unattached ports, ${d.noPipeline} before a pipeline was loaded`,
+    );
+    return { address: sn.address, deviceId: sn.deviceId, ports: sn.ports, stats };
+  }
+}
