@@ -17,7 +17,7 @@ describe('arbitration over the StreamChannel', () => {
     const a = rig.client({ electionId: 5 });
     const b = rig.client({ electionId: 9 });
     expect(await a.connect()).toBe(true);
-    const demoted = next<[string]>(a, 'demoted');
+    const demoted = next(a, 'demoted');
     expect(await b.connect()).toBe(true);
     await demoted;
     expect(a.isPrimary).toBe(false);
@@ -28,7 +28,7 @@ describe('arbitration over the StreamChannel', () => {
     rig = await startRig();
     const primary = await primaryWithPipeline(rig);
     const backup = rig.client({ electionId: 3 });
-    const backupEvent = next<[{ code?: number }, bigint]>(backup, 'backup');
+    const backupEvent = next(backup, 'backup');
     expect(await backup.connect()).toBe(false);
     const [status, primaryId] = await backupEvent;
     expect(status.code).toBe(Code.ALREADY_EXISTS);
@@ -44,7 +44,7 @@ describe('arbitration over the StreamChannel', () => {
     rig = await startRig();
     const a = await primaryWithPipeline(rig, { electionId: 10 });
     await a.write([lpm(a, '10.0.0.0/8')]);
-    const demoted = next<[string]>(a, 'demoted');
+    const demoted = next(a, 'demoted');
     const b = rig.client({ electionId: 20 });
     await b.connect();
     const [reason] = await demoted;
@@ -60,7 +60,7 @@ describe('arbitration over the StreamChannel', () => {
     const b = rig.client({ electionId: 7 });
     await a.connect();
     expect(await b.connect()).toBe(false);
-    const promoted = next<[bigint]>(b, 'primary');
+    const promoted = next(b, 'primary');
     a.close();
     expect((await promoted)[0]).toBe(7n);
     expect(b.isPrimary).toBe(true);

@@ -6,6 +6,7 @@ import {
   P4RuntimeClient,
   P4RuntimeServer,
   p4infoFromJson,
+  type ClientEvents,
   type P4Info,
   type P4RuntimeClientOptions,
   type P4RuntimeServerOptions,
@@ -56,15 +57,15 @@ export async function primaryWithPipeline(
   return c;
 }
 
-/** Resolves with the next emission of `event`. */
-export function next<T extends unknown[]>(
-  c: { once(event: string, l: (...args: T) => void): unknown },
-  event: string,
+/** Resolves with the arguments of the client's next `event`. */
+export function next<K extends keyof ClientEvents & string>(
+  c: P4RuntimeClient,
+  event: K,
   timeoutMs = 5000,
-): Promise<T> {
+): Promise<ClientEvents[K]> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), timeoutMs);
-    c.once(event, (...args: T) => {
+    c.once(event, (...args: ClientEvents[K]) => {
       clearTimeout(t);
       resolve(args);
     });

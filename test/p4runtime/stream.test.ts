@@ -39,10 +39,7 @@ describe('packet I/O', () => {
   });
 
   it('PacketIn arrives with metadata decodable by name', async () => {
-    const got = next<[{ payload?: Uint8Array; metadata?: { metadataId?: number; value?: Uint8Array }[] }]>(
-      c,
-      'packetIn',
-    );
+    const got = next(c, 'packetIn');
     rig.device.injectPacketIn({
       payload: Buffer.from('pong'),
       metadata: [
@@ -58,7 +55,7 @@ describe('packet I/O', () => {
   });
 
   it('bad packet metadata and packets from a backup come back as stream errors', async () => {
-    const err1 = next<[StreamError]>(c, 'streamError');
+    const err1 = next(c, 'streamError');
     c.sendPacketOut({ payload: Buffer.from('x'), metadata: [{ metadataId: 1, value: Buffer.from([4, 0]) }] });
     const [e1] = await err1;
     expect(e1.canonicalCode).toBe(Code.INVALID_ARGUMENT);
@@ -66,7 +63,7 @@ describe('packet I/O', () => {
     expect(e1.packetOut?.packetOut?.payload).toBeTruthy();
     const backup = rig.client({ electionId: 1 });
     await backup.connect();
-    const err2 = next<[StreamError]>(backup, 'streamError');
+    const err2 = next(backup, 'streamError');
     backup.sendPacketOut({ payload: Buffer.from('y') });
     expect((await err2)[0].canonicalCode).toBe(Code.PERMISSION_DENIED);
     backup.close();
@@ -75,7 +72,7 @@ describe('packet I/O', () => {
 
 describe('digests', () => {
   it('delivers digest lists and acknowledges them automatically', async () => {
-    const got = next<[DigestList]>(c, 'digest');
+    const got = next(c, 'digest');
     rig.device.emitDigest(385888293, [
       {
         struct: {
@@ -93,13 +90,13 @@ describe('digests', () => {
     const m = rig.client({ electionId: 50, autoAckDigests: false });
     await m.connect();
     m.useP4Info(fixtureP4Info);
-    const got = next<[DigestList]>(m, 'digest');
+    const got = next(m, 'digest');
     rig.device.emitDigest(385888293, [{ bitstring: Buffer.from([9]) }]);
     const [d] = await got;
     expect(rig.server.unackedDigests).toBe(1);
     m.ackDigest(d);
     await until(() => rig.server.unackedDigests === 0);
-    const err = next<[StreamError]>(m, 'streamError');
+    const err = next(m, 'streamError');
     m.ackDigest({ digestId: 385888293, listId: 999999 });
     const [e] = await err;
     expect(e.canonicalCode).toBe(Code.NOT_FOUND);
@@ -130,12 +127,12 @@ describe('idle timeout', () => {
       action: 'drop',
       idleTimeoutNs: 30_000_000,
     });
-    const got = next<[IdleTimeoutNotification]>(c, 'idleTimeout');
+    const got = next(c, 'idleTimeout');
     await c.write([insert(entity)]);
     const [n] = await got;
     expect(n.tableEntry).toHaveLength(1);
     expect(c.entities.describe(n.tableEntry![0]).match['hdr.ipv4.dstAddr']).toMatchObject({ prefixLen: 16 });
-    const again = next<[IdleTimeoutNotification]>(c, 'idleTimeout');
+    const again = next(c, 'idleTimeout');
     rig.device.hit(entity.tableEntry!);
     expect((await again)[0].tableEntry).toHaveLength(1);
   });
