@@ -76,9 +76,18 @@ class Builder {
   readonly counters: Counter[] = [];
   readonly meters: Meter[] = [];
   readonly entries: IrEntry[] = [];
+  /** Per table: entry count and the match+priority keys already present (duplicates are skipped). */
+  private readonly perTable = new Map<string, Set<string>>();
+  private readonly counts = new Map<string, number>();
   readonly meterConfigs: MeterConfig[] = [];
 
-  constructor(readonly plan: Plan) {}
+  readonly maxPath: number;
+  readonly pathById: Map<number, PlanPath>;
+
+  constructor(readonly plan: Plan) {
+    this.maxPath = Math.max(0, ...plan.paths.map((p) => p.id));
+    this.pathById = new Map(plan.paths.map((p) => [p.id, p]));
+  }
 
   action(a: Action): string {
     this.actions.set(a.name, a);
@@ -93,7 +102,7 @@ class Builder {
 
   table(t: Omit<Table, 'size'> & { size?: number }): ControlNode {
     for (const a of t.actions) if (!this.actions.has(a)) this.shared(a);
-    const n = this.entries.filter((e) => e.table === t.name).length;
+    const n = this.counts.get(t.name) ?? 0;
     this.tables.push({ ...t, size: t.size ?? (t.keys.length === 0 ? 1 : sizeFor(n)) });
     return { kind: 'apply', table: t.name };
   }
@@ -112,6 +121,7 @@ class Builder {
 
   entry(e: IrEntry): void {
     this.entries.push(e);
+    this.counts.set(e.table, (this.counts.get(e.table) ?? 0) + 1);
   }
 
   /** Adds a rule's entries (several when ranges are expanded), skipping exact duplicates. */
@@ -122,9 +132,8 @@ class Builder {
     action: ActionCall,
     comment: string,
   ): void {
-    const seen = new Set(
-      this.entries.filter((e) => e.table === table).map((e) => `${matchText(e.match)}#${e.priority}`),
-    );
+    let seen = this.perTable.get(table);
+    if (!seen) this.perTable.set(table, (seen = new Set()));
     for (const m of matches) {
       const key = `${matchText(m)}#${priority}`;
       if (seen.has(key)) continue;
@@ -239,7 +248,7 @@ function lowerStage(b: Builder, s: Stage): ControlNode[] {
     }
     case 'monitor': {
       const counter = `${base}_packets`;
-      const maxPath = Math.max(...b.plan.paths.map((p) => p.id));
+      const maxPath = b.maxPath;
       b.counters.push({
         name: counter,
         size: maxPath + 1,
@@ -534,7 +543,7 @@ export function lowerPlan(plan: Plan): NicPipeline {
   const pLayout = keyLayout(pathRules, profile.matchKinds.includes('range'));
   const pShift = priorityShift(plan.pathRules.map((r) => r.priority));
   plan.pathRules.forEach((r, i) => {
-    const path = plan.paths.find((p) => p.id === r.path);
+    const path = b.pathById.get(r.path);
     const matches = ruleMatches(pLayout, pathRules[i]).map((m) => [
       { kind: 'exact', value: BigInt(r.tenant) } as IrMatch,
       ...m,

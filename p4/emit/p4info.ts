@@ -41,19 +41,13 @@ export function allocateIds(prefix: number, names: string[]): Map<string, number
 
 /** The shortest dotted suffix of each name that is unique among `names` (p4c's default alias). */
 function aliases(names: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const n of names) {
+  const count = new Map<string, number>();
+  const suffixes = (n: string): string[] => {
     const parts = n.split('.');
-    for (let k = 1; k <= parts.length; k++) {
-      const suffix = parts.slice(-k).join('.');
-      if (names.filter((o) => o === suffix || o.endsWith(`.${suffix}`)).length === 1) {
-        out.set(n, suffix);
-        break;
-      }
-    }
-    if (!out.has(n)) out.set(n, n);
-  }
-  return out;
+    return parts.map((_, i) => parts.slice(parts.length - 1 - i).join('.'));
+  };
+  for (const n of new Set(names)) for (const s of suffixes(n)) count.set(s, (count.get(s) ?? 0) + 1);
+  return new Map(names.map((n) => [n, suffixes(n).find((s) => count.get(s) === 1) ?? n]));
 }
 
 export interface P4InfoIds {

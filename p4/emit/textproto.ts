@@ -22,11 +22,20 @@ function scalar(field: protobuf.Field, v: unknown): string {
   return String(v);
 }
 
+const sortedFields = new WeakMap<protobuf.Type, protobuf.Field[]>();
+
+function fieldsOf(type: protobuf.Type): protobuf.Field[] {
+  let fs = sortedFields.get(type);
+  if (!fs) {
+    fs = [...type.fieldsArray].sort((a, b) => a.id - b.id).map((x) => x.resolve());
+    sortedFields.set(type, fs);
+  }
+  return fs;
+}
+
 function lines(type: protobuf.Type, msg: Record<string, unknown>, depth: number, out: string[]): void {
   const pad = '  '.repeat(depth);
-  const fields = [...type.fieldsArray].sort((a, b) => a.id - b.id);
-  for (const field of fields) {
-    field.resolve();
+  for (const field of fieldsOf(type)) {
     const value = msg[field.name];
     if (isDefault(value)) continue;
     const name = snake(field.name);
