@@ -8,7 +8,7 @@ export { profiles, resolveProfile } from './profiles';
 export { validatePlan, PlanError } from './validate-plan';
 export { CATALOGUE, NF_TYPES, hostCyclesFor, type CatalogueEntry, type NicCost } from './catalogue';
 export { expandRange, intersectMatch, matchesPacket, type PacketFields, type TernaryEntry } from './match';
-export { parseIp, parsePrefix, formatPrefix, prefixContains, type IpAddr } from './ip';
+export { parseIp, parsePrefix, formatPrefix, prefixContains, prefixValue, type IpAddr } from './ip';
 export { renderDot } from './dot';
 export { renderSummary } from './summary';
 export * from './errors';

@@ -17,7 +17,7 @@ import type {
 import { PLAN_VERSION } from './plan';
 import type { Diagnostic } from './errors';
 import { GraphError, NfpError } from './errors';
-import { CATALOGUE, ZERO_COST, hostCyclesFor } from './catalogue';
+import { CATALOGUE, ZERO_COST, hostCyclesFor, type NicCost } from './catalogue';
 import { enumerateRoutes, type Route } from './paths';
 import { hasRange, ternaryExpansion } from './match';
 import { COST_KEYS, evaluatePlacement, maxPathStages, nicUse, type PlacementProblem } from './placement';
@@ -96,8 +96,23 @@ function line(used: number, available: number): { used: number; available: numbe
   return { used, available };
 }
 
-export async function partition(graph: ServiceGraph, opts: PartitionOptions = {}): Promise<Plan> {
-  const profile = resolveProfile(opts.profile);
+/** Everything the partitioner derives before solving: NFs, routes, rules and the placement problem. */
+export interface Prepared {
+  profile: NicProfile;
+  nfs: PlanNf[];
+  routes: Array<{ t: Tenant; r: Route; id: number }>;
+  idOf: Map<Route, number>;
+  hopIds: (t: Tenant, r: Route) => number[];
+  tenantRules: TenantRule[];
+  pathRules: PathRule[];
+  fixed: NicCost;
+  problem: PlacementProblem;
+  tenantOf: Map<number, Tenant>;
+}
+
+/** Checks the graph against the profile and builds the placement problem (no solving). */
+export function prepare(graph: ServiceGraph, profileOpt?: string | NicProfile): Prepared {
+  const profile = resolveProfile(profileOpt);
   checkPorts(graph, profile);
 
   // NFs, in tenant order then declaration order; ids index plan.nfs.
@@ -191,6 +206,14 @@ export async function partition(graph: ServiceGraph, opts: PartitionOptions = {}
     crossingCycles: profile.crossingCycles,
   };
 
+  return { profile, nfs, routes, idOf, hopIds, tenantRules, pathRules, fixed, problem, tenantOf };
+}
+
+export async function partition(graph: ServiceGraph, opts: PartitionOptions = {}): Promise<Plan> {
+  const { profile, nfs, routes, idOf, hopIds, tenantRules, pathRules, fixed, problem, tenantOf } = prepare(
+    graph,
+    opts.profile,
+  );
   const started = performance.now();
   const free = problem.items.filter((it) => !it.fixed).length;
   const solver = opts.solver ?? 'auto';
