@@ -40,7 +40,6 @@ struct nat_rev_val {
 struct nat_state {
 	uint32_t public_ip; /* host order */
 	uint16_t lo, hi;
-	uint32_t cursor;    /* next pool offset to try */
 	uint32_t max_flows, flows;
 };
 
@@ -69,7 +68,7 @@ out:
 }
 
 /* Finds or creates the mapping of an outbound endpoint; returns the public port or -1. */
-static int nat_map(nfp_ctx *ctx, struct nat_state *s, const struct nfp_ipv4_view *v)
+static int nat_map(nfp_ctx *ctx, struct nat_state *s, const struct nfp_ipv4_view *v, uint32_t flow_hash)
 {
 	struct nat_fwd_key fk = {v->src, v->sport, v->proto, 0};
 	int32_t slot = nfp_table_lookup(ctx, NAT_FWD, &fk);
@@ -78,9 +77,12 @@ static int nat_map(nfp_ctx *ctx, struct nat_state *s, const struct nfp_ipv4_view
 	if (s->flows >= s->max_flows)
 		return -1;
 	uint32_t pool = (uint32_t)s->hi - s->lo + 1;
-	/* Probing is bounded by the pool and happens once per new flow, never per packet of a flow. */
+	/*
+	 * The first port tried comes from the flow hash, so a mapping does not depend on the order in
+	 * which flows arrive; probing is bounded by the pool and happens once per new flow.
+	 */
 	for (uint32_t tries = 0; tries < pool; tries++) {
-		uint16_t port = (uint16_t)(s->lo + (s->cursor++ % pool));
+		uint16_t port = (uint16_t)(s->lo + (flow_hash + tries) % pool);
 		struct nat_rev_key rk = {port, v->proto, 0};
 		if (nfp_table_lookup(ctx, NAT_REV, &rk) >= 0)
 			continue;
@@ -128,7 +130,7 @@ static void nat_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 			nfp_rewrite_endpoint(&v, 1, rv->addr, rv->port);
 			nfp_counter_add(ctx, 1, 1);
 		} else {
-			int port = nat_map(ctx, s, &v);
+			int port = nat_map(ctx, s, &v, b->pkts[i].flow_hash);
 			if (port < 0) {
 				nfp_drop(b, i, NAT_NO_PORT);
 				nfp_counter_add(ctx, 3, 1);
