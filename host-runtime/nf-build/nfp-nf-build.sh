@@ -85,7 +85,8 @@ need wasm-ld lld
 rt=/usr/share/wabt/wasm2c
 [[ -f "$rt/wasm-rt-impl.c" ]] || die 3 "wasm2c runtime not found in $rt (Debian package wabt)"
 [[ -d /usr/include/wasm32-wasi ]] || die 3 "wasi-libc not found (Debian package wasi-libc)"
-wcc=(clang --target=wasm32-wasi --sysroot=/usr -O2 -fno-exceptions)
+# sfi-compat/ stands in for the few DPDK headers a sandboxed NF may use (rte_acl).
+wcc=(clang --target=wasm32-wasi --sysroot=/usr -O2 -fno-exceptions -I"$here/sfi-compat")
 
 objs=()
 for ((i = 0; i < n; i++)); do
@@ -99,7 +100,7 @@ for ((i = 0; i < ${#libs[@]}; i++)); do
 done
 mem=$((mem_mib * 1048576))
 # Stack first: a stack overflow runs below address 0 and traps instead of corrupting the heap.
-"${wcc[@]}" -mexec-model=reactor "${common[@]}" "${objs[@]}" "$work/list.c" "$here/sfi_guest.c" \
+"${wcc[@]}" -mexec-model=reactor "${common[@]}" "${objs[@]}" "$work/list.c" "$here/sfi_guest.c" "$here/sfi_wasi.c" \
   -Wl,--stack-first -Wl,-z,stack-size=131072 -Wl,--initial-memory=$mem -Wl,--max-memory=$mem \
   -Wl,--allow-undefined-file="$here/services.syms" -o "$work/nfmod.wasm" ||
   die 4 "linking the wasm32 module failed (only the nfp_* runtime services may stay undefined)"

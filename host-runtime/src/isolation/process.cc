@@ -4,14 +4,19 @@
 // The parent keeps the access checks (windows.h) and the watchdog: a child that overruns its
 // budget is killed, one that dies is reported; either way only its tenant is quarantined.
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <rte_cycles.h>
 #include <rte_malloc.h>
@@ -28,6 +33,15 @@ enum Op : uint32_t { kLoad = 1, kProcess = 2, kUnload = 3, kStop = 4 };
 
 constexpr uint32_t kRingSize = 16;
 
+// A doorbell per direction: a waiter that has spun long enough sleeps on a futex in the shared
+// area, and the other side rings it after enqueueing. Spinning first keeps the common case (the
+// peer answers within microseconds on its own core) free of system calls.
+struct Bell {
+	std::atomic<uint32_t> seq;
+	std::atomic<uint32_t> sleeping;
+};
+
+
 struct ProcPkt {
 	uint16_t len, l3_off, l4_off, payload_off;
 	uint32_t flow_hash;
@@ -36,6 +50,7 @@ struct ProcPkt {
 
 // The request/response area; one request is in flight at a time (the worker waits for it).
 struct Shared {
+	Bell to_child_bell, to_parent_bell;
 	uint32_t op, slot, count, config_len;
 	int32_t result;
 	uint64_t now_ns;
@@ -76,20 +91,30 @@ struct proc_domain {
 
 proc_domain *dom(struct nfp_domain *d) { return (proc_domain *)d->priv; }
 
-// Spins briefly (the answer is usually microseconds away), then sleeps between polls so an idle
-// peer does not burn a shared core.
-template <typename Ready> bool wait_for(Ready ready, uint64_t deadline_cycles)
+void bell_ring(Bell *b)
 {
-	uint32_t spins = 0;
+	b->seq.fetch_add(1, std::memory_order_release);
+	if (b->sleeping.load(std::memory_order_acquire))
+		syscall(SYS_futex, &b->seq, FUTEX_WAKE, 1, nullptr, nullptr, 0);
+}
+
+template <typename Ready> bool wait_for(Bell *b, Ready ready, uint64_t deadline_cycles)
+{
+	uint32_t polls = 0;
 	while (!ready()) {
 		if (deadline_cycles && rte_get_tsc_cycles() > deadline_cycles)
 			return false;
-		if (++spins < 20000) {
+		if (++polls < 4000) {
 			rte_pause();
-		} else {
-			struct timespec ts = {0, 20000};
-			nanosleep(&ts, nullptr);
+			continue;
 		}
+		uint32_t seen = b->seq.load(std::memory_order_acquire);
+		b->sleeping.store(1, std::memory_order_seq_cst);
+		if (!ready()) {
+			struct timespec ts = {0, 10 * 1000 * 1000}; // wake now and then to check the deadline
+			syscall(SYS_futex, &b->seq, FUTEX_WAIT, seen, &ts, nullptr, 0);
+		}
+		b->sleeping.store(0, std::memory_order_relaxed);
 	}
 	return true;
 }
@@ -109,7 +134,7 @@ struct ChildSlot {
 	Shared *sh = l.shared;
 	for (;;) {
 		void *msg;
-		wait_for([&]() { return rte_ring_sc_dequeue(l.to_child, &msg) == 0; }, 0);
+		wait_for(&sh->to_child_bell, [&]() { return rte_ring_sc_dequeue(l.to_child, &msg) == 0; }, 0);
 		uint32_t op = (uint32_t)(uintptr_t)msg;
 		sh->result = 0;
 		if (op == kStop)
@@ -154,6 +179,7 @@ struct ChildSlot {
 				s->nf.desc->fini(&s->ctx, s->state);
 		}
 		rte_ring_sp_enqueue(l.to_parent, (void *)(uintptr_t)op);
+		bell_ring(&sh->to_parent_bell);
 	}
 }
 
@@ -167,11 +193,13 @@ int call(proc_domain *d, uint32_t op, uint64_t budget, const char *who)
 		return -ESRCH;
 	}
 	rte_ring_sp_enqueue(d->l.to_child, (void *)(uintptr_t)op);
+	bell_ring(&d->l.shared->to_child_bell);
 	uint64_t deadline = budget ? rte_get_tsc_cycles() + budget : 0;
 	void *msg;
 	int status = 0;
 	pid_t gone = 0;
 	bool ok = wait_for(
+		&d->l.shared->to_parent_bell,
 		[&]() {
 			if (rte_ring_sc_dequeue(d->l.to_parent, &msg) == 0)
 				return true;
@@ -263,7 +291,9 @@ int proc_load(struct nfp_domain *base, const struct nfp_nf_descriptor *builtin, 
 	sh->config[config_len] = '\0';
 	sh->config_len = config_len;
 	sh->err[0] = '\0';
-	int rc = call(d, kLoad, d->iso.budget_cycles, artifact);
+	// Starting an NF (dlopen, table set-up, init) is not per-batch work: give it seconds.
+	uint64_t budget = d->iso.budget_cycles ? d->iso.budget_cycles + 10 * rte_get_tsc_hz() : 0;
+	int rc = call(d, kLoad, budget, artifact);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", d->iso.fault);
 		return rc;
@@ -347,6 +377,7 @@ void proc_destroy(struct nfp_domain *base)
 	proc_domain *d = dom(base);
 	if (d->child > 0) {
 		rte_ring_sp_enqueue(d->l.to_child, (void *)(uintptr_t)kStop);
+		bell_ring(&d->l.shared->to_child_bell);
 		int status;
 		uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz();
 		while (waitpid(d->child, &status, WNOHANG) == 0) {
