@@ -81,10 +81,10 @@ export function signatureFromP4(
     if (actions.includes('NoAction')) sig.actions.set('NoAction', []);
     sig.tables.set(q(tm[1]), { keys, actions: actions.sort() });
   }
-  for (const cm of text.matchAll(/^\s+(?:counter|Counter<.*>)\(32w(\d+), [\w.]+\) (\w+);/gm)) {
+  for (const cm of text.matchAll(/^\s+(?:counter|Counter)(?:<.*>)?\(32w(\d+), [\w.]+\) (\w+);/gm)) {
     sig.counters.set(q(cm[2]), Number(cm[1]));
   }
-  for (const mm of text.matchAll(/^\s+(?:meter|Meter<.*>)\(32w(\d+), [\w.]+\) (\w+);/gm)) {
+  for (const mm of text.matchAll(/^\s+(?:meter|Meter)(?:<.*>)?\(32w(\d+), [\w.]+\) (\w+);/gm)) {
     sig.meters.set(q(mm[2]), Number(mm[1]));
   }
   return sig;

@@ -134,15 +134,16 @@ export const HEADER_TYPES: HeaderType[] = [
     fields: [
       { name: 'srcPort', width: 16 },
       { name: 'dstPort', width: 16 },
-      { name: 'length', width: 16 },
+      { name: 'len', width: 16 },
       { name: 'checksum', width: 16 },
     ],
   },
   {
     name: 'icmp_t',
     fields: [
-      { name: 'type', width: 8 },
-      { name: 'code', width: 8 },
+      // `type` is a P4_16 keyword, so the ICMP fields carry a prefix.
+      { name: 'icmpType', width: 8 },
+      { name: 'icmpCode', width: 8 },
       { name: 'checksum', width: 16 },
     ],
   },

@@ -3,13 +3,14 @@
  * declares: PNA_NIC(main_parser, pre_control, main_control, main_deparser). Table and action
  * names are those of program.p4; only the intrinsics differ (input port, drop, send_to_port).
  */
+import { InternalError } from '../../partitioner/errors';
 import type { NicPipeline } from '../ir';
 import { banner, type Flavor, P4Writer } from './p4-source';
 
 const PNA: Flavor = {
   std: (field) => {
     if (field === 'ingress_port') return 'istd.input_port';
-    throw new Error(`PNA has no intrinsic for ${field}`);
+    throw new InternalError('p4/emit/pna', `PNA has no intrinsic for ${field}`);
   },
   drop: () => 'drop_packet();',
   forward: (port) => `send_to_port((PortId_t)(bit<32>)${port});`,

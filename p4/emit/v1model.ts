@@ -6,9 +6,9 @@ const V1MODEL: Flavor = {
   std: (field) => `standard_metadata.${field}`,
   drop: () => 'mark_to_drop(standard_metadata);',
   forward: (port) => `standard_metadata.egress_spec = ${port};`,
-  counterDecl: (name, size) => `counter(32w${size}, CounterType.packets_and_bytes) ${name};`,
+  counterDecl: (name, size) => `counter<bit<32>>(32w${size}, CounterType.packets_and_bytes) ${name};`,
   count: (counter, index) => `${counter}.count(${index});`,
-  meterDecl: (name, size, unit) => `meter(32w${size}, MeterType.${unit}) ${name};`,
+  meterDecl: (name, size, unit) => `meter<bit<32>>(32w${size}, MeterType.${unit}) ${name};`,
   meter: (meter, index, result) => `${meter}.execute_meter(${index}, ${result});`,
 };
 

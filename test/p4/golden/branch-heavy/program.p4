@@ -82,13 +82,13 @@ header tcp_t {
 header udp_t {
     bit<16> srcPort;
     bit<16> dstPort;
-    bit<16> length;
+    bit<16> len;
     bit<16> checksum;
 }
 
 header icmp_t {
-    bit<8> type;
-    bit<8> code;
+    bit<8> icmpType;
+    bit<8> icmpCode;
     bit<16> checksum;
 }
 
@@ -198,13 +198,13 @@ control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) {
 control MyIngress(inout headers_t hdr, inout metadata_t meta,
                   inout standard_metadata_t standard_metadata) {
     // monitor campus.mon (monitor, NF 3) on paths 1, 4, 7, after the host: packets and bytes per path
-    counter(32w15, CounterType.packets_and_bytes) nf3_campus_mon_post_packets;
+    counter<bit<32>>(32w15, CounterType.packets_and_bytes) nf3_campus_mon_post_packets;
     // drops by reason code
-    counter(32w11, CounterType.packets_and_bytes) drop_reasons;
+    counter<bit<32>>(32w11, CounterType.packets_and_bytes) drop_reasons;
     // rate limiter campus.dns-limit (ratelimiter, NF 5) on paths 10: one aggregate byte meter
-    meter(32w1, MeterType.bytes) nf5_campus_dns_limit_meter;
+    meter<bit<32>>(32w1, MeterType.bytes) nf5_campus_dns_limit_meter;
     // rate limiter campus.icmp-limit (ratelimiter, NF 6) on paths 12: one aggregate byte meter
-    meter(32w1, MeterType.bytes) nf6_campus_icmp_limit_meter;
+    meter<bit<32>>(32w1, MeterType.bytes) nf6_campus_icmp_limit_meter;
 
     // the packet came back from the host; only such packets may carry NSH
     action from_host() {

@@ -82,13 +82,13 @@ header tcp_t {
 header udp_t {
     bit<16> srcPort;
     bit<16> dstPort;
-    bit<16> length;
+    bit<16> len;
     bit<16> checksum;
 }
 
 header icmp_t {
-    bit<8> type;
-    bit<8> code;
+    bit<8> icmpType;
+    bit<8> icmpCode;
     bit<16> checksum;
 }
 
@@ -198,9 +198,9 @@ control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) {
 control MyIngress(inout headers_t hdr, inout metadata_t meta,
                   inout standard_metadata_t standard_metadata) {
     // drops by reason code
-    counter(32w11, CounterType.packets_and_bytes) drop_reasons;
+    counter<bit<32>>(32w11, CounterType.packets_and_bytes) drop_reasons;
     // per-tenant rate limits, indexed by tenant id
-    meter(32w2, MeterType.bytes) tenant_meter;
+    meter<bit<32>>(32w2, MeterType.bytes) tenant_meter;
 
     // the packet came back from the host; only such packets may carry NSH
     action from_host() {

@@ -82,13 +82,13 @@ header tcp_t {
 header udp_t {
     bit<16> srcPort;
     bit<16> dstPort;
-    bit<16> length;
+    bit<16> len;
     bit<16> checksum;
 }
 
 header icmp_t {
-    bit<8> type;
-    bit<8> code;
+    bit<8> icmpType;
+    bit<8> icmpCode;
     bit<16> checksum;
 }
 
@@ -198,13 +198,13 @@ control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) {
 control MyIngress(inout headers_t hdr, inout metadata_t meta,
                   inout standard_metadata_t standard_metadata) {
     // monitor acme.mon (monitor, NF 1) on paths 1: packets and bytes per path
-    counter(32w7, CounterType.packets_and_bytes) nf1_acme_mon_packets;
+    counter<bit<32>>(32w7, CounterType.packets_and_bytes) nf1_acme_mon_packets;
     // drops by reason code
-    counter(32w11, CounterType.packets_and_bytes) drop_reasons;
+    counter<bit<32>>(32w11, CounterType.packets_and_bytes) drop_reasons;
     // per-tenant rate limits, indexed by tenant id
-    meter(32w4, MeterType.bytes) tenant_meter;
+    meter<bit<32>>(32w4, MeterType.bytes) tenant_meter;
     // rate limiter globex.shaper (ratelimiter, NF 3) on paths 2, 3, 4: one aggregate byte meter
-    meter(32w1, MeterType.bytes) nf3_globex_shaper_meter;
+    meter<bit<32>>(32w1, MeterType.bytes) nf3_globex_shaper_meter;
 
     // the packet came back from the host; only such packets may carry NSH
     action from_host() {

@@ -82,13 +82,13 @@ header tcp_t {
 header udp_t {
     bit<16> srcPort;
     bit<16> dstPort;
-    bit<16> length;
+    bit<16> len;
     bit<16> checksum;
 }
 
 header icmp_t {
-    bit<8> type;
-    bit<8> code;
+    bit<8> icmpType;
+    bit<8> icmpCode;
     bit<16> checksum;
 }
 
