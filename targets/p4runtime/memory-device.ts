@@ -46,8 +46,10 @@ interface TableState {
   hasDirectMeter: boolean;
 }
 
+/** Bytes as a compact string key (latin1 is one char per byte, cheaper than hex). */
 function hex(b: Uint8Array | undefined): string {
-  return b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') : '';
+  if (!b) return '';
+  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
 }
 
 function num(v: unknown): bigint {
@@ -57,11 +59,13 @@ function num(v: unknown): bigint {
 }
 
 function matchKey(m: FieldMatch): string {
-  if (m.exact) return `${m.fieldId}e${hex(m.exact.value)}`;
-  if (m.lpm) return `${m.fieldId}l${hex(m.lpm.value)}/${m.lpm.prefixLen}`;
-  if (m.ternary) return `${m.fieldId}t${hex(m.ternary.value)}&${hex(m.ternary.mask)}`;
-  if (m.range) return `${m.fieldId}r${hex(m.range.low)}-${hex(m.range.high)}`;
-  if (m.optional) return `${m.fieldId}o${hex(m.optional.value)}`;
+  // Lengths delimit the raw byte strings so that no two matches share a key.
+  const v = (b: Uint8Array | undefined): string => `${b?.length ?? 0}:${hex(b)}`;
+  if (m.exact) return `${m.fieldId}e${v(m.exact.value)}`;
+  if (m.lpm) return `${m.fieldId}l${v(m.lpm.value)}/${m.lpm.prefixLen}`;
+  if (m.ternary) return `${m.fieldId}t${v(m.ternary.value)}${v(m.ternary.mask)}`;
+  if (m.range) return `${m.fieldId}r${v(m.range.low)}${v(m.range.high)}`;
+  if (m.optional) return `${m.fieldId}o${v(m.optional.value)}`;
   return `${m.fieldId}?`;
 }
 
@@ -276,14 +280,18 @@ export class MemoryDevice implements Device {
         if (old) throw new DeviceError(Code.ALREADY_EXISTS, 'an entry with this match already exists');
         if (t.entries.size >= t.size)
           throw new DeviceError(Code.RESOURCE_EXHAUSTED, `table is full (${t.size} entries)`);
+        // The validated entry is a fresh object the device now owns; keep it without copying.
+        const cd = te.counterData;
         const stored: StoredEntry = {
-          entry: { ...te, counterData: null, meterConfig: null },
-          counter: { bytes: num(te.counterData?.byteCount), packets: num(te.counterData?.packetCount) },
+          entry: te,
+          counter: cd ? { bytes: num(cd.byteCount), packets: num(cd.packetCount) } : { bytes: 0n, packets: 0n },
           meter: te.meterConfig ?? null,
           lastHit: Date.now(),
-          idleNs: num(te.idleTimeoutNs),
+          idleNs: te.idleTimeoutNs ? num(te.idleTimeoutNs) : 0n,
           idleNotified: false,
         };
+        te.counterData = null;
+        te.meterConfig = null;
         t.entries.set(key, stored);
         if (stored.idleNs > 0n) this.idleEntries.add(stored);
         undo?.push(() => {

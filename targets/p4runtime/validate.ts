@@ -21,6 +21,13 @@ function bytesOf(b: Uint8Array | undefined, what: string, width: number): Uint8A
   return canonicalBytes(b);
 }
 
+/** True when the lowest `n` bits of a big-endian bytestring are all zero (no BigInt on the hot path). */
+function lowBitsZero(b: Uint8Array, n: number): boolean {
+  let i = b.length - 1;
+  for (; n >= 8 && i >= 0; n -= 8, i--) if (b[i] !== 0) return false;
+  return i < 0 || n === 0 || (b[i] & ((1 << n) - 1)) === 0;
+}
+
 function big(b: Uint8Array): bigint {
   return b.length ? BigInt(`0x${Buffer.from(b).toString('hex')}`) : 0n;
 }
@@ -51,8 +58,7 @@ function fieldMatch(t: TableFacts, m: FieldMatch): FieldMatch {
       if (p <= 0 || p > w)
         throw invalid(`${what}: prefix length ${p} is outside 1..${w} (omit the field for /0)`);
       const value = bytesOf(m.lpm.value, what, w);
-      if (big(value) & ((1n << BigInt(w - p)) - 1n))
-        throw invalid(`${what}: bits beyond the /${p} prefix must be zero`);
+      if (!lowBitsZero(value, w - p)) throw invalid(`${what}: bits beyond the /${p} prefix must be zero`);
       return { fieldId: id, lpm: { value, prefixLen: p } };
     }
     case MatchType.TERNARY: {
