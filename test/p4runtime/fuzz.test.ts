@@ -187,7 +187,13 @@ describe('fuzz: the server answers bad input with spec codes and survives', () =
         fc.array(fc.record({ type: fc.constantFrom(0, 1, 2, 3, 7), entity }), { minLength: 1, maxLength: 8 }),
         fc.constantFrom(0, 1, 2, 5),
         async (updates, atomicity) => {
-          const req: WriteRequest = { deviceId: 1, electionId: { low: 100 }, updates, atomicity };
+          // Out-of-range update types and atomicity values are deliberate.
+          const req = {
+            deviceId: 1,
+            electionId: { low: 100 },
+            updates,
+            atomicity,
+          } as unknown as WriteRequest;
           const code = await new Promise<number>((resolve) =>
             raw.makeUnaryRequest(
               '/p4.v1.P4Runtime/Write',
