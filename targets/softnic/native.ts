@@ -64,8 +64,12 @@ export type NativeOutcome = { port: number; data: Buffer } | { drop: 'ingress' |
 
 export interface NativeBench {
   packets: number;
+  /** Wall-clock time. */
   ns: number;
+  /** TSC cycles over the wall-clock time. */
   cycles: number;
+  /** CPU time of the calling thread (excludes time other processes held the core). */
+  cpuNs: number;
   forwarded: number;
   dropped: number;
 }

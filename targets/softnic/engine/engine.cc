@@ -40,6 +40,19 @@ inline void write_bits(uint8_t *d, uint32_t pos, uint32_t width, u128 v) {
 		}
 		return;
 	}
+	uint32_t shift = pos & 7, nbytes = (shift + width + 7) >> 3;
+	if (nbytes <= 16) { // read-modify-write the covering bytes as one big-endian word
+		uint32_t low = nbytes * 8 - shift - width;
+		u128 w = 0;
+		for (uint32_t i = 0; i < nbytes; i++) w = (w << 8) | d[first + i];
+		u128 m = width_mask(width) << low;
+		w = (w & ~m) | ((v << low) & m);
+		for (uint32_t i = nbytes; i-- > 0;) {
+			d[first + i] = uint8_t(w);
+			w >>= 8;
+		}
+		return;
+	}
 	for (uint32_t i = 0; i < width; i++) {
 		uint32_t b = pos + i;
 		uint8_t bit = uint8_t((v >> (width - 1 - i)) & 1);
