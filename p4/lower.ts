@@ -447,6 +447,12 @@ export function lowerPlan(plan: Plan): NicPipeline {
     if (wire.has(p))
       throw new NfpError(`port ${p} is both a wire port and a host port in profile ${profile.name}`);
   }
+  if (!profile.matchKinds.includes('ternary')) {
+    throw new NfpError(
+      `NIC profile ${profile.name} has no ternary matches; tenant and path classification need them`,
+      'use a NIC profile with ternary (TCAM) tables',
+    );
+  }
   const sortedPaths = [...plan.paths].sort((x, y) => x.id - y.id);
 
   // Port roles: host ports carry NSH; everything else is wire.

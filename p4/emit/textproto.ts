@@ -12,13 +12,24 @@ function isDefault(v: unknown): boolean {
   );
 }
 
+/** A text-format string literal: printable ASCII as is, quotes and backslashes escaped, other bytes in octal. */
+function quote(bytes: Uint8Array): string {
+  let out = '"';
+  for (const b of bytes) {
+    if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += `\\${b.toString(8).padStart(3, '0')}`;
+  }
+  return `${out}"`;
+}
+
 function scalar(field: protobuf.Field, v: unknown): string {
   if (field.resolvedType instanceof protobuf.Enum) {
     const name = field.resolvedType.valuesById[Number(v)];
     return name ?? String(v);
   }
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v instanceof Uint8Array) return JSON.stringify(Buffer.from(v).toString('latin1'));
+  if (typeof v === 'string') return quote(Buffer.from(v, 'utf8'));
+  if (v instanceof Uint8Array) return quote(v);
   return String(v);
 }
 

@@ -71,6 +71,15 @@ describe('emitNicArtifacts', () => {
     expect(txt).toMatch(/^pkg_info \{\n {2}name: "program.p4"\n {2}arch: "v1model"\n\}/);
   });
 
+  it('keeps user names from breaking the P4 text or the text format', () => {
+    const plan = twoTenantPlan();
+    plan.nfs[0] = { ...plan.nfs[0], name: 'acme.fw\n}"x\\' };
+    const b = emitNicArtifacts(plan);
+    expect(fileText(b, 'program.p4')).toContain('// firewall acme.fw }"x\\ (firewall, NF 0)');
+    expect(fileText(b, 'p4info.txtpb')).toContain('brief: "firewall acme.fw\\012}\\"x\\\\ (firewall, NF 0)');
+    expect(b.pipeline.tables.map((t) => t.name)).toContain('nf0_acme_fw_x_acl');
+  });
+
   it('writes entries as canonical bytestrings, omitting don’t-care fields, larger priority first', () => {
     const tc = a.entries.tableEntries.filter((e) => e.table === 'MyIngress.tenant_classify');
     expect(tc.map((e) => e.priority)).toEqual([20, 10, 5]);

@@ -253,6 +253,12 @@ describe('lowerPlan: bad input', () => {
     expect(() => lowerPlan(plan)).toThrow(/uses host queue 1 but profile test-nic has 1 host port/);
   });
 
+  it('rejects a NIC profile without ternary matches', () => {
+    const plan = twoTenantPlan();
+    plan.profile = { ...plan.profile, matchKinds: ['exact', 'lpm'] };
+    expect(() => lowerPlan(plan)).toThrow(/has no ternary matches/);
+  });
+
   it('rejects a port that is both wire and host', () => {
     const plan = twoTenantPlan();
     plan.profile = { ...plan.profile, hostPorts: [3, 9] };
