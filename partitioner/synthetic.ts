@@ -5,6 +5,8 @@
  */
 import type { ServiceGraph } from './graph';
 import { parseGraph } from './load';
+import { prepare } from './partition';
+import { COST_KEYS, type PlacementProblem } from './placement';
 
 export interface SyntheticOptions {
   tenants: number;
@@ -122,4 +124,28 @@ export function syntheticYaml(o: SyntheticOptions): string {
 
 export function syntheticGraph(o: SyntheticOptions): ServiceGraph {
   return parseGraph(syntheticYaml(o), `synthetic-${o.tenants}x${o.nfsPerTenant}-${o.seed}.yaml`);
+}
+
+/**
+ * A synthetic graph's placement problem with the NIC capacities cut to a random 20–100% of what
+ * the free NFs would need, a random stage budget and crossing cost: constraints that bind, for
+ * comparing solvers.
+ */
+export function syntheticPlacement(seed: number, tenants: number, nfsPerTenant: number): PlacementProblem {
+  const rand = rng(seed * 7919);
+  const graph = syntheticGraph({ tenants, nfsPerTenant, seed, forks: 2 + Math.floor(rand() * 3) });
+  const { problem } = prepare(graph, 'softnic');
+  for (const k of COST_KEYS) {
+    const demand = problem.items.reduce((s, it) => s + (it.fixed ? 0 : it.cost[k]), 0);
+    problem.capacity[k] = Math.floor(demand * (0.2 + 0.8 * rand()));
+  }
+  problem.stageBudget = 1 + Math.floor(rand() * 4);
+  problem.crossingCycles = [50, 150, 400, 1500][Math.floor(rand() * 4)];
+  return problem;
+}
+
+/** The q-quantile (0..1) of a sample, by rank. */
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }

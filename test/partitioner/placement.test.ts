@@ -1,7 +1,6 @@
 // Placement: the MILP is exact (equals brute force over all 2^N placements on small graphs), and
 // the greedy heuristic stays within 10% of it on medium graphs with binding NIC constraints.
 import { describe, expect, it } from 'vitest';
-import { prepare } from '../../partitioner/partition';
 import {
   bruteForce,
   COST_KEYS,
@@ -11,26 +10,9 @@ import {
 } from '../../partitioner/placement';
 import { solveMilp } from '../../partitioner/milp';
 import { solveHeuristic } from '../../partitioner/heuristic';
-import { rng, syntheticGraph } from '../../partitioner/synthetic';
+import { quantile, syntheticPlacement } from '../../partitioner/synthetic';
 
-/** A synthetic graph's placement problem with NIC capacities cut to a random fraction of demand. */
-function tightProblem(seed: number, tenants: number, nfs: number): PlacementProblem {
-  const rand = rng(seed * 7919);
-  const graph = syntheticGraph({ tenants, nfsPerTenant: nfs, seed, forks: 2 + Math.floor(rand() * 3) });
-  const { problem } = prepare(graph, 'softnic');
-  for (const k of COST_KEYS) {
-    const demand = problem.items.reduce((s, it) => s + (it.fixed ? 0 : it.cost[k]), 0);
-    problem.capacity[k] = Math.floor(demand * (0.2 + 0.8 * rand()));
-  }
-  problem.stageBudget = 1 + Math.floor(rand() * 4);
-  problem.crossingCycles = [50, 150, 400, 1500][Math.floor(rand() * 4)];
-  return problem;
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
+const tightProblem = syntheticPlacement;
 
 describe('placement', () => {
   it('MILP equals brute force on random small graphs', async () => {

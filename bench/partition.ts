@@ -1,0 +1,73 @@
+/**
+ * `npm run bench -- partition [--quick]`: partitioner speed and heuristic quality.
+ *  - heuristic on a generated 200-tenant × 10-NF graph (target < 2 s);
+ *  - MILP on one tenant of 30 NFs (target < 5 s), with the heuristic on the same input beside it;
+ *  - the heuristic's relative gap to the MILP over random medium graphs (median, p95, max).
+ * Last line: {"heuristicSeconds":…,"milpSeconds":…,"heuristicGapP95":…}
+ */
+import { execSync } from 'node:child_process';
+import { partition } from '../partitioner';
+import { solveMilp } from '../partitioner/milp';
+import { solveHeuristic } from '../partitioner/heuristic';
+import { quantile, syntheticGraph, syntheticPlacement } from '../partitioner/synthetic';
+
+function cpuModel(): string {
+  try {
+    const line = execSync('lscpu', { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.startsWith('Model name:'));
+    return line ? line.replace('Model name:', '').trim() : 'unknown CPU';
+  } catch {
+    return 'unknown CPU';
+  }
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { value, seconds: (performance.now() - t0) / 1000 };
+}
+
+export async function main(args: string[]): Promise<void> {
+  const quick = args.includes('--quick');
+  console.log(`machine: ${cpuModel()}; node ${process.version}${quick ? '; --quick' : ''}`);
+
+  // Warm HiGHS (a WebAssembly module loaded once per process) so timings measure solving.
+  await partition(syntheticGraph({ tenants: 1, nfsPerTenant: 3, seed: 9 }), { solver: 'milp' });
+
+  const t0 = performance.now();
+  const big = syntheticGraph({ tenants: 200, nfsPerTenant: 10, seed: 1 });
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const h = await timed(() => partition(big, { solver: 'heuristic' }));
+  console.log(
+    `200 tenants x 10 NFs: ${big.tenants.reduce((s, t) => s + t.nfs.length, 0)} NFs, ${h.value.paths.length} paths; ` +
+      `load ${loadSeconds.toFixed(2)} s (YAML), partition with heuristic ${h.seconds.toFixed(3)} s ` +
+      `(solver alone ${h.value.objective.seconds.toFixed(3)} s), objective ${h.value.objective.value.toFixed(1)} cycles/pkt`,
+  );
+
+  const one = syntheticGraph({ tenants: 1, nfsPerTenant: 30, seed: 2, forks: 5 });
+  const m = await timed(() => partition(one, { solver: 'milp' }));
+  const mh = await timed(() => partition(one, { solver: 'heuristic' }));
+  console.log(
+    `1 tenant x 30 NFs, ${m.value.paths.length} paths: MILP ${m.seconds.toFixed(3)} s (objective ${m.value.objective.value.toFixed(1)}, ` +
+      `optimal ${m.value.objective.optimal}); heuristic ${mh.seconds.toFixed(3)} s (objective ${mh.value.objective.value.toFixed(1)}); ` +
+      `time ratio MILP/heuristic ${(m.seconds / mh.seconds).toFixed(1)}x`,
+  );
+
+  const count = quick ? 20 : 100;
+  const gaps: number[] = [];
+  for (let seed = 1; seed <= count; seed++) {
+    const p = syntheticPlacement(1000 + seed, 4, 8);
+    const exact = await solveMilp(p);
+    const greedy = solveHeuristic(p);
+    gaps.push(exact.value > 0 ? (greedy.value - exact.value) / exact.value : 0);
+  }
+  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  const p95 = quantile(gaps, 0.95);
+  console.log(
+    `heuristic gap to MILP over ${count} medium graphs (4 tenants x 8 NFs, binding NIC limits): ` +
+      `median ${pct(quantile(gaps, 0.5))}, p95 ${pct(p95)}, max ${pct(Math.max(...gaps))}, ` +
+      `optimal in ${gaps.filter((g) => g < 1e-9).length}/${count}`,
+  );
+  console.log(JSON.stringify({ heuristicSeconds: h.seconds, milpSeconds: m.seconds, heuristicGapP95: p95 }));
+}
