@@ -1,13 +1,7 @@
 // Placement: the MILP is exact (equals brute force over all 2^N placements on small graphs), and
 // the greedy heuristic stays within 10% of it on medium graphs with binding NIC constraints.
 import { describe, expect, it } from 'vitest';
-import {
-  bruteForce,
-  COST_KEYS,
-  evaluatePlacement,
-  isFeasible,
-  type PlacementProblem,
-} from '../../partitioner/placement';
+import { bruteForce, evaluatePlacement, isFeasible } from '../../partitioner/placement';
 import { solveMilp } from '../../partitioner/milp';
 import { solveHeuristic } from '../../partitioner/heuristic';
 import { quantile, syntheticPlacement } from '../../partitioner/synthetic';
