@@ -74,6 +74,7 @@ export interface NativeStats {
     dropped: number;
     bursts: number;
     busyCycles: number;
+    cpuNs: number;
   }>;
   nfs: Array<{
     id: number;

@@ -317,6 +317,7 @@ Napi::Value Stats(const Napi::CallbackInfo &info)
 		wo.Set("dropped", Big(env, w->stats.dropped));
 		wo.Set("bursts", Big(env, w->stats.bursts));
 		wo.Set("busyCycles", Big(env, w->stats.busy_cycles));
+		wo.Set("cpuNs", Big(env, worker_cpu_ns(w)));
 		workers.Set(wi, wo);
 	}
 	drops[kRxOverflow] += rt->inject_overflow;

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <string>
 #include <vector>
@@ -106,7 +108,12 @@ struct Worker {
 	std::vector<NfStats> nf_stats;
 	std::vector<PathStats> path_stats;
 	struct Scratch *scratch; // per-burst working memory, allocated at load
+	pthread_t thread;        // the lcore's thread, for its CPU-time clock
+	std::atomic<bool> thread_known{false};
 };
+
+// CPU time the worker's thread has consumed (excludes time other processes had the core).
+uint64_t worker_cpu_ns(Worker *w);
 
 enum class Mode { Presorted, Mixed, Raw };
 

@@ -2,6 +2,7 @@
 // whole batch, verdicts applied between NFs (dynamic branches split the batch) -> tx.
 // No allocation, locks or exceptions here; all working memory is the worker's Scratch.
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -276,9 +277,22 @@ static void raw_burst(Worker *w, Scratch *s, uint16_t queue, struct rte_mbuf **p
 	flush(w, s, queue, n);
 }
 
+uint64_t worker_cpu_ns(Worker *w)
+{
+	if (!w->thread_known.load(std::memory_order_acquire))
+		return 0;
+	clockid_t cid;
+	struct timespec ts;
+	if (pthread_getcpuclockid(w->thread, &cid) != 0 || clock_gettime(cid, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int worker_main(void *arg)
 {
 	auto *w = (Worker *)arg;
+	w->thread = pthread_self();
+	w->thread_known.store(true, std::memory_order_release);
 	Runtime *rt = w->rt;
 	Scratch *s = w->scratch;
 	s->n_free = kMaxBurst;
@@ -287,15 +301,16 @@ int worker_main(void *arg)
 	// The mode is chosen once, outside the loop.
 	auto burst_fn = rt->cfg.mode == Mode::Raw ? raw_burst : process_burst;
 	const uint32_t burst = rt->cfg.burst;
-	const uint64_t hz = rte_get_tsc_hz();
+	const double ns_per_cycle = 1e9 / (double)rte_get_tsc_hz();
 	struct rte_mbuf *pkts[kMaxBurst];
 	while (!rt->quit.load(std::memory_order_relaxed)) {
 		for (uint16_t q : w->queues) {
+			// Busy cycles include the receive call of every burst that brought packets.
+			uint64_t t0 = rte_rdtsc();
 			uint16_t n = rte_eth_rx_burst(rt->port_id, q, pkts, (uint16_t)burst);
 			if (n == 0)
 				continue;
-			uint64_t t0 = rte_rdtsc();
-			uint64_t now_ns = (uint64_t)((double)t0 * 1e9 / (double)hz);
+			uint64_t now_ns = (uint64_t)((double)t0 * ns_per_cycle);
 			burst_fn(w, s, q, pkts, n, now_ns);
 			w->stats.busy_cycles += rte_rdtsc() - t0;
 		}

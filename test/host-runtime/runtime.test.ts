@@ -15,7 +15,6 @@ import {
   quarantine,
   settle,
   start,
-  stats,
   stop,
   type CollectedPacket,
   type InputMode,
