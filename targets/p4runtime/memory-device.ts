@@ -284,7 +284,9 @@ export class MemoryDevice implements Device {
         const cd = te.counterData;
         const stored: StoredEntry = {
           entry: te,
-          counter: cd ? { bytes: num(cd.byteCount), packets: num(cd.packetCount) } : { bytes: 0n, packets: 0n },
+          counter: cd
+            ? { bytes: num(cd.byteCount), packets: num(cd.packetCount) }
+            : { bytes: 0n, packets: 0n },
           meter: te.meterConfig ?? null,
           lastHit: Date.now(),
           idleNs: te.idleTimeoutNs ? num(te.idleTimeoutNs) : 0n,

@@ -3,12 +3,20 @@
  * google-proto-files into one protobufjs Root, and gives typed encode/decode handles for the
  * messages nfp uses. The Root is built once, lazily, and shared.
  */
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as protobuf from 'protobufjs';
 import type * as m from './messages';
 
-/** Folder holding `p4/v1/*.proto` and `p4/config/v1/*.proto`. */
-export const PROTO_DIR: string = join(__dirname, 'proto');
+/**
+ * Folder holding `p4/v1/*.proto` and `p4/config/v1/*.proto`: next to this file in the source
+ * tree; from the compiled `dist/targets/p4runtime/`, the source tree's copy (the package ships
+ * `targets/p4runtime/proto`).
+ */
+export const PROTO_DIR: string =
+  [join(__dirname, 'proto'), join(__dirname, '..', '..', '..', 'targets', 'p4runtime', 'proto')].find((d) =>
+    existsSync(join(d, 'p4', 'v1', 'p4runtime.proto')),
+  ) ?? join(__dirname, 'proto');
 
 /** The proto files that make up P4Runtime, relative to PROTO_DIR. */
 export const PROTO_FILES: readonly string[] = [
