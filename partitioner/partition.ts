@@ -223,9 +223,12 @@ export async function partition(graph: ServiceGraph, opts: PartitionOptions = {}
   const nic = result.nic;
 
   const use = nicUse(problem, nic);
+  // The paths through each NF: only they change when it moves.
+  const pathsOf: PlacementProblem['paths'][] = nfs.map(() => []);
+  for (const path of problem.paths) for (const i of new Set(path.hops)) pathsOf[i].push(path);
   nfs.forEach((nf, i) => {
     nf.placement = nic[i] ? 'nic' : 'host';
-    nf.reason = reasonFor(problem, nic, i, nf, tenantOf, use);
+    nf.reason = reasonFor({ ...problem, paths: pathsOf[i] }, nic, i, nf, tenantOf, use);
   });
 
   const paths: PlanPath[] = routes.map(({ t, r, id }) => {
@@ -321,7 +324,7 @@ function fmt(x: number): string {
   return x >= 10 ? x.toFixed(0) : x.toFixed(1);
 }
 
-/** One line saying why an NF runs where it does. */
+/** One line saying why an NF runs where it does; `p` holds only the paths through NF `i`. */
 function reasonFor(
   p: PlacementProblem,
   nic: boolean[],
@@ -336,20 +339,16 @@ function reasonFor(
   const t = tenants.get(nf.tenant) as Tenant;
   const pinned = t.nfs.find((n) => `${t.name}.${n.name}` === nf.name)?.pin;
   if (pinned) return `pinned to the ${pinned} by the graph (pin: ${pinned})`;
-  // Only the paths through this NF change when it moves.
-  const local: PlacementProblem = { ...p, paths: p.paths.filter((path) => path.hops.includes(i)) };
   const flipped = [...nic];
   flipped[i] = !nic[i];
-  const here = evaluatePlacement(local, nic).value;
-  const there = evaluatePlacement(local, flipped).value;
+  const here = evaluatePlacement(p, nic).value;
+  const there = evaluatePlacement(p, flipped).value;
   if (nic[i]) {
     return `offloaded (${entry.nicPart}): saves ${fmt(there - here)} expected host cycles/packet`;
   }
   for (const k of COST_KEYS) if (use[k] + p.items[i].cost[k] > p.capacity[k]) return RESOURCE_WORDS[k];
-  if (maxPathStages(local, flipped) > p.stageBudget)
-    return 'NIC pipeline stages exhausted on one of its paths';
-  if (p.paths.every((path) => path.weight === 0 || !path.hops.includes(i)))
-    return 'no expected traffic: kept on host';
+  if (maxPathStages(p, flipped) > p.stageBudget) return 'NIC pipeline stages exhausted on one of its paths';
+  if (p.paths.every((path) => path.weight === 0)) return 'no expected traffic: kept on host';
   if (there >= here) {
     return `kept on host: offloading would add PCIe crossings (${fmt(there - here)} cycles/packet worse)`;
   }

@@ -236,3 +236,16 @@ describe('queue assignment', () => {
     ]);
   });
 });
+
+describe('profiles', () => {
+  it('accept a custom profile object with host-cycle overrides', async () => {
+    const custom = { ...profiles.softnic, name: 'lab', crossingCycles: 0, hostCycles: { nat: 1000 } };
+    const plan = await partition(loadGraph('examples/enterprise-edge.yaml'), { profile: custom });
+    expect(plan.profile.name).toBe('lab');
+    const nat = plan.nfs.find((n) => n.type === 'nat');
+    expect(nat?.hostCycles).toBe(1000);
+    // 75% of traffic crosses NAT (1000) and LB (220); crossings are free here.
+    expect(plan.objective.value).toBeCloseTo(0.75 * 1220, 9);
+    expect(validatePlan(JSON.parse(JSON.stringify(plan))).profile.hostCycles).toEqual({ nat: 1000 });
+  });
+});
