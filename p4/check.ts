@@ -22,70 +22,81 @@ const fail = (message: string): never => {
 
 const MATCH_NAME: Record<number, string> = { 2: 'exact', 3: 'lpm', 4: 'ternary', 5: 'range' };
 
-/** Reads the signature back from P4_16 text in the shape p4/emit writes it. */
+/**
+ * Reads the signature back from P4_16 text in the shape p4/emit writes it, line by line.
+ * `intrinsics` gives the width of architecture fields used as keys; `aliases` renames key
+ * expressions (PNA's `istd.input_port` stands for v1model's `standard_metadata.ingress_port`).
+ */
 export function signatureFromP4(
   text: string,
   control: string,
   intrinsics: Record<string, number>,
+  aliases: Record<string, string> = {},
 ): Signature {
   const types = new Map<string, Map<string, number>>();
-  for (const mt of text.matchAll(/^(?:header|struct) (\w+) \{\n([\s\S]*?)^\}/gm)) {
-    const fields = new Map<string, number>();
-    for (const fm of mt[2].matchAll(/^\s+bit<(\d+)> (\w+);/gm)) fields.set(fm[2], Number(fm[1]));
-    for (const fm of mt[2].matchAll(/^\s+(\w+_t) (\w+);/gm)) fields.set(fm[2], -1);
-    types.set(mt[1], fields);
-  }
   const members = new Map<string, string>();
-  const hdrs = /^struct headers_t \{\n([\s\S]*?)^\}/m.exec(text);
-  for (const mm of hdrs?.[1].matchAll(/^\s+(\w+) (\w+);/gm) ?? []) members.set(mm[2], mm[1]);
-  const width = (expr: string): number => {
-    const parts = expr.split('.');
-    if (parts[0] === 'hdr' && parts.length === 3) {
-      const w = types.get(members.get(parts[1]) ?? '')?.get(parts[2]);
-      if (w !== undefined) return w;
-    } else if (parts[0] === 'meta' && parts.length === 2) {
-      const w = types.get('metadata_t')?.get(parts[1]);
-      if (w !== undefined) return w;
-    } else if (expr in intrinsics) {
-      return intrinsics[expr];
-    }
-    return fail(`program text: cannot resolve the width of ${expr}`);
-  };
   const q = (n: string): string => (n === 'NoAction' ? n : `${control}.${n}`);
   const sig: Signature = { tables: new Map(), actions: new Map(), counters: new Map(), meters: new Map() };
-  for (const am of text.matchAll(/^\s+action (\w+)\(([^)]*)\)/gm)) {
-    const params = am[2]
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)
-      .map((s) => {
-        const pm = /^bit<(\d+)> (\w+)$/.exec(s);
-        return pm
-          ? `${pm[2]}:${pm[1]}`
-          : fail(`program text: cannot read parameter "${s}" of action ${am[1]}`);
-      });
-    sig.actions.set(q(am[1]), params);
+  const rawKeys = new Map<string, Array<[string, string]>>();
+  let type: Map<string, number> | undefined;
+  let typeName = '';
+  let table = '';
+  let m: RegExpExecArray | null;
+  for (const line of text.split('\n')) {
+    if (type) {
+      if (line === '}') type = undefined;
+      else if ((m = /^ {4}bit<(\d+)> (\w+);$/.exec(line))) type.set(m[2], Number(m[1]));
+      else if (typeName === 'headers_t' && (m = /^ {4}(\w+) (\w+);$/.exec(line))) members.set(m[2], m[1]);
+      continue;
+    }
+    if ((m = /^(?:header|struct) (\w+) \{$/.exec(line))) {
+      typeName = m[1];
+      type = new Map();
+      types.set(typeName, type);
+    } else if (table) {
+      if (line === '    }') table = '';
+      else if ((m = /^ {12}([\w.]+): (\w+);$/.exec(line)))
+        rawKeys.get(table)?.push([aliases[m[1]] ?? m[1], m[2]]);
+      else if ((m = /^ {8}actions = \{(.*)\}$/.exec(line))) {
+        const actions = m[1]
+          .split(';')
+          .map((x) => x.trim())
+          .filter(Boolean)
+          .map(q);
+        if (actions.includes('NoAction')) sig.actions.set('NoAction', []);
+        sig.tables.set(q(table), { keys: [], actions: actions.sort() });
+      }
+    } else if ((m = /^ {4}table (\w+) \{$/.exec(line))) {
+      table = m[1];
+      rawKeys.set(table, []);
+    } else if ((m = /^ {4}action (\w+)\(([^)]*)\) \{$/.exec(line))) {
+      const name = m[1];
+      const params = m[2]
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+        .map((x) => {
+          const pm = /^bit<(\d+)> (\w+)$/.exec(x);
+          return pm
+            ? `${pm[2]}:${pm[1]}`
+            : fail(`program text: cannot read parameter "${x}" of action ${name}`);
+        });
+      sig.actions.set(q(name), params);
+    } else if ((m = /^ {4}(counter|meter|Counter|Meter)(?:<.*>)?\(32w(\d+), [\w.]+\) (\w+);$/.exec(line))) {
+      (m[1].toLowerCase() === 'counter' ? sig.counters : sig.meters).set(q(m[3]), Number(m[2]));
+    }
   }
-  for (const tm of text.matchAll(/^ {4}table (\w+) \{\n([\s\S]*?)^ {4}\}$/gm)) {
-    const body = tm[2];
-    const keyBlock = /key = \{\n([\s\S]*?)\n\s+\}/.exec(body)?.[1] ?? '';
-    const keys = [...keyBlock.matchAll(/^\s+([\w.]+): (\w+);/gm)].map(
-      (k) => `${k[1]}:${k[2]}:${width(k[1])}`,
-    );
-    const acts = /actions = \{([^}]*)\}/.exec(body)?.[1] ?? '';
-    const actions = acts
-      .split(';')
-      .map((s) => s.trim())
-      .filter(Boolean)
-      .map(q);
-    if (actions.includes('NoAction')) sig.actions.set('NoAction', []);
-    sig.tables.set(q(tm[1]), { keys, actions: actions.sort() });
-  }
-  for (const cm of text.matchAll(/^\s+(?:counter|Counter)(?:<.*>)?\(32w(\d+), [\w.]+\) (\w+);/gm)) {
-    sig.counters.set(q(cm[2]), Number(cm[1]));
-  }
-  for (const mm of text.matchAll(/^\s+(?:meter|Meter)(?:<.*>)?\(32w(\d+), [\w.]+\) (\w+);/gm)) {
-    sig.meters.set(q(mm[2]), Number(mm[1]));
+  const width = (expr: string): number => {
+    const parts = expr.split('.');
+    let w: number | undefined;
+    if (parts[0] === 'hdr' && parts.length === 3) w = types.get(members.get(parts[1]) ?? '')?.get(parts[2]);
+    else if (parts[0] === 'meta' && parts.length === 2) w = types.get('metadata_t')?.get(parts[1]);
+    else w = intrinsics[expr];
+    return w ?? fail(`program text: cannot resolve the width of ${expr}`);
+  };
+  for (const [t, keys] of rawKeys) {
+    const entry = sig.tables.get(q(t)) ?? fail(`program text: table ${t} has no actions list`);
+    entry.keys = keys.map(([expr, kind]) => `${expr}:${kind}:${width(expr)}`);
   }
   return sig;
 }

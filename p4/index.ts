@@ -17,7 +17,7 @@ import {
   signatureFromP4Info,
 } from './check';
 import { type Bmv2Json, emitBmv2Json } from './emit/bmv2-json';
-import { emitEntries, type NicEntries } from './emit/entries';
+import { emitEntries, entriesText, type NicEntries } from './emit/entries';
 import { emitP4Info, p4infoIds } from './emit/p4info';
 import { emitPna, PNA_CONTROL } from './emit/pna';
 import { toTextProto } from './emit/textproto';
@@ -66,8 +66,9 @@ export function checkArtifacts(a: {
   compareSignatures(fromP4, 'program.p4', signatureFromBmv2(a.bmv2), 'bmv2.json');
   compareSignatures(fromP4, 'program.p4', signatureFromP4Info(a.p4info), 'p4info');
   // PNA: same tables and actions under its own control name; its input port stands for v1model's.
-  const pna = a.programPna.replace(/istd\.input_port/g, 'standard_metadata.ingress_port');
-  const fromPna = signatureFromP4(pna, PNA_CONTROL, V1_INTRINSICS);
+  const fromPna = signatureFromP4(a.programPna, PNA_CONTROL, V1_INTRINSICS, {
+    'istd.input_port': 'standard_metadata.ingress_port',
+  });
   const renamed = (s: ReturnType<typeof signatureFromP4>): typeof s => {
     const r = <T>(mp: Map<string, T>): Map<string, T> =>
       new Map([...mp].map(([k, v]) => [k.replace(`${PNA_CONTROL}.`, `${a.pipeline.control}.`), v]));
@@ -96,7 +97,7 @@ export function emitNicArtifacts(plan: Plan, opts: EmitOptions = {}): NicArtifac
     { path: 'bmv2.json', contents: `${JSON.stringify(bmv2, null, 1)}\n` },
     { path: 'p4info.txtpb', contents: toTextProto(codecs.P4Info.type, p4info) },
     { path: 'p4info.bin', contents: codecs.P4Info.encode(p4info) },
-    { path: 'entries.json', contents: `${JSON.stringify(entries, null, 2)}\n` },
+    { path: 'entries.json', contents: entriesText(entries) },
   ];
   return { files, pipeline, p4info, entries, bmv2 };
 }

@@ -121,3 +121,21 @@ export function emitEntries(p: NicPipeline, ids: P4InfoIds): NicEntries {
     dropReasons: p.dropReasons,
   };
 }
+
+/** entries.json text: valid JSON with one table entry (or meter entry) per line, for readable diffs. */
+export function entriesText(e: NicEntries): string {
+  const list = (xs: unknown[]): string =>
+    xs.length ? `[\n${xs.map((x) => `    ${JSON.stringify(x)}`).join(',\n')}\n  ]` : '[]';
+  return [
+    '{',
+    `  "version": ${JSON.stringify(e.version)},`,
+    `  "bytestrings": ${JSON.stringify(e.bytestrings)},`,
+    `  "priority": ${JSON.stringify(e.priority)},`,
+    `  "tableEntries": ${list(e.tableEntries)},`,
+    `  "meterEntries": ${list(e.meterEntries)},`,
+    `  "dropCounter": ${JSON.stringify(e.dropCounter)},`,
+    `  "dropReasons": ${list(e.dropReasons)}`,
+    '}',
+    '',
+  ].join('\n');
+}

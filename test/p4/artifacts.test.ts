@@ -33,6 +33,14 @@ describe('emitNicArtifacts', () => {
     ]);
   });
 
+  it('writes entries.json as JSON equal to the typed entries, one entry per line', () => {
+    const text = fileText(a, 'entries.json');
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(a.entries)));
+    expect(text.split('\n').filter((l) => l.startsWith('    {"table":'))).toHaveLength(
+      a.entries.tableEntries.length,
+    );
+  });
+
   it('is deterministic: the same plan gives byte-identical files', () => {
     const b = emitNicArtifacts(twoTenantPlan());
     for (let i = 0; i < a.files.length; i++) {
