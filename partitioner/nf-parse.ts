@@ -12,6 +12,7 @@ import type {
   Route,
 } from './nf-config';
 import { parseIp } from './ip';
+import { matchCovers } from './match';
 import {
   MATCH_KEYS,
   defaultBurst,
@@ -83,6 +84,7 @@ function firewallRules(r: Reader, node: YNode, key: string): FirewallRule[] | un
   const items = r.seq(node, key);
   if (!items) return undefined;
   const out: FirewallRule[] = [];
+  const indexes: number[] = [];
   items.forEach((n, i) => {
     const k = sub(key, i);
     const e = r.map(n, k, ['action', ...MATCH_KEYS], ['action']);
@@ -91,7 +93,19 @@ function firewallRules(r: Reader, node: YNode, key: string): FirewallRule[] | un
       ? r.oneOf(val(e, 'action'), sub(k, 'action'), ['allow', 'deny'] as const)
       : undefined;
     const match = parseMatchFields(r, e, k);
-    if (action) out.push({ action, match });
+    if (!action) return;
+    // First match wins: a rule that an earlier rule covers can never apply.
+    const winner = out.findIndex((prev) => matchCovers(prev.match, match));
+    if (winner >= 0) {
+      const line = r.loc(items[indexes[winner]]).line;
+      r.error(
+        n,
+        k,
+        `this rule never applies: ${sub(key, indexes[winner])} (line ${line}, ${out[winner].action}) matches every packet it would, and the first match wins`,
+      );
+    }
+    out.push({ action, match });
+    indexes.push(i);
   });
   return out;
 }
