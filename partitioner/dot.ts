@@ -7,7 +7,8 @@ import type { Plan } from './plan';
 import type { HeaderMatch } from './nf-config';
 import { formatPrefix } from './ip';
 
-const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+// Labels use dot's own escapes (\\n, \\l); names cannot contain backslashes, so only quotes need escaping.
+const q = (s: string): string => `"${s.replace(/"/g, '\\"')}"`;
 
 export function describeMatch(m: HeaderMatch): string {
   const parts: string[] = [];
