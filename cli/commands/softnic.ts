@@ -16,7 +16,8 @@ export default class Softnic extends NfpCommand<SoftnicResult> {
   static override description = `Starts the softnic, nfp's embedded NIC model that executes the same BMv2 JSON that simple_switch loads (v1model; the supported constructs are listed in docs/targets.md), behind a P4Runtime server, like \`simple_switch_grpc --no-p4\`. Any P4Runtime controller (nfp deploy, p4runtime-shell, ONOS) can then push a pipeline (P4Info + BMv2 JSON as p4_device_config) and entries, and exchange packets through the ports.
 
 Ports:
-  N@pcap:FILE   replays FILE (if it exists) into port N, and writes what leaves port N to FILE with .pcap replaced by .out.pcap
+  N@pcap:FILE   replays FILE (if it exists) into port N once a pipeline is committed, and writes what leaves port N to FILE with .pcap replaced by .out.pcap
+  N@iface:NAME  sends and receives on network interface NAME through an AF_PACKET socket (root)
 
 Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports and prints the packet counts.`;
 
@@ -27,6 +28,10 @@ Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports a
         '<%= config.bin %> <%= command.id %> --grpc 127.0.0.1:9559 --port 1@pcap:in.pcap --port 2@pcap:out.pcap',
     },
     {
+      description: 'Bridge two veth interfaces through the pipeline a controller pushes',
+      command: '<%= config.bin %> <%= command.id %> --port 1@iface:veth0 --port 2@iface:veth1',
+    },
+    {
       description: 'Device id 3 with a CPU port for PacketIn/PacketOut',
       command: '<%= config.bin %> <%= command.id %> --grpc 127.0.0.1:50051 --device-id 3 --cpu-port 64',
     },
@@ -35,7 +40,7 @@ Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports a
   static override flags = {
     grpc: Flags.string({ description: 'address to serve P4Runtime on', default: '127.0.0.1:9559' }),
     'device-id': Flags.integer({ description: 'P4Runtime device id', default: 1, min: 0 }),
-    port: Flags.string({ description: 'a port: N@pcap:FILE (repeatable)', multiple: true }),
+    port: Flags.string({ description: 'a port: N@pcap:FILE or N@iface:NAME (repeatable)', multiple: true }),
     'cpu-port': Flags.integer({
       description: 'port that connects to the controller (PacketIn/PacketOut)',
       min: 0,

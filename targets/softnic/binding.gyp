@@ -7,6 +7,7 @@
         "engine/loader.cc",
         "engine/engine.cc",
         "engine/binding.cc",
+        "engine/raw_socket.cc",
         "local/addon_main.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -3,7 +3,7 @@
  * (host-runtime/build/Release/nfp_host.node, which compiles targets/softnic/engine/*.cc); a
  * stand-alone build in targets/softnic/build is used when the shared addon is absent.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { NfpError } from '../../partitioner/errors';
 
@@ -108,8 +108,17 @@ export interface NativeEngine {
   bench(port: number, packets: Buffer[], rounds: number): NativeBench;
 }
 
+/** An AF_PACKET socket bound to one interface (root or CAP_NET_RAW). */
+export interface NativeRawSocket {
+  /** The frames waiting now, at most `max`; never blocks. */
+  recv(max?: number): Buffer[];
+  send(frame: Buffer): boolean;
+  close(): void;
+}
+
 interface SoftnicModule {
   Engine: new () => NativeEngine;
+  RawSocket: new (ifname: string) => NativeRawSocket;
   abiVersion: number;
 }
 
@@ -133,8 +142,11 @@ export function loadSoftnic(): SoftnicModule {
     join(root, 'targets', 'softnic', 'build', 'Release', 'nfp_softnic.node'),
   ];
   const problems: string[] = [];
-  for (const file of candidates) {
-    if (!existsSync(file)) continue;
+  // The newest build wins: during development the stand-alone build may be ahead of nfp_host.
+  const present = candidates
+    .filter((f) => existsSync(f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  for (const file of present) {
     try {
       const mod = require(file) as { softnic?: SoftnicModule };
       if (mod.softnic) {

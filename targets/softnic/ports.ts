@@ -2,10 +2,12 @@
  * Softnic ports. A port has a number (the P4 port the pipeline sees) and a way out; a port that
  * also produces traffic calls its `receive` callback with frames for the pipeline. Kinds:
  * - `memory`: in-process Buffer injection and capture (tests, deploy's host queues);
- * - `pcap`: frames read from a pcap file at start, egress written to a pcap file.
+ * - `pcap`: frames read from a pcap file at start, egress written to a pcap file;
+ * - `iface`: a live network interface through an AF_PACKET socket.
  */
 import { existsSync } from 'node:fs';
 import { NfpError } from '../../partitioner/errors';
+import { loadSoftnic, type NativeRawSocket } from './native';
 import { PcapWriter, readPcap } from './pcap';
 
 /** Hands frames that arrived on a port to the pipeline. */
@@ -122,7 +124,50 @@ export class PcapPort implements SoftnicPort {
   }
 }
 
-/** Parses `N@pcap:FILE` (the CLI's --port syntax). */
+/**
+ * A live interface through an AF_PACKET socket, polled every millisecond from the event loop
+ * (up to 256 frames a poll). Meant for the stand-alone softnic and tests, not line rate.
+ */
+export class IfacePort implements SoftnicPort {
+  private socket: NativeRawSocket | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly ifname: string,
+  ) {}
+
+  get describe(): string {
+    return `iface:${this.ifname}`;
+  }
+
+  async start(receive: Receive): Promise<void> {
+    const mod = loadSoftnic();
+    try {
+      this.socket = new mod.RawSocket(this.ifname);
+    } catch (err) {
+      throw new NfpError(`port ${this.id}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const poll = (): void => {
+      const frames = this.socket?.recv(256) ?? [];
+      if (frames.length) receive(frames);
+      if (this.socket) this.timer = setTimeout(poll, frames.length ? 0 : 1);
+    };
+    this.timer = setTimeout(poll, 1);
+  }
+
+  send(frame: Buffer): void {
+    this.socket?.send(frame);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.socket?.close();
+    this.socket = undefined;
+  }
+}
+
+/** Parses `N@pcap:FILE` or `N@iface:NAME` (the CLI's --port syntax). */
 export function parsePortSpec(spec: string): { id: number; kind: 'pcap' | 'iface'; target: string } {
   const m = /^(\d+)@(pcap|iface):(.+)$/.exec(spec);
   if (!m) throw new NfpError(`bad port "${spec}"`, 'write N@pcap:FILE or N@iface:NAME, e.g. 1@pcap:in.pcap');

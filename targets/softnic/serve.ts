@@ -7,7 +7,7 @@ import { NfpError } from '../../partitioner/errors';
 import { P4RuntimeServer } from '../p4runtime/server';
 import { SoftnicDevice, type SoftnicStats } from './device';
 import { loadSoftnic } from './native';
-import { parsePortSpec, PcapPort, pcapOutputFile, type SoftnicPort } from './ports';
+import { IfacePort, parsePortSpec, PcapPort, pcapOutputFile, type SoftnicPort } from './ports';
 
 export interface SoftnicServeOptions {
   /** host:port to serve P4Runtime on (default 127.0.0.1:9559). */
@@ -30,10 +30,7 @@ export interface SoftnicInstance {
 function makePort(spec: string): { port: SoftnicPort; output?: string } {
   const p = parsePortSpec(spec);
   if (p.kind === 'pcap') return { port: new PcapPort(p.id, p.target), output: pcapOutputFile(p.target) };
-  throw new NfpError(
-    `port "${spec}": interface ports are not supported by this softnic build`,
-    'use N@pcap:FILE; for live interfaces, deploy runs the host runtime on net_af_packet',
-  );
+  return { port: new IfacePort(p.id, p.target) };
 }
 
 /** Starts a softnic P4Runtime server; everything started is torn down again if a step fails. */

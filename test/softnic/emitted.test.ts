@@ -135,7 +135,7 @@ describe('emitted NIC pipelines on the softnic', () => {
         if (p.vlan !== fate.headers.vlan)
           failures.push(`${where}: vlan ${p.vlan}, reference ${fate.headers.vlan}`);
       }
-    expect(failures.slice(0, 10)).toEqual([]);
+      expect(failures.slice(0, 10)).toEqual([]);
       expect(seen.host + seen.offloadedExit + seen.offloadedDrop).toBeGreaterThan(0);
       if (seen.host > 0) expect(seen.returned).toBeGreaterThan(0);
     },

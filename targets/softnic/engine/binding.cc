@@ -598,9 +598,14 @@ private:
 } // namespace
 } // namespace nfp_softnic
 
+namespace nfp_softnic {
+void softnic_register_raw_socket(Napi::Env env, Napi::Object softnic);
+}
+
 void nfp_softnic_register(Napi::Env env, Napi::Object exports) {
 	Napi::Object sn = Napi::Object::New(env);
 	sn.Set("Engine", nfp_softnic::EngineWrap::Define(env));
+	nfp_softnic::softnic_register_raw_socket(env, sn);
 	sn.Set("abiVersion", Napi::Number::New(env, 1));
 	exports.Set("softnic", sn);
 }

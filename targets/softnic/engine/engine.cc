@@ -61,6 +61,36 @@ inline void write_bits(uint8_t *d, uint32_t pos, uint32_t width, u128 v) {
 	}
 }
 
+// Bytes of slack after every buffer that the fast field accessors may touch (one 8-byte word).
+constexpr uint32_t kSlack = 8;
+
+// Reads `width` bits at bit `pos` through one unaligned 64-bit load; needs kSlack readable bytes.
+inline u128 read_bits_fast(const uint8_t *d, uint32_t pos, uint32_t width) {
+	if (width <= 57) {
+		uint64_t w;
+		std::memcpy(&w, d + (pos >> 3), 8);
+		w = __builtin_bswap64(w);
+		return u128((w << (pos & 7)) >> (64 - width));
+	}
+	return read_bits(d, pos, width);
+}
+
+// Writes `width` bits at bit `pos` through one 64-bit read-modify-write; needs kSlack bytes.
+inline void write_bits_fast(uint8_t *d, uint32_t pos, uint32_t width, u128 v) {
+	if (width <= 57) {
+		uint64_t w;
+		std::memcpy(&w, d + (pos >> 3), 8);
+		w = __builtin_bswap64(w);
+		const uint32_t low = 64 - (pos & 7) - width;
+		const uint64_t m = ((uint64_t(1) << width) - 1) << low;
+		w = (w & ~m) | ((uint64_t(v) << low) & m);
+		w = __builtin_bswap64(w);
+		std::memcpy(d + (pos >> 3), &w, 8);
+		return;
+	}
+	write_bits(d, pos, width, v);
+}
+
 inline u128 prefix_mask(uint32_t width, uint32_t plen) {
 	if (plen == 0) return 0;
 	return width_mask(width) & ~width_mask(width - plen);
@@ -80,10 +110,13 @@ bool Engine::load(const std::string &json, std::string *err) {
 		csum_bits = std::max(csum_bits, b);
 	}
 	prog_ = std::move(p);
-	max_hdr_bytes_ = hb;
+	max_hdr_bytes_ = hb + kSlack; // slack for the 64-bit field stores of the deparser
 	phv_.assign(prog_->n_slots, 0);
 	valid_.assign(prog_->headers.size(), 0);
-	scratch_.assign(csum_bits / 8 + 2, 0);
+	scratch_.assign(csum_bits / 8 + 2 + kSlack, 0);
+	uint32_t widest = 0;
+	for (const HeaderType &t : prog_->header_types) widest = std::max(widest, t.bits / 8);
+	hdr_buf_.assign(widest + kSlack, 0);
 	return true;
 }
 
@@ -304,8 +337,11 @@ bool Engine::parse(const uint8_t *data, uint32_t len, uint32_t *payload_off) {
 					error = p.err_packet_too_short;
 					break;
 				}
+				// Copy into a buffer with slack so the 64-bit field loads never read past the packet.
+				uint8_t *hb = hdr_buf_.data();
+				std::memcpy(hb, data + off, nb);
 				for (size_t i = 0; i < t.fields.size(); i++)
-					phv_[h.field_base + i] = read_bits(data + off, t.fields[i].bit_offset, t.fields[i].width);
+					phv_[h.field_base + i] = read_bits_fast(hb, t.fields[i].bit_offset, t.fields[i].width);
 				valid_[size_t(op.hdr)] = 1;
 				off += nb;
 			} else if (op.kind == ParserOpKind::Set) {
@@ -356,9 +392,9 @@ bool Engine::parse(const uint8_t *data, uint32_t len, uint32_t *payload_off) {
 uint16_t Engine::csum16(const Checksum &c) const {
 	uint8_t *buf = const_cast<uint8_t *>(scratch_.data());
 	uint32_t bits = 0;
-	std::memset(buf, 0, scratch_.size());
+	std::memset(buf, 0, scratch_.size() - kSlack);
 	for (size_t i = 0; i < c.input.size(); i++) {
-		write_bits(buf, bits, c.input_widths[i], eval(c.input[i]) & width_mask(c.input_widths[i]));
+		write_bits_fast(buf, bits, c.input_widths[i], eval(c.input[i]) & width_mask(c.input_widths[i]));
 		bits += c.input_widths[i];
 	}
 	uint32_t nbytes = (bits + 7) / 8;
@@ -406,7 +442,7 @@ ProcessResult Engine::process(uint32_t port, const uint8_t *data, uint32_t len, 
 		const HeaderType &t = p.header_types[size_t(h.type)];
 		std::memset(out + o, 0, t.bits / 8);
 		for (size_t i = 0; i < t.fields.size(); i++)
-			write_bits(out + o, t.fields[i].bit_offset, t.fields[i].width, phv_[h.field_base + i]);
+			write_bits_fast(out + o, t.fields[i].bit_offset, t.fields[i].width, phv_[h.field_base + i]);
 		o += t.bits / 8;
 	}
 	std::memcpy(out + o, data + payload_off, len - payload_off);

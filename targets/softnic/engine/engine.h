@@ -94,6 +94,7 @@ private:
 	const uint8_t *pkt_ = nullptr;
 	uint32_t pkt_len_ = 0;
 	std::vector<uint8_t> scratch_; // checksum input
+	std::vector<uint8_t> hdr_buf_; // one extracted header, with slack
 };
 
 } // namespace nfp_softnic

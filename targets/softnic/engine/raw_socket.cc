@@ -1,0 +1,115 @@
+// An AF_PACKET socket on one network interface, for the stand-alone softnic's `N@iface:NAME`
+// ports: `exports.softnic.RawSocket(name)` with non-blocking recv(max) and send(frame).
+// Control-rate packet I/O from JavaScript; deploy's fast path is the host runtime's DPDK ports.
+#include <napi.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace nfp_softnic {
+namespace {
+
+class RawSocketWrap : public Napi::ObjectWrap<RawSocketWrap> {
+public:
+	static Napi::Function Define(Napi::Env env) {
+		return DefineClass(env, "SoftnicRawSocket",
+		                   {
+		                       InstanceMethod("recv", &RawSocketWrap::Recv),
+		                       InstanceMethod("send", &RawSocketWrap::Send),
+		                       InstanceMethod("close", &RawSocketWrap::Close),
+		                   });
+	}
+
+	explicit RawSocketWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RawSocketWrap>(info) {
+		Napi::Env env = info.Env();
+		if (info.Length() < 1 || !info[0].IsString()) {
+			Napi::TypeError::New(env, "RawSocket(interfaceName: string)").ThrowAsJavaScriptException();
+			return;
+		}
+		const std::string name = info[0].As<Napi::String>().Utf8Value();
+		const unsigned idx = if_nametoindex(name.c_str());
+		if (idx == 0) {
+			Napi::Error::New(env, "no network interface named \"" + name + "\"").ThrowAsJavaScriptException();
+			return;
+		}
+		fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+		if (fd_ < 0) {
+			Napi::Error::New(env, "cannot open a packet socket on " + name + ": " + std::strerror(errno) +
+			                          " (needs root or CAP_NET_RAW)")
+			    .ThrowAsJavaScriptException();
+			return;
+		}
+		sockaddr_ll sll{};
+		sll.sll_family = AF_PACKET;
+		sll.sll_protocol = htons(ETH_P_ALL);
+		sll.sll_ifindex = int(idx);
+		if (bind(fd_, reinterpret_cast<sockaddr *>(&sll), sizeof sll) < 0) {
+			const int e = errno;
+			close_fd();
+			Napi::Error::New(env, "cannot bind a packet socket to " + name + ": " + std::strerror(e))
+			    .ThrowAsJavaScriptException();
+			return;
+		}
+#ifdef PACKET_IGNORE_OUTGOING
+		int one = 1; // do not read back what this port sends
+		setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+#endif
+	}
+
+	~RawSocketWrap() override { close_fd(); }
+
+private:
+	int fd_ = -1;
+	uint8_t buf_[65536];
+
+	void close_fd() {
+		if (fd_ >= 0) ::close(fd_);
+		fd_ = -1;
+	}
+
+	// recv(max) → Buffer[] of the frames waiting now (at most `max`), never blocking.
+	Napi::Value Recv(const Napi::CallbackInfo &info) {
+		Napi::Env env = info.Env();
+		uint32_t max = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 256;
+		Napi::Array out = Napi::Array::New(env);
+		uint32_t n = 0;
+		while (fd_ >= 0 && n < max) {
+			sockaddr_ll from{};
+			socklen_t fl = sizeof from;
+			ssize_t r = recvfrom(fd_, buf_, sizeof buf_, 0, reinterpret_cast<sockaddr *>(&from), &fl);
+			if (r < 0) break; // EAGAIN: nothing more now
+			if (from.sll_pkttype == PACKET_OUTGOING) continue;
+			out.Set(n++, Napi::Buffer<uint8_t>::Copy(env, buf_, size_t(r)));
+		}
+		return out;
+	}
+
+	Napi::Value Send(const Napi::CallbackInfo &info) {
+		Napi::Env env = info.Env();
+		if (fd_ < 0 || info.Length() < 1 || !info[0].IsBuffer()) return Napi::Boolean::New(env, false);
+		Napi::Buffer<uint8_t> b = info[0].As<Napi::Buffer<uint8_t>>();
+		ssize_t r = ::send(fd_, b.Data(), b.Length(), 0);
+		return Napi::Boolean::New(env, r == ssize_t(b.Length()));
+	}
+
+	Napi::Value Close(const Napi::CallbackInfo &info) {
+		close_fd();
+		return info.Env().Undefined();
+	}
+};
+
+} // namespace
+
+void softnic_register_raw_socket(Napi::Env env, Napi::Object softnic) {
+	softnic.Set("RawSocket", RawSocketWrap::Define(env));
+}
+
+} // namespace nfp_softnic
