@@ -437,7 +437,37 @@ function lowerSide(b: Builder, side: Side): ControlNode[] {
   return out;
 }
 
+/** The references the lowering relies on; a hand-edited plan.json gets a specific error. */
+function checkReferences(plan: Plan): void {
+  const bad = (what: string): never => {
+    throw new NfpError(
+      `plan ${plan.graphFile || ''} is inconsistent: ${what}`.replace('  ', ' '),
+      'regenerate it with `nfp partition`',
+    );
+  };
+  const tenants = new Set(plan.tenants.map((t) => t.id));
+  const paths = new Map(plan.paths.map((p) => [p.id, p]));
+  plan.nfs.forEach((nf, i) => nf.id !== i && bad(`nfs[${i}] has id ${nf.id}`));
+  for (const p of plan.paths) {
+    if (!tenants.has(p.tenant)) bad(`path ${p.id} belongs to unknown tenant ${p.tenant}`);
+    for (const h of p.hops) {
+      if (!plan.nfs[h.nf]) bad(`path ${p.id} visits unknown NF ${h.nf}`);
+      else if (plan.nfs[h.nf].tenant !== p.tenant)
+        bad(`path ${p.id} visits NF ${plan.nfs[h.nf].name} of another tenant`);
+    }
+  }
+  for (const r of plan.tenantRules)
+    if (!tenants.has(r.tenant)) bad(`a tenant rule names unknown tenant ${r.tenant}`);
+  for (const r of plan.pathRules) {
+    const p = paths.get(r.path);
+    if (!p) bad(`a path rule of tenant ${r.tenant} names unknown path ${r.path}`);
+    else if (p.tenant !== r.tenant)
+      bad(`a path rule of tenant ${r.tenant} names path ${r.path} of tenant ${p.tenant}`);
+  }
+}
+
 export function lowerPlan(plan: Plan): NicPipeline {
+  checkReferences(plan);
   const b = new Builder(plan);
   const { profile } = plan;
   for (const p of profile.wirePorts) checkPort(p, 'wire port');

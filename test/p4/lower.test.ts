@@ -3,7 +3,7 @@ import { expandRange } from '../../partitioner/match';
 import { NfpError } from '../../partitioner/errors';
 import type { Plan } from '../../partitioner/plan';
 import type { ControlNode, IrEntry, NicPipeline } from '../../p4/ir';
-import { lowerPlan } from '../../p4/index';
+import { emitNicArtifacts, lowerPlan } from '../../p4/index';
 import { dropCode, ETHERTYPE_NSH } from '../../p4/headers';
 import { PROFILE, twoTenantPlan } from './fixtures/plans';
 
@@ -251,6 +251,31 @@ describe('lowerPlan: bad input', () => {
     const plan = twoTenantPlan();
     plan.profile = { ...plan.profile, hostPorts: [8] };
     expect(() => lowerPlan(plan)).toThrow(/uses host queue 1 but profile test-nic has 1 host port/);
+  });
+
+  it('rejects a plan whose references do not hold, naming the reference', () => {
+    const plan = twoTenantPlan();
+    plan.pathRules[0] = { ...plan.pathRules[0], path: 3 };
+    expect(() => lowerPlan(plan)).toThrow(/inconsistent: a path rule of tenant 1 names path 3 of tenant 2/);
+    const plan2 = twoTenantPlan();
+    plan2.paths[0].hops.push({ nf: 42, spot: 'host' });
+    expect(() => lowerPlan(plan2)).toThrow(/inconsistent: path 1 visits unknown NF 42/);
+  });
+
+  it('emits a pipeline for a plan without tenants (everything drops as no-tenant)', () => {
+    const plan = {
+      ...twoTenantPlan(),
+      tenants: [],
+      nfs: [],
+      paths: [],
+      tenantRules: [],
+      pathRules: [],
+      queues: [],
+    };
+    const p = lowerPlan(plan);
+    expect(p.entries.filter((e) => e.table !== 'port_role')).toEqual([]);
+    expect(p.tables.find((t) => t.name === 'tenant_classify')?.defaultAction.action).toBe('mark_drop');
+    expect(emitNicArtifacts(plan).files).toHaveLength(6);
   });
 
   it('rejects a NIC profile without ternary matches', () => {
