@@ -4,6 +4,7 @@
  */
 import { status as Code } from '@grpc/grpc-js';
 import type { MasterArbitrationUpdate, Uint128 } from './messages';
+import { int64ToBigInt } from './values';
 
 /** 128-bit election id as a bigint (0 means "none"). */
 export function electionIdValue(id: Uint128 | null | undefined): bigint {

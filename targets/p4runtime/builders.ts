@@ -21,6 +21,7 @@ import {
   bigIntToBytes,
   bytesToBigInt,
   encodeValue,
+  int64ToBigInt,
   ones,
   valueToBigInt,
   ValueError,
@@ -100,12 +101,7 @@ function int64(v: number | bigint): string {
   return typeof v === 'bigint' ? v.toString() : String(Math.trunc(v));
 }
 
-function toBig(v: unknown): bigint {
-  if (v === undefined || v === null) return 0n;
-  if (typeof v === 'bigint') return v;
-  if (typeof v === 'number' || typeof v === 'string') return BigInt(v);
-  return BigInt(String(v)); // Long
-}
+const toBig = int64ToBigInt;
 
 /** Builds and decodes entities for one pipeline's P4Info. */
 export class EntityBuilder {

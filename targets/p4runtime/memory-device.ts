@@ -22,6 +22,7 @@ import type {
 } from './messages';
 import { Atomicity, UpdateType } from './messages';
 import type { P4Schema } from './schema';
+import { int64ToBigInt } from './values';
 
 interface Counter {
   bytes: bigint;
@@ -52,11 +53,7 @@ function hex(b: Uint8Array | undefined): string {
   return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
 }
 
-function num(v: unknown): bigint {
-  if (v === undefined || v === null) return 0n;
-  if (typeof v === 'bigint') return v;
-  return BigInt(typeof v === 'number' || typeof v === 'string' ? v : String(v));
-}
+const num = int64ToBigInt;
 
 function matchKey(m: FieldMatch): string {
   // Lengths delimit the raw byte strings so that no two matches share a key.

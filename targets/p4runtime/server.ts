@@ -16,7 +16,7 @@ import { P4Schema } from './schema';
 import { p4runtimeServerService } from './service';
 import { writeErrorTrailer } from './status-details';
 import { validateEntity } from './validate';
-import { bitLength } from './values';
+import { bitLength, int64ToBigInt } from './values';
 
 const Code = grpc.status;
 
@@ -200,7 +200,7 @@ export class P4RuntimeServer {
   }
 
   private checkDevice(id: m.Int64 | undefined): void {
-    const v = BigInt(id === undefined || id === null ? 0 : typeof id === 'object' ? String(id) : id);
+    const v = int64ToBigInt(id);
     if (v !== this.deviceId)
       throw new DeviceError(
         Code.NOT_FOUND,
@@ -452,7 +452,7 @@ export class P4RuntimeServer {
     } catch (e) {
       throw new DeviceError(Code.INVALID_ARGUMENT, `invalid p4info: ${(e as Error).message}`);
     }
-    const cookie = config.cookie ? BigInt(String(config.cookie.cookie ?? 0)) : undefined;
+    const cookie = config.cookie ? int64ToBigInt(config.cookie.cookie) : undefined;
     return {
       p4info,
       p4infoMessage: p4info,

@@ -9,7 +9,7 @@ import { DeviceError } from './device';
 import type { Action, Entity, FieldMatch, Index, MeterConfig, TableEntry } from './messages';
 import { ActionRefScope, IdleTimeoutBehavior, MatchType, UpdateType } from './messages';
 import type { P4Schema, TableFacts } from './schema';
-import { bitLength, canonicalBytes } from './values';
+import { bitLength, canonicalBytes, int64ToBigInt } from './values';
 
 function invalid(message: string): DeviceError {
   return new DeviceError(Code.INVALID_ARGUMENT, message);
@@ -32,11 +32,18 @@ function big(b: Uint8Array): bigint {
   return b.length ? BigInt(`0x${Buffer.from(b).toString('hex')}`) : 0n;
 }
 
+/** True for an unset or zero 64-bit field, without converting a Long (hot path). */
+function isZero(v: unknown): boolean {
+  if (v === undefined || v === null || v === 0 || v === '0') return true;
+  if (typeof v === 'object') {
+    const l = v as { low?: number; high?: number };
+    return l.low === 0 && l.high === 0;
+  }
+  return false;
+}
+
 function num(v: unknown): bigint {
-  if (v === undefined || v === null) return 0n;
-  if (typeof v === 'bigint') return v;
-  if (typeof v === 'number' || typeof v === 'string') return BigInt(v);
-  return BigInt(String(v));
+  return isZero(v) ? 0n : int64ToBigInt(v);
 }
 
 function fieldMatch(t: TableFacts, m: FieldMatch): FieldMatch {
@@ -212,7 +219,7 @@ export function validateTableEntry(
     if (!hasDirectMeter) throw invalid(`table "${t.name}" has no direct meter (meter_config must be unset)`);
     out.meterConfig = meterConfig(e.meterConfig, `table "${t.name}" meter_config`);
   }
-  const idle = num(e.idleTimeoutNs);
+  const idle = isZero(e.idleTimeoutNs) ? 0n : num(e.idleTimeoutNs);
   if (idle !== 0n) {
     if (t.info.idleTimeoutBehavior !== IdleTimeoutBehavior.NOTIFY_CONTROL)
       throw invalid(`table "${t.name}" does not support idle timeout (idle_timeout_ns must be 0)`);
@@ -220,7 +227,7 @@ export function validateTableEntry(
     out.idleTimeoutNs = idle.toString();
   }
   if (e.metadata?.length) out.metadata = e.metadata;
-  if (e.controllerMetadata && num(e.controllerMetadata) !== 0n) out.controllerMetadata = e.controllerMetadata;
+  if (!isZero(e.controllerMetadata)) out.controllerMetadata = e.controllerMetadata;
   if (e.timeSinceLastHit) throw invalid(`table "${t.name}": time_since_last_hit must be unset in a write`);
   return out;
 }

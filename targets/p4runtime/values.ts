@@ -125,3 +125,18 @@ export function formatValue(n: bigint, bitwidth: number): string {
       .replace(/(..)(?!$)/g, '$1:');
   return n.toString();
 }
+
+/**
+ * A protobuf 64-bit field (number, decimal string, bigint or protobufjs Long) as a bigint;
+ * unset is 0. Longs are converted from their two halves, not through a string.
+ */
+export function int64ToBigInt(v: unknown): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(Math.trunc(v));
+  if (typeof v === 'string') return BigInt(v);
+  const l = v as { low?: unknown; high?: unknown; unsigned?: boolean };
+  if (typeof l.low === 'number' && typeof l.high === 'number')
+    return (BigInt(l.unsigned ? l.high >>> 0 : l.high) << 32n) + BigInt(l.low >>> 0);
+  return BigInt(String(v));
+}
