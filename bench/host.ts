@@ -21,6 +21,8 @@ interface Measure {
   /** Wall-clock Mpps over all workers (depends on what else the machine runs). */
   wallMpps: number;
   packets: number;
+  /** Cycles per packet of each NF (rdtsc around its batch calls). */
+  nfCycles: Record<string, number>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,6 +86,12 @@ async function measure(
     cyclesPerPkt: ((cpu / 1e9) * s1.tscHz) / packets,
     wallMpps: packets / dt / 1e6,
     packets,
+    nfCycles: Object.fromEntries(
+      s1.nfs.map((nf, i) => [
+        nf.name,
+        Math.round((nf.cycles - s0.nfs[i].cycles) / Math.max(1, nf.packets - s0.nfs[i].packets)),
+      ]),
+    ),
   };
 }
 
@@ -188,7 +196,7 @@ export async function main(args: string[]): Promise<void> {
     runs.chain.push(await measure(chain, 'presorted', 1, chainPkts, seconds));
     runs.presorted.push(await measure(branchy, 'presorted', 1, branchyPkts, seconds));
     runs.mixed.push(await measure(branchy, 'mixed', 1, branchyPkts, seconds));
-    runs.one.push(await measure(chain, 'presorted', 1, chainPkts, seconds));
+    runs.one.push(await measure(twoQueueChain(), 'presorted', 1, twoQueuePkts, seconds));
     runs.two.push(await measure(twoQueueChain(), 'presorted', 2, twoQueuePkts, seconds));
   }
   const m = (k: string) => ({
@@ -196,6 +204,7 @@ export async function main(args: string[]): Promise<void> {
     cpp: median(runs[k].map((x) => x.cyclesPerPkt)),
     wall: median(runs[k].map((x) => x.wallMpps)),
   });
+  console.log(`chain, cycles per packet in each NF: ${JSON.stringify(runs.chain[0].nfCycles)}`);
   console.log('run        Mpps/core  cycles/pkt  wall Mpps');
   for (const k of Object.keys(runs)) {
     const x = m(k);

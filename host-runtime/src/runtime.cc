@@ -307,7 +307,7 @@ uint32_t runtime_inject(Runtime *rt, uint16_t queue, const std::vector<std::pair
 			memcpy(d, p.first, p.second);
 		auto *pv = (MbufPriv *)rte_mbuf_to_priv(m);
 		pv->seq = seq;
-		pv->reason = 0;
+		pv->reason = 0xffff; // transmitted, unless a drop records its reason
 		pv->queue = queue;
 		pv->orig_len = (uint16_t)std::min<size_t>(p.second, sizeof(pv->orig));
 		memcpy(pv->orig, p.first, pv->orig_len);

@@ -107,6 +107,25 @@ int32_t nfp_table_lookup(nfp_ctx *ctx, uint32_t table, const void *key)
 	return pos >= 0 ? pos : -ENOENT;
 }
 
+int32_t nfp_table_lookup_bulk(nfp_ctx *ctx, uint32_t table, const void *const *keys, uint32_t n, int32_t *slots)
+{
+	if (table >= ctx->n_tables || n > NFP_NF_MAX_BATCH)
+		return -EINVAL;
+	int32_t found = 0;
+	for (uint32_t off = 0; off < n; off += RTE_HASH_LOOKUP_BULK_MAX) {
+		uint32_t k = n - off < RTE_HASH_LOOKUP_BULK_MAX ? n - off : RTE_HASH_LOOKUP_BULK_MAX;
+		if (rte_hash_lookup_bulk(ctx->tables[table].hash, (const void **)(keys + off), k, slots + off) < 0)
+			return -EINVAL;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (slots[i] >= 0)
+			found++;
+		else
+			slots[i] = -ENOENT;
+	}
+	return found;
+}
+
 int32_t nfp_table_add(nfp_ctx *ctx, uint32_t table, const void *key)
 {
 	if (table >= ctx->n_tables)

@@ -102,8 +102,11 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 		for (uint32_t i = 0; i < it->count; i++) {
 			uint8_t v = s->verdicts[i];
 			if (likely(v == NFP_VERDICT_PASS)) {
-				it->mb[keep] = it->mb[i];
-				it->pk[keep++] = it->pk[i];
+				if (keep != i) {
+					it->mb[keep] = it->mb[i];
+					it->pk[keep] = it->pk[i];
+				}
+				keep++;
 			} else if (v == NFP_VERDICT_DROP) {
 				uint8_t r = s->reasons[i];
 				drop_pkt(w, s, it->mb[i], r < nf->n_drop_reasons ? nf->reason_base + r : kBadVerdict);
@@ -143,13 +146,16 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 	for (uint32_t i = 0; i < it->count; i++) {
 		struct rte_mbuf *m = it->mb[i];
 		nfp_nsh_encap(rte_pktmbuf_mtod(m, uint8_t *), path->id, path->si_from[h], path->tenant);
-		priv_of(m)->reason = 0xffff;
 		s->tx[s->n_tx++] = m;
 	}
 	item_release(s, idx);
 }
 
-// Classifies one packet by its NSH into (path index, hop); returns a drop reason or -1.
+// Not a drop reason: the packet's path has no host hop left, so it leaves as it came.
+constexpr int kNothingToRun = -2;
+
+// Classifies one packet by its NSH into (path index, hop); returns a drop reason, -1 (run it from
+// `hop`), or kNothingToRun.
 static inline int classify(Runtime *rt, struct rte_mbuf *m, uint16_t *path_idx, uint16_t *hop,
 			   struct nfp_pkt *pk)
 {
@@ -171,7 +177,9 @@ static inline int classify(Runtime *rt, struct rte_mbuf *m, uint16_t *path_idx, 
 		return kBadSi;
 	uint32_t k = p->host_hops - f.si;
 	*path_idx = pi;
-	*hop = (uint16_t)(k < p->host_hops ? p->host_idx[k] : p->n_hops);
+	if (k >= p->host_hops)
+		return kNothingToRun; // SI 0: every host hop already ran (or the path has none)
+	*hop = p->host_idx[k];
 	nfp_nsh_decap(frame);
 	nfp_pkt_fill(pk, frame + NFP_NSH_SHIFT, len - NFP_NSH_SHIFT, p->tenant, (uint16_t)p->id);
 	return -1;
@@ -236,6 +244,11 @@ static void process_burst(Worker *w, Scratch *s, uint16_t queue, struct rte_mbuf
 			drop_pkt(w, s, pkts[i], (uint16_t)r);
 			continue;
 		}
+		if (r == kNothingToRun) { // no host NF left on its path: forwarded untouched
+			w->path_stats[pi].packets++;
+			s->tx[s->n_tx++] = pkts[i];
+			continue;
+		}
 		Item *g = last != UINT32_MAX ? &s->items[last] : NULL;
 		if (g == NULL || g->path != pi || g->hop != hop) {
 			g = NULL;
@@ -270,10 +283,8 @@ static void process_burst(Worker *w, Scratch *s, uint16_t queue, struct rte_mbuf
 
 static void raw_burst(Worker *w, Scratch *s, uint16_t queue, struct rte_mbuf **pkts, uint32_t n, uint64_t)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		priv_of(pkts[i])->reason = 0xffff;
+	for (uint32_t i = 0; i < n; i++)
 		s->tx[s->n_tx++] = pkts[i];
-	}
 	flush(w, s, queue, n);
 }
 

@@ -1,6 +1,9 @@
 /*
  * nfp NF ABI, version 1.
  *
+ * Changes (compatible, still version 1):
+ *   - nfp_table_lookup_bulk: several keys in one call, so the runtime can pipeline the lookups.
+ *
  * The contract between the host runtime and a network function (NF). An NF is a C module that
  * exports exactly one symbol, `nfp_nf_v1` (a `struct nfp_nf_descriptor`). The runtime calls
  * `init` once per NF instance, `process` once per batch on a worker lcore, and `fini` once.
@@ -126,6 +129,12 @@ struct nfp_nf_descriptor {
  * Returns the value's slot (>= 0), or -ENOENT (-2) when absent, -EINVAL (-22) for a bad table.
  */
 int32_t nfp_table_lookup(nfp_ctx *ctx, uint32_t table, const void *key);
+
+/*
+ * Look up `n` keys (n <= NFP_NF_MAX_BATCH) of table `table` at once; `slots[i]` receives the
+ * slot of `keys[i]` or -ENOENT. Returns how many were found, or -EINVAL for a bad table or n.
+ */
+int32_t nfp_table_lookup_bulk(nfp_ctx *ctx, uint32_t table, const void *const *keys, uint32_t n, int32_t *slots);
 
 /*
  * Insert `key` if absent. Returns its slot (>= 0), -ENOSPC (-28) when the table is full,

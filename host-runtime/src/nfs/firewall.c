@@ -208,10 +208,13 @@ static void fw_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 {
 	struct fw_state *s = state;
 	struct fw_acl_key keys[NFP_NF_MAX_BATCH];
+	struct nfp_flow_key fk[NFP_NF_MAX_BATCH];
+	const void *fkp[NFP_NF_MAX_BATCH];
 	const uint8_t *data[NFP_NF_MAX_BATCH];
 	uint32_t idx[NFP_NF_MAX_BATCH], results[NFP_NF_MAX_BATCH];
-	struct nfp_flow_key fk[NFP_NF_MAX_BATCH];
-	uint32_t n = 0;
+	int32_t slots[NFP_NF_MAX_BATCH];
+	uint32_t m = 0;
+	/* Pass 1: check every packet and build its keys. */
 	for (uint32_t i = 0; i < b->count; i++) {
 		struct nfp_ipv4_view v;
 		int f = nfp_ipv4_view(&b->pkts[i], &v);
@@ -220,39 +223,53 @@ static void fw_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 			nfp_counter_add(ctx, 3, 1);
 			continue;
 		}
-		nfp_flow_key_symmetric(&v, &fk[i]);
-		if (s->stateful && nfp_table_lookup(ctx, FW_CONNTRACK, &fk[i]) >= 0) {
-			b->verdicts[i] = NFP_VERDICT_PASS;
-			nfp_counter_add(ctx, 1, 1);
-			continue;
-		}
-		if (s->acl == NULL) {
-			int allow = s->deflt_allow;
-			for (uint32_t r = 0; r < s->n_rules; r++)
-				if (fw_rule_matches(&s->rules[r].m, &b->pkts[i], &v)) {
-					allow = s->rules[r].allow;
-					break;
-				}
-			fw_decide(ctx, s, b, i, allow, &fk[i]);
-			continue;
-		}
-		struct fw_acl_key *k = &keys[n];
+		struct fw_acl_key *k = &keys[m];
 		memset(k, 0, sizeof(*k));
 		k->proto = v.proto;
 		k->src = v.src;
 		k->dst = v.dst;
 		k->sport = v.sport;
 		k->dport = v.dport;
-		data[n] = (const uint8_t *)k;
-		idx[n++] = i;
+		nfp_flow_key_symmetric(&v, &fk[m]);
+		fkp[m] = &fk[m];
+		idx[m++] = i;
+	}
+	if (m == 0)
+		return;
+	/* Pass 2: established connections pass; the rest go to the ACL (one bulk lookup). */
+	if (s->stateful)
+		nfp_table_lookup_bulk(ctx, FW_CONNTRACK, fkp, m, slots);
+	uint32_t n = 0;
+	for (uint32_t j = 0; j < m; j++) {
+		uint32_t i = idx[j];
+		if (s->stateful && slots[j] >= 0) {
+			b->verdicts[i] = NFP_VERDICT_PASS;
+			nfp_counter_add(ctx, 1, 1);
+			continue;
+		}
+		if (s->acl == NULL) {
+			struct nfp_ipv4_view v;
+			memset(&v, 0, sizeof(v));
+			nfp_ipv4_view(&b->pkts[i], &v); /* checked in pass 1 */
+			int allow = s->deflt_allow;
+			for (uint32_t r = 0; r < s->n_rules; r++)
+				if (fw_rule_matches(&s->rules[r].m, &b->pkts[i], &v)) {
+					allow = s->rules[r].allow;
+					break;
+				}
+			fw_decide(ctx, s, b, i, allow, &fk[j]);
+			continue;
+		}
+		data[n] = (const uint8_t *)&keys[j];
+		idx[n] = i;
+		fkp[n++] = &fk[j];
 	}
 	if (n == 0)
 		return;
 	rte_acl_classify(s->acl, data, results, n, 1);
 	for (uint32_t j = 0; j < n; j++) {
-		uint32_t i = idx[j];
 		int allow = results[j] ? s->rules[results[j] - 1].allow : s->deflt_allow;
-		fw_decide(ctx, s, b, i, allow, &fk[i]);
+		fw_decide(ctx, s, b, idx[j], allow, (const struct nfp_flow_key *)fkp[j]);
 	}
 }
 

@@ -120,54 +120,74 @@ out:
 static void lb_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 {
 	struct lb_state *s = state;
+	struct nfp_ipv4_view v[NFP_NF_MAX_BATCH];
+	struct nfp_flow_key k[NFP_NF_MAX_BATCH];
+	const void *kp[NFP_NF_MAX_BATCH];
+	uint32_t idx[NFP_NF_MAX_BATCH];
+	uint8_t to_vip[NFP_NF_MAX_BATCH];
+	int32_t slots[NFP_NF_MAX_BATCH];
+	uint32_t n = 0, vip_n;
+	nfp_wr32((uint8_t *)&vip_n, s->vip);
+	/* Pass 1: check; key a VIP-bound packet by its flow, a reply by the flow it answers. */
 	for (uint32_t i = 0; i < b->count; i++) {
-		struct nfp_ipv4_view v;
-		int f = nfp_ipv4_view(&b->pkts[i], &v);
+		int f = nfp_ipv4_view(&b->pkts[i], &v[i]);
 		if (f != NFP_PKT_OK) {
 			nfp_drop(b, i, (uint32_t)f);
 			continue;
 		}
 		b->verdicts[i] = NFP_VERDICT_PASS;
-		if (nfp_rd32((const uint8_t *)&v.dst) == s->vip) {
-			struct nfp_flow_key k;
-			nfp_flow_key_of(&v, &k);
-			int32_t slot = nfp_table_lookup(ctx, LB_FLOWS, &k);
-			struct lb_flow_val *fv;
+		to_vip[n] = v[i].dst == vip_n;
+		if (to_vip[n]) {
+			nfp_flow_key_of(&v[i], &k[n]);
+		} else {
+			memset(&k[n], 0, sizeof(k[n]));
+			k[n].src = v[i].dst;
+			k[n].dst = vip_n;
+			k[n].sport = v[i].dport;
+			k[n].dport = v[i].sport;
+			k[n].proto = v[i].proto;
+		}
+		kp[n] = &k[n];
+		idx[n++] = i;
+	}
+	if (n == 0)
+		return;
+	nfp_table_lookup_bulk(ctx, LB_FLOWS, kp, n, slots);
+	uint64_t fresh = 0, fwd = 0, rev = 0;
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t i = idx[j];
+		int32_t slot = slots[j];
+		if (to_vip[j]) {
 			if (slot < 0) {
-				slot = nfp_table_add(ctx, LB_FLOWS, &k);
+				/* New flow (or a second packet of one added in this batch): pick by Maglev. */
+				slot = nfp_table_lookup(ctx, LB_FLOWS, &k[j]);
 				if (slot < 0) {
-					nfp_drop(b, i, LB_TABLE_FULL);
-					continue;
+					slot = nfp_table_add(ctx, LB_FLOWS, &k[j]);
+					if (slot < 0) {
+						nfp_drop(b, i, LB_TABLE_FULL);
+						continue;
+					}
+					((struct lb_flow_val *)nfp_table_value(ctx, LB_FLOWS, slot))->backend =
+						s->table[b->pkts[i].flow_hash % s->size];
+					fresh++;
 				}
-				fv = nfp_table_value(ctx, LB_FLOWS, slot);
-				fv->backend = s->table[b->pkts[i].flow_hash % s->size];
-				nfp_counter_add(ctx, 0, 1);
-			} else {
-				fv = nfp_table_value(ctx, LB_FLOWS, slot);
 			}
-			nfp_rewrite_endpoint(&v, 1, s->backends[fv->backend], nfp_rd16((const uint8_t *)&v.dport));
-			nfp_counter_add(ctx, 1, 1);
+			const struct lb_flow_val *fv = nfp_table_value(ctx, LB_FLOWS, slot);
+			nfp_rewrite_endpoint(&v[i], 1, s->backends[fv->backend], nfp_rd16((const uint8_t *)&v[i].dport));
+			fwd++;
 			continue;
 		}
-		/* A reply: the tracked flow is (client -> VIP) with the ports swapped back. */
-		struct nfp_flow_key k;
-		memset(&k, 0, sizeof(k));
-		k.src = v.dst;
-		k.sport = v.dport;
-		k.dport = v.sport;
-		k.proto = v.proto;
-		uint32_t vip_n;
-		nfp_wr32((uint8_t *)&vip_n, s->vip);
-		k.dst = vip_n;
-		int32_t slot = nfp_table_lookup(ctx, LB_FLOWS, &k);
 		if (slot < 0)
-			continue;
+			continue; /* not a reply of a tracked flow: passes unchanged */
 		const struct lb_flow_val *fv = nfp_table_value(ctx, LB_FLOWS, slot);
-		if (s->backends[fv->backend] != nfp_rd32((const uint8_t *)&v.src))
+		if (s->backends[fv->backend] != nfp_rd32((const uint8_t *)&v[i].src))
 			continue;
-		nfp_rewrite_endpoint(&v, 0, s->vip, nfp_rd16((const uint8_t *)&v.sport));
-		nfp_counter_add(ctx, 2, 1);
+		nfp_rewrite_endpoint(&v[i], 0, s->vip, nfp_rd16((const uint8_t *)&v[i].sport));
+		rev++;
 	}
+	nfp_counter_add(ctx, 0, fresh);
+	nfp_counter_add(ctx, 1, fwd);
+	nfp_counter_add(ctx, 2, rev);
 }
 
 NFP_BUILTIN_DESCRIPTOR(loadbalancer) = {

@@ -38,7 +38,12 @@ static int mon_init(nfp_ctx *ctx, void *state, const char *config, uint32_t len)
 static void mon_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 {
 	const struct mon_state *s = state;
+	struct nfp_flow_key k[NFP_NF_MAX_BATCH];
+	const void *kp[NFP_NF_MAX_BATCH];
+	uint32_t idx[NFP_NF_MAX_BATCH];
+	int32_t slots[NFP_NF_MAX_BATCH];
 	uint64_t packets = 0, bytes = 0, flows = 0, untracked = 0;
+	uint32_t n = 0;
 	for (uint32_t i = 0; i < b->count; i++) {
 		struct nfp_ipv4_view v;
 		int f = nfp_ipv4_view(&b->pkts[i], &v);
@@ -49,22 +54,28 @@ static void mon_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 		b->verdicts[i] = NFP_VERDICT_PASS;
 		packets++;
 		bytes += b->pkts[i].len;
-		if (!s->per_flow)
-			continue;
-		struct nfp_flow_key k;
-		nfp_flow_key_of(&v, &k);
-		int32_t slot = nfp_table_lookup(ctx, MON_FLOWS, &k);
+		if (s->per_flow) {
+			nfp_flow_key_of(&v, &k[n]);
+			kp[n] = &k[n];
+			idx[n++] = i;
+		}
+	}
+	if (n > 0)
+		nfp_table_lookup_bulk(ctx, MON_FLOWS, kp, n, slots);
+	for (uint32_t j = 0; j < n; j++) {
+		int32_t slot = slots[j];
 		if (slot < 0) {
-			slot = nfp_table_add(ctx, MON_FLOWS, &k);
+			slot = nfp_table_add(ctx, MON_FLOWS, &k[j]); /* finds a flow added earlier in this batch */
 			if (slot < 0) {
 				untracked++;
 				continue;
 			}
-			flows++;
+			struct mon_flow_val *fv = nfp_table_value(ctx, MON_FLOWS, slot);
+			flows += fv->packets == 0;
 		}
 		struct mon_flow_val *fv = nfp_table_value(ctx, MON_FLOWS, slot);
 		fv->packets++;
-		fv->bytes += b->pkts[i].len;
+		fv->bytes += b->pkts[idx[j]].len;
 	}
 	nfp_counter_add(ctx, 0, packets);
 	nfp_counter_add(ctx, 1, bytes);

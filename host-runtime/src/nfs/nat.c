@@ -108,39 +108,67 @@ static int nat_map(nfp_ctx *ctx, struct nat_state *s, const struct nfp_ipv4_view
 static void nat_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 {
 	struct nat_state *s = state;
+	struct nfp_ipv4_view v[NFP_NF_MAX_BATCH];
+	struct nat_fwd_key fk[NFP_NF_MAX_BATCH];
+	struct nat_rev_key rk[NFP_NF_MAX_BATCH];
+	const void *fkp[NFP_NF_MAX_BATCH], *rkp[NFP_NF_MAX_BATCH];
+	uint32_t fidx[NFP_NF_MAX_BATCH], ridx[NFP_NF_MAX_BATCH];
+	int32_t fslot[NFP_NF_MAX_BATCH], rslot[NFP_NF_MAX_BATCH];
+	uint32_t nf = 0, nr = 0;
+	/* Pass 1: check, classify the direction, build keys. */
 	for (uint32_t i = 0; i < b->count; i++) {
-		struct nfp_ipv4_view v;
-		int f = nfp_ipv4_view(&b->pkts[i], &v);
+		int f = nfp_ipv4_view(&b->pkts[i], &v[i]);
 		if (f != NFP_PKT_OK) {
 			nfp_drop(b, i, (uint32_t)f);
 			continue;
 		}
-		if (v.proto != NFP_IPPROTO_TCP && v.proto != NFP_IPPROTO_UDP) {
+		if (v[i].proto != NFP_IPPROTO_TCP && v[i].proto != NFP_IPPROTO_UDP) {
 			nfp_drop(b, i, NAT_UNSUPPORTED);
 			continue;
 		}
-		if (nfp_rd32((const uint8_t *)&v.dst) == s->public_ip) {
-			struct nat_rev_key rk = {nfp_rd16((const uint8_t *)&v.dport), v.proto, 0};
-			int32_t slot = nfp_table_lookup(ctx, NAT_REV, &rk);
-			if (slot < 0) {
-				nfp_drop(b, i, NAT_NO_MAPPING);
-				continue;
-			}
-			const struct nat_rev_val *rv = nfp_table_value(ctx, NAT_REV, slot);
-			nfp_rewrite_endpoint(&v, 1, rv->addr, rv->port);
-			nfp_counter_add(ctx, 1, 1);
+		if (nfp_rd32((const uint8_t *)&v[i].dst) == s->public_ip) {
+			rk[nr] = (struct nat_rev_key){nfp_rd16((const uint8_t *)&v[i].dport), v[i].proto, 0};
+			rkp[nr] = &rk[nr];
+			ridx[nr++] = i;
 		} else {
-			int port = nat_map(ctx, s, &v, b->pkts[i].flow_hash);
-			if (port < 0) {
-				nfp_drop(b, i, NAT_NO_PORT);
-				nfp_counter_add(ctx, 3, 1);
-				continue;
-			}
-			nfp_rewrite_endpoint(&v, 0, s->public_ip, (uint16_t)port);
-			nfp_counter_add(ctx, 0, 1);
+			fk[nf] = (struct nat_fwd_key){v[i].src, v[i].sport, v[i].proto, 0};
+			fkp[nf] = &fk[nf];
+			fidx[nf++] = i;
 		}
-		b->verdicts[i] = NFP_VERDICT_PASS;
 	}
+	/* Pass 2: one bulk lookup per direction; misses take the single-key path. */
+	if (nf > 0)
+		nfp_table_lookup_bulk(ctx, NAT_FWD, fkp, nf, fslot);
+	if (nr > 0)
+		nfp_table_lookup_bulk(ctx, NAT_REV, rkp, nr, rslot);
+	uint64_t out = 0, in = 0;
+	for (uint32_t j = 0; j < nf; j++) {
+		uint32_t i = fidx[j];
+		int port = fslot[j] >= 0 ? ((struct nat_fwd_val *)nfp_table_value(ctx, NAT_FWD, fslot[j]))->public_port
+					 : nat_map(ctx, s, &v[i], b->pkts[i].flow_hash);
+		if (port < 0) {
+			nfp_drop(b, i, NAT_NO_PORT);
+			nfp_counter_add(ctx, 3, 1);
+			continue;
+		}
+		nfp_rewrite_endpoint(&v[i], 0, s->public_ip, (uint16_t)port);
+		b->verdicts[i] = NFP_VERDICT_PASS;
+		out++;
+	}
+	nfp_counter_add(ctx, 0, out);
+	for (uint32_t j = 0; j < nr; j++) {
+		uint32_t i = ridx[j];
+		int32_t slot = rslot[j] >= 0 ? rslot[j] : nfp_table_lookup(ctx, NAT_REV, &rk[j]);
+		if (slot < 0) {
+			nfp_drop(b, i, NAT_NO_MAPPING);
+			continue;
+		}
+		const struct nat_rev_val *rv = nfp_table_value(ctx, NAT_REV, slot);
+		nfp_rewrite_endpoint(&v[i], 1, rv->addr, rv->port);
+		b->verdicts[i] = NFP_VERDICT_PASS;
+		in++;
+	}
+	nfp_counter_add(ctx, 1, in);
 }
 
 NFP_BUILTIN_DESCRIPTOR(nat) = {
