@@ -53,18 +53,19 @@ function checkPorts(g: ServiceGraph, profile: NicProfile): void {
   const ports = profile.wirePorts;
   const bad = (p: number): boolean => !ports.includes(p);
   const list = `${ports.join(', ')}`;
-  for (const t of g.tenants) {
+  g.tenants.forEach((t, i) => {
+    const key = `tenants[${i}]`;
     if (t.slice.ingressPort !== undefined && bad(t.slice.ingressPort)) {
       diags.push({
         loc: t.loc,
-        key: `${t.name}.slice.ingressPort`,
+        key: `${key}.slice.ingressPort`,
         message: `ingress port ${t.slice.ingressPort} is not a wire port of profile ${profile.name} (${list})`,
       });
     }
     if (bad(t.egressPort)) {
       diags.push({
         loc: t.loc,
-        key: `${t.name}.egressPort`,
+        key: `${key}.egressPort`,
         message: `egress port ${t.egressPort} is not a wire port of profile ${profile.name} (${list})`,
       });
     }
@@ -78,12 +79,12 @@ function checkPorts(g: ServiceGraph, profile: NicProfile): void {
         if (bad(p))
           diags.push({
             loc: nf.loc,
-            key: `${t.name}.nfs.${nf.name}`,
+            key: `${key}.nfs.${nf.name}`,
             message: `route port ${p} is not a wire port of profile ${profile.name} (${list})`,
           });
       }
     }
-  }
+  });
   if (diags.length > 0) throw new GraphError(diags);
 }
 

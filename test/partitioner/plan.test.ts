@@ -164,7 +164,7 @@ tenants:
     g.tenants[2].egressPort = 7;
     await expect(partition(g, { profile: 'hw-small' })).rejects.toThrow(GraphError);
     await expect(partition(g, { profile: 'hw-small' })).rejects.toThrow(
-      /multi-tenant\.yaml:\d+:\d+: initech\.egressPort: egress port 7 is not a wire port of profile hw-small \(0, 1, 2, 3\)/,
+      /multi-tenant\.yaml:\d+:\d+: tenants\[2\]\.egressPort: egress port 7 is not a wire port of profile hw-small \(0, 1, 2, 3\)/,
     );
   });
 

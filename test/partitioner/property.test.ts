@@ -2,7 +2,7 @@
 // exactly the root path that evaluating the graph directly (partitioner/reference.ts) selects.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadGraph, partition, prefixValue } from '../../partitioner';
+import { loadGraph, parseGraph, partition, prefixValue } from '../../partitioner';
 import type { Plan, Prefix, ServiceGraph, Tenant } from '../../partitioner';
 import { classifyTenant, selectRootPath, type PacketHeaders } from '../../partitioner/reference';
 import { syntheticGraph } from '../../partitioner/synthetic';
@@ -143,5 +143,63 @@ describe('classification rules agree with the reference semantics', () => {
     const untagged = { ...pkt, ingressPort: 0 };
     expect(classifyTenant(graph, untagged)).toBeUndefined();
     expect(tableTenant(plan, fieldsOf(untagged))).toBeUndefined();
+  });
+});
+
+describe('IPv6 predicates', () => {
+  it('classify IPv6 and IPv4 packets like the reference', async () => {
+    const graph = parseGraph(
+      `version: 1
+tenants:
+  - name: v6
+    slice: { ingressPort: 1 }
+    egressPort: 0
+    nfs:
+      m: { type: monitor }
+    graph:
+      - { from: entry, to: m, when: { dstPrefix: '2001:db8:1::/48' } }
+      - { from: entry, to: drop, when: { dstPrefix: '2001:db8::/32' } }
+      - { from: entry, to: exit, when: { dstPrefix: 10.0.0.0/8 } }
+      - { from: m, to: exit }
+`,
+      'v6.yaml',
+    );
+    const plan = await partition(graph);
+    const base: PacketHeaders = {
+      ingressPort: 1,
+      proto: 17,
+      srcIp: '2001:db8:ffff::1',
+      dstIp: '',
+      srcPort: 1,
+      dstPort: 2,
+      dscp: 0,
+    };
+    const cases: Array<[string, string]> = [
+      ['2001:db8:1::5', 'm'],
+      ['2001:db8:1:ffff:ffff:ffff:ffff:ffff', 'm'],
+      ['2001:db8:2::1', 'drop:graph-drop:entry'],
+      ['2001:db9::1', 'drop:no-edge:entry'],
+      ['10.1.2.3', 'exit'],
+      ['11.0.0.1', 'drop:no-edge:entry'],
+    ];
+    for (const [dstIp, want] of cases) {
+      const pkt = { ...base, dstIp, srcIp: dstIp.includes(':') ? base.srcIp : '192.0.2.1' };
+      const ref = selectRootPath(graph, pkt);
+      const path = tablePath(plan, 1, fieldsOf(pkt));
+      const got = path ? describePath(plan, path) : undefined;
+      const refText = ref?.nodes.length
+        ? ref.nodes.join(',')
+        : ref?.terminal.kind === 'exit'
+          ? 'exit'
+          : `drop:${ref?.terminal.kind === 'drop' ? ref.terminal.reason : ''}`;
+      expect(refText, dstIp).toBe(want);
+      expect(got, dstIp).toEqual({
+        nodes: ref?.nodes,
+        terminal:
+          ref?.terminal.kind === 'exit'
+            ? 'exit'
+            : `drop:${ref?.terminal.kind === 'drop' ? ref.terminal.reason : ''}`,
+      });
+    }
   });
 });
