@@ -249,3 +249,64 @@ describe('profiles', () => {
     expect(validatePlan(JSON.parse(JSON.stringify(plan))).profile.hostCycles).toEqual({ nat: 1000 });
   });
 });
+
+describe('dynamic branches', () => {
+  it('nest: a verdict on a branch path opens a branch of that branch', async () => {
+    const g = parseGraph(
+      `version: 1
+tenants:
+  - name: a
+    slice: { ingressPort: 0 }
+    egressPort: 1
+    nfs:
+      ids1: { type: ids, config: { patterns: [x] } }
+      q: { type: vlan, config: { op: push, vid: 999 } }
+      ids2: { type: ids, config: { patterns: [y] } }
+    graph:
+      - { from: entry, to: ids1 }
+      - { from: ids1, to: q, verdict: alert, share: 1 }
+      - { from: ids1, to: exit, share: 3 }
+      - { from: q, to: ids2 }
+      - { from: ids2, to: drop, verdict: alert }
+      - { from: ids2, to: exit }
+`,
+      'g.yaml',
+    );
+    const plan = await partition(g);
+    expect(plan.paths.map((p) => [p.name, p.share, p.branchOf ?? null])).toEqual([
+      ['a: ids1 → exit', 0.75, null],
+      ['a: ids1 → q → ids2 → exit', 0.125, { path: 1, hop: 0, verdict: 'alert' }],
+      ['a: ids1 → q → ids2 → drop (graph-drop:ids2)', 0.125, { path: 2, hop: 2, verdict: 'alert' }],
+    ]);
+    expect(plan.pathRules.map((r) => r.path)).toEqual([1]);
+    expect(plan.fragmentationPoints).toEqual([
+      { tenant: 1, nf: 0, path: 1, branches: { alert: 2 } },
+      { tenant: 1, nf: 2, path: 2, branches: { alert: 3 } },
+    ]);
+    // q sits between two host NFs: offloading it would add a crossing, so it stays on the host.
+    expect(plan.nfs[1].placement).toBe('host');
+    expect(plan.nfs[1].reason).toMatch(/^kept on host: offloading would add PCIe crossings/);
+  });
+
+  it('a verdict node without a default edge drops passing packets with no-edge', async () => {
+    const g = parseGraph(
+      `version: 1
+tenants:
+  - name: a
+    slice: { ingressPort: 0 }
+    egressPort: 1
+    nfs:
+      ids: { type: ids, config: { patterns: [x] } }
+    graph:
+      - { from: entry, to: ids }
+      - { from: ids, to: exit, verdict: alert }
+`,
+      'g.yaml',
+    );
+    const plan = await partition(g);
+    expect(plan.paths.map((p) => p.terminal)).toEqual([
+      { kind: 'drop', reason: 'no-edge:ids' },
+      { kind: 'exit', port: 1 },
+    ]);
+  });
+});
