@@ -9,10 +9,8 @@ import { int64ToBigInt } from './values';
 /** 128-bit election id as a bigint (0 means "none"). */
 export function electionIdValue(id: Uint128 | null | undefined): bigint {
   if (!id) return 0n;
-  const part = (v: unknown): bigint =>
-    v === undefined || v === null
-      ? 0n
-      : BigInt(typeof v === 'number' || typeof v === 'string' ? v : String(v));
+  // Both halves are uint64.
+  const part = (v: unknown): bigint => BigInt.asUintN(64, int64ToBigInt(v));
   return (part(id.high) << 64n) | part(id.low);
 }
 

@@ -21,7 +21,7 @@ import { P4Schema } from './schema';
 import { p4runtimeClientService as svc } from './service';
 import { decodeWriteErrors } from './status-details';
 import { checkUpdates } from './updates';
-import type { P4Value } from './values';
+import { int64ToBigInt, type P4Value } from './values';
 import { encodeWriteChunks } from './write-batch';
 
 /** TLS settings; give `certChain` and `privateKey` too for mutual TLS. */
@@ -508,9 +508,9 @@ export class P4RuntimeClient extends TypedEmitter<ClientEvents> {
       const c = e.counterEntry;
       if (!c) continue;
       out.push({
-        index: Number(String(c.index?.index ?? 0)),
-        bytes: BigInt(String(c.data?.byteCount ?? 0)),
-        packets: BigInt(String(c.data?.packetCount ?? 0)),
+        index: Number(int64ToBigInt(c.index?.index)),
+        bytes: int64ToBigInt(c.data?.byteCount),
+        packets: int64ToBigInt(c.data?.packetCount),
       });
     }
     return out;
