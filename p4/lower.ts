@@ -162,12 +162,12 @@ function priorityShift(ps: number[]): number {
  * Orders a tenant's NIC stages on one side so that every path sees its hops in path order
  * (a topological order of the per-path hop sequences; ties by NF id).
  */
-function orderStages(stages: Stage[], paths: PlanPath[], side: Side): Stage[] {
+function orderStages(plan: Plan, stages: Stage[], paths: PlanPath[], side: Side): Stage[] {
   const byNf = new Map(stages.map((s) => [s.nf.id, s]));
   const before = new Map<number, Set<number>>();
   for (const s of stages) before.set(s.nf.id, new Set());
   for (const p of paths) {
-    const seq = p.hops.filter((h) => byNf.has(h.nf) && sideOf(p, h.spot) === side).map((h) => h.nf);
+    const seq = p.hops.filter((h, i) => byNf.has(h.nf) && sideOf(plan, p, i) === side).map((h) => h.nf);
     for (let i = 1; i < seq.length; i++) before.get(seq[i])?.add(seq[i - 1]);
   }
   const out: Stage[] = [];
@@ -188,8 +188,17 @@ function orderStages(stages: Stage[], paths: PlanPath[], side: Side): Stage[] {
   return out;
 }
 
-function sideOf(p: PlanPath, spot: string): Side {
-  return p.needsHost && spot === 'nic-post' ? 'return' : 'wire';
+/**
+ * The side of the pipeline a NIC hop runs on. On a host path, pre-host stages run on the wire side
+ * and post-host stages on the return side, except a router: its port choice would be lost on the
+ * way to the host, so it runs when the packet comes back (on the headers as the host left them).
+ */
+function sideOf(plan: Plan, p: PlanPath, index: number): Side {
+  const hop = p.hops[index];
+  if (!p.needsHost) return 'wire';
+  if (hop.spot === 'nic-post') return 'return';
+  const hostAfter = p.hops.some((h, i) => h.spot === 'host' && i > index);
+  return plan.nfs[hop.nf]?.type === 'router' && hostAfter ? 'return' : 'wire';
 }
 
 const OFFLOADABLE = new Set(['firewall', 'ratelimiter', 'monitor', 'vlan', 'encap', 'marker', 'router']);
@@ -404,9 +413,9 @@ function lowerSide(b: Builder, side: Side): ControlNode[] {
     const paths = plan.paths.filter((p) => p.tenant === t.id);
     const stageMap = new Map<number, Stage>();
     for (const p of paths) {
-      for (const h of p.hops) {
+      for (const [i, h] of p.hops.entries()) {
         const nf = plan.nfs[h.nf];
-        if (!nf || h.spot === 'host' || sideOf(p, h.spot) !== side) continue;
+        if (!nf || h.spot === 'host' || sideOf(plan, p, i) !== side) continue;
         if (nf.placement !== 'nic') continue;
         checkOffloadable(nf);
         const s = stageMap.get(nf.id) ?? { nf, side, paths: [] };
@@ -416,7 +425,7 @@ function lowerSide(b: Builder, side: Side): ControlNode[] {
     }
     if (!stageMap.size) continue;
     const nodes: ControlNode[] = [];
-    for (const s of orderStages([...stageMap.values()], paths, side)) {
+    for (const s of orderStages(plan, [...stageMap.values()], paths, side)) {
       s.paths.sort((x, y) => x - y);
       nodes.push({
         kind: 'if',

@@ -176,6 +176,22 @@ describe('lowerPlan: offloaded NF stages', () => {
     expect(i('nf0_acme_fw_acl')).toBeLessThan(i('nf2_acme_mon_monitor'));
   });
 
+  it('runs a router that precedes host NFs on the return side, where its port choice survives', () => {
+    const plan = twoTenantPlan();
+    plan.paths[3].hops.splice(1, 0, { nf: 5, spot: 'nic-pre' });
+    const q = lowerPlan(plan);
+    expect(applied(branch(q, true))).toEqual([
+      'return_classify',
+      'nf5_beta_rt_post_route',
+      'nf7_beta_mon2_post_monitor',
+      'no_nsh_from_host',
+    ]);
+    // On the wire side the router still serves the fully offloaded path 3 only.
+    expect(applied(branch(q, false))).toContain('nf5_beta_rt_route');
+    const wireRouter = JSON.stringify(branch(q, false), (_k, v) => (typeof v === 'bigint' ? Number(v) : v));
+    expect(wireRouter).toContain('"comment":"beta.rt on paths 3"');
+  });
+
   it('lowers a first-match ACL to priorities that decrease with rule order, default from config', () => {
     const acl = entriesOf(p, 'nf0_acme_fw_acl');
     expect(acl.map((e) => e.priority)).toEqual([3, 2, 1]);
