@@ -19,7 +19,13 @@ import type {
 } from '../p4runtime/messages';
 import { Atomicity, UpdateType } from '../p4runtime/messages';
 import { buildLayout, type Layout, type TableLayout } from './layout';
-import { createEngine, type NativeEngine, type NativeMatch, type NativeOutcome } from './native';
+import {
+  createEngine,
+  processBatch,
+  type NativeEngine,
+  type NativeMatch,
+  type NativeOutcome,
+} from './native';
 import type { SoftnicPort } from './ports';
 
 export interface SoftnicDeviceOptions {
@@ -520,7 +526,7 @@ export class SoftnicDevice implements Device {
       this.stats.drops.noPipeline += frames.length;
       return frames.map(() => ({ drop: 'ingress' as const }));
     }
-    const out = a.engine.process(port, frames, nowNs);
+    const out = processBatch(a.engine, port, frames, nowNs);
     for (const o of out) {
       if (!('port' in o)) {
         this.stats.drops[o.drop]++;

@@ -3,7 +3,7 @@
  * (host-runtime/build/Release/nfp_host.node, which compiles targets/softnic/engine/*.cc); a
  * stand-alone build in targets/softnic/build is used when the shared addon is absent.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { NfpError } from '../../partitioner/errors';
 
@@ -105,6 +105,15 @@ export interface NativeEngine {
   meterSet(name: string, index: number, config: NativeMeterConfig | null): void;
   meterGet(name: string, index: number): NativeMeterConfig | null;
   process(port: number, packets: Buffer[], nowNs?: number): NativeOutcome[];
+  /**
+   * Like process(), packed: every output in one Buffer in input order; `ports[i]` is the egress
+   * port, or -1 (dropped in ingress) / -2 (dropped in egress) with `lens[i]` 0.
+   */
+  processRaw(
+    port: number,
+    packets: Buffer[],
+    nowNs?: number,
+  ): { data: Buffer; ports: Int32Array; lens: Uint32Array };
   bench(port: number, packets: Buffer[], rounds: number): NativeBench;
 }
 
@@ -131,6 +140,9 @@ function repoRoot(): string {
   return join(__dirname, '..', '..');
 }
 
+/** The native API this code expects (kSoftnicAbiVersion in engine/binding.cc). */
+export const SOFTNIC_ABI_VERSION = 2;
+
 let cached: SoftnicModule | undefined;
 
 /** The native softnic module; throws NfpError with a build hint when no addon provides it. */
@@ -142,18 +154,21 @@ export function loadSoftnic(): SoftnicModule {
     join(root, 'targets', 'softnic', 'build', 'Release', 'nfp_softnic.node'),
   ];
   const problems: string[] = [];
-  // The newest build wins: during development the stand-alone build may be ahead of nfp_host.
-  const present = candidates
-    .filter((f) => existsSync(f))
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  for (const file of present) {
+  // Several builds may exist while the shared addon lags behind the engine sources: take the
+  // one with the current API (the shared addon first), else report what was found.
+  for (const file of candidates) {
+    if (!existsSync(file)) continue;
     try {
       const mod = require(file) as { softnic?: SoftnicModule };
-      if (mod.softnic) {
+      if (mod.softnic?.abiVersion === SOFTNIC_ABI_VERSION) {
         cached = mod.softnic;
         return cached;
       }
-      problems.push(`${file} has no softnic engine`);
+      problems.push(
+        mod.softnic
+          ? `${file} has softnic API ${mod.softnic.abiVersion}, need ${SOFTNIC_ABI_VERSION}`
+          : `${file} has no softnic engine`,
+      );
     } catch (err) {
       problems.push(`${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -162,6 +177,26 @@ export function loadSoftnic(): SoftnicModule {
     `the softnic native engine is not built${problems.length ? ` (${problems.join('; ')})` : ''}`,
     'run `npm run build:native`',
   );
+}
+
+/** Runs a batch through processRaw() and unpacks it into outcomes (views into one Buffer). */
+export function processBatch(
+  engine: NativeEngine,
+  port: number,
+  packets: Buffer[],
+  nowNs?: number,
+): NativeOutcome[] {
+  const r = engine.processRaw(port, packets, nowNs);
+  const out: NativeOutcome[] = new Array<NativeOutcome>(packets.length);
+  let off = 0;
+  for (let i = 0; i < packets.length; i++) {
+    const p = r.ports[i];
+    if (p >= 0) {
+      out[i] = { port: p, data: r.data.subarray(off, off + r.lens[i]) };
+      off += r.lens[i];
+    } else out[i] = { drop: p === -1 ? 'ingress' : 'egress' };
+  }
+  return out;
 }
 
 /** A fresh engine with no pipeline. */
