@@ -340,15 +340,17 @@ function reasonFor(
   const t = tenants.get(nf.tenant) as Tenant;
   const pinned = t.nfs.find((n) => `${t.name}.${n.name}` === nf.name)?.pin;
   if (pinned) return `pinned to the ${pinned} by the graph (pin: ${pinned})`;
-  const flipped = [...nic];
-  flipped[i] = !nic[i];
   const here = evaluatePlacement(p, nic).value;
-  const there = evaluatePlacement(p, flipped).value;
+  // Flip in place (and back) rather than copying the placement for every NF.
+  nic[i] = !nic[i];
+  const there = evaluatePlacement(p, nic).value;
+  const stagesIfMoved = maxPathStages(p, nic);
+  nic[i] = !nic[i];
   if (nic[i]) {
     return `offloaded (${entry.nicPart}): saves ${fmt(there - here)} expected host cycles/packet`;
   }
   for (const k of COST_KEYS) if (use[k] + p.items[i].cost[k] > p.capacity[k]) return RESOURCE_WORDS[k];
-  if (maxPathStages(p, flipped) > p.stageBudget) return 'NIC pipeline stages exhausted on one of its paths';
+  if (stagesIfMoved > p.stageBudget) return 'NIC pipeline stages exhausted on one of its paths';
   if (p.paths.every((path) => path.weight === 0)) return 'no expected traffic: kept on host';
   if (there >= here) {
     return `kept on host: offloading would add PCIe crossings (${fmt(there - here)} cycles/packet worse)`;
