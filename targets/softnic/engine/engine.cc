@@ -113,6 +113,8 @@ bool Engine::load(const std::string &json, std::string *err) {
 	max_hdr_bytes_ = hb + kSlack; // slack for the 64-bit field stores of the deparser
 	phv_.assign(prog_->n_slots, 0);
 	valid_.assign(prog_->headers.size(), 0);
+	valid_init_.assign(prog_->headers.size(), 0);
+	for (size_t h = 0; h < prog_->headers.size(); h++) valid_init_[h] = prog_->headers[h].metadata ? 1 : 0;
 	scratch_.assign(csum_bits / 8 + 2 + kSlack, 0);
 	uint32_t widest = 0;
 	for (const HeaderType &t : prog_->header_types) widest = std::max(widest, t.bits / 8);
@@ -268,7 +270,8 @@ int32_t Engine::lookup(const Table &tb) const {
 	if (tb.exact_only) {
 		if (tb.n_live == 0) return -1;
 		ExactKey ek;
-		for (uint32_t i = 0; i < kMaxKeyFields; i++) ek.v[i] = i < nk ? key[i] : 0;
+		ek.n = nk;
+		for (uint32_t i = 0; i < nk; i++) ek.v[i] = key[i];
 		auto it = tb.exact.find(ek);
 		return it == tb.exact.end() ? -1 : it->second;
 	}
@@ -408,7 +411,7 @@ uint16_t Engine::csum16(const Checksum &c) const {
 ProcessResult Engine::process(uint32_t port, const uint8_t *data, uint32_t len, uint8_t *out, uint64_t now_ns) {
 	Program &p = *prog_;
 	std::fill(phv_.begin(), phv_.end(), u128(0));
-	for (size_t h = 0; h < p.headers.size(); h++) valid_[h] = p.headers[h].metadata ? 1 : 0;
+	std::memcpy(valid_.data(), valid_init_.data(), valid_.size());
 	in_len_ = len;
 	now_ = now_ns;
 	pkt_ = data;
@@ -550,7 +553,8 @@ Status Engine::table_find(int32_t t, const MatchParam *m, uint32_t n, int32_t pr
 	if (!canon(tb, m, n, priority, &c, err)) return Status::InvalidArgument;
 	if (tb.exact_only) {
 		ExactKey ek;
-		for (uint32_t i = 0; i < kMaxKeyFields; i++) ek.v[i] = c.value[i];
+		ek.n = uint32_t(tb.keys.size());
+		for (uint32_t i = 0; i < ek.n; i++) ek.v[i] = c.value[i];
 		auto it = tb.exact.find(ek);
 		*id = it == tb.exact.end() ? -1 : it->second;
 		return Status::Ok;
@@ -613,7 +617,8 @@ Status Engine::table_add(int32_t t, const MatchParam *m, uint32_t n, int32_t pri
 	e.live = true;
 	if (tb.exact_only) {
 		ExactKey ek;
-		for (uint32_t i = 0; i < kMaxKeyFields; i++) ek.v[i] = c.value[i];
+		ek.n = uint32_t(tb.keys.size());
+		for (uint32_t i = 0; i < ek.n; i++) ek.v[i] = c.value[i];
 		tb.exact.emplace(ek, slot);
 	} else {
 		order_insert(tb, slot);
@@ -646,7 +651,8 @@ Status Engine::table_delete(int32_t t, int32_t id, std::string *err) {
 	TableEntry &e = tb.entries[size_t(id)];
 	if (tb.exact_only) {
 		ExactKey ek;
-		for (uint32_t i = 0; i < kMaxKeyFields; i++) ek.v[i] = e.value[i];
+		ek.n = uint32_t(tb.keys.size());
+		for (uint32_t i = 0; i < ek.n; i++) ek.v[i] = e.value[i];
 		tb.exact.erase(ek);
 	} else {
 		tb.order.erase(std::find(tb.order.begin(), tb.order.end(), id));

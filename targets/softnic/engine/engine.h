@@ -87,6 +87,7 @@ private:
 	// Per-packet state, sized at load.
 	std::vector<u128> phv_;
 	std::vector<uint8_t> valid_;
+	std::vector<uint8_t> valid_init_; // metadata valid, headers not
 	const u128 *params_ = nullptr;
 	bool exit_ = false;
 	uint32_t in_len_ = 0;

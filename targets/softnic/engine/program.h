@@ -97,17 +97,18 @@ struct TableEntry {
 
 struct ExactKey {
 	u128 v[kMaxKeyFields];
+	uint32_t n; // key fields in use; the rest are zero
 	bool operator==(const ExactKey &o) const {
-		for (uint32_t i = 0; i < kMaxKeyFields; i++)
+		for (uint32_t i = 0; i < n; i++)
 			if (v[i] != o.v[i]) return false;
-		return true;
+		return n == o.n;
 	}
 };
 struct ExactKeyHash {
 	size_t operator()(const ExactKey &k) const {
 		uint64_t h = 1469598103934665603ull;
-		for (uint32_t i = 0; i < kMaxKeyFields; i++) {
-			h ^= uint64_t(k.v[i]) ^ uint64_t(k.v[i] >> 64);
+		for (uint32_t i = 0; i < k.n; i++) {
+			h ^= uint64_t(k.v[i]) ^ (uint64_t(k.v[i] >> 64) * 0x9e3779b97f4a7c15ull);
 			h *= 1099511628211ull;
 			h ^= h >> 29;
 		}
