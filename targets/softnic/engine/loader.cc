@@ -357,7 +357,7 @@ struct Loader {
 			int64_t size = 0;
 			if (!str(c, "name", &ca.name, "counter_arrays[]") || !integer(c, "size", &size, "counter " + ca.name))
 				return false;
-			if (size < 0 || size > (1 << 24)) return fail("counter " + ca.name + ": size out of range");
+			if (size < 0 || size > (1 << 20)) return fail("counter " + ca.name + ": size out of range");
 			const Json *d = c.get("is_direct");
 			ca.direct = d && d->is_bool() && d->b;
 			ca.size = uint32_t(size);
@@ -380,7 +380,7 @@ struct Loader {
 				return false;
 			const Json *d = m.get("is_direct");
 			if (d && d->is_bool() && d->b) return fail("unsupported construct: direct meter " + ma.name);
-			if (size < 0 || size > (1 << 24)) return fail("meter " + ma.name + ": size out of range");
+			if (size < 0 || size > (1 << 20)) return fail("meter " + ma.name + ": size out of range");
 			if (unit != "bytes" && unit != "packets")
 				return fail("meter " + ma.name + ": unknown meter type \"" + unit + "\"");
 			const Json *rcj = m.get("rate_count");
