@@ -13,6 +13,10 @@ static const struct nfp_iso_services *svc;
 static void bind(const struct nfp_iso_services *s) { svc = s; }
 
 int32_t nfp_table_lookup(nfp_ctx *ctx, uint32_t table, const void *key) { return svc->table_lookup(ctx, table, key); }
+int32_t nfp_table_lookup_bulk(nfp_ctx *ctx, uint32_t table, const void *const *keys, uint32_t n, int32_t *slots)
+{
+	return svc->table_lookup_bulk(ctx, table, keys, n, slots);
+}
 int32_t nfp_table_add(nfp_ctx *ctx, uint32_t table, const void *key) { return svc->table_add(ctx, table, key); }
 int32_t nfp_table_del(nfp_ctx *ctx, uint32_t table, const void *key) { return svc->table_del(ctx, table, key); }
 void *nfp_table_value(nfp_ctx *ctx, uint32_t table, int32_t slot) { return svc->table_value(ctx, table, slot); }

@@ -49,7 +49,9 @@ need "$cc" build-essential
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 n=${#srcs[@]}
-common=(-I"$root/include" -I"$root/src/isolation" "${incs[@]}")
+# sfi-compat/ stands in for the few DPDK headers an NF may use (rte_acl): modules never reach
+# DPDK memory (sandboxes cannot; process children drop it), so both kinds build against it.
+common=(-I"$root/include" -I"$root/src/isolation" "${incs[@]}" -I"$here/sfi-compat")
 
 # The module's NF list, in chain order; each NF's descriptor is renamed so several can link.
 {
@@ -85,8 +87,7 @@ need wasm-ld lld
 rt=/usr/share/wabt/wasm2c
 [[ -f "$rt/wasm-rt-impl.c" ]] || die 3 "wasm2c runtime not found in $rt (Debian package wabt)"
 [[ -d /usr/include/wasm32-wasi ]] || die 3 "wasi-libc not found (Debian package wasi-libc)"
-# sfi-compat/ stands in for the few DPDK headers a sandboxed NF may use (rte_acl).
-wcc=(clang --target=wasm32-wasi --sysroot=/usr -O2 -fno-exceptions -I"$here/sfi-compat")
+wcc=(clang --target=wasm32-wasi --sysroot=/usr -O2 -fno-exceptions)
 
 objs=()
 for ((i = 0; i < n; i++)); do
@@ -116,7 +117,7 @@ sed -i -e 's/goto \(w2c_L[0-9]*\);/{ NFP_SFI_BACKEDGE(); goto \1; }/g' \
 
 memcheck=0
 [[ "$bounds" == guard ]] && memcheck=1
-"$cc" -O2 -fPIC -shared -fvisibility=hidden -DNDEBUG -w \
+"$cc" ${NFP_SFI_CFLAGS:--O2} -fPIC -shared -fvisibility=hidden -DNDEBUG -w \
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=$memcheck -DWASM_RT_TRAP_HANDLER=nfp_sfi_trap_handler \
   -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 -DNFP_MODULE_N_NFS="$n" \
   -include "$here/sfi_env.h" -I"$work" -I"$rt" "${common[@]}" \

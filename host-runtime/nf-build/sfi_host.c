@@ -87,6 +87,27 @@ u32 Z_envZ_nfp_table_lookup(struct Z_env_instance_t *env, u32 ctx, u32 table, u3
 	return k == NULL ? (u32)-22 : (u32)env->svc->table_lookup(c, table, k);
 }
 
+u32 Z_envZ_nfp_table_lookup_bulk(struct Z_env_instance_t *env, u32 ctx, u32 table, u32 keys, u32 n, u32 slots)
+{
+	void *c = ctx_of(env, ctx);
+	uint32_t bytes = env->svc->table_key_bytes(c, table);
+	if (bytes == 0 || n > NFP_NF_MAX_BATCH)
+		return (u32)-22;
+	const uint8_t *offs = guest_ptr(env, keys, n * 4u);
+	int32_t *out = guest_ptr(env, slots, n * 4u);
+	const void *native_keys[NFP_NF_MAX_BATCH];
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t off;
+		memcpy(&off, offs + 4u * i, 4);
+		native_keys[i] = guest_ptr(env, off, bytes);
+	}
+	int32_t found[NFP_NF_MAX_BATCH];
+	int32_t rc = env->svc->table_lookup_bulk(c, table, native_keys, n, found);
+	if (rc >= 0)
+		memcpy(out, found, n * sizeof(int32_t));
+	return (u32)rc;
+}
+
 u32 Z_envZ_nfp_table_add(struct Z_env_instance_t *env, u32 ctx, u32 table, u32 key)
 {
 	void *c = ctx_of(env, ctx);

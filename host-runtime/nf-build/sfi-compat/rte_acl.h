@@ -1,14 +1,16 @@
 /*
- * rte_acl for NFs compiled into an sfi sandbox, where DPDK is out of reach: the same types and
- * calls (the subset the built-in firewall uses), classifying by a first-match scan over the rules
- * in priority order. Same semantics as DPDK's: rule values in host order, input bytes in network
+ * rte_acl for NFs built by nf-build (sfi sandboxes and native modules), which never reach DPDK
+ * memory: the same types and calls (the subset the built-in firewall uses), classifying by a
+ * first-match scan over the rules in priority order. Same semantics as DPDK's: rule values in host order, input bytes in network
  * order, field types BITMASK, MASK (prefix length) and RANGE. Slower than DPDK's trie for large
- * rule sets; nf-build puts this folder on the include path for sfi builds only.
+ * rule sets; nf-build puts this folder on the include path of every module it builds.
  */
 #ifndef NFP_SFI_COMPAT_RTE_ACL_H
 #define NFP_SFI_COMPAT_RTE_ACL_H
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -46,7 +46,11 @@ static int32_t svc_del(void *c, uint32_t t, const void *k) { return nfp_table_de
 static void *svc_value(void *c, uint32_t t, int32_t s) { return nfp_table_value((nfp_ctx *)c, t, s); }
 static void svc_counter(void *c, uint32_t i, uint64_t n) { nfp_counter_add((nfp_ctx *)c, i, n); }
 static uint64_t svc_now(void *c) { return nfp_now_ns((nfp_ctx *)c); }
+static int32_t svc_bulk(void *c, uint32_t t, const void *const *k, uint32_t n, int32_t *s)
+{
+	return nfp_table_lookup_bulk((nfp_ctx *)c, t, k, n, s);
+}
 
 extern "C" const struct nfp_iso_services nfp_iso_services_native = {
-	svc_lookup, svc_add, svc_del, svc_value, svc_key_bytes, svc_counter, svc_now, svc_log,
+	svc_lookup, svc_add, svc_del, svc_value, svc_key_bytes, svc_counter, svc_now, svc_log, svc_bulk,
 };

@@ -38,6 +38,7 @@ struct nfp_iso_services {
 	void (*counter_add)(void *ctx, uint32_t counter, uint64_t n);
 	uint64_t (*now_ns)(void *ctx);
 	void (*log)(void *ctx, int level, const char *msg, uint32_t len);
+	int32_t (*table_lookup_bulk)(void *ctx, uint32_t table, const void *const *keys, uint32_t n, int32_t *slots);
 };
 
 /* ---- native modules ---- */

@@ -10,7 +10,7 @@
 
 namespace nfp {
 
-int native_open(const char *artifact, NativeNf *out, char *err, size_t errlen)
+int native_open(const char *artifact, NativeNf *out, char *err, size_t errlen, const struct nfp_iso_services *svc)
 {
 	std::string path(artifact);
 	uint32_t k = 0;
@@ -37,7 +37,7 @@ int native_open(const char *artifact, NativeNf *out, char *err, size_t errlen)
 		native_close(out);
 		return -EINVAL;
 	}
-	out->mod->bind(&nfp_iso_services_native);
+	out->mod->bind(svc != nullptr ? svc : &nfp_iso_services_native);
 	out->desc = out->mod->nfs[k];
 	if (out->desc->manifest.abi_version != NFP_NF_ABI_VERSION || out->desc->process == nullptr) {
 		snprintf(err, errlen, "%s: NF ABI version %u, runtime speaks %u", out->desc->manifest.name,

@@ -17,8 +17,10 @@ struct NativeNf {
 	const struct nfp_nf_descriptor *desc = nullptr;
 };
 
-// Opens "module.so" or "module.so#k" and picks NF k. Returns 0, or a negative errno and `err`.
-int native_open(const char *artifact, NativeNf *out, char *err, size_t errlen);
+// Opens "module.so" or "module.so#k", picks NF k and binds the module to `svc` (default: the
+// runtime's services over struct nfp_ctx). Returns 0, or a negative errno and fills `err`.
+int native_open(const char *artifact, NativeNf *out, char *err, size_t errlen,
+		const struct nfp_iso_services *svc = nullptr);
 void native_close(NativeNf *nf);
 
 } // namespace nfp

@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <rte_cycles.h>
 #include <rte_malloc.h>
@@ -120,15 +123,180 @@ template <typename Ready> bool wait_for(Bell *b, Ready ready, uint64_t deadline_
 }
 
 // ---- the child ----
+//
+// DPDK's memory (a shared memfd mapping with --no-huge, hugepages otherwise) would be shared with
+// the parent after fork, so the child drops every shared mapping but its own ring area first and
+// never touches DPDK memory: its flow tables are std::unordered_map indexes over value arrays in
+// its private heap.
+
+struct ChildTable {
+	uint32_t key_bytes = 0, value_bytes = 0, max_entries = 0;
+	std::unordered_map<std::string, int32_t> index;
+	std::vector<int32_t> free_slots;
+	std::vector<uint8_t> values;
+};
+
+struct ChildCtx {
+	std::string name;
+	std::vector<ChildTable> tables;
+	uint64_t counters[NFP_NF_MAX_COUNTERS] = {0};
+	uint64_t now_ns = 0;
+	uint32_t logged = 0;
+	char last_error[160] = "";
+};
+
+ChildTable *child_table(void *ctx, uint32_t t)
+{
+	auto *c = (ChildCtx *)ctx;
+	return t < c->tables.size() ? &c->tables[t] : nullptr;
+}
+
+int32_t child_lookup(void *ctx, uint32_t t, const void *key)
+{
+	ChildTable *tb = child_table(ctx, t);
+	if (tb == nullptr)
+		return -EINVAL;
+	auto it = tb->index.find(std::string((const char *)key, tb->key_bytes));
+	return it == tb->index.end() ? -ENOENT : it->second;
+}
+
+int32_t child_add(void *ctx, uint32_t t, const void *key)
+{
+	ChildTable *tb = child_table(ctx, t);
+	if (tb == nullptr)
+		return -EINVAL;
+	std::string k((const char *)key, tb->key_bytes);
+	auto it = tb->index.find(k);
+	if (it != tb->index.end())
+		return it->second;
+	if (tb->free_slots.empty())
+		return -ENOSPC;
+	int32_t slot = tb->free_slots.back();
+	tb->free_slots.pop_back();
+	tb->index.emplace(std::move(k), slot);
+	memset(tb->values.data() + (size_t)slot * tb->value_bytes, 0, tb->value_bytes);
+	return slot;
+}
+
+int32_t child_del(void *ctx, uint32_t t, const void *key)
+{
+	ChildTable *tb = child_table(ctx, t);
+	if (tb == nullptr)
+		return -EINVAL;
+	auto it = tb->index.find(std::string((const char *)key, tb->key_bytes));
+	if (it == tb->index.end())
+		return -ENOENT;
+	tb->free_slots.push_back(it->second);
+	tb->index.erase(it);
+	return 0;
+}
+
+void *child_value(void *ctx, uint32_t t, int32_t slot)
+{
+	ChildTable *tb = child_table(ctx, t);
+	if (tb == nullptr || slot < 0 || (uint32_t)slot >= tb->max_entries)
+		return nullptr;
+	return tb->values.data() + (size_t)slot * tb->value_bytes;
+}
+
+uint32_t child_key_bytes(void *ctx, uint32_t t)
+{
+	ChildTable *tb = child_table(ctx, t);
+	return tb == nullptr ? 0 : tb->key_bytes;
+}
+
+void child_counter(void *ctx, uint32_t i, uint64_t n)
+{
+	if (i < NFP_NF_MAX_COUNTERS)
+		((ChildCtx *)ctx)->counters[i] += n;
+}
+
+uint64_t child_now(void *ctx) { return ((ChildCtx *)ctx)->now_ns; }
+
+void child_log(void *ctx, int level, const char *msg, uint32_t len)
+{
+	auto *c = (ChildCtx *)ctx;
+	if (level <= NFP_LOG_ERR)
+		snprintf(c->last_error, sizeof(c->last_error), "%.*s", (int)len, msg);
+	if (c->logged++ < 20)
+		fprintf(stderr, "nfp %s [%s]: %.*s\n", level <= NFP_LOG_ERR ? "error" : "info", c->name.c_str(), (int)len, msg);
+}
+
+int32_t child_lookup_bulk(void *ctx, uint32_t t, const void *const *keys, uint32_t n, int32_t *slots)
+{
+	if (child_table(ctx, t) == nullptr || n > NFP_NF_MAX_BATCH)
+		return -EINVAL;
+	int32_t found = 0;
+	for (uint32_t i = 0; i < n; i++)
+		found += (slots[i] = child_lookup(ctx, t, keys[i])) >= 0;
+	return found;
+}
+
+const struct nfp_iso_services child_services = {
+	child_lookup, child_add, child_del, child_value, child_key_bytes, child_counter, child_now, child_log,
+	child_lookup_bulk,
+};
+
+// Unmaps every shared mapping except [keep, keep + keep_len): what the parent shares, the child
+// must not reach.
+void drop_shared_mappings(const void *keep, size_t keep_len)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (f == nullptr)
+		_exit(3);
+	std::vector<std::pair<uintptr_t, uintptr_t>> drop;
+	char line[512];
+	while (fgets(line, sizeof(line), f) != nullptr) {
+		unsigned long lo, hi;
+		char perms[8];
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && perms[3] == 's' &&
+		    lo != (uintptr_t)keep)
+			drop.emplace_back(lo, hi);
+	}
+	fclose(f);
+	for (auto &r : drop)
+		munmap((void *)r.first, r.second - r.first);
+	(void)keep_len;
+}
 
 struct ChildSlot {
 	nfp::NativeNf nf;
-	struct nfp_ctx ctx;
-	uint8_t *state;
+	ChildCtx ctx;
+	std::vector<uint8_t> state;
 };
 
-[[noreturn]] void child_main(Layout l, uint16_t tenant)
+int child_load(ChildSlot *s, Shared *sh, uint16_t tenant)
 {
+	int rc = nfp::native_open(sh->artifact, &s->nf, sh->err, sizeof(sh->err), &child_services);
+	if (rc < 0)
+		return rc;
+	const struct nfp_nf_manifest *m = &s->nf.desc->manifest;
+	s->ctx.name = "t" + std::to_string(tenant) + "." + m->name;
+	if (m->n_tables > NFP_NF_MAX_TABLES) {
+		snprintf(sh->err, sizeof(sh->err), "%s: too many tables", m->name);
+		return -EINVAL;
+	}
+	s->ctx.tables.resize(m->n_tables);
+	for (uint32_t t = 0; t < m->n_tables; t++) {
+		ChildTable &tb = s->ctx.tables[t];
+		tb.key_bytes = m->tables[t].key_bytes;
+		tb.value_bytes = m->tables[t].value_bytes;
+		tb.max_entries = m->tables[t].max_entries;
+		tb.values.assign((size_t)tb.max_entries * tb.value_bytes, 0);
+		for (uint32_t k = tb.max_entries; k > 0; k--)
+			tb.free_slots.push_back((int32_t)(k - 1));
+	}
+	s->state.assign(m->state_bytes ? m->state_bytes : 8, 0);
+	if (s->nf.desc->init != nullptr)
+		rc = s->nf.desc->init((nfp_ctx *)&s->ctx, s->state.data(), sh->config, sh->config_len);
+	if (rc < 0)
+		snprintf(sh->err, sizeof(sh->err), "%s: %s", m->name, s->ctx.last_error[0] ? s->ctx.last_error : "init failed");
+	return rc;
+}
+
+[[noreturn]] void child_main(Layout l, uint8_t *shm, uint16_t tenant)
+{
+	drop_shared_mappings(shm, shm_bytes());
 	static ChildSlot slots[NFP_DOMAIN_MAX_NFS];
 	uint32_t n = 0;
 	Shared *sh = l.shared;
@@ -140,23 +308,10 @@ struct ChildSlot {
 		if (op == kStop)
 			_exit(0);
 		if (op == kLoad) {
-			ChildSlot *s = &slots[n];
-			int rc = n >= NFP_DOMAIN_MAX_NFS ? -ENOSPC : nfp::native_open(sh->artifact, &s->nf, sh->err, sizeof(sh->err));
+			int rc = n >= NFP_DOMAIN_MAX_NFS ? -ENOSPC : child_load(&slots[n], sh, tenant);
 			if (rc == 0) {
-				const struct nfp_nf_manifest *m = &s->nf.desc->manifest;
-				char name[64];
-				snprintf(name, sizeof(name), "t%u.%s", tenant, m->name);
-				rc = nfp_ctx_init(&s->ctx, name, m, -1, nullptr, sh->err, sizeof(sh->err));
-				s->state = (uint8_t *)calloc(1, m->state_bytes ? m->state_bytes : 8);
-				if (rc == 0 && s->nf.desc->init != nullptr)
-					rc = s->nf.desc->init(&s->ctx, s->state, sh->config, sh->config_len);
-				if (rc < 0 && sh->err[0] == '\0')
-					snprintf(sh->err, sizeof(sh->err), "%s: %s", m->name,
-						 s->ctx.last_error[0] ? s->ctx.last_error : "init failed");
-				if (rc == 0) {
-					sh->manifest = *m;
-					sh->slot = n++;
-				}
+				sh->manifest = slots[n].nf.desc->manifest;
+				sh->slot = n++;
 			}
 			sh->result = rc;
 		} else if (op == kProcess && sh->slot < n) {
@@ -171,12 +326,12 @@ struct ChildSlot {
 			}
 			struct nfp_batch b = {count, pkts, sh->verdicts, sh->reasons};
 			s->ctx.now_ns = sh->now_ns;
-			s->nf.desc->process(&s->ctx, s->state, &b);
+			s->nf.desc->process((nfp_ctx *)&s->ctx, s->state.data(), &b);
 			memcpy(sh->counters[sh->slot], s->ctx.counters, sizeof(s->ctx.counters));
 		} else if (op == kUnload && sh->slot < n) {
 			ChildSlot *s = &slots[sh->slot];
 			if (s->nf.desc != nullptr && s->nf.desc->fini != nullptr)
-				s->nf.desc->fini(&s->ctx, s->state);
+				s->nf.desc->fini((nfp_ctx *)&s->ctx, s->state.data());
 		}
 		rte_ring_sp_enqueue(l.to_parent, (void *)(uintptr_t)op);
 		bell_ring(&sh->to_parent_bell);
@@ -262,7 +417,7 @@ struct nfp_domain *proc_create(const struct nfp_domain_params *params, char *err
 		if (getppid() != parent)
 			_exit(1);
 		prctl(PR_SET_NAME, name);
-		child_main(d->l, params->tenant);
+		child_main(d->l, d->shm, params->tenant);
 	}
 	d->child = pid;
 	d->iso.base.ops = &nfp_domain_process_ops;

@@ -37,7 +37,15 @@ static int evil_init(nfp_ctx *ctx, void *state, const char *config, uint32_t len
 	return 0;
 }
 
-static __attribute__((noinline)) uint32_t recurse(volatile uint32_t n) { return n == 0 ? 0 : 1 + recurse(n + 1); }
+/* Each frame keeps a buffer live across the call, so this cannot become a loop. */
+static __attribute__((noinline)) uint32_t recurse(uint32_t n)
+{
+	volatile uint8_t frame[256];
+	frame[n & 255] = (uint8_t)n;
+	if (n == 0)
+		return 0;
+	return recurse(n + 1) + frame[(n * 7) & 255];
+}
 
 static __attribute__((noinline)) void smash(uint32_t bytes)
 {

@@ -1,0 +1,232 @@
+/**
+ * `npm run bench -- isolation [--quick]`: the cost of isolation, every backend side by side in one
+ * run, 64-byte UDP frames in batches of 32:
+ *   - FW -> NAT -> LB (the built-in NFs, same C source everywhere): `none` (trusted, direct calls),
+ *     `sfi` per NF (one sandbox crossing per NF), `sfi` chain (the tenant's three NFs linked into
+ *     one sandbox: one crossing per batch), `process` (one child process, shared-memory rings);
+ *   - macswap under the same backends;
+ *   - the crossing itself: a one-packet macswap batch, backend minus `none`, in cycles per batch;
+ *   - sfi with guard pages instead of explicit bounds checks (measured last: its module installs
+ *     wasm2c's SIGSEGV handler in this process, which is why nfp does not use it; docs/isolation.md).
+ * Figures are TSC cycles per packet inside the domain call (packet restore excluded), the median
+ * of interleaved rounds. The last line is JSON.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  IsolatedTenant,
+  buildNf,
+  builtinArtifact,
+  builtinSources,
+  tscHz,
+  type NfSpec,
+  type TenantOptions,
+} from '../host-runtime/lib/isolation';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+
+const FW = {
+  rules: [{ action: 'allow', match: { proto: 17, dstPort: { lo: 53, hi: 53 } } }],
+  default: 'deny',
+  stateful: true,
+};
+const NAT = { publicIp: '198.51.100.1', portRange: { lo: 20000, hi: 29999 }, maxFlows: 4096 };
+const LB = {
+  vip: '192.0.2.10',
+  backends: ['10.0.1.1', '10.0.1.2', '10.0.1.3'],
+  tableSize: 251,
+  maxFlows: 4096,
+};
+const CHAIN = ['firewall', 'nat', 'loadbalancer'] as const;
+const CONFIGS: Record<string, unknown> = { firewall: FW, nat: NAT, loadbalancer: LB, macswap: {} };
+
+/** 64-byte Ethernet/IPv4/UDP frames (FCS excluded: 60 bytes + 4) to the LB's VIP, port 53. */
+function frames(n: number, len = 60): Buffer[] {
+  return Array.from({ length: n }, (_, i) => {
+    const b = Buffer.alloc(len);
+    Buffer.from('020000000002020000000001', 'hex').copy(b, 0);
+    b.writeUInt16BE(0x0800, 12);
+    b[14] = 0x45;
+    b.writeUInt16BE(len - 14, 16);
+    b[22] = 64;
+    b[23] = 17;
+    b.writeUInt32BE(0x0a000001 + i, 26);
+    b.writeUInt32BE(0xc000020a, 30); // 192.0.2.10, the VIP
+    let sum = 0;
+    for (let k = 14; k < 34; k += 2) sum += b.readUInt16BE(k);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    b.writeUInt16BE(~sum & 0xffff, 24);
+    b.writeUInt16BE(1000 + i, 34);
+    b.writeUInt16BE(53, 36);
+    b.writeUInt16BE(len - 34, 38);
+    return b;
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function cpuModel(): string {
+  try {
+    const line = execFileSync('lscpu', { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.startsWith('Model name:'));
+    return line ? line.replace(/^Model name:\s*/, '') : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+interface Mode {
+  name: string;
+  tenant: IsolatedTenant;
+  iterations: number;
+  samples: number[];
+}
+
+export async function main(args: string[]): Promise<void> {
+  const quick = args.includes('--quick');
+  const rounds = quick ? 5 : 15;
+  const iters = quick ? 1000 : 5000;
+  console.log(`isolation bench: building NF modules (cached in ${tmpdir()}/nfp-nf-cache)...`);
+  const sfi: Record<string, string> = {};
+  const native: Record<string, string> = {};
+  for (const t of [...CHAIN, 'macswap']) {
+    sfi[t] = await builtinArtifact(t, 'sfi');
+    native[t] = await builtinArtifact(t, 'native');
+  }
+  const sfiChain = await builtinArtifact([...CHAIN], 'sfi');
+
+  let id = 1;
+  const open: IsolatedTenant[] = [];
+  const tenant = (backend: TenantOptions['backend'], nfs: NfSpec[], chain = false): IsolatedTenant => {
+    const t = new IsolatedTenant({ id: id++, backend, nfs, chain });
+    open.push(t);
+    return t;
+  };
+  const specs = (arts: Record<string, string> | null, types: readonly string[]): NfSpec[] =>
+    types.map((t) => (arts ? { artifact: arts[t], config: CONFIGS[t] } : { builtin: t, config: CONFIGS[t] }));
+
+  const procIters = Math.max(50, iters / 20);
+  const chainModes: Mode[] = [
+    { name: 'none', tenant: tenant('none', specs(null, CHAIN)), iterations: iters, samples: [] },
+    { name: 'sfi-per-nf', tenant: tenant('sfi', specs(sfi, CHAIN)), iterations: iters, samples: [] },
+    {
+      name: 'sfi-chain',
+      tenant: tenant(
+        'sfi',
+        CHAIN.map((t, k) => ({ artifact: `${sfiChain}#${k}`, config: CONFIGS[t] })),
+        true,
+      ),
+      iterations: iters,
+      samples: [],
+    },
+    { name: 'process', tenant: tenant('process', specs(native, CHAIN)), iterations: procIters, samples: [] },
+  ];
+  const swapModes: Mode[] = [
+    { name: 'none', tenant: tenant('none', specs(null, ['macswap'])), iterations: iters, samples: [] },
+    { name: 'sfi', tenant: tenant('sfi', specs(sfi, ['macswap'])), iterations: iters, samples: [] },
+    {
+      name: 'process',
+      tenant: tenant('process', specs(native, ['macswap'])),
+      iterations: procIters,
+      samples: [],
+    },
+  ];
+  const cross = swapModes.map((m) => ({ ...m, samples: [] as number[] }));
+
+  const batch = frames(32);
+  const one = frames(1);
+  // Every mode must do the same work: check each passes the whole batch, with identical bytes.
+  const ref = chainModes[0].tenant.run(batch).packets.map((p) => p.toString('hex'));
+  for (const m of chainModes.slice(1)) {
+    const out = m.tenant.run(batch);
+    if (out.verdicts.some((v) => v !== 0) || out.packets.some((p, i) => p.toString('hex') !== ref[i])) {
+      throw new Error(`${m.name}: the chain's output differs from the none backend's`);
+    }
+  }
+
+  for (let r = 0; r < rounds; r++) {
+    for (const m of [...chainModes, ...swapModes]) {
+      const res = m.tenant.bench(batch, m.iterations);
+      if (res.passed !== res.packets)
+        throw new Error(`${m.name}: dropped ${res.packets - res.passed} packets`);
+      m.samples.push(res.cycles / res.packets);
+    }
+    for (const m of cross) {
+      const res = m.tenant.bench(one, m.iterations);
+      m.samples.push(res.cycles / res.batches);
+    }
+  }
+
+  // Guard pages, for the record (see the header comment): a chain module built with --bounds guard.
+  const guardOut = join(tmpdir(), `nfp-bench-guard-chain.${process.pid}.so`);
+  let guardCycles: number | undefined;
+  try {
+    const parts = CHAIN.map((t) => builtinSources(t));
+    await buildNf({
+      kind: 'sfi',
+      bounds: 'guard',
+      sources: parts.map((p) => p.source),
+      libs: parts[0].libs,
+      includes: parts[0].includes,
+      defines: ['NFP_NF_STANDALONE'],
+      out: guardOut,
+    });
+    const g = tenant(
+      'sfi',
+      CHAIN.map((t, k) => ({ artifact: `${guardOut}#${k}`, config: CONFIGS[t] })),
+      true,
+    );
+    const samples: number[] = [];
+    const none: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const a = g.bench(batch, iters);
+      const b = chainModes[0].tenant.bench(batch, iters);
+      samples.push(a.cycles / a.packets);
+      none.push(b.cycles / b.packets);
+    }
+    guardCycles = (median(samples) / median(none)) * median(chainModes[0].samples);
+  } catch (err) {
+    console.log(`(guard-page variant not measured: ${err instanceof Error ? err.message : String(err)})`);
+  }
+
+  const cpp = Object.fromEntries(chainModes.map((m) => [m.name, median(m.samples)]));
+  const swp = Object.fromEntries(swapModes.map((m) => [m.name, median(m.samples)]));
+  const crs = Object.fromEntries(cross.map((m) => [m.name, median(m.samples)]));
+  const model = cpuModel();
+  console.log(`CPU: ${model}, TSC ${(tscHz() / 1e9).toFixed(2)} GHz; ${rounds} rounds, batches of 32 x 64 B`);
+  console.log('FW -> NAT -> LB, cycles per packet:');
+  for (const [k, v] of Object.entries(cpp))
+    console.log(`  ${k.padEnd(11)} ${v.toFixed(1).padStart(10)}  (${(v / cpp.none).toFixed(2)}x none)`);
+  if (guardCycles !== undefined)
+    console.log(
+      `  sfi-chain with guard pages instead of bounds checks: ~${guardCycles.toFixed(1)} (${(guardCycles / cpp.none).toFixed(2)}x none)`,
+    );
+  console.log('macswap, cycles per packet:');
+  for (const [k, v] of Object.entries(swp))
+    console.log(`  ${k.padEnd(11)} ${v.toFixed(1).padStart(10)}  (${(v / swp.none).toFixed(2)}x none)`);
+  console.log('one-packet batch (macswap), cycles per batch:');
+  for (const [k, v] of Object.entries(crs)) console.log(`  ${k.padEnd(11)} ${v.toFixed(1).padStart(10)}`);
+  for (const t of open) t.close();
+  if (existsSync(guardOut)) execFileSync('rm', ['-f', guardOut]);
+
+  const best = Math.min(cpp['sfi-chain'], cpp['sfi-per-nf']);
+  console.log(
+    JSON.stringify({
+      sfiOverNone: +(best / cpp.none).toFixed(3),
+      processOverNone: +(cpp.process / cpp.none).toFixed(3),
+      domainCrossCycles: Math.round(crs.sfi - crs.none),
+      sfiPerNfOverNone: +(cpp['sfi-per-nf'] / cpp.none).toFixed(3),
+      sfiChainOverNone: +(cpp['sfi-chain'] / cpp.none).toFixed(3),
+      sfiGuardOverNone: guardCycles !== undefined ? +(guardCycles / cpp.none).toFixed(3) : null,
+      processCrossCycles: Math.round(crs.process - crs.none),
+      macswapSfiOverNone: +(swp.sfi / swp.none).toFixed(3),
+      macswapProcessOverNone: +(swp.process / swp.none).toFixed(3),
+      cyclesPerPacket: cpp,
+      cpu: model,
+    }),
+  );
+}

@@ -1,0 +1,186 @@
+/**
+ * Fault containment: a malicious NF tries to read another tenant's state, forge a service handle,
+ * write outside its heap, smash its stack, write a read-only header, loop forever or divide by
+ * zero. Each attempt fails or faults, only its tenant is quarantined, and a co-resident tenant's
+ * packets come out exactly as the reference says, none lost. A quarantined tenant reloads without
+ * a restart.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IsolatedTenant, isolationSupport } from '../../host-runtime/lib/isolation';
+import { isolationBuilt, macswapped, testNf, udpFlows, warnIfSkipped } from './helpers';
+
+warnIfSkipped('isolation containment tests');
+
+const SECRET = 0x5ec7e75ec7e7n;
+const open: IsolatedTenant[] = [];
+function tenant(...args: ConstructorParameters<typeof IsolatedTenant>): IsolatedTenant {
+  const t = new IsolatedTenant(...args);
+  open.push(t);
+  return t;
+}
+afterAll(() => {
+  for (const t of open) t.close();
+});
+
+/** Runs victim and attacker batches interleaved; the victim must be untouched and lossless. */
+function coResident(victim: IsolatedTenant, attacker: IsolatedTenant, rounds = 3): void {
+  const before = victim.stats();
+  for (let r = 0; r < rounds; r++) {
+    const vin = udpFlows(16, r * 16);
+    const vout = victim.run(vin);
+    expect(vout.verdicts).toEqual(vin.map(() => 0));
+    expect(vout.packets).toEqual(vin.map(macswapped));
+    attacker.run(udpFlows(8, 100 + r * 8));
+  }
+  const after = victim.stats();
+  expect(after.quarantined).toBe(false);
+  expect(after.tx - before.tx).toBe(rounds * 16);
+  expect(after.dropQuarantined + after.dropNf).toBe(before.dropQuarantined + before.dropNf);
+}
+
+describe.skipIf(!isolationBuilt)('sfi containment', () => {
+  let evil = '';
+  let victim: IsolatedTenant;
+  beforeAll(async () => {
+    evil = await testNf('evil', 'sfi');
+    victim = tenant({
+      id: 1,
+      backend: 'sfi',
+      nfs: [{ artifact: await testNf('secret', 'sfi'), config: { secret: 105_406_700_000_231 } }],
+    });
+  });
+
+  const attacker = (attack: string, extra: Record<string, unknown> = {}): IsolatedTenant =>
+    tenant({
+      id: 2,
+      backend: 'sfi',
+      budgetCycles: 50e6,
+      nfs: [{ artifact: evil, config: { attack, ...extra } }],
+    });
+
+  it('a well-behaved NF in the same module passes and is not quarantined', () => {
+    const a = attacker('none');
+    coResident(victim, a);
+    expect(a.stats().quarantined).toBe(false);
+  });
+
+  const faulting: Array<[string, RegExp, Record<string, unknown>?]> = [
+    ['write-oob', /out-of-bounds/],
+    ['forge-ctx', /pointer or handle it does not own/, { handle: 7 }],
+    ['smash-stack', /out-of-bounds|watchdog/, { bytes: 40 << 20 }],
+    ['recurse', /call stack exhausted|out-of-bounds/],
+    ['write-ro', /does not declare writable/],
+    ['loop', /watchdog/],
+    ['divzero', /trap/],
+  ];
+  for (const [attack, why, extra] of faulting) {
+    it(`${attack}: faults, is quarantined, and costs the co-resident tenant nothing`, () => {
+      const a = attacker(attack, extra);
+      coResident(victim, a);
+      const s = a.stats();
+      expect(s.quarantined).toBe(true);
+      expect(s.fault).toMatch(why);
+      expect(s.faults).toBe(1);
+      expect(s.events.some((e) => e.includes('quarantined'))).toBe(true);
+      // Everything after the fault is dropped as `quarantined`, nothing is processed.
+      const r = a.run(udpFlows(4));
+      expect(r.verdicts).toEqual([1, 1, 1, 1]);
+      expect(a.stats().dropQuarantined).toBeGreaterThanOrEqual(8 + 4);
+    });
+  }
+
+  it('read-other: a native address of another tenant reaches nothing but the attacker’s own memory', () => {
+    // The worst case: the attacker knows where the victim's secret lies in the host process. In
+    // the sandbox that number is only an offset into its own linear memory (or out of it).
+    for (const addr of [0x7f00_dead_bee0, 0x100_0000, 0x1000]) {
+      const a = attacker('read-other', { addr });
+      const r = a.run(udpFlows(4));
+      const s = a.stats();
+      if (!s.quarantined) {
+        for (const p of r.packets) expect(p.readBigUInt64LE(42)).not.toBe(SECRET);
+      } else {
+        expect(s.fault).toMatch(/out-of-bounds/);
+      }
+      coResident(victim, a, 1);
+    }
+  });
+
+  it('a small stack overrun corrupts only the attacker’s own frames: control flow survives', () => {
+    const a = attacker('smash-stack', { bytes: 4096 });
+    const r = a.run(udpFlows(4));
+    // wasm keeps return addresses out of linear memory, so the NF returns normally.
+    expect(a.stats().fault === '' || /out-of-bounds/.test(a.stats().fault)).toBe(true);
+    expect(r.packets).toHaveLength(4);
+    coResident(victim, a, 1);
+  });
+
+  it('a quarantined tenant is reloaded without a restart and runs again', () => {
+    const a = attacker('divzero');
+    a.run(udpFlows(2));
+    expect(a.stats().quarantined).toBe(true);
+    a.reload([{ artifact: evil, config: { attack: 'none' } }]);
+    const s = a.stats();
+    expect(s.quarantined).toBe(false);
+    expect(s.reloads).toBe(1);
+    expect(a.run(udpFlows(3)).verdicts).toEqual([0, 0, 0]);
+  });
+});
+
+describe.skipIf(!isolationBuilt)('process containment', () => {
+  it('crashes, traps and runaways kill only the tenant’s own process', async () => {
+    const evil = await testNf('evil', 'native');
+    const victim = tenant({
+      id: 1,
+      backend: 'process',
+      nfs: [{ artifact: await testNf('secret', 'native') }],
+    });
+    for (const [attack, why] of [
+      ['write-oob', /signal 11/],
+      ['divzero', /signal 8/],
+      ['loop', /watchdog/],
+      ['write-ro', /may not write/],
+    ] as const) {
+      const a = tenant({
+        id: 2,
+        backend: 'process',
+        budgetCycles: 100e6,
+        nfs: [{ artifact: evil, config: { attack } }],
+      });
+      coResident(victim, a, 2);
+      expect(a.stats().fault).toMatch(why);
+      a.close();
+    }
+  });
+});
+
+const pku = isolationBuilt ? isolationSupport().pku : false;
+if (isolationBuilt && !pku) console.warn(`mpk containment tests skipped: ${isolationSupport().pkuReason}`);
+
+describe.skipIf(!isolationBuilt)('mpk', () => {
+  it.skipIf(pku)('refuses with a clear message where the CPU has no PKU', async () => {
+    const art = await testNf('secret', 'native');
+    expect(() => tenant({ id: 3, backend: 'mpk', nfs: [{ artifact: art }] })).toThrow(
+      /protection keys|PKU|pkey/,
+    );
+  });
+
+  it.skipIf(!pku)('contains faults of native NFs with protection keys', async () => {
+    const evil = await testNf('evil', 'native');
+    const victim = tenant({ id: 1, backend: 'mpk', nfs: [{ artifact: await testNf('secret', 'native') }] });
+    for (const [attack, why] of [
+      ['write-oob', /protection key|outside/],
+      ['divzero', /trap/],
+      ['loop', /watchdog/],
+      ['write-ro', /may not write/],
+    ] as const) {
+      const a = tenant({
+        id: 2,
+        backend: 'mpk',
+        budgetCycles: 100e6,
+        nfs: [{ artifact: evil, config: { attack } }],
+      });
+      coResident(victim, a, 2);
+      expect(a.stats().fault).toMatch(why);
+    }
+  });
+});
