@@ -219,3 +219,5 @@ export function openNf(type: string, nfConfig: unknown, tenant = 1): NfHarness {
     close: () => a.nfClose(handle),
   };
 }
+
+export { hostOnlyPlan, type HostNfSpec, type HostPathSpec } from './plan-builder';
