@@ -22,7 +22,10 @@ import {
   parseRate,
   parseSize,
 } from './fields';
-import { sub, type MapEntry, type Reader, type YNode } from './reader';
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { Reader, TOP_LEVEL, sub, type MapEntry, type YNode } from './reader';
 
 type Entries = Map<string, MapEntry>;
 type Parser = (r: Reader, e: Entries, key: string, at: YNode) => NfConfig | undefined;
@@ -129,6 +132,34 @@ function manifest(r: Reader, node: YNode, key: string): CustomManifest | undefin
   if (!name || !source || !reads || !writes || stateful === undefined || !cycles || !verdicts)
     return undefined;
   return { name, version, source, reads, writes, stateful, cyclesPerPacket: cycles, verdicts };
+}
+
+/**
+ * A manifest inline, or the path of a manifest file (YAML or JSON) relative to the graph file.
+ * Problems inside a manifest file are reported at their place in that file; its `source` is
+ * relative to the manifest and is rewritten relative to the graph file.
+ */
+function manifestFromNode(r: Reader, node: YNode, key: string): CustomManifest | undefined {
+  const v = r.scalar(node);
+  if (typeof v !== 'string') return manifest(r, node, key);
+  const path = resolve(dirname(r.file), v);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    r.error(node, key, `cannot read the manifest file "${v}" (looked for ${path})`);
+    return undefined;
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const file = relative(process.cwd(), path) || path;
+  const mr = new Reader(file, lines);
+  for (const e of doc.errors)
+    mr.error(mr.locAt(e.pos[0]), '(yaml)', `YAML syntax: ${e.message.split('\n')[0]}`);
+  const m = doc.errors.length === 0 ? manifest(mr, doc.contents as YNode, TOP_LEVEL) : undefined;
+  r.diagnostics.push(...mr.diagnostics);
+  if (!m) return undefined;
+  return { ...m, source: relative(dirname(r.file), resolve(dirname(path), m.source)) };
 }
 
 const SPECS: Record<NfType, ConfigSpec> = {
@@ -286,7 +317,7 @@ const SPECS: Record<NfType, ConfigSpec> = {
     keys: ['manifest', 'params'],
     required: ['manifest'],
     parse: (r, e, key) => {
-      const m = manifest(r, val(e, 'manifest'), sub(key, 'manifest'));
+      const m = manifestFromNode(r, val(e, 'manifest'), sub(key, 'manifest'));
       const pnode = val(e, 'params');
       let params: Record<string, unknown> = {};
       if (pnode !== undefined && pnode !== null) {

@@ -163,3 +163,54 @@ describe('loading service graphs', () => {
     });
   });
 });
+
+describe('custom NF manifests in files', () => {
+  it('loads a manifest file relative to the graph, with source relative to the graph', () => {
+    const g = parseGraph(
+      minimal(`    nfs:
+      tag: { type: custom, config: { manifest: nf/tagger.manifest.yaml } }
+    graph:
+      - { from: entry, to: tag }
+      - { from: tag, to: drop, verdict: suspicious }
+      - { from: tag, to: exit }
+`),
+      'examples/inline.yaml',
+    );
+    expect(g.tenants[0].nfs[0].config).toMatchObject({
+      manifest: { name: 'tagger', source: 'nf/tagger.c', cyclesPerPacket: 150, verdicts: ['suspicious'] },
+      params: {},
+    });
+  });
+
+  it('reports a missing manifest file and problems inside one at their place', () => {
+    const missing = diagnostics(
+      minimal(`    nfs:
+      tag: { type: custom, config: { manifest: nope.yaml } }
+    graph:
+      - { from: entry, to: tag }
+      - { from: tag, to: exit }
+`),
+    );
+    expect(missing[0]).toMatch(
+      /^7:48 tenants\[0\]\.nfs\.tag\.config\.manifest: cannot read the manifest file "nope\.yaml"/,
+    );
+    let err: unknown;
+    try {
+      parseGraph(
+        minimal(`    nfs:
+      tag: { type: custom, config: { manifest: ../test/partitioner/bad/manifests/bad.manifest.yaml } }
+    graph:
+      - { from: entry, to: tag }
+      - { from: tag, to: exit }
+`),
+        'examples/g.yaml',
+      );
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(GraphError);
+    expect((err as GraphError).message).toBe(
+      'test/partitioner/bad/manifests/bad.manifest.yaml:3:8: reads: must be a list (lines starting with "- "), not "everything"',
+    );
+  });
+});
