@@ -88,6 +88,15 @@ describe('arbitration over the StreamChannel', () => {
     await expect(rig.client({ deviceId: 99 }).connect()).rejects.toMatchObject({ code: Code.NOT_FOUND });
   });
 
+  it('an unreachable server is UNAVAILABLE; sending a packet without a stream is refused', async () => {
+    rig = await startRig();
+    const port = Number(rig.server.address.split(':')[1]);
+    await rig.server.stop(50);
+    const c = rig.client({ address: `127.0.0.1:${port}` });
+    await expect(c.connect()).rejects.toMatchObject({ code: Code.UNAVAILABLE });
+    expect(() => c.sendPacketOut({ payload: Buffer.from('x') })).toThrow(/stream is not open/);
+  });
+
   it('election id 0 is a backup that never becomes primary', async () => {
     rig = await startRig();
     const c = rig.client({ electionId: 0 });
