@@ -189,6 +189,39 @@ describe('softnic device over P4Runtime', () => {
     expect(cell).toEqual({ index: 1, packets: 5n, bytes: 500n });
   });
 
+  it('runs PacketOut through the pipeline from the CPU port and returns CPU-port egress as PacketIn', async () => {
+    const b = client.entities;
+    await client.write([
+      insert(
+        b.tableEntry({
+          table: 'route',
+          match: { 'hdr.ipv4.dstAddr': '192.168.0.0/16' },
+          action: 'set_nhop',
+          params: { port: 64, dmac: 1 },
+        }),
+      ),
+      insert(
+        b.tableEntry({
+          table: 'route',
+          match: { 'hdr.ipv4.dstAddr': '10.0.0.0/8' },
+          action: 'set_nhop',
+          params: { port: 2, dmac: 2 },
+        }),
+      ),
+    ]);
+    drain(2);
+    const got: Buffer[] = [];
+    client.on('packetIn', (p) => got.push(Buffer.from(p.payload ?? new Uint8Array())));
+    client.packetOut(udpPacket({ src: '1.1.1.1', dst: '10.9.9.9' }));
+    ports.get(1)!.inject([udpPacket({ src: '1.1.1.1', dst: '192.168.1.1', ttl: 5 })]);
+    for (let i = 0; i < 100 && (got.length === 0 || ports.get(2)!.sent.length === 0); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(drain(2)).toHaveLength(1); // the PacketOut, routed like any packet
+    expect(got).toHaveLength(1);
+    expect(parsePacket(got[0]).ipv4?.ttl).toBe(4);
+    expect(device.getStats().rx[64]).toBe(1);
+  });
+
   it('keeps entries across RECONCILE_AND_COMMIT', async () => {
     const { PipelineAction } = await import('../../targets/p4runtime/messages');
     await client.setPipeline({ p4info, deviceConfig: bmv2 }, PipelineAction.RECONCILE_AND_COMMIT);
