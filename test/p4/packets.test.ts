@@ -158,4 +158,27 @@ describe('the emitted pipeline on the softnic', () => {
     });
     expectDrop(send(2, pkt), 'no-tenant', before);
   });
+
+  it('routes after the host when a router precedes host NFs: the route, not the exit port, wins', async () => {
+    const plan = twoTenantPlan();
+    plan.paths[3].hops.splice(1, 0, { nf: 5, spot: 'nic-pre' });
+    const b = emitNicArtifacts(plan);
+    const dev = new SoftnicDevice();
+    await installArtifacts(dev, b);
+    const pkt = buildPacket({
+      srcIp: '198.51.100.7',
+      dstIp: '10.1.2.3',
+      proto: PROTO_TCP,
+      srcPort: 1,
+      dstPort: 2,
+    });
+    const [toHost] = dev.inject(1, [pkt]);
+    if (!('port' in toHost)) throw new Error('dropped');
+    expect(toHost.port).toBe(9);
+    expect(parsePacket(toHost.data).nsh).toEqual({ spi: 4, si: 1 });
+    const [back] = dev.inject(9, [toHost.data]);
+    if (!('port' in back)) throw new Error('dropped on return');
+    expect(back.port).toBe(3);
+    expect(back.data.equals(pkt)).toBe(true);
+  });
 });
