@@ -221,6 +221,35 @@ export class P4RuntimeClient extends TypedEmitter<ClientEvents> {
     });
   }
 
+  /**
+   * Runs `handler` each time this client becomes primary, with a signal that aborts when it is
+   * demoted (or the stream breaks); the handler runs again on the next promotion. Returns a
+   * function that stops watching. A handler's error goes to `onError` unless it was aborted.
+   */
+  whilePrimary(handler: (signal: AbortSignal) => Promise<void>, onError?: (e: unknown) => void): () => void {
+    let current: AbortController | undefined;
+    const start = (): void => {
+      current?.abort();
+      const ac = new AbortController();
+      current = ac;
+      handler(ac.signal).catch((e: unknown) => {
+        if (!ac.signal.aborted) onError?.(e);
+      });
+    };
+    const stop = (): void => {
+      current?.abort();
+      current = undefined;
+    };
+    this.on('primary', start);
+    this.on('demoted', stop);
+    if (this.primary) start();
+    return () => {
+      this.off('primary', start);
+      this.off('demoted', stop);
+      stop();
+    };
+  }
+
   /** Changes the election id and re-arbitrates on the open stream. */
   setElectionId(id: number | bigint): void {
     this.electionIdValue = BigInt(id);

@@ -97,6 +97,30 @@ describe('arbitration over the StreamChannel', () => {
     expect(() => c.sendPacketOut({ payload: Buffer.from('x') })).toThrow(/stream is not open/);
   });
 
+  it('whilePrimary runs a handler while primary and restarts it after a demotion', async () => {
+    rig = await startRig();
+    const a = rig.client({ electionId: 10 });
+    const runs: string[] = [];
+    const stop = a.whilePrimary(async (signal) => {
+      runs.push('start');
+      await new Promise<void>((r) => signal.addEventListener('abort', () => r()));
+      runs.push('aborted');
+    });
+    await a.connect();
+    const b = rig.client({ electionId: 20 });
+    const demoted = next(a, 'demoted');
+    await b.connect();
+    await demoted;
+    const promoted = next(a, 'primary');
+    b.close();
+    await promoted;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(runs).toEqual(['start', 'aborted', 'start']);
+    stop();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(runs).toEqual(['start', 'aborted', 'start', 'aborted']);
+  });
+
   it('election id 0 is a backup that never becomes primary', async () => {
     rig = await startRig();
     const c = rig.client({ electionId: 0 });
