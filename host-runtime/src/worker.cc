@@ -25,11 +25,15 @@ struct Item {
 	struct nfp_pkt pk[kMaxBurst];
 };
 
+// Items in use never exceed the burst's packets plus the one running item (which may have
+// handed all its packets to branch sub-batches), hence kMaxItems.
+constexpr uint32_t kMaxItems = kMaxBurst + 1;
+
 struct Scratch {
-	Item items[kMaxBurst];
-	uint32_t free_items[kMaxBurst];
+	Item items[kMaxItems];
+	uint32_t free_items[kMaxItems];
 	uint32_t n_free;
-	uint32_t stack[kMaxBurst];
+	uint32_t stack[kMaxItems];
 	uint32_t n_stack;
 	uint8_t verdicts[kMaxBurst];
 	uint8_t reasons[kMaxBurst];
@@ -306,9 +310,9 @@ int worker_main(void *arg)
 	w->thread_known.store(true, std::memory_order_release);
 	Runtime *rt = w->rt;
 	Scratch *s = w->scratch;
-	s->n_free = kMaxBurst;
-	for (uint32_t i = 0; i < kMaxBurst; i++)
-		s->free_items[i] = kMaxBurst - 1 - i;
+	s->n_free = kMaxItems;
+	for (uint32_t i = 0; i < kMaxItems; i++)
+		s->free_items[i] = kMaxItems - 1 - i;
 	// The mode is chosen once, outside the loop.
 	auto burst_fn = rt->cfg.mode == Mode::Raw ? raw_burst : process_burst;
 	const uint32_t burst = rt->cfg.burst;
