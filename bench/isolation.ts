@@ -90,6 +90,7 @@ export async function main(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
   const rounds = quick ? 5 : 15;
   const iters = quick ? 1000 : 5000;
+  const hz = tscHz(); // loads the runtime first: fail fast when it is not built
   console.log(`isolation bench: building NF modules (cached in ${tmpdir()}/nfp-nf-cache)...`);
   const sfi: Record<string, string> = {};
   const native: Record<string, string> = {};
@@ -197,7 +198,7 @@ export async function main(args: string[]): Promise<void> {
   const swp = Object.fromEntries(swapModes.map((m) => [m.name, median(m.samples)]));
   const crs = Object.fromEntries(cross.map((m) => [m.name, median(m.samples)]));
   const model = cpuModel();
-  console.log(`CPU: ${model}, TSC ${(tscHz() / 1e9).toFixed(2)} GHz; ${rounds} rounds, batches of 32 x 64 B`);
+  console.log(`CPU: ${model}, TSC ${(hz / 1e9).toFixed(2)} GHz; ${rounds} rounds, batches of 32 x 64 B`);
   console.log('FW -> NAT -> LB, cycles per packet:');
   for (const [k, v] of Object.entries(cpp))
     console.log(`  ${k.padEnd(11)} ${v.toFixed(1).padStart(10)}  (${(v / cpp.none).toFixed(2)}x none)`);

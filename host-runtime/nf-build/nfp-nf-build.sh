@@ -112,7 +112,10 @@ bad="$(sed -n "s/^\/\* import: '\([^']*\)' '\([^']*\)' \*\/$/\1.\2/p" "$work/nfm
 [[ -z "$bad" ]] || die 5 "the NF imports $(echo $bad | tr '\n' ' ')which the sfi sandbox does not provide; use only nfp_* services (no printf, files or exit)"
 
 # Watchdog: every branch back to a loop head burns fuel; call depth is per instance.
+# The linear memory never grows (initial = max), so bounds checks compare against a constant
+# rather than reloading the memory's size after every store that may alias it.
 sed -i -e 's/goto \(w2c_L[0-9]*\);/{ NFP_SFI_BACKEDGE(); goto \1; }/g' \
+  -e "s/^#define MEMCHECK(mem, a, t) RANGE_CHECK(mem, a, sizeof(t))$/#define MEMCHECK(mem, a, t) if (UNLIKELY((a) + (uint64_t)sizeof(t) > ${mem}ull)) TRAP(OOB);/" \
   -e 's/\bwasm_rt_call_stack_depth\b/instance->Z_env_instance->depth/g' "$work/nfmod.c"
 
 memcheck=0
