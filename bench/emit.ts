@@ -82,7 +82,7 @@ export async function main(args: string[]): Promise<void> {
   const bytes = Object.fromEntries(artifacts.files.map((f) => [f.path, f.contents.length]));
   const cpuSeconds = median(cpu);
   console.log(
-    `emit (median of ${runs}): ${(emitSeconds * 1000).toFixed(1)} ms wall, ${(cpuSeconds * 1000).toFixed(1)} ms CPU  (target < 1000 ms)`,
+    `emit (median of ${runs}): ${(emitSeconds * 1000).toFixed(1)} ms wall (best ${(Math.min(...totals) * 1000).toFixed(1)} ms), ${(cpuSeconds * 1000).toFixed(1)} ms CPU  (target < 1000 ms)`,
   );
   console.log(
     `load average while measuring: ${loadavg()
@@ -100,6 +100,7 @@ export async function main(args: string[]): Promise<void> {
     JSON.stringify({
       emitSeconds: Number(emitSeconds.toFixed(4)),
       cpuSeconds: Number(cpuSeconds.toFixed(4)),
+      minSeconds: Number(Math.min(...totals).toFixed(4)),
       tenants: TENANTS,
       tables: artifacts.pipeline.tables.length,
       entries: artifacts.entries.tableEntries.length,
