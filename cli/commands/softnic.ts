@@ -56,9 +56,14 @@ Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports a
       ports: flags.port ?? [],
       cpuPort: flags['cpu-port'],
     });
-    this.log(`softnic: P4Runtime on ${sn.address}, device id ${sn.deviceId}`);
-    for (const p of sn.ports) this.log(`  port ${p.id}: ${p.describe}${p.output ? ` → ${p.output}` : ''}`);
-    this.log('  stop with Ctrl-C');
+    // With --json, stdout carries only the final result; say where we listen on stderr.
+    const say = (line: string): void => {
+      if (this.jsonEnabled()) process.stderr.write(`${line}\n`);
+      else this.log(line);
+    };
+    say(`softnic: P4Runtime on ${sn.address}, device id ${sn.deviceId}`);
+    for (const p of sn.ports) say(`  port ${p.id}: ${p.describe}${p.output ? ` → ${p.output}` : ''}`);
+    say('  stop with Ctrl-C');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
