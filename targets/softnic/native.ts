@@ -1,7 +1,7 @@
 /**
  * Loads the softnic's native engine. It lives in the shared `nfp_host` addon
- * (host-runtime/build/Release/nfp_host.node, which compiles targets/softnic/engine/*.cc); a
- * stand-alone build in targets/softnic/build is used when the shared addon is absent.
+ * (host-runtime/build/Release/nfp_host.node), whose binding.gyp compiles
+ * targets/softnic/engine/*.cc and whose Init calls nfp_softnic_register().
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -149,13 +149,9 @@ let cached: SoftnicModule | undefined;
 export function loadSoftnic(): SoftnicModule {
   if (cached) return cached;
   const root = repoRoot();
-  const candidates = [
-    join(root, 'host-runtime', 'build', 'Release', 'nfp_host.node'),
-    join(root, 'targets', 'softnic', 'build', 'Release', 'nfp_softnic.node'),
-  ];
+  const candidates = [join(root, 'host-runtime', 'build', 'Release', 'nfp_host.node')];
   const problems: string[] = [];
-  // Several builds may exist while the shared addon lags behind the engine sources: take the
-  // one with the current API (the shared addon first), else report what was found.
+  // A build older than these sources has another API version: say so rather than fail later.
   for (const file of candidates) {
     if (!existsSync(file)) continue;
     try {
