@@ -8,7 +8,7 @@
  *   inject(loaded.queueOfPath.get(1)!, [encapNsh({ spi: 1, si: 2, tenant: 1 }, frame)]);
  *   await settle();  collect();  stats();  stop();
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { NfpError } from '../../partitioner/errors';
 import type { Plan } from '../../partitioner/plan';
@@ -84,6 +84,26 @@ export function defaultEalArgs(workers: number): string[] {
   ];
 }
 
+/** Runtime dirs of earlier nfp processes that were killed before their exit handler ran. */
+function removeStaleRuntimeDirs(): void {
+  let names: string[];
+  try {
+    names = readdirSync('/var/run/dpdk');
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^nfp-(\d+)$/.exec(n);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH')
+        rmSync(`/var/run/dpdk/${n}`, { recursive: true, force: true });
+    }
+  }
+}
+
 /**
  * Initialises the EAL (once per process; later calls reuse it) and sets the runtime config for
  * the next load. Throws NfpError when the EAL cannot start or has too few lcores.
@@ -93,6 +113,7 @@ export function start(cfg: HostStartConfig = {}): void {
   if (!Number.isInteger(workers) || workers < 1)
     throw new NfpError(`workers must be a positive integer, got ${workers}`);
   if (ealLcores === 0) {
+    removeStaleRuntimeDirs();
     const args = cfg.eal ?? defaultEalArgs(Math.max(2, workers));
     try {
       ealLcores = addon().ealInit(args).length;
