@@ -55,7 +55,9 @@ export type { Device, DeviceEvents, PipelineConfig, UpdateResult } from './devic
 export { MemoryDevice, entryKey } from './memory-device';
 export type { MemoryDeviceOptions } from './memory-device';
 export { P4RuntimeServer, P4RUNTIME_API_VERSION } from './server';
-export type { P4RuntimeServerOptions, RoleConfig } from './server';
+export type { P4RuntimeServerOptions } from './server';
+export { roleAccessFor, checkAccess, visibleTo } from './roles';
+export type { RoleConfig, RoleAccess } from './roles';
 export { electionIdValue, electionIdMessage } from './arbitration';
 export { p4runtimeClientService, p4runtimeServerService } from './service';
 export { writeErrorTrailer, decodeWriteErrors, STATUS_DETAILS_KEY } from './status-details';

@@ -6,7 +6,8 @@
  * It binds loopback unless told otherwise.
  */
 import * as grpc from '@grpc/grpc-js';
-import { Arbitration, electionIdValue, type Contender } from './arbitration';
+import { Arbitration, electionIdValue } from './arbitration';
+import { StreamChannel, type StreamCall } from './stream-channel';
 import type { Device, PipelineConfig, UpdateResult } from './device';
 import { DeviceError } from './device';
 import type * as m from './messages';
@@ -16,20 +17,12 @@ import { P4Schema } from './schema';
 import { p4runtimeServerService } from './service';
 import { writeErrorTrailer } from './status-details';
 import { validateEntity } from './validate';
-import { bitLength, int64ToBigInt } from './values';
+import { int64ToBigInt } from './values';
+import { checkAccess, roleAccessFor, visibleTo, type RoleAccess, type RoleConfig } from './roles';
+
+export type { RoleConfig } from './roles';
 
 const Code = grpc.status;
-
-/** What a role may touch. Unlisted objects are out of bounds for the role. */
-export interface RoleConfig {
-  /** Tables (names or aliases) the role may read and write, with their direct resources. */
-  tables?: readonly string[];
-  /** Indirect counters and meters the role may read and write. */
-  counters?: readonly string[];
-  meters?: readonly string[];
-  /** Whether the role's primary receives PacketIn, digests and may send PacketOut. */
-  packetIo?: boolean;
-}
 
 export interface P4RuntimeServerOptions {
   device: Device;
@@ -57,29 +50,6 @@ interface Pipeline extends PipelineConfig {
   p4infoMessage: m.P4Info;
 }
 
-interface RoleAccess {
-  tables: Set<number>;
-  counters: Set<number>;
-  meters: Set<number>;
-  packetIo: boolean;
-}
-
-type StreamCall = grpc.ServerDuplexStream<Buffer, m.StreamMessageResponse>;
-
-class Session implements Contender {
-  role = '';
-  electionId = 0n;
-  arbitrated = false;
-  constructor(readonly call: StreamCall) {}
-  send(update: m.MasterArbitrationUpdate): void {
-    this.write({ arbitration: update });
-  }
-  write(msg: m.StreamMessageResponse): void {
-    if (!this.call.writable || this.call.destroyed) return;
-    this.call.write(msg);
-  }
-}
-
 function fail(code: number, details: string): grpc.ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
 }
@@ -102,14 +72,12 @@ export class P4RuntimeServer {
   private readonly device: Device;
   readonly deviceId: bigint;
   private readonly arbitration: Arbitration;
-  private readonly sessions = new Set<Session>();
   private committed: Pipeline | undefined;
   private saved: Pipeline | undefined;
   /** Writes accepted after VERIFY_AND_SAVE, replayed by COMMIT. */
   private pendingWrites: { updates: m.Update[]; atomicity: Atomicity }[] = [];
   private roleAccess = new Map<string, RoleAccess>();
-  private nextDigestListId = 1n;
-  private readonly pendingDigests = new Map<string, number>();
+  private readonly streams: StreamChannel;
   private port = 0;
   /** Serialises state-changing calls so that a Write never sees a half-committed pipeline. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -128,16 +96,24 @@ export class P4RuntimeServer {
       Read: (call: grpc.ServerWritableStream<Buffer, m.ReadResponse>) => this.read(call),
       SetForwardingPipelineConfig: this.handleUnary((b) => this.setPipeline(b)),
       GetForwardingPipelineConfig: this.handleUnary((b) => this.getPipeline(b)),
-      StreamChannel: (call: StreamCall) => this.stream(call),
+      StreamChannel: (call: StreamCall) => this.streams.handle(call),
       Capabilities: this.handleUnary(async (b) => {
         decode(codecs.CapabilitiesRequest, b);
         return { p4runtimeApiVersion: P4RUNTIME_API_VERSION };
       }),
     });
+    this.streams = new StreamChannel({
+      arbitration: this.arbitration,
+      device: this.device,
+      checkDevice: (id) => this.checkDevice(id),
+      checkRoleKnown: (role) => this.checkRoleKnown(role),
+      access: (role) => this.access(role),
+      schema: () => this.committed?.schema,
+    });
     this.device.attach({
-      packetIn: (p) => this.broadcast((a) => a.packetIo, { packet: p }),
-      digest: (digestId, data) => this.sendDigest(digestId, data),
-      idleTimeout: (entries) => this.sendIdleTimeouts(entries),
+      packetIn: (p) => this.streams.packetIn(p),
+      digest: (digestId, data) => this.streams.digest(digestId, data),
+      idleTimeout: (entries) => this.streams.idleTimeout(entries),
     });
   }
 
@@ -170,6 +146,11 @@ export class P4RuntimeServer {
       });
     });
     await this.device.close();
+  }
+
+  /** Outstanding (unacknowledged) digest lists. */
+  get unackedDigests(): number {
+    return this.streams.unackedDigests;
   }
 
   /** The committed pipeline's schema, if any. */
@@ -228,54 +209,7 @@ export class P4RuntimeServer {
   }
 
   private computeRoleAccess(schema: P4Schema): void {
-    this.roleAccess.clear();
-    for (const [name, cfg] of Object.entries(this.options.roles ?? {})) {
-      const ids = (
-        names: readonly string[] | undefined,
-        find: (n: string) => number | undefined,
-      ): Set<number> => new Set((names ?? []).map(find).filter((x): x is number => x !== undefined));
-      this.roleAccess.set(name, {
-        tables: ids(cfg.tables, (n) => schema.tables.find(n)?.preamble?.id),
-        counters: ids(cfg.counters, (n) => schema.counters.find(n)?.preamble?.id),
-        meters: ids(cfg.meters, (n) => schema.meters.find(n)?.preamble?.id),
-        packetIo: !!cfg.packetIo,
-      });
-    }
-  }
-
-  /** Throws PERMISSION_DENIED when a (validated) entity lies outside the role. */
-  private checkAccess(access: RoleAccess | undefined, e: m.Entity, schema: P4Schema): void {
-    if (!access) return;
-    const deny = (what: string): never => {
-      throw new DeviceError(Code.PERMISSION_DENIED, `${what} is outside this controller's role`);
-    };
-    const te = e.tableEntry ?? e.directCounterEntry?.tableEntry ?? e.directMeterEntry?.tableEntry;
-    if (te) {
-      if (!te.tableId) return; // wildcard reads are filtered instead
-      if (!access.tables.has(te.tableId)) deny(`table "${schema.tables.nameOf(te.tableId)}"`);
-      return;
-    }
-    if (e.counterEntry) {
-      if (e.counterEntry.counterId && !access.counters.has(e.counterEntry.counterId))
-        deny(`counter "${schema.counters.nameOf(e.counterEntry.counterId)}"`);
-      return;
-    }
-    if (e.meterEntry) {
-      if (e.meterEntry.meterId && !access.meters.has(e.meterEntry.meterId))
-        deny(`meter "${schema.meters.nameOf(e.meterEntry.meterId)}"`);
-      return;
-    }
-    deny('this entity kind');
-  }
-
-  /** Whether a (result) entity is visible to a role, for filtering wildcard reads. */
-  private visible(access: RoleAccess | undefined, e: m.Entity): boolean {
-    if (!access) return true;
-    const te = e.tableEntry ?? e.directCounterEntry?.tableEntry ?? e.directMeterEntry?.tableEntry;
-    if (te) return access.tables.has(te.tableId ?? 0);
-    if (e.counterEntry) return access.counters.has(e.counterEntry.counterId ?? 0);
-    if (e.meterEntry) return access.meters.has(e.meterEntry.meterId ?? 0);
-    return false;
+    this.roleAccess = roleAccessFor(schema, this.options.roles ?? {});
   }
 
   // ---- Write ----------------------------------------------------------------------------------
@@ -306,7 +240,7 @@ export class P4RuntimeServer {
         try {
           if (!u.entity) throw new DeviceError(Code.INVALID_ARGUMENT, 'update has no entity');
           const entity = validateEntity(target.schema, u.entity, u.type ?? UpdateType.UNSPECIFIED);
-          this.checkAccess(access, entity, target.schema);
+          checkAccess(access, entity, target.schema);
           valid.push({ type: u.type, entity });
           validAt.push(i);
         } catch (e) {
@@ -353,14 +287,14 @@ export class P4RuntimeServer {
       const access = this.access(role);
       const entities = (req.entities ?? []).map((e) => {
         const v = validateEntity(pipeline.schema, e, undefined);
-        this.checkAccess(access, v, pipeline.schema);
+        checkAccess(access, v, pipeline.schema);
         return v;
       });
       const chunk = this.options.readChunk ?? 1000;
       let batch: m.Entity[] = [];
       for (const e of entities) {
         for (const found of this.device.read(e)) {
-          if (!this.visible(access, found)) continue;
+          if (!visibleTo(access, found)) continue;
           batch.push(found);
           if (batch.length >= chunk) {
             if (call.cancelled) return;
@@ -467,7 +401,7 @@ export class P4RuntimeServer {
     this.committed = p;
     this.saved = undefined;
     this.pendingWrites = [];
-    this.pendingDigests.clear();
+    this.streams.resetDigests();
     this.computeRoleAccess(p.schema);
   }
 
@@ -488,189 +422,6 @@ export class P4RuntimeServer {
         return { config: { p4info: p.p4infoMessage, p4DeviceConfig: p.deviceConfig, cookie } };
       default:
         throw new DeviceError(Code.INVALID_ARGUMENT, `unknown response_type ${req.responseType}`);
-    }
-  }
-
-  // ---- StreamChannel --------------------------------------------------------------------------
-
-  private stream(call: StreamCall): void {
-    const s = new Session(call);
-    this.sessions.add(s);
-    const close = (): void => {
-      if (!this.sessions.delete(s)) return;
-      this.arbitration.leave(s);
-    };
-    const end = (code: number, message: string): void => {
-      close();
-      if (call.writable) call.emit('error', fail(code, message));
-    };
-    call.on('data', (bytes: Buffer) => {
-      let msg: m.StreamMessageRequest;
-      try {
-        msg = codecs.StreamMessageRequest.decode(bytes);
-      } catch (e) {
-        return end(Code.INVALID_ARGUMENT, `malformed StreamMessageRequest: ${(e as Error).message}`);
-      }
-      try {
-        if (msg.arbitration) this.onArbitration(s, msg.arbitration);
-        else if (msg.packet) this.onPacketOut(s, msg.packet);
-        else if (msg.digestAck) this.onDigestAck(s, msg.digestAck);
-        else if (msg.other)
-          s.write({
-            error: {
-              canonicalCode: Code.UNIMPLEMENTED,
-              message: 'stream "other" messages are not supported',
-              other: { other: msg.other },
-            },
-          });
-        else
-          s.write({
-            error: { canonicalCode: Code.INVALID_ARGUMENT, message: 'empty StreamMessageRequest', other: {} },
-          });
-      } catch (e) {
-        if (e instanceof DeviceError) end(e.code, e.message);
-        else end(Code.INTERNAL, String(e));
-      }
-    });
-    call.on('end', () => {
-      close();
-      if (call.writable) call.end();
-    });
-    call.on('cancelled', close);
-    call.on('error', close);
-    call.on('close', close);
-  }
-
-  private onArbitration(s: Session, a: m.MasterArbitrationUpdate): void {
-    this.checkDevice(a.deviceId);
-    const role = a.role?.name ?? '';
-    this.checkRoleKnown(role);
-    if (s.arbitrated && role !== s.role)
-      throw new DeviceError(Code.FAILED_PRECONDITION, 'a stream cannot change its role; open a new stream');
-    const id = electionIdValue(a.electionId);
-    // The election id must be unique per role among live streams.
-    (s as { role: string }).role = role;
-    if (this.arbitration.conflict(s, id))
-      throw new DeviceError(
-        Code.INVALID_ARGUMENT,
-        `election id ${id} is already used by another controller of this role`,
-      );
-    s.arbitrated = true;
-    this.arbitration.join(s, id);
-  }
-
-  private isPrimarySession(s: Session): boolean {
-    return s.arbitrated && this.arbitration.primaryOf(s.role) === s;
-  }
-
-  private streamError(s: Session, code: number, message: string, details: Partial<m.StreamError>): void {
-    s.write({ error: { canonicalCode: code, message, ...details } });
-  }
-
-  private onPacketOut(s: Session, p: m.PacketOut): void {
-    const detail = { packetOut: { packetOut: p } };
-    if (!this.isPrimarySession(s))
-      return this.streamError(
-        s,
-        Code.PERMISSION_DENIED,
-        'only the primary controller may send packets',
-        detail,
-      );
-    const access = this.access(s.role);
-    if (access && !access.packetIo)
-      return this.streamError(s, Code.PERMISSION_DENIED, `role "${s.role}" may not send packets`, detail);
-    const pipeline = this.committed;
-    if (!pipeline)
-      return this.streamError(
-        s,
-        Code.FAILED_PRECONDITION,
-        'no forwarding pipeline config has been set',
-        detail,
-      );
-    const fields = pipeline.schema.controllerHeader('packet_out')?.metadata ?? [];
-    const seen = new Set<number>();
-    for (const md of p.metadata ?? []) {
-      const f = fields.find((x) => x.id === md.metadataId);
-      if (!f)
-        return this.streamError(
-          s,
-          Code.INVALID_ARGUMENT,
-          `unknown packet_out metadata id ${md.metadataId}`,
-          detail,
-        );
-      if (seen.has(f.id ?? 0))
-        return this.streamError(
-          s,
-          Code.INVALID_ARGUMENT,
-          `packet_out metadata "${f.name}" given twice`,
-          detail,
-        );
-      seen.add(f.id ?? 0);
-      if (!md.value?.length || bitLength(md.value) > (f.bitwidth ?? 0))
-        return this.streamError(
-          s,
-          Code.INVALID_ARGUMENT,
-          `packet_out metadata "${f.name}" does not fit in ${f.bitwidth} bits`,
-          detail,
-        );
-    }
-    this.device.packetOut(p).catch((e: unknown) => {
-      const err = e instanceof DeviceError ? e : new DeviceError(Code.INTERNAL, String(e));
-      this.streamError(s, err.code, err.message, detail);
-    });
-  }
-
-  private onDigestAck(s: Session, ack: m.DigestListAck): void {
-    const detail = { digestListAck: { digestListAck: ack } };
-    if (!this.isPrimarySession(s))
-      return this.streamError(
-        s,
-        Code.PERMISSION_DENIED,
-        'only the primary controller may acknowledge digests',
-        detail,
-      );
-    const key = String(ack.listId ?? 0);
-    if (this.pendingDigests.get(key) !== ack.digestId)
-      return this.streamError(
-        s,
-        Code.NOT_FOUND,
-        `no outstanding digest list ${key} for digest ${ack.digestId}`,
-        detail,
-      );
-    this.pendingDigests.delete(key);
-  }
-
-  /** Outstanding (unacknowledged) digest lists. */
-  get unackedDigests(): number {
-    return this.pendingDigests.size;
-  }
-
-  private broadcast(allowed: (a: RoleAccess) => boolean, msg: m.StreamMessageResponse): void {
-    for (const c of this.arbitration.primaries()) {
-      const access = this.access(c.role);
-      if (!access || allowed(access)) (c as Session).write(msg);
-    }
-  }
-
-  private sendDigest(digestId: number, data: m.P4Data[]): void {
-    const listId = this.nextDigestListId++;
-    this.pendingDigests.set(listId.toString(), digestId);
-    this.broadcast((a) => a.packetIo, {
-      digest: {
-        digestId,
-        listId: listId.toString(),
-        data,
-        timestamp: (BigInt(Date.now()) * 1000000n).toString(),
-      },
-    });
-  }
-
-  private sendIdleTimeouts(entries: m.TableEntry[]): void {
-    const timestamp = (BigInt(Date.now()) * 1000000n).toString();
-    for (const c of this.arbitration.primaries()) {
-      const access = this.access(c.role);
-      const mine = access ? entries.filter((e) => access.tables.has(e.tableId ?? 0)) : entries;
-      if (mine.length) (c as Session).write({ idleTimeoutNotification: { tableEntry: mine, timestamp } });
     }
   }
 }
