@@ -1,6 +1,6 @@
 /**
  * Greedy placement for large inputs: start with every free NF on the host, then repeatedly
- * offload the NF (or adjacent pair of NFs, when no single move helps) that saves the most
+ * offload the NF (or run of consecutive NFs on a path, when no single move helps) that saves the most
  * expected host cycles per unit of NIC resource, while it fits; finish with a local search that
  * moves NFs back when that lowers the objective. Gains are kept per NF and refreshed only for
  * NFs that share a path with the one that moved.
@@ -20,6 +20,9 @@ interface Occurrence {
   path: number;
   pos: number;
 }
+
+/** Longest run of consecutive NFs tried as one move. */
+const MAX_RUN = 16;
 
 export function solveHeuristic(p: PlacementProblem): SolveResult {
   const nic = allHost(p);
@@ -95,44 +98,58 @@ export function solveHeuristic(p: PlacementProblem): SolveResult {
       for (const j of neighbours(best)) refresh(j);
       continue;
     }
-    // No single move helps: try adjacent host pairs whose joint move avoids an extra crossing.
-    let pair: [number, number] | undefined;
-    let pairRatio = 1e-12;
+    // No single move helps: try runs of consecutive host NFs on a path, moved together, since
+    // offloading a whole run avoids the crossings that moving one NF of it would add.
+    let run: number[] | undefined;
+    let runRatio = 1e-12;
     for (const path of p.paths) {
-      for (let h = 1; h < path.hops.length; h++) {
-        const a = path.hops[h - 1];
-        const b = path.hops[h];
-        if (nic[a] || nic[b] || p.items[a].fixed || p.items[b].fixed || !fits(a)) continue;
-        const da = delta(a);
-        move(a);
-        const ok = fits(b);
-        const db = delta(b);
-        move(a);
-        const r = -(da + db) / (units(a) + units(b));
-        if (ok && r > pairRatio) {
-          pairRatio = r;
-          pair = [a, b];
+      if (path.weight === 0) continue;
+      for (let h = 0; h < path.hops.length; h++) {
+        const moved: number[] = [];
+        let gain = 0;
+        let cost = 0;
+        for (let j = h; j < path.hops.length && moved.length < MAX_RUN; j++) {
+          const i = path.hops[j];
+          if (nic[i] || p.items[i].fixed || !fits(i)) break;
+          gain -= delta(i);
+          cost += units(i);
+          move(i);
+          moved.push(i);
+          if (moved.length > 1 && gain / cost > runRatio) {
+            runRatio = gain / cost;
+            run = [...moved];
+          }
         }
+        for (let k = moved.length - 1; k >= 0; k--) move(moved[k]);
       }
     }
-    if (!pair) break;
-    move(pair[0]);
-    move(pair[1]);
-    for (const j of [...neighbours(pair[0]), ...neighbours(pair[1])]) refresh(j);
+    if (!run) break;
+    for (const i of run) move(i);
+    for (const i of run) for (const j of neighbours(i)) refresh(j);
   }
 
-  // Local search: move single NFs back or forth while that strictly improves.
-  for (let round = 0; round < 4; round++) {
+  // Local search: single moves, then swaps (one NF back to the host to make room for another
+  // that shares a path with it), while they strictly improve the objective.
+  for (let round = 0; round < 8; round++) {
     let changed = false;
     for (const i of free) {
-      if (nic[i]) {
-        if (delta(i) < -1e-9) {
-          move(i);
-          changed = true;
-        }
-      } else if (delta(i) < -1e-9 && fits(i)) {
+      if (delta(i) < -1e-9 && (nic[i] || fits(i))) {
         move(i);
         changed = true;
+      }
+    }
+    for (const a of free) {
+      if (!nic[a]) continue;
+      for (const b of neighbours(a)) {
+        if (nic[b] || p.items[b].fixed) continue;
+        const da = delta(a);
+        move(a);
+        if (fits(b) && da + delta(b) < -1e-9) {
+          move(b);
+          changed = true;
+          break;
+        }
+        move(a);
       }
     }
     if (!changed) break;
