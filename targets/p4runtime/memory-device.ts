@@ -29,6 +29,9 @@ interface Counter {
   packets: bigint;
 }
 
+/** Counters are replaced, never mutated, so every fresh entry can share this one. */
+const ZERO: Counter = Object.freeze({ bytes: 0n, packets: 0n });
+
 interface StoredEntry {
   entry: TableEntry;
   counter: Counter;
@@ -281,9 +284,7 @@ export class MemoryDevice implements Device {
         const cd = te.counterData;
         const stored: StoredEntry = {
           entry: te,
-          counter: cd
-            ? { bytes: num(cd.byteCount), packets: num(cd.packetCount) }
-            : { bytes: 0n, packets: 0n },
+          counter: cd ? { bytes: num(cd.byteCount), packets: num(cd.packetCount) } : ZERO,
           meter: te.meterConfig ?? null,
           lastHit: Date.now(),
           idleNs: te.idleTimeoutNs ? num(te.idleTimeoutNs) : 0n,

@@ -6,16 +6,16 @@
 import { codecs } from './proto';
 import type { Update, WriteRequest } from './messages';
 
-/** Length-delimited field 4 (WriteRequest.updates): tag byte 0x22, varint length, bytes. */
-function frame(bytes: Uint8Array): Buffer {
-  const len: number[] = [];
-  let n = bytes.length;
+/** The key and length of field 4 (WriteRequest.updates): tag byte 0x22, varint length. */
+function fieldHead(length: number): Buffer {
+  const bytes = [0x22];
+  let n = length;
   while (n > 0x7f) {
-    len.push((n & 0x7f) | 0x80);
+    bytes.push((n & 0x7f) | 0x80);
     n >>>= 7;
   }
-  len.push(n);
-  return Buffer.concat([Buffer.from([0x22, ...len]), bytes]);
+  bytes.push(n);
+  return Buffer.from(bytes);
 }
 
 export interface WriteChunk {
@@ -37,7 +37,7 @@ export function encodeWriteChunks(
 ): WriteChunk[] {
   const head = Buffer.from(codecs.WriteRequest.encode({ ...header, updates: [] }));
   const chunks: WriteChunk[] = [];
-  let parts: Buffer[] = [head];
+  let parts: Uint8Array[] = [head];
   let indices: number[] = [];
   let size = head.length;
   const flush = (): void => {
@@ -48,11 +48,13 @@ export function encodeWriteChunks(
     size = head.length;
   };
   updates.forEach((u, i) => {
-    const f = frame(codecs.Update.encode(u));
-    if (indices.length && (size + f.length > maxBytes || indices.length >= maxUpdates)) flush();
-    parts.push(f);
+    const body = codecs.Update.encode(u);
+    const fh = fieldHead(body.length);
+    const len = fh.length + body.length;
+    if (indices.length && (size + len > maxBytes || indices.length >= maxUpdates)) flush();
+    parts.push(fh, body);
     indices.push(i);
-    size += f.length;
+    size += len;
   });
   flush();
   if (!chunks.length) chunks.push({ indices: [], bytes: head });
