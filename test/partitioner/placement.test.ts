@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { bruteForce, evaluatePlacement, isFeasible } from '../../partitioner/placement';
 import { solveMilp } from '../../partitioner/milp';
 import { solveHeuristic } from '../../partitioner/heuristic';
-import { quantile, syntheticPlacement } from '../../partitioner/synthetic';
+import { quantile, syntheticGraph, syntheticPlacement } from '../../partitioner/synthetic';
+import { prepare } from '../../partitioner/partition';
 
 const tightProblem = syntheticPlacement;
 
@@ -54,5 +55,17 @@ describe('placement', () => {
         `p95 ${fmt(quantile(gaps, 0.95))}, max ${fmt(Math.max(...gaps))}`,
     );
     expect(Math.max(...gaps)).toBeLessThanOrEqual(0.1);
+  });
+});
+
+describe('heuristic on long chains', () => {
+  it('finds the offloadable runs that only pay off together (single tenant, 30 NFs)', async () => {
+    for (const seed of [2, 3, 4, 5]) {
+      const graph = syntheticGraph({ tenants: 1, nfsPerTenant: 30, seed, forks: 5, idsRate: 0.05 });
+      const { problem } = prepare(graph, 'softnic');
+      const milp = await solveMilp(problem);
+      const h = solveHeuristic(problem);
+      expect(h.value / milp.value - 1, `seed ${seed}`).toBeLessThanOrEqual(0.1);
+    }
   });
 });
