@@ -232,5 +232,16 @@ describe.skipIf(!built)('runtime safety', () => {
       /isolation backend `mpk-not-a-backend`/,
     );
     expect(() => start({ workers: 64 })).toThrow(/worker lcores/);
+    expect(() => start({ workers: 0 })).toThrow(/positive integer/);
+    start({ workers: 1, burst: 65 });
+    expect(() => load(plan, { isolation: 'none' })).toThrow(/burst must be 1\.\.64/);
+    start({ workers: 1, queueSize: 1000 });
+    expect(() => load(plan, { isolation: 'none' })).toThrow(/power of two/);
+    start({ workers: 1 });
+    expect(() => inject(0, [])).toThrow(/no host plan is loaded/);
+    load(plan, { isolation: 'none' });
+    expect(() => inject(7, [Buffer.alloc(64)])).toThrow(/queue 7 does not exist/);
+    expect(() => inject(0, [Buffer.alloc(4000)])).toThrow(/longer than/);
+    stop();
   });
 });
