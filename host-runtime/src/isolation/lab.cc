@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 
+#include <rte_cycles.h>
 #include <rte_ring.h>
 
 #include "drr.h"
@@ -19,6 +20,13 @@ static uint64_t mono_ns()
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t thread_ns()
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -97,6 +105,7 @@ void lab_schedule(std::vector<ScheduleTenant> &tenants, uint32_t rounds, uint32_
 	struct nfp_pkt pkts[NFP_NF_MAX_BATCH];
 	uint8_t verdicts[NFP_NF_MAX_BATCH], reasons[NFP_NF_MAX_BATCH];
 	void *bufs[NFP_NF_MAX_BATCH];
+	const uint64_t hz = rte_get_tsc_hz();
 	for (uint32_t round = 0; round < rounds; round++) {
 		// Arrivals: more than the worker can serve, so queues stay backlogged (overload).
 		for (uint32_t i = 0; i < n; i++) {
@@ -128,8 +137,11 @@ void lab_schedule(std::vector<ScheduleTenant> &tenants, uint32_t rounds, uint32_
 						     st.tenant->id, 1);
 				}
 				bool q = false;
-				uint64_t c = iso_tenant_run(*st.tenant, pkts, got, verdicts, reasons, mono_ns(), &q);
-				nfp_drr_charge(&drr, i, c);
+				// Charge CPU time, not TSC: on a shared machine a burst may be preempted, and
+				// the time the thread spent off the CPU is nobody's to pay for.
+				uint64_t t0 = thread_ns();
+				iso_tenant_run(*st.tenant, pkts, got, verdicts, reasons, mono_ns(), &q);
+				nfp_drr_charge(&drr, i, (thread_ns() - t0) * hz / 1000000000ull);
 				st.processed += got;
 				rte_ring_enqueue_bulk(qs[i].free, bufs, got, nullptr);
 			}

@@ -28,7 +28,8 @@ struct ScheduleTenant {
 	uint64_t cycles = 0, processed = 0, overload_drops = 0, bursts = 0;
 };
 
-// Weighted DRR (drr.h) over per-tenant queues of `queue_cap` packets for `rounds` rounds.
+// Weighted DRR (drr.h) over per-tenant queues of `queue_cap` packets for `rounds` rounds, each
+// burst charged the thread's CPU time in TSC cycles.
 // Throws std::runtime_error on bad parameters.
 void lab_schedule(std::vector<ScheduleTenant> &tenants, uint32_t rounds, uint32_t burst, uint32_t queue_cap,
 		  uint64_t quantum);

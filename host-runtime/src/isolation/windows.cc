@@ -7,9 +7,18 @@ void nfp_iso_regions(const struct nfp_pkt *pkt, struct nfp_iso_win *w)
 {
 	uint16_t len = pkt->len < NFP_ISO_WIN ? pkt->len : (uint16_t)NFP_ISO_WIN;
 	uint16_t start[4] = {0, pkt->l3_off, pkt->l4_off, pkt->payload_off};
-	// A non-IP frame: everything after the Ethernet header counts as payload.
-	if (start[1] == NFP_OFF_NONE && start[2] == NFP_OFF_NONE && start[3] == NFP_OFF_NONE)
-		start[3] = len > 14 ? 14 : len;
+	// The runtime found no usable L3 header: what follows the Ethernet header (and one VLAN tag)
+	// is L3 when the EtherType says IP (a malformed header is still the NF's to judge), else payload.
+	if (start[1] == NFP_OFF_NONE && start[2] == NFP_OFF_NONE && start[3] == NFP_OFF_NONE) {
+		uint16_t l2 = 14, type = len >= 14 ? (uint16_t)(pkt->data[12] << 8 | pkt->data[13]) : 0;
+		if (type == 0x8100 && len >= 18) {
+			l2 = 18;
+			type = (uint16_t)(pkt->data[16] << 8 | pkt->data[17]);
+		}
+		if (l2 > len)
+			l2 = len;
+		start[type == 0x0800 || type == 0x86dd ? 1 : 3] = l2;
+	}
 	w->len = len;
 	for (int r = 0; r < 4; r++) {
 		if (start[r] == NFP_OFF_NONE || start[r] > len) {
