@@ -100,7 +100,15 @@ export function parseGraph(text: string, file: string): ServiceGraph {
 }
 
 function sortDiagnostics(r: Reader): GraphError['diagnostics'] {
-  return [...r.diagnostics].sort((a, b) => a.loc.line - b.loc.line || a.loc.col - b.loc.col);
+  // The graph file first, then any manifest files; each in line order.
+  const rank = (f: string): number => (f === r.file ? 0 : 1);
+  return [...r.diagnostics].sort(
+    (a, b) =>
+      rank(a.loc.file) - rank(b.loc.file) ||
+      a.loc.file.localeCompare(b.loc.file) ||
+      a.loc.line - b.loc.line ||
+      a.loc.col - b.loc.col,
+  );
 }
 
 function checkTenantIdentity(r: Reader, sites: SliceSite[]): void {

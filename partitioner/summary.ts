@@ -10,7 +10,7 @@ function pathLine(plan: Plan, p: PlanPath): string {
   const branch = p.branchOf
     ? `  (branch: verdict ${p.branchOf.verdict} of P${p.branchOf.path} hop ${p.branchOf.hop})`
     : '';
-  return `    P${p.id}  ${pct(p.share).padStart(6)}  ${[...hops, end].join(' → ')}   [${where}]${branch}`;
+  return `    ${`P${p.id}`.padEnd(4)}  ${pct(p.share).padStart(6)}  ${[...hops, end].join(' → ')}   [${where}]${branch}`;
 }
 
 export function renderSummary(plan: Plan): string {
