@@ -2,7 +2,7 @@
 // in it is checked against the catalogue and the profiles.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, NF_TYPES, profiles } from '../../partitioner';
+import { CATALOGUE, NF_TYPES, loadGraph, partition, profiles, renderSummary } from '../../partitioner';
 
 const doc = readFileSync('docs/graph-format.md', 'utf8');
 
@@ -30,5 +30,16 @@ describe('docs/graph-format.md', () => {
         p.crossingCycles,
       ]);
     }
+  });
+});
+
+describe('docs/cli.md', () => {
+  it('shows the summary that nfp partition really prints for enterprise-edge', async () => {
+    const cli = readFileSync('docs/cli.md', 'utf8');
+    const plan = await partition(loadGraph('examples/enterprise-edge.yaml'));
+    const summary = renderSummary(plan)
+      .split('\n')
+      .filter((l) => !l.startsWith('objective:')); // its timing varies
+    for (const line of summary) expect(cli).toContain(line);
   });
 });
