@@ -155,6 +155,12 @@ export const SHARED_ACTIONS: Record<string, Action> = {
     ],
     comment: 'push an 802.1Q tag',
   },
+  vlan_set_vid: {
+    name: 'vlan_set_vid',
+    params: [{ name: 'vid', width: 12 }],
+    ops: [set('vlan', 'vid', p('vid'))],
+    comment: 'rewrite the VID of the existing 802.1Q tag',
+  },
   vlan_pop: {
     name: 'vlan_pop',
     params: [],

@@ -153,7 +153,7 @@ function lowerStage(b: Builder, s: Stage): ControlNode[] {
     case 'vlan': {
       const cfg = nf.config as { op: 'push' | 'pop'; vid: number };
       if (cfg.op === 'push') {
-        // Single tag only: a frame that is already tagged keeps its tag.
+        // One tag only: an already tagged frame gets its VID rewritten instead (no QinQ).
         return [
           {
             kind: 'if',
@@ -161,7 +161,13 @@ function lowerStage(b: Builder, s: Stage): ControlNode[] {
             then: [
               b.fixed(`${base}_vlan`, call(b.shared('vlan_push'), cfg.vid), `vlan push ${cfg.vid}: ${where}`),
             ],
-            else: [],
+            else: [
+              b.fixed(
+                `${base}_vlan_retag`,
+                call(b.shared('vlan_set_vid'), cfg.vid),
+                `vlan push ${cfg.vid} onto a tagged frame: rewrite its VID (${where})`,
+              ),
+            ],
           },
         ];
       }

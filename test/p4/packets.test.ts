@@ -135,6 +135,26 @@ describe('the emitted pipeline on the softnic', () => {
     expect(p.l4ChecksumOk).toBe(true);
   });
 
+  it('rewrites the VID when a VLAN push meets an already tagged frame (one tag, as the reference does)', () => {
+    const pkt = buildPacket({
+      vlan: 7,
+      srcIp: '198.51.100.7',
+      dstIp: '10.1.2.3',
+      proto: PROTO_TCP,
+      srcPort: 1,
+      dstPort: 2,
+      dscp: 10,
+    });
+    const out = send(WIRE, pkt);
+    if (!('port' in out)) throw new Error('dropped');
+    expect(out.port).toBe(3);
+    expect(out.data.length).toBe(pkt.length);
+    const p = parsePacket(out.data);
+    expect(p.vlan).toBe(100);
+    expect(p.dscp).toBe(46);
+    expect(p.ipChecksumOk).toBe(true);
+  });
+
   it('drops a path that ends in drop on the NIC, counted as graph-drop', () => {
     const before = dropCount('graph-drop');
     const pkt = buildPacket({

@@ -321,6 +321,11 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         hdr.ethernet.etherType = 16w0x8100;
     }
 
+    // rewrite the VID of the existing 802.1Q tag
+    action vlan_set_vid(bit<12> vid) {
+        hdr.vlan.vid = vid;
+    }
+
     // the one place packets are dropped; counts each drop by reason
     action drop_and_count() {
         mark_to_drop(standard_metadata);
@@ -472,6 +477,13 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         size = 1;
     }
 
+    // vlan push 999 onto a tagged frame: rewrite its VID (campus.quarantine (vlan, NF 4) on paths 2, 5, 8, after the host)
+    table nf4_campus_quarantine_post_vlan_retag {
+        actions = { vlan_set_vid; }
+        const default_action = vlan_set_vid(12w0x3e7);
+        size = 1;
+    }
+
     // NSH is internal: never accepted from the wire
     table nsh_on_wire {
         actions = { mark_drop; }
@@ -559,6 +571,8 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
                     if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w5 || meta.path == 24w8)) {
                         if (!(hdr.vlan.isValid())) {
                             nf4_campus_quarantine_post_vlan.apply();
+                        } else {
+                            nf4_campus_quarantine_post_vlan_retag.apply();
                         }
                     }
                 }
