@@ -273,7 +273,17 @@ export class P4RuntimeClient extends TypedEmitter<ClientEvents> {
       svc.StreamChannel.responseDeserialize,
     );
     this.stream = stream;
-    stream.on('data', (msg: m.StreamMessageResponse) => this.onStreamMessage(msg, isReconnect));
+    // The first arbitration answer on a stream marks it as established (once per stream).
+    let established = false;
+    stream.on('data', (msg: m.StreamMessageResponse) => {
+      if (msg.arbitration && !established) {
+        established = true;
+        this.everConnected = true;
+        this.backoffMs = (this.options.reconnect && this.options.reconnect.initialMs) || 100;
+        if (isReconnect) this.emit('reconnected');
+      }
+      this.onStreamMessage(msg);
+    });
     let ended = false;
     const broken = (err: P4RuntimeError): void => {
       if (ended) return;
@@ -306,16 +316,9 @@ export class P4RuntimeClient extends TypedEmitter<ClientEvents> {
     this.reconnectTimer.unref();
   }
 
-  private onStreamMessage(msg: m.StreamMessageResponse, isReconnect: boolean): void {
+  private onStreamMessage(msg: m.StreamMessageResponse): void {
     if (msg.arbitration) {
       const u = msg.arbitration;
-      if (!this.everConnected || isReconnect) {
-        const first = !this.everConnected;
-        this.everConnected = true;
-        this.backoffMs = (this.options.reconnect && this.options.reconnect.initialMs) || 100;
-        if (!first && isReconnect) this.emit('reconnected');
-        isReconnect = false;
-      }
       const ok = (u.status?.code ?? 0) === grpc.status.OK;
       const was = this.primary;
       this.primary = ok;

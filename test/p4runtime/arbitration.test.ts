@@ -148,6 +148,9 @@ describe('arbitration over the StreamChannel', () => {
     rig.clients.push(c);
     await c.connect();
     const disconnected = next(c, 'disconnected');
+    let reconnects = 0;
+    c.on('reconnected', () => reconnects++);
+    const reconnected = next(c, 'reconnected', 10_000);
     await rig.server.stop(50);
     await disconnected;
     expect(c.isPrimary).toBe(false);
@@ -155,8 +158,15 @@ describe('arbitration over the StreamChannel', () => {
     const server = new P4RuntimeServer({ device: new MemoryDevice(), address: `127.0.0.1:${port}` });
     await server.start();
     rig.server = server;
-    await next(c, 'reconnected', 10_000);
+    await reconnected;
     await c.waitForPrimary();
     expect(c.isPrimary).toBe(true);
+    // Later arbitration changes on the same stream are not reconnections.
+    const rival = new P4RuntimeClient({ address: server.address, electionId: 9, reconnect: false });
+    rig.clients.push(rival);
+    const demoted = next(c, 'demoted');
+    await rival.connect();
+    await demoted;
+    expect(reconnects).toBe(1);
   });
 });
