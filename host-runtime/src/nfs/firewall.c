@@ -189,11 +189,11 @@ static void fw_fini(nfp_ctx *ctx, void *state)
 
 /* Applies the rule decision for packet i; tracks the connection when it is allowed. */
 static inline void fw_decide(nfp_ctx *ctx, struct fw_state *s, struct nfp_batch *b, uint32_t i, int allow,
-			     const struct nfp_flow_key *k)
+			     const struct nfp_flow_key *k, uint64_t *counts)
 {
 	if (!allow) {
 		nfp_drop(b, i, FW_DENIED);
-		nfp_counter_add(ctx, 2, 1);
+		counts[2]++;
 		return;
 	}
 	if (s->stateful && nfp_table_add(ctx, FW_CONNTRACK, k) < 0) {
@@ -201,7 +201,7 @@ static inline void fw_decide(nfp_ctx *ctx, struct fw_state *s, struct nfp_batch 
 		return;
 	}
 	b->verdicts[i] = NFP_VERDICT_PASS;
-	nfp_counter_add(ctx, 0, 1);
+	counts[0]++;
 }
 
 static void fw_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
@@ -213,6 +213,7 @@ static void fw_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 	const uint8_t *data[NFP_NF_MAX_BATCH];
 	uint32_t idx[NFP_NF_MAX_BATCH], results[NFP_NF_MAX_BATCH];
 	int32_t slots[NFP_NF_MAX_BATCH];
+	uint64_t counts[4] = {0, 0, 0, 0}; /* the NF's counters 0..3, added once per batch */
 	uint32_t m = 0;
 	/* Pass 1: check every packet and build its keys. */
 	for (uint32_t i = 0; i < b->count; i++) {
@@ -220,7 +221,7 @@ static void fw_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 		int f = nfp_ipv4_view(&b->pkts[i], &v);
 		if (f != NFP_PKT_OK) {
 			nfp_drop(b, i, (uint32_t)f);
-			nfp_counter_add(ctx, 3, 1);
+			counts[3]++;
 			continue;
 		}
 		struct fw_acl_key *k = &keys[m];
@@ -235,7 +236,7 @@ static void fw_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 		idx[m++] = i;
 	}
 	if (m == 0)
-		return;
+		goto out;
 	/* Pass 2: established connections pass; the rest go to the ACL (one bulk lookup). */
 	if (s->stateful)
 		nfp_table_lookup_bulk(ctx, FW_CONNTRACK, fkp, m, slots);
@@ -244,7 +245,7 @@ static void fw_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 		uint32_t i = idx[j];
 		if (s->stateful && slots[j] >= 0) {
 			b->verdicts[i] = NFP_VERDICT_PASS;
-			nfp_counter_add(ctx, 1, 1);
+			counts[1]++;
 			continue;
 		}
 		if (s->acl == NULL) {
@@ -257,20 +258,24 @@ static void fw_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 					allow = s->rules[r].allow;
 					break;
 				}
-			fw_decide(ctx, s, b, i, allow, &fk[j]);
+			fw_decide(ctx, s, b, i, allow, &fk[j], counts);
 			continue;
 		}
 		data[n] = (const uint8_t *)&keys[j];
 		idx[n] = i;
 		fkp[n++] = &fk[j];
 	}
-	if (n == 0)
-		return;
-	rte_acl_classify(s->acl, data, results, n, 1);
-	for (uint32_t j = 0; j < n; j++) {
-		int allow = results[j] ? s->rules[results[j] - 1].allow : s->deflt_allow;
-		fw_decide(ctx, s, b, idx[j], allow, (const struct nfp_flow_key *)fkp[j]);
+	if (n > 0) {
+		rte_acl_classify(s->acl, data, results, n, 1);
+		for (uint32_t j = 0; j < n; j++) {
+			int allow = results[j] ? s->rules[results[j] - 1].allow : s->deflt_allow;
+			fw_decide(ctx, s, b, idx[j], allow, (const struct nfp_flow_key *)fkp[j], counts);
+		}
 	}
+out:
+	for (uint32_t c = 0; c < 4; c++)
+		if (counts[c])
+			nfp_counter_add(ctx, c, counts[c]);
 }
 
 NFP_BUILTIN_DESCRIPTOR(firewall) = {
