@@ -98,6 +98,38 @@ inline u128 prefix_mask(uint32_t width, uint32_t plen) {
 
 } // namespace
 
+// Rewrites the commonest expression shapes into single nodes, in place: `d2b` of something
+// already boolean becomes that thing, and field ==/!= constant one node. Results are unchanged.
+void Engine::fold(Program *p) {
+	auto boolean = [&](const Expr &x) {
+		if (x.kind == ExprKind::Valid || x.kind == ExprKind::FieldEq || x.kind == ExprKind::FieldNe) return true;
+		if (x.kind != ExprKind::Op) return false;
+		switch (x.op) {
+		case Op::Eq: case Op::Ne: case Op::Gt: case Op::Ge: case Op::Lt: case Op::Le:
+		case Op::And: case Op::Or: case Op::Not: case Op::ToBool: return true;
+		default: return false;
+		}
+	};
+	// Children always precede their parents in `exprs`, so one forward pass folds bottom-up.
+	for (Expr &e : p->exprs) {
+		if (e.kind != ExprKind::Op) continue;
+		if (e.op == Op::ToBool && boolean(p->exprs[size_t(e.a)])) {
+			e = p->exprs[size_t(e.a)];
+			continue;
+		}
+		if (e.op != Op::Eq && e.op != Op::Ne) continue;
+		const Expr &a = p->exprs[size_t(e.a)], &b = p->exprs[size_t(e.b)];
+		const Expr *f = a.kind == ExprKind::Field ? &a : b.kind == ExprKind::Field ? &b : nullptr;
+		const Expr *c = a.kind == ExprKind::Const ? &a : b.kind == ExprKind::Const ? &b : nullptr;
+		if (!f || !c) continue;
+		Expr n = e;
+		n.kind = e.op == Op::Eq ? ExprKind::FieldEq : ExprKind::FieldNe;
+		n.idx = f->idx;
+		n.value = c->value;
+		e = n;
+	}
+}
+
 bool Engine::load(const std::string &json, std::string *err) {
 	auto p = std::make_unique<Program>();
 	if (!program_load(json, p.get(), err)) return false;
@@ -109,6 +141,7 @@ bool Engine::load(const std::string &json, std::string *err) {
 		for (uint32_t w : c.input_widths) b += w;
 		csum_bits = std::max(csum_bits, b);
 	}
+	fold(p.get());
 	prog_ = std::move(p);
 	max_hdr_bytes_ = hb + kSlack; // slack for the 64-bit field stores of the deparser
 	phv_.assign(prog_->n_slots, 0);
@@ -129,6 +162,8 @@ u128 Engine::eval(int32_t ei) const {
 	case ExprKind::Field: return phv_[size_t(e.idx)];
 	case ExprKind::Valid: return valid_[size_t(e.idx)];
 	case ExprKind::Param: return params_ ? params_[e.idx] : 0;
+	case ExprKind::FieldEq: return phv_[size_t(e.idx)] == e.value;
+	case ExprKind::FieldNe: return phv_[size_t(e.idx)] != e.value;
 	case ExprKind::Op: break;
 	}
 	switch (e.op) {
@@ -340,9 +375,13 @@ bool Engine::parse(const uint8_t *data, uint32_t len, uint32_t *payload_off) {
 					error = p.err_packet_too_short;
 					break;
 				}
-				// Copy into a buffer with slack so the 64-bit field loads never read past the packet.
-				uint8_t *hb = hdr_buf_.data();
-				std::memcpy(hb, data + off, nb);
+				// The 64-bit field loads may read kSlack bytes past the header: read in place when
+				// the packet has them, else from a padded copy (the packet's last header).
+				const uint8_t *hb = data + off;
+				if (off + nb + kSlack > len) {
+					std::memcpy(hdr_buf_.data(), data + off, nb);
+					hb = hdr_buf_.data();
+				}
 				for (size_t i = 0; i < t.fields.size(); i++)
 					phv_[h.field_base + i] = read_bits_fast(hb, t.fields[i].bit_offset, t.fields[i].width);
 				valid_[size_t(op.hdr)] = 1;

@@ -75,6 +75,7 @@ private:
 	Status check_action(const Table &tb, int32_t action, const u128 *data, uint32_t nd, std::string *err) const;
 	void order_insert(Table &tb, int32_t id);
 	int32_t lookup(const Table &tb) const;
+	static void fold(Program *p);
 	u128 eval(int32_t e) const;
 	void run_action(int32_t a, const u128 *data);
 	void run_pipeline(int32_t node);

@@ -42,7 +42,10 @@ struct HeaderInst {
 };
 
 // Expressions are a tree stored in one vector; children are indices.
-enum class ExprKind : uint8_t { Const, Field, Valid, Param, Op };
+enum class ExprKind : uint8_t {
+	Const, Field, Valid, Param, Op,
+	FieldEq, FieldNe // field `idx` compared with constant `value` (folded at load for speed)
+};
 enum class Op : uint8_t {
 	Add, Sub, Mul, Shl, Shr, Eq, Ne, Gt, Ge, Lt, Le, And, Or, Not, BitAnd, BitOr, BitXor, BitNot,
 	ToBool, ToBit, Cond, Mod2c, Neg
