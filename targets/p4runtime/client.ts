@@ -175,7 +175,12 @@ export class P4RuntimeClient extends TypedEmitter<ClientEvents> {
    * with a P4RuntimeError when the server refuses the stream (unknown device, duplicate id, …).
    */
   connect(timeoutMs = 10_000): Promise<boolean> {
-    this.closed = false;
+    if (this.stream)
+      return Promise.reject(new P4RuntimeError(grpc.status.FAILED_PRECONDITION, 'already connected'));
+    if (this.closed)
+      return Promise.reject(
+        new P4RuntimeError(grpc.status.FAILED_PRECONDITION, 'client was closed; create a new one'),
+      );
     return new Promise<boolean>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
