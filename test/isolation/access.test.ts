@@ -1,0 +1,48 @@
+/**
+ * Access control on packet regions: an NF sees only the regions its manifest declares (the rest
+ * of its window is zero), only writable regions come back, and a forbidden write is a fault. The
+ * same NF built natively and run under `process` gets the same view.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { IsolatedTenant } from '../../host-runtime/lib/isolation';
+import { isolationBuilt, testNf, udpFlows, warnIfSkipped } from './helpers';
+
+warnIfSkipped('isolation access-control tests');
+
+const open: IsolatedTenant[] = [];
+afterAll(() => {
+  for (const t of open) t.close();
+});
+
+describe.skipIf(!isolationBuilt)('packet regions', () => {
+  for (const backend of ['sfi', 'process'] as const) {
+    it(`${backend}: an L2-only NF reads zeros beyond L2 and changes only L2`, async () => {
+      const art = await testNf('peek', backend === 'sfi' ? 'sfi' : 'native');
+      const t = new IsolatedTenant({ id: 1, backend, nfs: [{ artifact: art }] });
+      open.push(t);
+      const input = udpFlows(4);
+      const r = t.run(input);
+      expect(r.verdicts).toEqual([0, 0, 0, 0]);
+      r.packets.forEach((p, i) => {
+        // Nothing of L3, L4 or the payload reached the NF...
+        expect(p.subarray(0, 6)).toEqual(Buffer.alloc(6));
+        // ...and everything past L2 leaves exactly as it came.
+        expect(p.subarray(6)).toEqual(input[i].subarray(6));
+      });
+      expect(t.stats().quarantined).toBe(false);
+    });
+  }
+
+  it('sfi: a write outside the declared writable regions is a fault, and the packet is untouched', async () => {
+    const t = new IsolatedTenant({
+      id: 2,
+      backend: 'sfi',
+      nfs: [{ artifact: await testNf('evil', 'sfi'), config: { attack: 'write-ro' } }],
+    });
+    open.push(t);
+    const r = t.run(udpFlows(2));
+    expect(r.quarantinedNow).toBe(true);
+    expect(r.verdicts).toEqual([1, 1]);
+    expect(r.packets[0][22]).toBe(64); // the TTL it tried to change
+  });
+});
