@@ -33,7 +33,7 @@ export interface HostStartConfig {
   captureDrops?: boolean;
   /** Benchmarks: transmitted packets are restored and fed to the same queue again. */
   loopback?: boolean;
-  port?: { kind: 'ring' } | { kind: 'vdev'; devargs: string };
+  port?: { kind: 'ring' } | { kind: 'vdev' | 'ethdev'; devargs: string };
 }
 
 export interface LoadOptions {

@@ -32,7 +32,7 @@ export interface NativeConfig {
   mbufs: number;
   captureDrops: boolean;
   loopback: boolean;
-  port: { kind: 'ring' } | { kind: 'vdev'; devargs: string };
+  port: { kind: 'ring' } | { kind: 'vdev' | 'ethdev'; devargs: string };
 }
 
 export interface NativeCollected {

@@ -100,12 +100,21 @@ static void open_vdev_port(Runtime *rt)
 static void setup_port(Runtime *rt)
 {
 	uint32_t gen = g_generation.fetch_add(1);
-	if (rt->cfg.port.kind == "ring")
+	if (rt->cfg.port.kind == "ring") {
 		open_ring_port(rt, gen);
-	else if (rt->cfg.port.kind == "vdev")
+	} else if (rt->cfg.port.kind == "vdev") {
 		open_vdev_port(rt);
-	else
-		throw fail("unknown port kind `" + rt->cfg.port.kind + "` (expected ring or vdev)");
+	} else if (rt->cfg.port.kind == "ethdev") {
+		// A device the EAL already probed (a NIC allowed with -a <pci>): found by name, stopped
+		// but never closed at unload, so a later load can use it again.
+		uint16_t port;
+		if (rte_eth_dev_get_port_by_name(rt->cfg.port.devargs.c_str(), &port) != 0)
+			throw fail("no ethdev named `" + rt->cfg.port.devargs + "` (allow it with the EAL's -a option)");
+		rt->port_id = port;
+		rt->vdev_name = rt->cfg.port.devargs;
+	} else {
+		throw fail("unknown port kind `" + rt->cfg.port.kind + "` (expected ring, vdev or ethdev)");
+	}
 	rt->port_open = true;
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
@@ -256,8 +265,10 @@ void runtime_destroy(Runtime *rt)
 	}
 	if (rt->port_open) {
 		rte_eth_dev_stop(rt->port_id);
-		rte_eth_dev_close(rt->port_id);
-		rte_vdev_uninit(rt->vdev_name.c_str());
+		if (rt->cfg.port.kind != "ethdev") {
+			rte_eth_dev_close(rt->port_id);
+			rte_vdev_uninit(rt->vdev_name.c_str());
+		}
 	}
 	for (size_t q = 0; q < rt->rx_rings.size(); q++) {
 		drain_ring(rt->rx_rings[q]);

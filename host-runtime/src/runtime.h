@@ -118,8 +118,8 @@ uint64_t worker_cpu_ns(Worker *w);
 enum class Mode { Presorted, Mixed, Raw };
 
 struct PortConfig {
-	std::string kind = "ring"; // "ring" (in-memory) or "vdev" (pcap, af_packet, ...)
-	std::string devargs;       // vdev: "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap"
+	std::string kind = "ring"; // "ring" (in-memory), "vdev" (pcap, af_packet, ...), "ethdev" (probed NIC)
+	std::string devargs;       // vdev: "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap"; ethdev: its name
 };
 
 struct Config {
