@@ -1,0 +1,109 @@
+import { Args, Flags } from '@oclif/core';
+import { NfpCommand } from '../base';
+import { profiles } from '../../partitioner/profiles';
+import { parseGeneratorSpec, renderReport, runDeploy, type DeployReport } from '../../targets/deploy';
+import type { IsolationBackend } from '../../host-runtime/lib';
+
+export default class Deploy extends NfpCommand<DeployReport> {
+  static override summary =
+    'Deploy service graphs on a NIC target and the host runtime, run traffic, and report.';
+
+  static override description = `Partitions the graph (or takes a plan folder written by \`nfp partition\`), starts the target (the embedded softnic serves P4Runtime on a loopback port), pushes the NIC pipeline and its table entries over P4Runtime as the primary controller, starts the host runtime with the plan's host half, and runs traffic through both.
+
+Traffic: a pcap replayed (--traffic), or the embedded generator (--generate, or by default flows on every tenant and path). The traffic repeats until --duration seconds have passed.
+
+The report lists, per tenant, path and NF: packets, drops by reason and host cycles per packet; the NIC's counters as read back over P4Runtime; and the end-to-end account (every input packet is forwarded or dropped with a reason). With --json the report is printed as JSON.
+
+Deployment is atomic: if a step fails (pipeline verification, an entry write, the host runtime), everything it set up is undone and the error names the step. Ctrl-C stops the traffic, prints the report and leaves nothing running.`;
+
+  static override examples = [
+    {
+      description: 'Deploy the enterprise-edge example on the embedded softnic with generated traffic',
+      command: '<%= config.bin %> <%= command.id %> examples/enterprise-edge.yaml --duration 3',
+    },
+    {
+      description: 'Deploy a plan written by nfp partition, replay a pcap, capture what leaves',
+      command: '<%= config.bin %> <%= command.id %> out/edge --traffic in.pcap --pcap-out out.pcap',
+    },
+    {
+      description: 'More flows, only 64-byte frames, as JSON for scripts',
+      command:
+        '<%= config.bin %> <%= command.id %> examples/multi-tenant.yaml --generate packets=500,flows=32,sizes=64 --json',
+    },
+  ];
+
+  static override args = {
+    input: Args.string({
+      description: 'service graph (YAML) or plan folder (with plan.json)',
+      required: true,
+    }),
+  };
+
+  static override flags = {
+    target: Flags.string({ description: 'NIC target', options: ['softnic', 'bmv2'], default: 'softnic' }),
+    profile: Flags.string({
+      description: 'NIC profile used to partition a graph [default: the target]',
+      options: Object.keys(profiles),
+    }),
+    grpc: Flags.string({ description: 'P4Runtime address of an already running device (HOST:PORT)' }),
+    'device-id': Flags.integer({ description: 'P4Runtime device id', default: 1, min: 0 }),
+    traffic: Flags.string({ description: 'pcap file to replay', exclusive: ['generate'] }),
+    'traffic-port': Flags.integer({ description: 'wire port the pcap enters on [default: first wire port]' }),
+    generate: Flags.string({
+      description: 'generator spec: packets=N,flows=N,sizes=A/B,suspicious=F,seed=N (per root path)',
+      exclusive: ['traffic'],
+    }),
+    duration: Flags.integer({ description: 'seconds to run the traffic (replayed)', default: 10, min: 0 }),
+    'pcap-out': Flags.string({ description: 'write every frame that leaves a wire port to this pcap' }),
+    isolation: Flags.string({
+      description: "run every tenant under this isolation backend [default: each tenant's own]",
+      options: ['none', 'sfi', 'mpk', 'process'],
+    }),
+    workers: Flags.integer({ description: 'host runtime worker lcores', default: 1, min: 1 }),
+  };
+
+  async run(): Promise<DeployReport> {
+    const { args, flags } = await this.parse(Deploy);
+    const abort = new AbortController();
+    const onSignal = (): void => abort.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const quiet = this.jsonEnabled();
+    try {
+      const { report, prepared } = await runDeploy({
+        input: args.input,
+        target: flags.target as 'softnic' | 'bmv2',
+        profile: flags.profile ?? (flags.target === 'bmv2' ? 'bmv2' : 'softnic'),
+        grpc: flags.grpc,
+        deviceId: flags['device-id'],
+        traffic: flags.traffic,
+        trafficPort: flags['traffic-port'],
+        generate: flags.generate ? parseGeneratorSpec(flags.generate) : undefined,
+        durationSeconds: flags.duration,
+        pcapOut: flags['pcap-out'],
+        isolation: flags.isolation as IsolationBackend | undefined,
+        workers: flags.workers,
+        signal: abort.signal,
+        onStep: (s) => quiet || this.logToStderr(`nfp deploy: ${s} done`),
+        onProgress: (p) =>
+          quiet ||
+          this.logToStderr(
+            `  ${p.elapsedSeconds.toFixed(0)}s ${p.input} packets  ` +
+              Object.entries(p.perTenantPps)
+                .map(([t, pps]) => `${t} ${pps} pps`)
+                .join('  '),
+          ),
+      });
+      if (prepared.unreachablePaths.length) {
+        this.logToStderr(
+          `note: no packet could be generated for paths ${prepared.unreachablePaths.join(', ')}`,
+        );
+      }
+      this.log(renderReport(report));
+      return report;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * `nfp deploy`: push a plan's NIC half to a target over P4Runtime, start the host half, run
+ * traffic through both, and report what happened to every packet.
+ *
+ * Deployment is atomic: each step registers how to undo itself, and a failure undoes every
+ * completed step in reverse before the error (naming the failed step) is thrown. On an external
+ * P4Runtime target the previous pipeline and entries are restored instead of left half-replaced.
+ */
+import type { NicArtifacts } from '../../p4';
+import { NfpError } from '../../partitioner/errors';
+import type { Plan } from '../../partitioner/plan';
+import * as host from '../../host-runtime/lib';
+import type { IsolationBackend } from '../../host-runtime/lib';
+import { P4RuntimeClient } from '../p4runtime/client';
+import type { Entity, ForwardingPipelineConfig, Update } from '../p4runtime/messages';
+import { Atomicity, UpdateType } from '../p4runtime/messages';
+import { P4RuntimeServer } from '../p4runtime/server';
+import { SoftnicDevice } from '../softnic/device';
+import { entriesToUpdates } from '../softnic/install';
+import { DataPath, type PacketFate } from './datapath';
+import { buildReport, type DeployReport } from './report';
+import type { GeneratedPacket } from './traffic';
+
+export type DeployStep =
+  'start-target' | 'connect' | 'push-pipeline' | 'write-entries' | 'start-host' | 'traffic' | 'report';
+
+/** A deployment failed; everything it had set up was undone. */
+export class DeployError extends NfpError {
+  constructor(
+    readonly step: DeployStep,
+    cause: string,
+    hint?: string,
+  ) {
+    super(`deploy failed at step "${step}": ${cause}`, hint);
+  }
+}
+
+export interface DeployOptions {
+  target: 'softnic' | 'bmv2';
+  /** An already running P4Runtime device (softnic or simple_switch_grpc); absent: start one. */
+  grpc?: string;
+  deviceId: number;
+  electionId?: number;
+  /** Run every tenant under this backend instead of the plan's choice. */
+  isolation?: IsolationBackend;
+  workers?: number;
+  /** Packets to send, replayed until `durationSeconds` passed (at least once). */
+  traffic: GeneratedPacket[];
+  durationSeconds: number;
+  /** Keep each first-pass packet's fate (differential tests); costs a little speed. */
+  recordFates?: boolean;
+  /** Called about once a second with packets seen per tenant so far. */
+  onProgress?: (p: DeployProgress) => void;
+  /** Called after each completed step (for `--verbose` and the CLI's progress line). */
+  onStep?: (step: DeployStep) => void;
+  /** Aborting (Ctrl-C) stops the traffic and tears down cleanly. */
+  signal?: AbortSignal;
+}
+
+export interface DeployProgress {
+  elapsedSeconds: number;
+  input: number;
+  perTenantPps: Record<string, number>;
+}
+
+export interface DeployResult {
+  report: DeployReport;
+  /** Fate of each packet of the first pass over `traffic`, when `recordFates`. */
+  fates?: PacketFate[];
+  /** Every frame that left a wire port, in order, for `--pcap-out`. */
+  egress: Array<{ port: number; data: Buffer }>;
+}
+
+type Undo = () => Promise<void> | void;
+
+/** Runs the deployment; resolves with its report, or rejects with DeployError after undoing. */
+export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions): Promise<DeployResult> {
+  // Teardown stops what the deploy started; rollback restores what it replaced on a device.
+  const teardown: Undo[] = [];
+  const rollback: Undo[] = [];
+  let step: DeployStep = 'start-target';
+  const enter = (s: DeployStep): void => {
+    step = s;
+  };
+  const done = (s: DeployStep): void => opts.onStep?.(s);
+  try {
+    // 1. The target: the embedded softnic behind a loopback P4Runtime server, or an external one.
+    let address = opts.grpc;
+    let device: SoftnicDevice | undefined;
+    if (!address) {
+      if (opts.target !== 'softnic') {
+        throw new DeployError(
+          step,
+          'the bmv2 target needs a running simple_switch_grpc',
+          'start simple_switch_grpc and pass --grpc HOST:PORT (see docs/targets.md)',
+        );
+      }
+      device = new SoftnicDevice();
+      const server = new P4RuntimeServer({ device, deviceId: opts.deviceId, address: '127.0.0.1:0' });
+      await server.start();
+      teardown.push(() => server.stop(100));
+      address = server.address;
+    } else if (opts.target === 'softnic' || opts.target === 'bmv2') {
+      throw new DeployError(
+        step,
+        `traffic on an external device at ${address} needs its ports wired to this host`,
+        'run without --grpc to use the embedded softnic',
+      );
+    }
+    done('start-target');
+
+    // 2. Become primary.
+    enter('connect');
+    const client = new P4RuntimeClient({
+      address,
+      deviceId: opts.deviceId,
+      electionId: opts.electionId ?? 1,
+      reconnect: false,
+    });
+    teardown.push(() => client.close());
+    await client.connect(5000);
+    await client.waitForPrimary(5000);
+    done('connect');
+
+    // 3. Pipeline. Keep what was there, so a later failure can put it back.
+    enter('push-pipeline');
+    const previous = await snapshotDevice(client);
+    await client.setPipeline({ p4info: nic.p4info, deviceConfig: JSON.stringify(nic.bmv2) });
+    rollback.push(() => restoreDevice(client, previous));
+    done('push-pipeline');
+
+    // 4. Entries, all or nothing.
+    enter('write-entries');
+    await client.write(entriesToUpdates(nic.entries), { atomicity: Atomicity.ROLLBACK_ON_ERROR });
+    done('write-entries');
+
+    // 5. The host half.
+    enter('start-host');
+    host.start({ workers: opts.workers ?? 1, mode: 'presorted', captureDrops: true, queueSize: 4096 });
+    const loaded = host.load(plan, { isolation: opts.isolation });
+    teardown.push(() => host.stop());
+    done('start-host');
+
+    // 6. Traffic.
+    enter('traffic');
+    if (!device) throw new DeployError(step, 'no in-process data path for an external device');
+    const datapath = new DataPath(plan, device, nic, loaded, opts.recordFates ?? false);
+    const run = await datapath.runTraffic(opts.traffic, opts.durationSeconds, opts.onProgress, opts.signal);
+    done('traffic');
+
+    // 7. Report: host stats, NIC counters read back over P4Runtime.
+    enter('report');
+    const report = await buildReport(plan, nic, run, host.stats(), client, {
+      target: opts.target,
+      address,
+      deviceId: opts.deviceId,
+      isolation: opts.isolation,
+    });
+    done('report');
+    // A completed run leaves nothing running.
+    await unwind(teardown);
+    return { report, fates: run.fates, egress: run.egress };
+  } catch (err) {
+    await unwind(rollback);
+    await unwind(teardown);
+    if (err instanceof DeployError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new DeployError(step, message, err instanceof NfpError ? err.hint : undefined);
+  }
+}
+
+async function unwind(undo: Undo[]): Promise<void> {
+  for (const u of [...undo].reverse()) {
+    try {
+      await u();
+    } catch {
+      // Teardown continues; the original error is what the user needs.
+    }
+  }
+}
+
+interface DeviceSnapshot {
+  config?: ForwardingPipelineConfig;
+  entities: Entity[];
+}
+
+async function snapshotDevice(client: P4RuntimeClient): Promise<DeviceSnapshot> {
+  let config: ForwardingPipelineConfig | undefined;
+  try {
+    config = await client.getPipeline();
+  } catch {
+    return { entities: [] };
+  }
+  if (!config?.p4info || !config.p4info.tables?.length) return { entities: [] };
+  const entities: Entity[] = [];
+  for await (const e of client.read({ tableEntry: {} })) entities.push(e);
+  return { config, entities };
+}
+
+async function restoreDevice(client: P4RuntimeClient, prev: DeviceSnapshot): Promise<void> {
+  if (!prev.config?.p4info) return;
+  await client.setPipeline({
+    p4info: prev.config.p4info,
+    deviceConfig: prev.config.p4DeviceConfig ?? new Uint8Array(),
+  });
+  const updates: Update[] = prev.entities.map((entity) => ({ type: UpdateType.INSERT, entity }));
+  if (updates.length) await client.write(updates);
+}
