@@ -33,6 +33,8 @@ export interface HostStartConfig {
   captureDrops?: boolean;
   /** Benchmarks: transmitted packets are restored and fed to the same queue again. */
   loopback?: boolean;
+  /** An idle worker sleeps this long between polls after ~1000 empty ones; 0 = busy-poll always. */
+  idleSleepUs?: number;
   port?: { kind: 'ring' } | { kind: 'vdev' | 'ethdev'; devargs: string };
 }
 
@@ -142,6 +144,7 @@ export function start(cfg: HostStartConfig = {}): void {
     mbufs: cfg.mbufs ?? 16384,
     captureDrops: cfg.captureDrops ?? false,
     loopback: cfg.loopback ?? false,
+    idleSleepUs: cfg.idleSleepUs ?? 20,
     port: cfg.port ?? { kind: 'ring' },
   };
 }

@@ -32,6 +32,7 @@ export interface NativeConfig {
   mbufs: number;
   captureDrops: boolean;
   loopback: boolean;
+  idleSleepUs: number;
   port: { kind: 'ring' } | { kind: 'vdev' | 'ethdev'; devargs: string };
 }
 

@@ -42,6 +42,7 @@ Config config_of(const Napi::Object &o)
 	c.mbufs = u32_of(o, "mbufs", 16384);
 	c.capture_drops = bool_of(o, "captureDrops", false);
 	c.loopback = bool_of(o, "loopback", false);
+	c.idle_sleep_us = u32_of(o, "idleSleepUs", 20);
 	Napi::Value port = o.Get("port");
 	if (port.IsObject()) {
 		c.port.kind = str_of(port.As<Napi::Object>(), "kind", "ring");

@@ -130,6 +130,7 @@ struct Config {
 	uint32_t mbufs = 16384;
 	bool capture_drops = false;
 	bool loopback = false; // benchmark: TX feeds the same queue again, packets restored
+	uint32_t idle_sleep_us = 20; // after many empty polls, sleep this long (0: pure busy polling)
 	PortConfig port;
 };
 

@@ -317,14 +317,20 @@ int worker_main(void *arg)
 	auto burst_fn = rt->cfg.mode == Mode::Raw ? raw_burst : process_burst;
 	const uint32_t burst = rt->cfg.burst;
 	const double ns_per_cycle = 1e9 / (double)rte_get_tsc_hz();
+	const uint32_t idle_sleep_us = rt->cfg.idle_sleep_us;
+	uint32_t idle_rounds = 0;
 	struct rte_mbuf *pkts[kMaxBurst];
 	while (!rt->quit.load(std::memory_order_relaxed)) {
+		// On a shared machine an idle worker yields its core; a busy one never sleeps.
+		if (idle_sleep_us > 0 && ++idle_rounds > 1024)
+			rte_delay_us_sleep(idle_sleep_us);
 		for (uint16_t q : w->queues) {
 			// Busy cycles include the receive call of every burst that brought packets.
 			uint64_t t0 = rte_rdtsc();
 			uint16_t n = rte_eth_rx_burst(rt->port_id, q, pkts, (uint16_t)burst);
 			if (n == 0)
 				continue;
+			idle_rounds = 0;
 			uint64_t now_ns = (uint64_t)((double)t0 * ns_per_cycle);
 			burst_fn(w, s, q, pkts, n, now_ns);
 			w->stats.busy_cycles += rte_rdtsc() - t0;
