@@ -120,9 +120,16 @@ sed -i -e 's/goto \(w2c_L[0-9]*\);/{ NFP_SFI_BACKEDGE(); goto \1; }/g' \
 
 memcheck=0
 [[ "$bounds" == guard ]] && memcheck=1
+if ((memcheck == 0)); then
+  # Memory accesses through a per-function base (sfi_fast.h); the memory never grows or moves.
+  sed -i -e '/^DEFINE_STORE(i64_store32, u32, u64)$/a #include "sfi_fast.h"' \
+    -e 's/^\(  *\)FUNC_PROLOGUE;$/&\n\1u8 *const nfp_mb = instance->w2c_memory.data; (void)nfp_mb;/' \
+    -e 's/\b\([if]\(32\|64\)_\(load\|store\)[0-9a-z_]*\)(&instance->w2c_memory, /nfp_\1(nfp_mb, /g' \
+    -e 's/\bwasm_rt_grow_memory(/nfp_sfi_grow(/g' "$work/nfmod.c"
+fi
 "$cc" ${NFP_SFI_CFLAGS:--O2} -fPIC -shared -fvisibility=hidden -DNDEBUG -w \
   -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=$memcheck -DWASM_RT_TRAP_HANDLER=nfp_sfi_trap_handler \
-  -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 -DNFP_MODULE_N_NFS="$n" \
-  -include "$here/sfi_env.h" -I"$work" -I"$rt" "${common[@]}" \
+  -DWASM_RT_MAX_CALL_STACK_DEPTH=1000 -DNFP_MODULE_N_NFS="$n" -DNFP_SFI_MEM_BYTES="${mem}ull" \
+  -include "$here/sfi_env.h" -I"$here" -I"$work" -I"$rt" "${common[@]}" \
   "$work/nfmod.c" "$here/sfi_host.c" "$rt/wasm-rt-impl.c" -Wl,-z,defs -o "$out" ||
   die 4 "compiling the sandboxed module failed"
