@@ -53,9 +53,12 @@ export interface TableEntrySpec {
   /** Table name or alias. */
   table: string;
   match?: Record<string, MatchSpec | null | undefined>;
-  /** Action name or alias. */
+  /** Action name or alias (direct tables). */
   action?: string;
   params?: Record<string, P4Value>;
+  /** Indirect tables (with an action profile): the member or the group the entry points at. */
+  member?: number;
+  group?: number;
   /** Required (> 0) for tables with ternary, range or optional fields; forbidden otherwise. */
   priority?: number;
   /** This entry sets the table's default action (no match, no priority). */
@@ -87,6 +90,9 @@ export interface TableEntryView {
   match: Record<string, MatchView>;
   action?: string;
   params?: Record<string, bigint>;
+  /** For entries of indirect tables. */
+  member?: number;
+  group?: number;
   priority: number;
   isDefault: boolean;
   counterData?: { bytes: bigint; packets: bigint };
@@ -134,7 +140,22 @@ export class EntityBuilder {
       entry.match = match;
     }
     this.priority(t, spec, entry);
-    if (spec.action !== undefined)
+    if (t.info.implementationId) {
+      if (spec.action !== undefined)
+        throw new P4SchemaError(
+          `table "${t.name}" is indirect (it uses an action profile)`,
+          'point the entry at a profile member or group with member: N or group: N',
+        );
+      if (spec.member !== undefined && spec.group !== undefined)
+        throw new P4SchemaError(`table "${t.name}": give member or group, not both`);
+      // Neither is fine for a DELETE or a read key; the server refuses an INSERT without one.
+      if (spec.member !== undefined) entry.action = { actionProfileMemberId: spec.member };
+      else if (spec.group !== undefined) entry.action = { actionProfileGroupId: spec.group };
+    } else if (spec.member !== undefined || spec.group !== undefined)
+      throw new P4SchemaError(
+        `table "${t.name}" has no action profile; give an action instead of member/group`,
+      );
+    else if (spec.action !== undefined)
       entry.action = { action: this.action(t, spec.action, spec.params, !!spec.isDefault) };
     else if (spec.params) throw new P4SchemaError(`table "${t.name}": params given without an action`);
     if (spec.idleTimeoutNs !== undefined) entry.idleTimeoutNs = int64(spec.idleTimeoutNs);
@@ -299,6 +320,43 @@ export class EntityBuilder {
     };
   }
 
+  /** An action profile member: an action with its parameters, shared by the profile's tables. */
+  actionProfileMember(
+    profile: string,
+    memberId: number,
+    action: string,
+    params: Record<string, P4Value> = {},
+  ): Entity {
+    const p = this.schema.actionProfiles.get(profile);
+    const tables = (p.tableIds ?? []).map((id) => this.schema.tableById(id)).filter((x) => x !== undefined);
+    const a = this.action(undefined, action, params);
+    if (!tables.some((t) => t.actionIds.has(a.actionId ?? 0)))
+      throw new P4SchemaError(
+        `action "${action}" is not an action of the tables using profile "${p.preamble?.name}"`,
+      );
+    return { actionProfileMember: { actionProfileId: p.preamble?.id, memberId, action: a } };
+  }
+
+  /** An action profile group: weighted members (profiles with a selector only). */
+  actionProfileGroup(
+    profile: string,
+    groupId: number,
+    members: { member: number; weight?: number }[],
+    maxSize?: number,
+  ): Entity {
+    const p = this.schema.actionProfiles.get(profile);
+    if (!p.withSelector)
+      throw new P4SchemaError(`action profile "${p.preamble?.name}" has no selector, so it has no groups`);
+    return {
+      actionProfileGroup: {
+        actionProfileId: p.preamble?.id,
+        groupId,
+        maxSize: maxSize ?? 0,
+        members: members.map((m) => ({ memberId: m.member, weight: m.weight ?? 1 })),
+      },
+    };
+  }
+
   /** A wildcard read of all entries of one table (or of every table when name is omitted). */
   tableWildcard(table?: string): Entity {
     return { tableEntry: { tableId: table === undefined ? 0 : this.schema.tables.id(table) } };
@@ -425,6 +483,14 @@ export class EntityBuilder {
       priority: entry.priority ?? 0,
       isDefault: !!entry.isDefaultAction,
     };
+    if (entry.action?.actionProfileGroupId) view.group = entry.action.actionProfileGroupId;
+    else if (
+      entry.action &&
+      !entry.action.action &&
+      entry.action.actionProfileMemberId !== undefined &&
+      entry.action.actionProfileMemberId !== null
+    )
+      view.member = entry.action.actionProfileMemberId;
     const act = entry.action?.action;
     if (act) {
       const a = this.schema.actions.byIdOrUndefined(act.actionId ?? 0);

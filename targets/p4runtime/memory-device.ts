@@ -9,6 +9,8 @@ import { status as Code } from '@grpc/grpc-js';
 import type { Device, DeviceEvents, PipelineConfig, UpdateResult } from './device';
 import { DeviceError } from './device';
 import type {
+  ActionProfileGroup,
+  ActionProfileMember,
   CounterData,
   DigestEntryConfig,
   Entity,
@@ -101,6 +103,9 @@ export class MemoryDevice implements Device {
   private counters = new Map<number, Counter[]>();
   private meters = new Map<number, (MeterConfig | null)[]>();
   private digestConfigs = new Map<number, DigestEntryConfig>();
+  /** Action profile members and groups, by profile id then member/group id. */
+  private members = new Map<number, Map<number, ActionProfileMember>>();
+  private groups = new Map<number, Map<number, ActionProfileGroup>>();
   private events: DeviceEvents | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly idleEntries = new Set<StoredEntry>();
@@ -176,7 +181,11 @@ export class MemoryDevice implements Device {
       );
     }
     this.meters = meters;
-    if (!preserveState) this.digestConfigs.clear();
+    if (!preserveState) {
+      this.digestConfigs.clear();
+      this.members.clear();
+      this.groups.clear();
+    }
     this.schema = s;
     this.startIdleScan();
   }
@@ -250,6 +259,8 @@ export class MemoryDevice implements Device {
       }
       return;
     }
+    if (e.actionProfileMember) return this.applyMember(u.type!, e.actionProfileMember, undo);
+    if (e.actionProfileGroup) return this.applyGroup(u.type!, e.actionProfileGroup, undo);
     if (e.digestEntry) {
       const id = e.digestEntry.digestId ?? 0;
       const old = this.digestConfigs.get(id);
@@ -265,8 +276,93 @@ export class MemoryDevice implements Device {
     throw new DeviceError(Code.UNIMPLEMENTED, 'entity kind not supported by the memory device');
   }
 
+  private profileMap<T>(all: Map<number, Map<number, T>>, profileId: number): Map<number, T> {
+    let m = all.get(profileId);
+    if (!m) all.set(profileId, (m = new Map()));
+    return m;
+  }
+
+  /** Insert/modify/delete one keyed object with ALREADY_EXISTS/NOT_FOUND and an undo step. */
+  private applyKeyed<T>(
+    type: UpdateType,
+    map: Map<number, T>,
+    id: number,
+    value: T,
+    what: string,
+    undo: Undo[] | undefined,
+  ): void {
+    const old = map.get(id);
+    if (type === UpdateType.INSERT && old !== undefined)
+      throw new DeviceError(Code.ALREADY_EXISTS, `${what} already exists`);
+    if (type !== UpdateType.INSERT && old === undefined)
+      throw new DeviceError(Code.NOT_FOUND, `${what} does not exist`);
+    if (type === UpdateType.DELETE) map.delete(id);
+    else map.set(id, value);
+    undo?.push(() => (old === undefined ? map.delete(id) : map.set(id, old)));
+  }
+
+  private applyMember(type: UpdateType, mem: ActionProfileMember, undo: Undo[] | undefined): void {
+    const profile = mem.actionProfileId ?? 0;
+    const id = mem.memberId ?? 0;
+    if (type === UpdateType.DELETE && this.memberInUse(profile, id))
+      throw new DeviceError(
+        Code.FAILED_PRECONDITION,
+        `member ${id} is still used by a group or a table entry`,
+      );
+    this.applyKeyed(type, this.profileMap(this.members, profile), id, mem, `member ${id}`, undo);
+  }
+
+  private applyGroup(type: UpdateType, g: ActionProfileGroup, undo: Undo[] | undefined): void {
+    const profile = g.actionProfileId ?? 0;
+    const id = g.groupId ?? 0;
+    const members = this.members.get(profile);
+    for (const mb of g.members ?? [])
+      if (!members?.has(mb.memberId ?? 0))
+        throw new DeviceError(Code.NOT_FOUND, `group ${id}: member ${mb.memberId} does not exist`);
+    if (type === UpdateType.DELETE && this.groupInUse(profile, id))
+      throw new DeviceError(Code.FAILED_PRECONDITION, `group ${id} is still used by a table entry`);
+    this.applyKeyed(type, this.profileMap(this.groups, profile), id, g, `group ${id}`, undo);
+  }
+
+  private profileOf(tableId: number): number {
+    return this.schema?.tableById(tableId)?.info.implementationId ?? 0;
+  }
+
+  private memberInUse(profile: number, id: number): boolean {
+    for (const g of this.groups.get(profile)?.values() ?? [])
+      if (g.members?.some((mb) => mb.memberId === id)) return true;
+    for (const [tableId, t] of this.tables)
+      if (this.profileOf(tableId) === profile)
+        for (const s of t.entries.values())
+          if (s.entry.action?.actionProfileMemberId === id && !s.entry.action.actionProfileGroupId)
+            return true;
+    return false;
+  }
+
+  private groupInUse(profile: number, id: number): boolean {
+    for (const [tableId, t] of this.tables)
+      if (this.profileOf(tableId) === profile)
+        for (const s of t.entries.values()) if (s.entry.action?.actionProfileGroupId === id) return true;
+    return false;
+  }
+
+  /** An indirect entry must point at an existing member or group of its table's profile. */
+  private checkIndirect(te: TableEntry): void {
+    const a = te.action;
+    if (!a || a.action) return;
+    const profile = this.profileOf(te.tableId ?? 0);
+    if (a.actionProfileGroupId) {
+      if (!this.groups.get(profile)?.has(a.actionProfileGroupId))
+        throw new DeviceError(Code.NOT_FOUND, `group ${a.actionProfileGroupId} does not exist`);
+    } else if (a.actionProfileMemberId !== undefined && a.actionProfileMemberId !== null) {
+      if (!this.members.get(profile)?.has(a.actionProfileMemberId))
+        throw new DeviceError(Code.NOT_FOUND, `member ${a.actionProfileMemberId} does not exist`);
+    }
+  }
+
   private applyTableEntry(type: UpdateType, te: TableEntry, undo: Undo[] | undefined): void {
     const t = this.table(te.tableId ?? 0);
+    if (type !== UpdateType.DELETE) this.checkIndirect(te);
     if (te.isDefaultAction) {
       const old = t.defaultEntry;
       t.defaultEntry = te;
@@ -389,6 +485,25 @@ export class MemoryDevice implements Device {
             ? { directCounterEntry: { tableEntry: key, data: counterData(s.counter) } }
             : { directMeterEntry: { tableEntry: key, config: s.meter } };
         }
+      }
+      return;
+    }
+    if (entity.actionProfileMember || entity.actionProfileGroup) {
+      const isMember = !!entity.actionProfileMember;
+      const req = (entity.actionProfileMember ?? entity.actionProfileGroup)!;
+      const all: Map<number, Map<number, ActionProfileMember | ActionProfileGroup>> = isMember
+        ? this.members
+        : this.groups;
+      const id = isMember
+        ? (entity.actionProfileMember!.memberId ?? 0)
+        : (entity.actionProfileGroup!.groupId ?? 0);
+      for (const [profile, items] of all) {
+        if (req.actionProfileId && profile !== req.actionProfileId) continue;
+        for (const [k, v] of items)
+          if (!id || k === id)
+            yield isMember
+              ? { actionProfileMember: v as ActionProfileMember }
+              : { actionProfileGroup: v as ActionProfileGroup };
       }
       return;
     }

@@ -62,15 +62,29 @@ export function checkAccess(access: RoleAccess | undefined, e: Entity, schema: P
     if (id && !access.meters.has(id)) deny(`meter "${schema.meters.nameOf(id)}"`);
     return;
   }
+  const profile = (e.actionProfileMember ?? e.actionProfileGroup)?.actionProfileId;
+  if (profile !== undefined) {
+    if (profile && !profileVisible(access, profile, schema))
+      deny(`action profile "${schema.actionProfiles.nameOf(profile)}"`);
+    return;
+  }
   deny('this entity kind');
 }
 
+/** An action profile belongs to a role when one of the tables sharing it does. */
+function profileVisible(access: RoleAccess, profileId: number, schema: P4Schema): boolean {
+  const tableIds = schema.actionProfiles.byIdOrUndefined(profileId)?.tableIds ?? [];
+  return tableIds.some((t) => access.tables.has(t));
+}
+
 /** Whether a read result is visible to a role, for filtering wildcard reads. */
-export function visibleTo(access: RoleAccess | undefined, e: Entity): boolean {
+export function visibleTo(access: RoleAccess | undefined, e: Entity, schema: P4Schema): boolean {
   if (!access) return true;
   const te = e.tableEntry ?? e.directCounterEntry?.tableEntry ?? e.directMeterEntry?.tableEntry;
   if (te) return access.tables.has(te.tableId ?? 0);
   if (e.counterEntry) return access.counters.has(e.counterEntry.counterId ?? 0);
   if (e.meterEntry) return access.meters.has(e.meterEntry.meterId ?? 0);
+  const profile = (e.actionProfileMember ?? e.actionProfileGroup)?.actionProfileId;
+  if (profile) return profileVisible(access, profile, schema);
   return false;
 }

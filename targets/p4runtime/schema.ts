@@ -5,6 +5,7 @@
 import { P4SchemaError } from './errors';
 import type {
   ActionInfo,
+  ActionProfileInfo,
   ControllerPacketMetadataInfo,
   CounterInfo,
   DigestInfo,
@@ -154,6 +155,7 @@ export class P4Schema {
   readonly directMeters: ObjectIndex<DirectMeterInfo>;
   readonly registers: ObjectIndex<RegisterInfo>;
   readonly digests: ObjectIndex<DigestInfo>;
+  readonly actionProfiles: ObjectIndex<ActionProfileInfo>;
   readonly controllerPacketMetadata: ObjectIndex<ControllerPacketMetadataInfo>;
   private readonly facts = new Map<number, TableFacts>();
 
@@ -166,6 +168,7 @@ export class P4Schema {
     this.directMeters = new ObjectIndex('direct meter', p4info.directMeters ?? []);
     this.registers = new ObjectIndex('register', p4info.registers ?? []);
     this.digests = new ObjectIndex('digest', p4info.digests ?? []);
+    this.actionProfiles = new ObjectIndex('action profile', p4info.actionProfiles ?? []);
     this.controllerPacketMetadata = new ObjectIndex(
       'controller packet metadata header',
       p4info.controllerPacketMetadata ?? [],

@@ -294,7 +294,7 @@ export class P4RuntimeServer {
       let batch: m.Entity[] = [];
       for (const e of entities) {
         for (const found of this.device.read(e)) {
-          if (!visibleTo(access, found)) continue;
+          if (!visibleTo(access, found, pipeline.schema)) continue;
           batch.push(found);
           if (batch.length >= chunk) {
             if (call.cancelled) return;

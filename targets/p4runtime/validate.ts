@@ -6,7 +6,7 @@
  */
 import { status as Code } from '@grpc/grpc-js';
 import { DeviceError } from './device';
-import type { Action, Entity, FieldMatch, Index, MeterConfig, TableEntry } from './messages';
+import type { Action, Entity, FieldMatch, Index, MeterConfig, TableAction, TableEntry } from './messages';
 import { ActionRefScope, IdleTimeoutBehavior, MatchType, UpdateType } from './messages';
 import type { P4Schema, TableFacts } from './schema';
 import { bitLength, canonicalBytes, int64ToBigInt } from './values';
@@ -89,6 +89,23 @@ function fieldMatch(t: TableFacts, m: FieldMatch): FieldMatch {
     default:
       throw invalid(`${what}: unsupported match type`);
   }
+}
+
+/**
+ * Which member of the TableAction oneof is set. Decoded messages say so through protobufjs'
+ * virtual `type` property (unset scalar members read as 0 there); plain objects by presence.
+ */
+function tableActionKind(ta: TableAction | null | undefined): string | undefined {
+  if (!ta) return undefined;
+  const decoded = (ta as { type?: unknown }).type;
+  if (typeof decoded === 'string') return decoded;
+  if (ta.action) return 'action';
+  if (ta.actionProfileActionSet) return 'actionProfileActionSet';
+  if (ta.actionProfileGroupId !== undefined && ta.actionProfileGroupId !== null)
+    return 'actionProfileGroupId';
+  if (ta.actionProfileMemberId !== undefined && ta.actionProfileMemberId !== null)
+    return 'actionProfileMemberId';
+  return undefined;
 }
 
 /** Validates an Action for table `t` (or for an action profile when `t` is undefined). */
@@ -197,12 +214,33 @@ export function validateTableEntry(
   }
   if (type !== UpdateType.DELETE) {
     const ta = e.action;
-    if (!ta?.action) {
-      if (t.info.implementationId)
-        throw new DeviceError(Code.UNIMPLEMENTED, `table "${t.name}": action profiles are not supported`);
-      throw invalid(`table "${t.name}": ${type === UpdateType.INSERT ? 'INSERT' : 'MODIFY'} needs an action`);
+    const verb = type === UpdateType.INSERT ? 'INSERT' : 'MODIFY';
+    if (t.info.implementationId) {
+      // An indirect table points at a member or a group of its action profile.
+      const profile = schema.actionProfiles.byIdOrUndefined(t.info.implementationId);
+      const kind = tableActionKind(ta);
+      if (kind === 'actionProfileMemberId')
+        out.action = { actionProfileMemberId: ta!.actionProfileMemberId ?? 0 };
+      else if (kind === 'actionProfileGroupId') {
+        if (!profile?.withSelector)
+          throw invalid(
+            `table "${t.name}": its action profile has no selector, so entries cannot point at groups`,
+          );
+        out.action = { actionProfileGroupId: ta!.actionProfileGroupId ?? 0 };
+      } else if (kind === 'action')
+        throw invalid(
+          `table "${t.name}" is indirect: give action_profile_member_id or action_profile_group_id, not an action`,
+        );
+      else if (kind === 'actionProfileActionSet')
+        throw new DeviceError(
+          Code.UNIMPLEMENTED,
+          `table "${t.name}": one-shot action sets are not supported`,
+        );
+      else throw invalid(`table "${t.name}": ${verb} needs an action profile member or group`);
+    } else {
+      if (!ta?.action) throw invalid(`table "${t.name}": ${verb} needs an action`);
+      out.action = { action: validateAction(schema, t, ta.action, false) };
     }
-    out.action = { action: validateAction(schema, t, ta.action, false) };
   }
   const direct = t.info.directResourceIds ?? [];
   const hasDirectCounter = direct.some((id) => schema.directCounters.byIdOrUndefined(id));
@@ -334,6 +372,74 @@ export function validateEntity(schema: P4Schema, entity: Entity, type: UpdateTyp
       directMeterEntry: {
         tableEntry: te,
         config: reading || !d.config ? null : meterConfig(d.config, 'direct_meter_entry config'),
+      },
+    };
+  }
+  if (entity.actionProfileMember || entity.actionProfileGroup) {
+    const isMember = !!entity.actionProfileMember;
+    const e = (entity.actionProfileMember ?? entity.actionProfileGroup)!;
+    const kind = isMember ? 'action_profile_member' : 'action_profile_group';
+    if (reading && !e.actionProfileId)
+      return isMember ? { actionProfileMember: {} } : { actionProfileGroup: {} };
+    const profile = schema.actionProfiles.byIdOrUndefined(e.actionProfileId ?? 0);
+    if (!profile) throw invalid(`${kind}: unknown action profile id ${e.actionProfileId}`);
+    const pname = profile.preamble?.name;
+    if (isMember) {
+      const mem = entity.actionProfileMember!;
+      if (reading || type === UpdateType.DELETE)
+        return { actionProfileMember: { actionProfileId: mem.actionProfileId, memberId: mem.memberId ?? 0 } };
+      if (!mem.action)
+        throw invalid(`action profile "${pname}" member ${mem.memberId}: an action is required`);
+      // The action must be one that the profile's tables may run.
+      const tables = (profile.tableIds ?? [])
+        .map((id) => schema.tableById(id))
+        .filter((x) => x !== undefined);
+      if (!tables.some((t) => (t.info.actionRefs ?? []).some((r) => r.id === mem.action!.actionId)))
+        throw invalid(
+          `action profile "${pname}": action id ${mem.action.actionId} is not an action of its tables`,
+        );
+      return {
+        actionProfileMember: {
+          actionProfileId: mem.actionProfileId,
+          memberId: mem.memberId ?? 0,
+          action: validateAction(schema, undefined, mem.action, false),
+        },
+      };
+    }
+    const g = entity.actionProfileGroup!;
+    if (!profile.withSelector)
+      throw invalid(`action profile "${pname}" has no selector, so it has no groups`);
+    if (reading || type === UpdateType.DELETE)
+      return { actionProfileGroup: { actionProfileId: g.actionProfileId, groupId: g.groupId ?? 0 } };
+    const maxGroup = profile.maxGroupSize ?? 0;
+    const maxSize = g.maxSize ?? 0;
+    if (maxSize < 0 || (maxGroup > 0 && maxSize > maxGroup))
+      throw invalid(
+        `action profile "${pname}" group ${g.groupId}: max_size ${maxSize} exceeds max_group_size ${maxGroup}`,
+      );
+    const members = g.members ?? [];
+    const limit = maxSize || maxGroup;
+    if (limit > 0 && members.length > limit)
+      throw new DeviceError(
+        Code.RESOURCE_EXHAUSTED,
+        `action profile "${pname}" group ${g.groupId}: more than ${limit} members`,
+      );
+    const seen = new Set<number>();
+    for (const mb of members) {
+      if ((mb.weight ?? 0) <= 0)
+        throw invalid(
+          `action profile "${pname}" group ${g.groupId}: member ${mb.memberId} needs a weight > 0`,
+        );
+      if (seen.has(mb.memberId ?? 0))
+        throw invalid(`action profile "${pname}" group ${g.groupId}: member ${mb.memberId} listed twice`);
+      seen.add(mb.memberId ?? 0);
+    }
+    return {
+      actionProfileGroup: {
+        actionProfileId: g.actionProfileId,
+        groupId: g.groupId ?? 0,
+        maxSize,
+        members: members.map((mb) => ({ memberId: mb.memberId ?? 0, weight: mb.weight ?? 0 })),
       },
     };
   }
