@@ -81,6 +81,9 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 			break;
 		}
 		struct nfp_batch batch = {it->count, it->pk, s->verdicts, s->reasons};
+		// An NF that leaves a verdict unwritten drops that packet as `bad-verdict`, never
+		// reusing the previous batch's verdict.
+		memset(s->verdicts, 0xff, it->count);
 		uint64_t c0 = rte_rdtsc();
 		int rc = ins->domain->ops->process(ins->domain, ins->slot, &batch, now_ns);
 		uint64_t cyc = rte_rdtsc() - c0;
