@@ -32,6 +32,19 @@ export interface TrafficRun {
   egress: Array<{ port: number; data: Buffer }>;
 }
 
+export function emptyRun(): TrafficRun {
+  return {
+    seconds: 0,
+    input: 0,
+    forwarded: 0,
+    dropped: 0,
+    dropsByReason: {},
+    perTenant: new Map(),
+    perPath: new Map(),
+    egress: [],
+  };
+}
+
 interface InFlight {
   index: number;
   packet: GeneratedPacket;
@@ -50,17 +63,7 @@ export class DataPath {
     private readonly recordFates: boolean,
   ) {
     this.hostPorts = plan.profile.hostPorts;
-    this.run = {
-      seconds: 0,
-      input: 0,
-      forwarded: 0,
-      dropped: 0,
-      dropsByReason: {},
-      perTenant: new Map(),
-      perPath: new Map(),
-      egress: [],
-      ...(recordFates ? { fates: [] } : {}),
-    };
+    this.run = { ...emptyRun(), ...(recordFates ? { fates: [] } : {}) };
   }
 
   /** Sends `traffic` (replayed until `seconds` passed, at least once) and accounts for every packet. */

@@ -6,18 +6,20 @@
  * completed step in reverse before the error (naming the failed step) is thrown. On an external
  * P4Runtime target the previous pipeline and entries are restored instead of left half-replaced.
  */
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { NicArtifacts } from '../../p4';
 import { NfpError } from '../../partitioner/errors';
 import type { Plan } from '../../partitioner/plan';
 import * as host from '../../host-runtime/lib';
 import type { IsolationBackend } from '../../host-runtime/lib';
 import { P4RuntimeClient } from '../p4runtime/client';
+import { P4RuntimeWriteError } from '../p4runtime/errors';
 import type { Entity, ForwardingPipelineConfig, Update } from '../p4runtime/messages';
 import { Atomicity, UpdateType } from '../p4runtime/messages';
 import { P4RuntimeServer } from '../p4runtime/server';
 import { SoftnicDevice } from '../softnic/device';
 import { entriesToUpdates } from '../softnic/install';
-import { DataPath, type PacketFate } from './datapath';
+import { DataPath, emptyRun, type PacketFate } from './datapath';
 import { buildReport, type DeployReport } from './report';
 import type { GeneratedPacket } from './traffic';
 
@@ -100,12 +102,6 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
       await server.start();
       teardown.push(() => server.stop(100));
       address = server.address;
-    } else if (opts.target === 'softnic' || opts.target === 'bmv2') {
-      throw new DeployError(
-        step,
-        `traffic on an external device at ${address} needs its ports wired to this host`,
-        'run without --grpc to use the embedded softnic',
-      );
     }
     done('start-target');
 
@@ -131,8 +127,32 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
 
     // 4. Entries, all or nothing.
     enter('write-entries');
-    await client.write(entriesToUpdates(nic.entries), { atomicity: Atomicity.ROLLBACK_ON_ERROR });
+    try {
+      await client.write(entriesToUpdates(nic.entries), { atomicity: Atomicity.ROLLBACK_ON_ERROR });
+    } catch (err) {
+      if (err instanceof P4RuntimeWriteError) throw new DeployError(step, describeWriteError(err, nic));
+      throw err;
+    }
     done('write-entries');
+
+    // An external device carries the traffic on its own ports: the NIC half stays deployed and
+    // runs until stopped; only its counters are reported. (Attaching the host half to such a
+    // device's host ports over net_af_packet is not wired yet.)
+    if (!device) {
+      enter('traffic');
+      await sleep(opts.durationSeconds * 1000, opts.signal);
+      done('traffic');
+      enter('report');
+      const report = await buildReport(plan, nic, emptyRun(), undefined, client, {
+        target: opts.target,
+        address,
+        deviceId: opts.deviceId,
+        isolation: opts.isolation,
+      });
+      done('report');
+      client.close();
+      return { report, egress: [] };
+    }
 
     // 5. The host half.
     enter('start-host');
@@ -143,7 +163,6 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
 
     // 6. Traffic.
     enter('traffic');
-    if (!device) throw new DeployError(step, 'no in-process data path for an external device');
     const datapath = new DataPath(plan, device, nic, loaded, opts.recordFates ?? false);
     const run = await datapath.runTraffic(opts.traffic, opts.durationSeconds, opts.onProgress, opts.signal);
     done('traffic');
@@ -167,6 +186,30 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
     const message = err instanceof Error ? err.message : String(err);
     throw new DeployError(step, message, err instanceof NfpError ? err.hint : undefined);
   }
+}
+
+/** The entries the device rejected, by their entries.json comment; the rolled-back rest is counted. */
+function describeWriteError(err: P4RuntimeWriteError, nic: NicArtifacts): string {
+  const rejected = err.failures.filter((f) => f.error.canonicalCode !== GrpcStatus.ABORTED);
+  const shown = (rejected.length ? rejected : err.failures).slice(0, 5).map((f) => {
+    const what = nic.entries.tableEntries[f.index]?.comment ?? `update ${f.index}`;
+    const code = GrpcStatus[f.error.canonicalCode ?? GrpcStatus.UNKNOWN] ?? 'UNKNOWN';
+    return `\n  entry ${f.index} (${what}): ${code}: ${f.error.message ?? ''}`;
+  });
+  return (
+    `the device rejected ${rejected.length} of ${err.total} entries; the write was rolled back` +
+    shown.join('')
+  );
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 async function unwind(undo: Undo[]): Promise<void> {

@@ -61,7 +61,7 @@ export async function buildReport(
   plan: Plan,
   nic: NicArtifacts,
   run: TrafficRun,
-  hostStats: HostStats,
+  hostStats: HostStats | undefined,
   client: P4RuntimeClient,
   where: { target: string; address: string; deviceId: number; isolation?: string },
 ): Promise<DeployReport> {
@@ -72,9 +72,9 @@ export async function buildReport(
     const n = dropCounter[r.code] ?? 0;
     if (n > 0) nicDropsByReason[r.name] = n;
   }
-  const nfStats = new Map(hostStats.nfs.map((n) => [n.id, n] as const));
-  const pathStats = new Map(hostStats.paths.map((p) => [p.id, p] as const));
-  const tenantStats = new Map(hostStats.tenants.map((t) => [t.id, t] as const));
+  const nfStats = new Map((hostStats?.nfs ?? []).map((n) => [n.id, n] as const));
+  const pathStats = new Map((hostStats?.paths ?? []).map((p) => [p.id, p] as const));
+  const tenantStats = new Map((hostStats?.tenants ?? []).map((t) => [t.id, t] as const));
   const tenants: TenantReport[] = plan.tenants.map((t) => {
     const counts = run.perTenant.get(t.id) ?? { input: 0, forwarded: 0, dropped: 0 };
     const paths: PathReport[] = plan.paths
