@@ -35,6 +35,17 @@ export function encodeWriteChunks(
   maxBytes: number,
   maxUpdates: number,
 ): WriteChunk[] {
+  // Fast path: the whole batch fits one request, so encode it in one go.
+  if (updates.length <= maxUpdates) {
+    const whole = codecs.WriteRequest.encode({ ...header, updates: updates as Update[] });
+    if (whole.length <= maxBytes)
+      return [
+        {
+          indices: updates.map((_, i) => i),
+          bytes: Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength),
+        },
+      ];
+  }
   const head = Buffer.from(codecs.WriteRequest.encode({ ...header, updates: [] }));
   const chunks: WriteChunk[] = [];
   let parts: Uint8Array[] = [head];
