@@ -32,6 +32,7 @@ export {
   canonicalBytes,
   bitLength,
   formatValue,
+  int64ToBigInt,
 } from './values';
 export { P4Schema, ObjectIndex, closest } from './schema';
 export type { TableFacts } from './schema';
