@@ -12,7 +12,7 @@ import type { LoadedHostPlan } from '../../host-runtime/lib';
 import type { SoftnicDevice } from '../softnic/device';
 import type { GeneratedPacket } from './traffic';
 
-const BATCH = 1024;
+const BATCH = 2048;
 
 /** What happened to one input packet. */
 export type PacketFate =
@@ -61,6 +61,7 @@ export class DataPath {
     private readonly nic: NicArtifacts,
     private readonly loaded: LoadedHostPlan,
     private readonly recordFates: boolean,
+    private readonly keepEgress: boolean,
   ) {
     this.hostPorts = plan.profile.hostPorts;
     this.run = { ...emptyRun(), ...(recordFates ? { fates: [] } : {}) };
@@ -173,25 +174,27 @@ export class DataPath {
           );
       });
     }
-    await host.settle(10_000);
     const back = new Map<number, Array<{ item: InFlight; frame: Buffer }>>();
-    for (const c of host.collect()) {
-      const item = bySeq.get(c.seq);
-      if (!item) continue;
-      bySeq.delete(c.seq);
-      if (c.fate === 'drop') {
-        this.account(
-          item.packet,
-          { kind: 'dropped', where: 'host', reason: c.reason ?? 'unknown' },
-          item.index,
-          record,
-        );
-        continue;
+    // Collect until every accepted packet came back transmitted or dropped (drops are captured).
+    const deadline = Date.now() + 10_000;
+    while (bySeq.size > 0) {
+      const collected = host.collect();
+      for (const c of collected) {
+        const item = bySeq.get(c.seq);
+        if (!item) continue;
+        bySeq.delete(c.seq);
+        if (c.fate === 'drop') {
+          const reason = c.reason ?? 'unknown';
+          this.account(item.packet, { kind: 'dropped', where: 'host', reason }, item.index, record);
+          continue;
+        }
+        const port = this.hostPorts[c.queue] ?? this.hostPorts[0];
+        const list = back.get(port) ?? [];
+        list.push({ item, frame: c.data });
+        back.set(port, list);
       }
-      const port = this.hostPorts[c.queue] ?? this.hostPorts[0];
-      const list = back.get(port) ?? [];
-      list.push({ item, frame: c.data });
-      back.set(port, list);
+      if (bySeq.size === 0 || Date.now() > deadline) break;
+      if (collected.length === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     for (const item of bySeq.values()) {
       this.account(item.packet, { kind: 'dropped', where: 'host', reason: 'lost' }, item.index, record);
@@ -218,7 +221,7 @@ export class DataPath {
   }
 
   private egress(item: InFlight, port: number, data: Buffer, record: boolean): void {
-    this.run.egress.push({ port, data });
+    if (this.keepEgress) this.run.egress.push({ port, data });
     this.account(item.packet, { kind: 'forwarded', port, data }, item.index, record);
   }
 

@@ -7,11 +7,14 @@
  * P4Runtime target the previous pipeline and entries are restored instead of left half-replaced.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { NicArtifacts } from '../../p4';
 import { NfpError } from '../../partitioner/errors';
 import type { Plan } from '../../partitioner/plan';
 import * as host from '../../host-runtime/lib';
 import type { IsolationBackend } from '../../host-runtime/lib';
+import { planArtifacts } from '../../host-runtime/lib/isolation';
 import { P4RuntimeClient } from '../p4runtime/client';
 import { P4RuntimeWriteError } from '../p4runtime/errors';
 import type { Entity, ForwardingPipelineConfig, Update } from '../p4runtime/messages';
@@ -49,6 +52,8 @@ export interface DeployOptions {
   /** Packets to send, replayed until `durationSeconds` passed (at least once). */
   traffic: GeneratedPacket[];
   durationSeconds: number;
+  /** Keep every frame that left a wire port (for `--pcap-out`). */
+  keepEgress?: boolean;
   /** Keep each first-pass packet's fate (differential tests); costs a little speed. */
   recordFates?: boolean;
   /** Called about once a second with packets seen per tenant so far. */
@@ -69,7 +74,7 @@ export interface DeployResult {
   report: DeployReport;
   /** Fate of each packet of the first pass over `traffic`, when `recordFates`. */
   fates?: PacketFate[];
-  /** Every frame that left a wire port, in order, for `--pcap-out`. */
+  /** Every frame that left a wire port, in order, when `keepEgress`. */
   egress: Array<{ port: number; data: Buffer }>;
 }
 
@@ -91,11 +96,17 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
     let device: SoftnicDevice | undefined;
     if (!address) {
       if (opts.target !== 'softnic') {
-        throw new DeployError(
-          step,
-          'the bmv2 target needs a running simple_switch_grpc',
-          'start simple_switch_grpc and pass --grpc HOST:PORT (see docs/targets.md)',
-        );
+        throw onPath('simple_switch_grpc')
+          ? new DeployError(
+              step,
+              'launching simple_switch_grpc from nfp (namespaces, veth, net_af_packet) is not implemented yet',
+              'start simple_switch_grpc yourself (--no-p4) and pass --grpc HOST:PORT',
+            )
+          : new DeployError(
+              step,
+              'the bmv2 target needs simple_switch_grpc, which is not on PATH',
+              'build it from p4lang/behavioral-model (with PI) and put it on PATH, or pass --grpc HOST:PORT of a running one',
+            );
       }
       device = new SoftnicDevice();
       const server = new P4RuntimeServer({ device, deviceId: opts.deviceId, address: '127.0.0.1:0' });
@@ -157,13 +168,22 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
     // 5. The host half.
     enter('start-host');
     host.start({ workers: opts.workers ?? 1, mode: 'presorted', captureDrops: true, queueSize: 4096 });
-    const loaded = host.load(plan, { isolation: opts.isolation });
+    // Sandboxed backends run NFs built for them; build (or reuse the cached) modules first.
+    const artifacts = await planArtifacts(plan, opts.isolation);
+    const loaded = host.load(plan, { isolation: opts.isolation, artifacts });
     teardown.push(() => host.stop());
     done('start-host');
 
     // 6. Traffic.
     enter('traffic');
-    const datapath = new DataPath(plan, device, nic, loaded, opts.recordFates ?? false);
+    const datapath = new DataPath(
+      plan,
+      device,
+      nic,
+      loaded,
+      opts.recordFates ?? false,
+      opts.keepEgress ?? false,
+    );
     const run = await datapath.runTraffic(opts.traffic, opts.durationSeconds, opts.onProgress, opts.signal);
     done('traffic');
 
@@ -200,6 +220,10 @@ function describeWriteError(err: P4RuntimeWriteError, nic: NicArtifacts): string
     `the device rejected ${rejected.length} of ${err.total} entries; the write was rolled back` +
     shown.join('')
   );
+}
+
+function onPath(binary: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, binary)));
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

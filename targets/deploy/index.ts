@@ -113,6 +113,7 @@ export async function runDeploy(req: DeployRequest): Promise<DeployResult & { pr
     traffic: prepared.traffic,
     durationSeconds: req.durationSeconds,
     recordFates: req.recordFates,
+    keepEgress: req.pcapOut !== undefined,
     onProgress: req.onProgress,
     onStep: req.onStep,
     signal: req.signal,

@@ -119,7 +119,7 @@ export async function buildReport(
     target: where.target,
     address: where.address,
     deviceId: where.deviceId,
-    isolation: where.isolation ?? 'plan',
+    isolation: where.isolation ?? plan.tenants.map((t) => `${t.name}=${t.isolation}`).join(','),
     seconds: round(run.seconds),
     mpps: run.seconds > 0 ? round(run.input / run.seconds / 1e6, 4) : 0,
     totals: { input: run.input, forwarded: run.forwarded, dropped: run.dropped },

@@ -1,0 +1,88 @@
+/**
+ * `nfp deploy` as a user runs it: the built CLI, its --json report, bad input, and Ctrl-C.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parsePcap } from '../../targets/deploy/pcap';
+
+const ROOT = join(__dirname, '..', '..');
+const NFP = join(ROOT, 'bin', 'run.js');
+const EDGE = join(ROOT, 'examples', 'enterprise-edge.yaml');
+
+function nfp(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [NFP, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('nfp deploy (CLI)', () => {
+  it('--json prints a report whose totals account for every packet', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'nfp-deploy-')), 'out.pcap');
+    const r = nfp(['deploy', EDGE, '--duration', '1', '--json', '--pcap-out', out]);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      totals: { input: number; forwarded: number; dropped: number };
+      dropsByReason: Record<string, number>;
+      tenants: Array<{
+        name: string;
+        paths: Array<{ nfs: Array<{ placement: string; cyclesPerPacket?: number }> }>;
+      }>;
+      nicCounters: Record<string, unknown>;
+    };
+    expect(report.totals.input).toBeGreaterThan(0);
+    expect(report.totals.input).toBe(report.totals.forwarded + report.totals.dropped);
+    const dropSum = Object.values(report.dropsByReason).reduce((a, b) => a + b, 0);
+    expect(dropSum).toBe(report.totals.dropped);
+    expect(report.tenants.map((t) => t.name)).toEqual(['edge']);
+    const hostNfs = report.tenants[0].paths.flatMap((p) => p.nfs).filter((n) => n.placement === 'host');
+    expect(hostNfs.length).toBeGreaterThan(0);
+    expect(hostNfs.every((n) => (n.cyclesPerPacket ?? 0) > 0)).toBe(true);
+    expect(Object.keys(report.nicCounters).length).toBeGreaterThan(0);
+    // --pcap-out holds exactly the forwarded frames.
+    expect(parsePcap(readFileSync(out)).length).toBe(report.totals.forwarded);
+  });
+
+  it('rejects bad input with one clear line and exit status 1', () => {
+    const missing = nfp(['deploy', '/nonexistent/graph.yaml', '--duration', '0']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/no such file/);
+    const spec = nfp(['deploy', EDGE, '--generate', 'sizes=12', '--duration', '0']);
+    expect(spec.status).toBe(1);
+    expect(spec.stderr).toMatch(/sizes: "12" is not a frame size in 60\.\.9000/);
+    const bmv2 = nfp(['deploy', EDGE, '--target', 'bmv2', '--duration', '0']);
+    expect(bmv2.status).toBe(1);
+    expect(bmv2.stderr).toMatch(/simple_switch_grpc/);
+    for (const r of [missing, spec, bmv2]) expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('Ctrl-C stops the traffic, still reports, and leaves nothing behind', async () => {
+    const child = spawn(process.execPath, [NFP, 'deploy', EDGE, '--duration', '120'], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Wait for traffic to flow (a progress line), then interrupt.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no progress line: ${stderr}`)), 60_000);
+      child.stderr.on('data', () => {
+        if (/\d+s \d+ packets/.test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const started = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/every packet accounted for/);
+    // The EAL's runtime folder of that process is gone, and it left no child process.
+    expect(existsSync(`/var/run/dpdk/nfp-${child.pid}`)).toBe(false);
+    const ps = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' });
+    expect(ps.stdout.trim()).toBe('');
+  });
+});
