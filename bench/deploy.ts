@@ -1,0 +1,74 @@
+/**
+ * `npm run bench -- deploy [--quick]`: end-to-end throughput of `nfp deploy` on the example
+ * graphs: softnic (P4Runtime-deployed pipeline) → host runtime → softnic, with generated traffic
+ * on every tenant and path. Reports Mpps over the whole system and, side by side in the same run,
+ * with every tenant under `none` and under its plan's isolation (sfi), so the sandbox's share of
+ * the end-to-end cost shows.
+ */
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { deploy, generateTraffic, prepareDeploy } from '../targets/deploy';
+
+interface Row {
+  graph: string;
+  isolation: string;
+  packets: number;
+  seconds: number;
+  mpps: number;
+  accounted: boolean;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const quick = args.includes('--quick');
+  const seconds = quick ? 2 : 8;
+  const graphs = ['enterprise-edge.yaml', 'multi-tenant.yaml', 'branch-heavy.yaml'];
+  const rows: Row[] = [];
+  for (const graph of graphs) {
+    const { plan, nic } = await prepareDeploy({
+      input: join(__dirname, '..', 'examples', graph),
+      target: 'softnic',
+      deviceId: 1,
+      durationSeconds: seconds,
+    });
+    const { packets } = generateTraffic(plan, {
+      packetsPerPath: 512,
+      flowsPerPath: 64,
+      sizes: [64],
+      suspiciousShare: 0.1,
+      seed: 3,
+    });
+    for (const isolation of ['none', undefined] as const) {
+      const { report } = await deploy(plan, nic, {
+        target: 'softnic',
+        deviceId: 1,
+        durationSeconds: seconds,
+        traffic: packets,
+        isolation,
+      });
+      const row: Row = {
+        graph,
+        isolation: report.isolation,
+        packets: report.totals.input,
+        seconds: report.seconds,
+        mpps: report.mpps,
+        accounted: report.totals.input === report.totals.forwarded + report.totals.dropped,
+      };
+      rows.push(row);
+      console.log(
+        `${graph.padEnd(22)} isolation ${row.isolation.padEnd(40)} ${row.packets} packets in ${row.seconds}s: ${row.mpps} Mpps${row.accounted ? '' : ' (ACCOUNTING MISMATCH)'}`,
+      );
+    }
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const noneRows = rows.filter((r) => r.isolation === 'none');
+  const planRows = rows.filter((r) => r.isolation !== 'none');
+  const endToEndMpps = mean(planRows.map((r) => r.mpps));
+  console.log(`cpu: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}; 64 B frames`);
+  console.log(
+    JSON.stringify({
+      endToEndMpps: Number(endToEndMpps.toFixed(4)),
+      endToEndMppsNone: Number(mean(noneRows.map((r) => r.mpps)).toFixed(4)),
+      perGraph: Object.fromEntries(planRows.map((r) => [r.graph, r.mpps])),
+    }),
+  );
+}
