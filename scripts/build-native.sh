@@ -19,7 +19,12 @@ watch=(. ../targets/softnic/engine)
 sources() {
   find "${watch[@]}" -path ./build -prune -o -path ./node_modules -prune -o \
     \( -name '*.c' -o -name '*.cc' -o -name '*.h' -o -name 'binding.gyp' \) -print 2>/dev/null | sort
+  # A build that left parts out is not up to date for one that wants them.
+  echo "skip-isolation=${NFP_SKIP_ISOLATION:-} skip-softnic=${NFP_SKIP_SOFTNIC:-}"
 }
+# One native build at a time: concurrent node-gyp runs wipe each other's build/.
+exec 9>/tmp/nfp-native-build.lock
+flock 9
 if [ -f "$addon" ] && [ -f "$list" ] && cmp -s "$list" <(sources) &&
   [ -z "$(find "${watch[@]}" -path ./build -prune -o \( -name '*.c' -o -name '*.cc' -o -name '*.h' -o -name 'binding.gyp' \) -newer "$addon" -print -quit 2>/dev/null)" ]; then
   exit 0

@@ -14,6 +14,9 @@ APT_PACKAGES=(
   graphviz iproute2 tcpdump
 )
 
+# Node.js 20 is on the machines nfp targets; on a bare Debian 12, take Debian's own.
+command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

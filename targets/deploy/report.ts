@@ -167,13 +167,11 @@ export function renderReport(r: DeployReport): string {
     );
     for (const p of t.paths) {
       if (p.input === 0 && !p.needsHost) continue;
-      const drops = Object.entries(p.dropsByReason)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ');
-      const cpp = p.hostCyclesPerPacket !== undefined ? `, ${p.hostCyclesPerPacket} host cycles/pkt` : '';
-      lines.push(
-        `  path ${p.id} ${p.name}: ${p.input} in, ${p.forwarded} out, ${p.dropped} dropped ${drops}${cpp}`,
-      );
+      const parts = [`${p.input} in`, `${p.forwarded} out`, `${p.dropped} dropped`];
+      const drops = Object.entries(p.dropsByReason).map(([k, v]) => `${k}=${v}`);
+      if (drops.length) parts[2] += ` (${drops.join(' ')})`;
+      if (p.hostCyclesPerPacket !== undefined) parts.push(`${p.hostCyclesPerPacket} host cycles/pkt`);
+      lines.push(`  path ${p.id} ${p.name}: ${parts.join(', ')}`);
       for (const nf of p.nfs) {
         const cost =
           nf.placement === 'host' && nf.cyclesPerPacket !== undefined
