@@ -29,7 +29,6 @@ export interface TrafficRun {
   perTenant: Map<number, { input: number; forwarded: number; dropped: number }>;
   perPath: Map<number, { input: number; forwarded: number; dropped: number; drops: Record<string, number> }>;
   fates?: PacketFate[];
-  egress: Array<{ port: number; data: Buffer }>;
 }
 
 export function emptyRun(): TrafficRun {
@@ -41,7 +40,6 @@ export function emptyRun(): TrafficRun {
     dropsByReason: {},
     perTenant: new Map(),
     perPath: new Map(),
-    egress: [],
   };
 }
 
@@ -61,7 +59,7 @@ export class DataPath {
     private readonly nic: NicArtifacts,
     private readonly loaded: LoadedHostPlan,
     private readonly recordFates: boolean,
-    private readonly keepEgress: boolean,
+    private readonly onEgress?: (port: number, frame: Buffer) => void,
   ) {
     this.hostPorts = plan.profile.hostPorts;
     this.run = { ...emptyRun(), ...(recordFates ? { fates: [] } : {}) };
@@ -221,7 +219,7 @@ export class DataPath {
   }
 
   private egress(item: InFlight, port: number, data: Buffer, record: boolean): void {
-    if (this.keepEgress) this.run.egress.push({ port, data });
+    this.onEgress?.(port, data);
     this.account(item.packet, { kind: 'forwarded', port, data }, item.index, record);
   }
 

@@ -52,8 +52,8 @@ export interface DeployOptions {
   /** Packets to send, replayed until `durationSeconds` passed (at least once). */
   traffic: GeneratedPacket[];
   durationSeconds: number;
-  /** Keep every frame that left a wire port (for `--pcap-out`). */
-  keepEgress?: boolean;
+  /** Called with every frame that leaves a wire port (for `--pcap-out`). */
+  onEgress?: (port: number, frame: Buffer) => void;
   /** Keep each first-pass packet's fate (differential tests); costs a little speed. */
   recordFates?: boolean;
   /** Called about once a second with packets seen per tenant so far. */
@@ -74,8 +74,6 @@ export interface DeployResult {
   report: DeployReport;
   /** Fate of each packet of the first pass over `traffic`, when `recordFates`. */
   fates?: PacketFate[];
-  /** Every frame that left a wire port, in order, when `keepEgress`. */
-  egress: Array<{ port: number; data: Buffer }>;
 }
 
 type Undo = () => Promise<void> | void;
@@ -162,7 +160,7 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
       });
       done('report');
       client.close();
-      return { report, egress: [] };
+      return { report };
     }
 
     // 5. The host half.
@@ -176,14 +174,7 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
 
     // 6. Traffic.
     enter('traffic');
-    const datapath = new DataPath(
-      plan,
-      device,
-      nic,
-      loaded,
-      opts.recordFates ?? false,
-      opts.keepEgress ?? false,
-    );
+    const datapath = new DataPath(plan, device, nic, loaded, opts.recordFates ?? false, opts.onEgress);
     const run = await datapath.runTraffic(opts.traffic, opts.durationSeconds, opts.onProgress, opts.signal);
     done('traffic');
 
@@ -198,7 +189,7 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
     done('report');
     // A completed run leaves nothing running.
     await unwind(teardown);
-    return { report, fates: run.fates, egress: run.egress };
+    return { report, fates: run.fates };
   } catch (err) {
     await unwind(rollback);
     await unwind(teardown);

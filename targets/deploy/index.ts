@@ -11,7 +11,7 @@ import type { Plan } from '../../partitioner/plan';
 import type { IsolationBackend } from '../../host-runtime/lib';
 import { deploy, type DeployProgress, type DeployResult, type DeployStep } from './deploy';
 import { parsePacket } from './packet';
-import { readPcap, writePcap } from './pcap';
+import { PcapWriter, readPcap } from '../softnic/pcap';
 import {
   classifyByPlan,
   DEFAULT_GENERATOR,
@@ -104,24 +104,24 @@ export async function prepareDeploy(req: DeployRequest): Promise<Prepared> {
 
 export async function runDeploy(req: DeployRequest): Promise<DeployResult & { prepared: Prepared }> {
   const prepared = await prepareDeploy(req);
-  const result = await deploy(prepared.plan, prepared.nic, {
-    target: req.target,
-    grpc: req.grpc,
-    deviceId: req.deviceId,
-    isolation: req.isolation,
-    workers: req.workers,
-    traffic: prepared.traffic,
-    durationSeconds: req.durationSeconds,
-    recordFates: req.recordFates,
-    keepEgress: req.pcapOut !== undefined,
-    onProgress: req.onProgress,
-    onStep: req.onStep,
-    signal: req.signal,
-  });
-  if (req.pcapOut)
-    writePcap(
-      req.pcapOut,
-      result.egress.map((e, i) => ({ timeUs: i, data: e.data })),
-    );
-  return { ...result, prepared };
+  const pcapOut = req.pcapOut ? new PcapWriter(req.pcapOut) : undefined;
+  try {
+    const result = await deploy(prepared.plan, prepared.nic, {
+      target: req.target,
+      grpc: req.grpc,
+      deviceId: req.deviceId,
+      isolation: req.isolation,
+      workers: req.workers,
+      traffic: prepared.traffic,
+      durationSeconds: req.durationSeconds,
+      recordFates: req.recordFates,
+      onEgress: pcapOut ? (_port, frame) => pcapOut.write(frame) : undefined,
+      onProgress: req.onProgress,
+      onStep: req.onStep,
+      signal: req.signal,
+    });
+    return { ...result, prepared };
+  } finally {
+    pcapOut?.close();
+  }
 }

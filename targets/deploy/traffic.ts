@@ -8,6 +8,7 @@ import type { HeaderMatch, Prefix } from '../../partitioner/nf-config';
 import type { IdsConfig } from '../../partitioner/nf-config';
 import type { PathRule, Plan, TenantRule } from '../../partitioner/plan';
 import { NfpError } from '../../partitioner/errors';
+import { rng } from '../../partitioner/synthetic';
 import { buildPacket, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from './packet';
 
 export interface GeneratedPacket {
@@ -39,18 +40,6 @@ export const DEFAULT_GENERATOR: GeneratorSpec = {
   suspiciousShare: 0.25,
   seed: 1,
 };
-
-/** A small deterministic PRNG (mulberry32), so the same spec gives the same traffic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomInPrefix(p: Prefix | undefined, rnd: () => number): string {
   if (p && p.family !== 4)
@@ -150,7 +139,7 @@ export interface GeneratedTraffic {
 
 /** Builds traffic covering every tenant and root path of the plan. */
 export function generateTraffic(plan: Plan, spec: GeneratorSpec = DEFAULT_GENERATOR): GeneratedTraffic {
-  const rnd = prng(spec.seed);
+  const rnd = rng(spec.seed);
   const packets: GeneratedPacket[] = [];
   const unreachablePaths: number[] = [];
   const patterns = new Map<number, string[]>();

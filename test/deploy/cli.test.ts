@@ -2,11 +2,11 @@
  * `nfp deploy` as a user runs it: the built CLI, its --json report, bad input, and Ctrl-C.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePcap } from '../../targets/deploy/pcap';
+import { readPcap } from '../../targets/softnic/pcap';
 
 const ROOT = join(__dirname, '..', '..');
 const NFP = join(ROOT, 'bin', 'run.js');
@@ -42,7 +42,7 @@ describe('nfp deploy (CLI)', () => {
     expect(hostNfs.every((n) => (n.cyclesPerPacket ?? 0) > 0)).toBe(true);
     expect(Object.keys(report.nicCounters).length).toBeGreaterThan(0);
     // --pcap-out holds exactly the forwarded frames.
-    expect(parsePcap(readFileSync(out)).length).toBe(report.totals.forwarded);
+    expect(readPcap(out).length).toBe(report.totals.forwarded);
   });
 
   it('rejects bad input with one clear line and exit status 1', () => {
