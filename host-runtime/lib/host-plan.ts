@@ -47,6 +47,22 @@ export function workerConfigs(nf: PlanNf, workers: number): string[] {
   );
 }
 
+/**
+ * The plan's CPU weights as the scheduler's integers: relative, so scaled until the smallest
+ * positive weight is 1 (2:6 and 1:3 are the same share); a zero or missing weight counts as 1.
+ */
+export function schedulerWeights(plan: Plan): Array<{ id: number; weight: number }> {
+  const positive = plan.tenants.map((t) => t.weight).filter((w) => Number.isFinite(w) && w > 0);
+  const unit = positive.length ? Math.min(...positive) : 1;
+  return plan.tenants.map((t) => ({
+    id: t.id,
+    weight:
+      Number.isFinite(t.weight) && t.weight > 0
+        ? Math.min(1_000_000, Math.max(1, Math.round(t.weight / unit)))
+        : 1,
+  }));
+}
+
 export function lowerHostPlan(plan: Plan, opts: HostPlanOptions): LoweredHostPlan {
   const hostNfIds = new Set<number>();
   for (const p of plan.paths) for (const h of p.hops) if (h.spot === 'host') hostNfIds.add(h.nf);
@@ -62,15 +78,6 @@ export function lowerHostPlan(plan: Plan, opts: HostPlanOptions): LoweredHostPla
       ...(opts.artifacts?.[nf.id] !== undefined ? { artifact: opts.artifacts[nf.id] } : {}),
       configs: workerConfigs(nf, opts.workers),
     }));
-  const paths = plan.paths.map((p) => ({
-    id: p.id,
-    tenant: p.tenant,
-    hops: p.hops.map((h) => ({
-      nf: h.nf,
-      host: h.spot === 'host',
-      ...(h.spot === 'host' && h.branches ? { branches: h.branches } : {}),
-    })),
-  }));
   const queueOfPath = new Map<number, number>();
   let queues: number;
   if (opts.mode === 'mixed') {
@@ -85,5 +92,15 @@ export function lowerHostPlan(plan: Plan, opts: HostPlanOptions): LoweredHostPla
       if (q !== undefined) queueOfPath.set(p.id, q);
     }
   }
-  return { native: { queues, nfs, paths }, queueOfPath };
+  const paths = plan.paths.map((p) => ({
+    id: p.id,
+    tenant: p.tenant,
+    ...(queueOfPath.has(p.id) ? { queue: queueOfPath.get(p.id) } : {}),
+    hops: p.hops.map((h) => ({
+      nf: h.nf,
+      host: h.spot === 'host',
+      ...(h.spot === 'host' && h.branches ? { branches: h.branches } : {}),
+    })),
+  }));
+  return { native: { queues, nfs, paths, tenants: schedulerWeights(plan) }, queueOfPath };
 }

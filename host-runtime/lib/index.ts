@@ -13,11 +13,17 @@ import { cpus } from 'node:os';
 import { NfpError } from '../../partitioner/errors';
 import type { Plan } from '../../partitioner/plan';
 import { lowerHostPlan, type InputMode, type IsolationBackend } from './host-plan';
-import { addon, type NativeConfig, type NativeStats } from './native';
+import { addon, type NativeConfig, type NativeStats, type SchedulerKind } from './native';
 
-export { addonBuilt } from './native';
+export { addonBuilt, type SchedulerKind } from './native';
 export { decapNsh, encapNsh, type NshTag } from './nsh';
-export { lowerHostPlan, workerConfigs, type InputMode, type IsolationBackend } from './host-plan';
+export {
+  lowerHostPlan,
+  schedulerWeights,
+  workerConfigs,
+  type InputMode,
+  type IsolationBackend,
+} from './host-plan';
 
 export interface HostStartConfig {
   /** EAL arguments; the default works here: no hugepages, no PCI, one lcore per worker. */
@@ -35,6 +41,14 @@ export interface HostStartConfig {
   loopback?: boolean;
   /** An idle worker sleeps this long between polls after ~1000 empty ones; 0 = busy-poll always. */
   idleSleepUs?: number;
+  /**
+   * How a worker shares its cycles: `auto` (default) runs weighted deficit round robin over the
+   * tenants' queues (by the plan's tenant weights, on measured CPU time) wherever a worker polls
+   * queues of two or more tenants, one tenant per queue; `fair` insists on it; `poll` turns it off.
+   */
+  scheduler?: SchedulerKind;
+  /** Fair scheduler credit per round per unit of weight, in microseconds of CPU (default 20). */
+  fairQuantumUs?: number;
   port?: { kind: 'ring' } | { kind: 'vdev' | 'ethdev'; devargs: string };
 }
 
@@ -145,6 +159,8 @@ export function start(cfg: HostStartConfig = {}): void {
     captureDrops: cfg.captureDrops ?? false,
     loopback: cfg.loopback ?? false,
     idleSleepUs: cfg.idleSleepUs ?? 20,
+    scheduler: cfg.scheduler ?? 'auto',
+    fairQuantumUs: cfg.fairQuantumUs ?? 20,
     port: cfg.port ?? { kind: 'ring' },
   };
 }

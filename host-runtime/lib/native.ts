@@ -20,8 +20,12 @@ export interface NativeHostPlan {
   paths: Array<{
     id: number;
     tenant: number;
+    /** The host queue a root path arrives on (the fair scheduler's tenant of that queue). */
+    queue?: number;
     hops: Array<{ nf: number; host: boolean; branches?: Record<string, number> }>;
   }>;
+  /** CPU weights for the fair scheduler (integers >= 1); a tenant not listed has weight 1. */
+  tenants?: Array<{ id: number; weight: number }>;
 }
 
 export interface NativeConfig {
@@ -33,8 +37,16 @@ export interface NativeConfig {
   captureDrops: boolean;
   loopback: boolean;
   idleSleepUs: number;
+  scheduler: SchedulerKind;
+  fairQuantumUs: number;
   port: { kind: 'ring' } | { kind: 'vdev' | 'ethdev'; devargs: string };
 }
+
+/**
+ * auto: weighted DRR over tenants on a worker whose queues each carry one tenant (two or more of
+ * them), else polling; fair: as auto, and an error where queues mix tenants; poll: every queue in turn.
+ */
+export type SchedulerKind = 'auto' | 'fair' | 'poll';
 
 export interface NativeCollected {
   seq: number;
@@ -76,6 +88,7 @@ export interface NativeStats {
     bursts: number;
     busyCycles: number;
     cpuNs: number;
+    scheduler: 'fair' | 'poll';
   }>;
   nfs: Array<{
     id: number;
@@ -87,7 +100,20 @@ export interface NativeStats {
     counters: number[];
   }>;
   paths: Array<{ id: number; tenant: number; packets: number; cycles: number }>;
-  tenants: Array<{ id: number; cycles: number; quarantined: boolean; faults: number }>;
+  tenants: Array<{
+    id: number;
+    /** TSC cycles spent in the tenant's NFs (includes time the thread was descheduled). */
+    cycles: number;
+    quarantined: boolean;
+    faults: number;
+    /** The scheduler's weight for the tenant. */
+    weight: number;
+    /** CPU time the fair scheduler charged the tenant, in TSC cycles (0 on polling workers). */
+    cpuCycles: number;
+    scheduledBursts: number;
+    /** Packets turned away because the tenant's queue was full (also in drops['rx-overflow']). */
+    overload: number;
+  }>;
   tscHz: number;
 }
 

@@ -43,6 +43,18 @@ Config config_of(const Napi::Object &o)
 	c.capture_drops = bool_of(o, "captureDrops", false);
 	c.loopback = bool_of(o, "loopback", false);
 	c.idle_sleep_us = u32_of(o, "idleSleepUs", 20);
+	std::string sched = str_of(o, "scheduler", "auto");
+	if (sched == "auto")
+		c.scheduler = Scheduler::Auto;
+	else if (sched == "fair")
+		c.scheduler = Scheduler::Fair;
+	else if (sched == "poll")
+		c.scheduler = Scheduler::Poll;
+	else
+		throw std::runtime_error("scheduler must be auto, fair or poll (got `" + sched + "`)");
+	c.fair_quantum_us = u32_of(o, "fairQuantumUs", 20);
+	if (c.fair_quantum_us == 0 || c.fair_quantum_us > 1000000)
+		throw std::runtime_error("fairQuantumUs must be 1..1000000");
 	Napi::Value port = o.Get("port");
 	if (port.IsObject()) {
 		c.port.kind = str_of(port.As<Napi::Object>(), "kind", "ring");
@@ -75,6 +87,19 @@ void plan_of(Runtime *rt, const Napi::Object &plan, std::vector<PendingBranch> &
 		nf_index[nf.id] = (uint16_t)rt->nfs.size();
 		rt->nfs.push_back(std::move(nf));
 	}
+	Napi::Value tenants = plan.Get("tenants");
+	if (tenants.IsArray()) {
+		Napi::Array ta = tenants.As<Napi::Array>();
+		for (uint32_t i = 0; i < ta.Length(); i++) {
+			Napi::Object o = ta.Get(i).As<Napi::Object>();
+			uint32_t id = u32_of(o, "id", 0), weight = u32_of(o, "weight", 1);
+			if (id > 0xffff || weight == 0 || weight > 1000000)
+				throw std::runtime_error("tenant " + std::to_string(id) + ": weight must be 1..1000000");
+			if (id >= rt->tenant_weight.size())
+				rt->tenant_weight.resize(id + 1, 1);
+			rt->tenant_weight[id] = weight;
+		}
+	}
 	Napi::Array paths = plan.Get("paths").As<Napi::Array>();
 	if (paths.Length() > kMaxPaths)
 		throw std::runtime_error("a host plan has at most " + std::to_string(kMaxPaths) + " paths");
@@ -84,6 +109,11 @@ void plan_of(Runtime *rt, const Napi::Object &plan, std::vector<PendingBranch> &
 		memset(&p, 0, sizeof(p));
 		p.id = u32_of(o, "id", 0);
 		p.tenant = (uint16_t)u32_of(o, "tenant", 0);
+		p.queue = o.Get("queue").IsNumber() ? (int32_t)u32_of(o, "queue", 0) : -1;
+		if (p.queue >= (int32_t)rt->n_queues)
+			throw std::runtime_error("path " + std::to_string(p.id) + " arrives on queue " +
+						 std::to_string(p.queue) + ", but the host plan has " +
+						 std::to_string(rt->n_queues));
 		if (p.id == 0 || p.id >= (1u << 24))
 			throw std::runtime_error("path id " + std::to_string(p.id) + " is not a valid SPI (1..2^24-1)");
 		Napi::Array hops = o.Get("hops").As<Napi::Array>();

@@ -28,6 +28,7 @@ Napi::Value stats_to_js(Napi::Env env, Runtime *rt)
 		wo.Set("bursts", Big(env, w->stats.bursts));
 		wo.Set("busyCycles", Big(env, w->stats.busy_cycles));
 		wo.Set("cpuNs", Big(env, worker_cpu_ns(w)));
+		wo.Set("scheduler", w->fair ? "fair" : "poll");
 		workers.Set(wi, wo);
 	}
 	drops[kRxOverflow] += rt->inject_overflow;
@@ -88,6 +89,13 @@ Napi::Value stats_to_js(Napi::Env env, Runtime *rt)
 		paths.Set(i, po);
 	}
 	o.Set("paths", paths);
+	// What the fair scheduler charged each tenant (CPU time in TSC cycles) and how many bursts.
+	std::map<uint16_t, uint64_t> sched_cycles, sched_bursts;
+	for (Worker *w : rt->workers)
+		for (uint32_t c = 0; w->fair && c < w->classes.size(); c++) {
+			sched_cycles[w->classes[c].tenant] += w->drr.t[c].cycles;
+			sched_bursts[w->classes[c].tenant] += w->drr.t[c].bursts;
+		}
 	Napi::Array tenants = Napi::Array::New(env);
 	uint32_t ti = 0;
 	for (uint32_t t = 0; t < rt->quarantined.size(); t++) {
@@ -98,6 +106,10 @@ Napi::Value stats_to_js(Napi::Env env, Runtime *rt)
 		to.Set("cycles", Big(env, tenant_cycles[(uint16_t)t]));
 		to.Set("quarantined", rt->quarantined[t].load() != 0);
 		to.Set("faults", Big(env, rt->faults[t].load()));
+		to.Set("weight", t < rt->tenant_weight.size() ? rt->tenant_weight[t] : 1);
+		to.Set("cpuCycles", Big(env, sched_cycles[(uint16_t)t]));
+		to.Set("scheduledBursts", Big(env, sched_bursts[(uint16_t)t]));
+		to.Set("overload", Big(env, t < rt->tenant_overload.size() ? rt->tenant_overload[t] : 0));
 		tenants.Set(ti++, to);
 	}
 	o.Set("tenants", tenants);

@@ -18,6 +18,7 @@
 
 #include "eal.h"
 #include "nfs/builtin.h"
+#include "nsh.h"
 
 namespace nfp {
 
@@ -57,8 +58,9 @@ static void open_ring_port(Runtime *rt, uint32_t gen)
 	for (uint32_t q = 0; q < rt->n_queues; q++) {
 		char name[RTE_RING_NAMESIZE];
 		snprintf(name, sizeof(name), "nfp_rx%u_%u", gen, q);
+		// In loopback the worker's tx and inject() both enqueue on the rx ring: two producers.
 		struct rte_ring *rx = rte_ring_create(name, rt->cfg.queue_size, (int)rte_socket_id(),
-						      RING_F_SP_ENQ | RING_F_SC_DEQ);
+						      rt->cfg.loopback ? RING_F_SC_DEQ : RING_F_SP_ENQ | RING_F_SC_DEQ);
 		struct rte_ring *tx = rx;
 		if (!rt->cfg.loopback) {
 			snprintf(name, sizeof(name), "nfp_tx%u_%u", gen, q);
@@ -136,6 +138,67 @@ static void setup_port(Runtime *rt)
 		throw fail("cannot start port " + rt->vdev_name + ": " + rte_strerror(-rc));
 }
 
+// The tenant each queue carries: -1 none known, -2 several (then it cannot be scheduled by tenant).
+static std::vector<int32_t> queue_tenants(Runtime *rt)
+{
+	std::vector<int32_t> qt(rt->n_queues, -1);
+	for (auto &p : rt->paths) {
+		if (p.queue < 0)
+			continue;
+		int32_t &t = qt[(uint32_t)p.queue];
+		t = t == -1 || t == p.tenant ? p.tenant : -2;
+	}
+	if (rt->cfg.mode == Mode::Mixed)
+		for (auto &t : qt)
+			t = -2;
+	return qt;
+}
+
+// Chooses each worker's scheduler once, before launch: weighted DRR over its tenants when every
+// queue it polls carries exactly one tenant and there are at least two of them; else plain polling.
+static void setup_scheduler(Runtime *rt)
+{
+	std::vector<int32_t> qt = queue_tenants(rt);
+	for (auto *w : rt->workers) {
+		w->fair = false;
+		w->classes.clear();
+		if (rt->cfg.scheduler == Scheduler::Poll || rt->cfg.mode == Mode::Raw || w->queues.empty())
+			continue;
+		bool by_tenant = true;
+		for (uint16_t q : w->queues)
+			by_tenant = by_tenant && qt[q] >= 0;
+		if (!by_tenant) {
+			if (rt->cfg.scheduler == Scheduler::Fair)
+				throw fail("scheduler `fair` needs presorted queues that each carry one tenant's paths "
+					   "(worker " + std::to_string(w->index) +
+					   " polls a queue shared by tenants, or one no path arrives on)");
+			continue;
+		}
+		for (uint16_t q : w->queues) {
+			SchedClass *c = nullptr;
+			for (auto &sc : w->classes)
+				if (sc.tenant == qt[q])
+					c = &sc;
+			if (c == nullptr) {
+				w->classes.push_back({(uint16_t)qt[q], 0, {}});
+				c = &w->classes.back();
+			}
+			c->queues.push_back(q);
+		}
+		if (w->classes.size() > NFP_DRR_MAX_TENANTS)
+			throw fail("a worker schedules at most " + std::to_string(NFP_DRR_MAX_TENANTS) + " tenants");
+		if (w->classes.size() < 2 && rt->cfg.scheduler == Scheduler::Auto)
+			continue; // one tenant: nothing to share
+		// drr.cc may be left out of the build (NFP_SKIP_ISOLATION), so the state is set up here.
+		memset(&w->drr, 0, sizeof(w->drr));
+		w->drr.n = (uint32_t)w->classes.size();
+		w->drr.quantum = std::max<uint64_t>(1, rt->tsc_hz * rt->cfg.fair_quantum_us / 1000000ull);
+		for (uint32_t i = 0; i < w->drr.n; i++)
+			w->drr.t[i].weight = rt->tenant_weight[w->classes[i].tenant];
+		w->fair = true;
+	}
+}
+
 static void setup_workers(Runtime *rt)
 {
 	auto lcores = eal_worker_lcores();
@@ -163,6 +226,10 @@ static void setup_workers(Runtime *rt)
 	// Queues round-robin over workers: each queue (and its tx twin) has exactly one owner.
 	for (uint32_t q = 0; q < rt->n_queues; q++)
 		rt->workers[q % rt->cfg.workers]->queues.push_back((uint16_t)q);
+	if (rt->tenant_weight.size() < max_tenant + 1u)
+		rt->tenant_weight.resize(max_tenant + 1u, 1);
+	rt->tenant_overload.assign(rt->tenant_weight.size(), 0);
+	setup_scheduler(rt);
 }
 
 // One domain per (tenant, worker); each worker has its own NF instances (shared-nothing).
@@ -330,8 +397,14 @@ uint32_t runtime_inject(Runtime *rt, uint16_t queue, const std::vector<std::pair
 	if (ok < mbs.size())
 		rte_pktmbuf_free_bulk(mbs.data() + ok, (unsigned)(mbs.size() - ok));
 	rt->injected += ok;
-	// A full queue or an empty pool: the rest is counted as overflow, never silently lost.
+	// A full queue or an empty pool: the rest is counted as overflow, never silently lost, and
+	// charged to the tenant its NSH names (its queue was full: it got no cycles to drain it).
 	rt->inject_overflow += pkts.size() - ok;
+	for (size_t i = ok; i < pkts.size(); i++) {
+		struct nfp_nsh_fields f;
+		if (nfp_nsh_parse(pkts[i].first, (uint32_t)pkts[i].second, &f) == 0 && f.tenant < rt->tenant_overload.size())
+			rt->tenant_overload[f.tenant]++;
+	}
 	return ok;
 }
 

@@ -16,6 +16,7 @@
 #include <rte_ring.h>
 
 #include "domain.h"
+#include "isolation/drr.h"
 #include "nfp/nf.h"
 
 namespace nfp {
@@ -65,6 +66,7 @@ struct Path {
 	uint8_t host_idx[kMaxHops];    // k-th host hop -> hop index
 	uint8_t next_host[kMaxHops + 1]; // first host hop at index >= h, or n_hops
 	uint8_t si_from[kMaxHops + 1];   // host hops at index >= h: the SI of a packet about to run hop h
+	int32_t queue;                   // host queue a root path arrives on; -1: none (a branch, or unknown)
 };
 
 struct Nf {
@@ -96,6 +98,13 @@ struct alignas(64) WorkerStats {
 
 struct Runtime;
 
+// One tenant's share of a worker under the fair scheduler: the worker queues only it arrives on.
+struct SchedClass {
+	uint16_t tenant;
+	uint32_t next; // the queue polled next, round robin within the tenant
+	std::vector<uint16_t> queues;
+};
+
 struct Worker {
 	Runtime *rt;
 	uint32_t index;
@@ -110,12 +119,20 @@ struct Worker {
 	struct Scratch *scratch; // per-burst working memory, allocated at load
 	pthread_t thread;        // the lcore's thread, for its CPU-time clock
 	std::atomic<bool> thread_known{false};
+	// Weighted DRR over tenants (classes[i] is DRR tenant i); unused when `fair` is false.
+	bool fair = false;
+	std::vector<SchedClass> classes;
+	struct nfp_drr drr;
 };
 
 // CPU time the worker's thread has consumed (excludes time other processes had the core).
 uint64_t worker_cpu_ns(Worker *w);
 
 enum class Mode { Presorted, Mixed, Raw };
+
+// auto: fair when a worker serves queues of two or more tenants and each queue carries one tenant;
+// fair: as auto, but a worker whose queues mix tenants is an error; poll: every queue in turn.
+enum class Scheduler { Auto, Fair, Poll };
 
 struct PortConfig {
 	std::string kind = "ring"; // "ring" (in-memory), "vdev" (pcap, af_packet, ...), "ethdev" (probed NIC)
@@ -131,6 +148,8 @@ struct Config {
 	bool capture_drops = false;
 	bool loopback = false; // benchmark: TX feeds the same queue again, packets restored
 	uint32_t idle_sleep_us = 20; // after many empty polls, sleep this long (0: pure busy polling)
+	Scheduler scheduler = Scheduler::Auto;
+	uint32_t fair_quantum_us = 20; // DRR credit per round per unit of weight, in CPU microseconds
 	PortConfig port;
 };
 
@@ -153,6 +172,8 @@ struct Runtime {
 	std::vector<std::atomic<uint8_t>> quarantined; // by tenant id
 	std::vector<std::atomic<uint64_t>> faults;     // by tenant id
 	std::vector<uint16_t> tenant_ids;
+	std::vector<uint32_t> tenant_weight;   // by tenant id (from the plan; default 1)
+	std::vector<uint64_t> tenant_overload; // by tenant id: packets its full queue turned away
 	std::atomic<bool> quit{false};
 	bool running = false;
 

@@ -306,18 +306,13 @@ uint64_t worker_cpu_ns(Worker *w)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int worker_main(void *arg)
+typedef void (*BurstFn)(Worker *, Scratch *, uint16_t, struct rte_mbuf **, uint32_t, uint64_t);
+
+// Every queue in turn, one burst each.
+static void poll_loop(Worker *w, BurstFn burst_fn)
 {
-	auto *w = (Worker *)arg;
-	w->thread = pthread_self();
-	w->thread_known.store(true, std::memory_order_release);
 	Runtime *rt = w->rt;
 	Scratch *s = w->scratch;
-	s->n_free = kMaxItems;
-	for (uint32_t i = 0; i < kMaxItems; i++)
-		s->free_items[i] = kMaxItems - 1 - i;
-	// The mode is chosen once, outside the loop.
-	auto burst_fn = rt->cfg.mode == Mode::Raw ? raw_burst : process_burst;
 	const uint32_t burst = rt->cfg.burst;
 	const double ns_per_cycle = 1e9 / (double)rte_get_tsc_hz();
 	const uint32_t idle_sleep_us = rt->cfg.idle_sleep_us;
@@ -339,6 +334,80 @@ int worker_main(void *arg)
 			w->stats.busy_cycles += rte_rdtsc() - t0;
 		}
 	}
+}
+
+static inline uint64_t thread_cpu_ns()
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+// Weighted deficit round robin over the worker's tenants (drr.h): each round credits a tenant
+// `quantum * weight` cycles, and it receives and runs bursts from its own queues while its credit
+// lasts; each burst is charged the CPU time the worker's thread spent on it (not TSC, which
+// would also bill the time another process had the core). A tenant found idle keeps no credit.
+static void fair_loop(Worker *w, BurstFn burst_fn)
+{
+	Runtime *rt = w->rt;
+	Scratch *s = w->scratch;
+	struct nfp_drr *drr = &w->drr;
+	const uint32_t burst = rt->cfg.burst;
+	const double ns_per_cycle = 1e9 / (double)rte_get_tsc_hz();
+	const double cycles_per_ns = (double)rte_get_tsc_hz() / 1e9;
+	const uint32_t idle_sleep_us = rt->cfg.idle_sleep_us;
+	const uint32_t n_classes = (uint32_t)w->classes.size();
+	uint32_t idle_rounds = 0;
+	struct rte_mbuf *pkts[kMaxBurst];
+	while (!rt->quit.load(std::memory_order_relaxed)) {
+		if (idle_sleep_us > 0 && ++idle_rounds > 1024)
+			rte_delay_us_sleep(idle_sleep_us);
+		for (uint32_t c = 0; c < n_classes; c++) {
+			SchedClass *sc = &w->classes[c];
+			const uint32_t nq = (uint32_t)sc->queues.size();
+			nfp_drr_visit(drr, c, 1); // credited now; forgotten below if all its queues are empty
+			uint32_t empty = 0;
+			while (nfp_drr_may_run(drr, c)) {
+				uint16_t q = sc->queues[sc->next];
+				if (++sc->next == nq)
+					sc->next = 0;
+				uint64_t t0 = rte_rdtsc();
+				uint16_t n = rte_eth_rx_burst(rt->port_id, q, pkts, (uint16_t)burst);
+				if (n == 0) {
+					if (++empty == nq)
+						break;
+					continue;
+				}
+				empty = 0;
+				idle_rounds = 0;
+				uint64_t cpu0 = thread_cpu_ns();
+				burst_fn(w, s, q, pkts, n, (uint64_t)((double)t0 * ns_per_cycle));
+				uint64_t cpu = thread_cpu_ns() - cpu0;
+				nfp_drr_charge(drr, c, (uint64_t)((double)cpu * cycles_per_ns));
+				w->stats.busy_cycles += rte_rdtsc() - t0;
+			}
+			if (empty == nq)
+				nfp_drr_visit(drr, c, 0);
+		}
+	}
+}
+
+int worker_main(void *arg)
+{
+	auto *w = (Worker *)arg;
+	w->thread = pthread_self();
+	w->thread_known.store(true, std::memory_order_release);
+	Runtime *rt = w->rt;
+	Scratch *s = w->scratch;
+	s->n_free = kMaxItems;
+	for (uint32_t i = 0; i < kMaxItems; i++)
+		s->free_items[i] = kMaxItems - 1 - i;
+	// The mode and the scheduler are chosen once, outside the loop.
+	BurstFn burst_fn = rt->cfg.mode == Mode::Raw ? raw_burst : process_burst;
+	if (w->fair)
+		fair_loop(w, burst_fn);
+	else
+		poll_loop(w, burst_fn);
 	return 0;
 }
 
