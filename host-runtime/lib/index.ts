@@ -13,9 +13,9 @@ import { cpus } from 'node:os';
 import { NfpError } from '../../partitioner/errors';
 import type { Plan } from '../../partitioner/plan';
 import { lowerHostPlan, type InputMode, type IsolationBackend } from './host-plan';
-import { addon, type NativeConfig, type NativeStats, type SchedulerKind } from './native';
+import { addon, type NativeConfig, type FairClock, type NativeStats, type SchedulerKind } from './native';
 
-export { addonBuilt, type SchedulerKind } from './native';
+export { addonBuilt, type FairClock, type SchedulerKind } from './native';
 export { decapNsh, encapNsh, type NshTag } from './nsh';
 export {
   lowerHostPlan,
@@ -49,6 +49,8 @@ export interface HostStartConfig {
   scheduler?: SchedulerKind;
   /** Fair scheduler credit per round per unit of weight, in microseconds of CPU (default 20). */
   fairQuantumUs?: number;
+  /** What a burst is charged under the fair scheduler (default `cpu`; see FairClock). */
+  fairClock?: FairClock;
   port?: { kind: 'ring' } | { kind: 'vdev' | 'ethdev'; devargs: string };
 }
 
@@ -161,6 +163,7 @@ export function start(cfg: HostStartConfig = {}): void {
     idleSleepUs: cfg.idleSleepUs ?? 20,
     scheduler: cfg.scheduler ?? 'auto',
     fairQuantumUs: cfg.fairQuantumUs ?? 20,
+    fairClock: cfg.fairClock ?? 'cpu',
     port: cfg.port ?? { kind: 'ring' },
   };
 }

@@ -39,6 +39,7 @@ export interface NativeConfig {
   idleSleepUs: number;
   scheduler: SchedulerKind;
   fairQuantumUs: number;
+  fairClock: FairClock;
   port: { kind: 'ring' } | { kind: 'vdev' | 'ethdev'; devargs: string };
 }
 
@@ -47,6 +48,13 @@ export interface NativeConfig {
  * them), else polling; fair: as auto, and an error where queues mix tenants; poll: every queue in turn.
  */
 export type SchedulerKind = 'auto' | 'fair' | 'poll';
+
+/**
+ * What the fair scheduler charges a burst: `cpu`, the worker thread's CPU time (exact where cores
+ * are shared, one clock system call per burst); `tsc`, its TSC span (free; CPU time only on a
+ * dedicated core, else it also bills the time another process had the core).
+ */
+export type FairClock = 'cpu' | 'tsc';
 
 export interface NativeCollected {
   seq: number;
@@ -108,8 +116,11 @@ export interface NativeStats {
     faults: number;
     /** The scheduler's weight for the tenant. */
     weight: number;
-    /** CPU time the fair scheduler charged the tenant, in TSC cycles (0 on polling workers). */
-    cpuCycles: number;
+    /**
+     * What the fair scheduler charged the tenant, in TSC cycles: thread CPU time (fairClock `cpu`)
+     * or TSC spans (`tsc`); 0 on polling workers.
+     */
+    scheduledCycles: number;
     scheduledBursts: number;
     /** Packets turned away because the tenant's queue was full (also in drops['rx-overflow']). */
     overload: number;

@@ -89,7 +89,7 @@ Napi::Value stats_to_js(Napi::Env env, Runtime *rt)
 		paths.Set(i, po);
 	}
 	o.Set("paths", paths);
-	// What the fair scheduler charged each tenant (CPU time in TSC cycles) and how many bursts.
+	// What the fair scheduler charged each tenant (in TSC cycles, by its clock) and how many bursts.
 	std::map<uint16_t, uint64_t> sched_cycles, sched_bursts;
 	for (Worker *w : rt->workers)
 		for (uint32_t c = 0; w->fair && c < w->classes.size(); c++) {
@@ -107,7 +107,7 @@ Napi::Value stats_to_js(Napi::Env env, Runtime *rt)
 		to.Set("quarantined", rt->quarantined[t].load() != 0);
 		to.Set("faults", Big(env, rt->faults[t].load()));
 		to.Set("weight", t < rt->tenant_weight.size() ? rt->tenant_weight[t] : 1);
-		to.Set("cpuCycles", Big(env, sched_cycles[(uint16_t)t]));
+		to.Set("scheduledCycles", Big(env, sched_cycles[(uint16_t)t]));
 		to.Set("scheduledBursts", Big(env, sched_bursts[(uint16_t)t]));
 		to.Set("overload", Big(env, t < rt->tenant_overload.size() ? rt->tenant_overload[t] : 0));
 		tenants.Set(ti++, to);

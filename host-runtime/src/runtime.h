@@ -134,6 +134,10 @@ enum class Mode { Presorted, Mixed, Raw };
 // fair: as auto, but a worker whose queues mix tenants is an error; poll: every queue in turn.
 enum class Scheduler { Auto, Fair, Poll };
 
+// What a burst is charged under the fair scheduler: thread CPU time (exact on shared cores, one
+// clock system call per burst) or its TSC span (free; equal to CPU time on a dedicated core).
+enum class FairClock { Cpu, Tsc };
+
 struct PortConfig {
 	std::string kind = "ring"; // "ring" (in-memory), "vdev" (pcap, af_packet, ...), "ethdev" (probed NIC)
 	std::string devargs;       // vdev: "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap"; ethdev: its name
@@ -150,6 +154,7 @@ struct Config {
 	uint32_t idle_sleep_us = 20; // after many empty polls, sleep this long (0: pure busy polling)
 	Scheduler scheduler = Scheduler::Auto;
 	uint32_t fair_quantum_us = 20; // DRR credit per round per unit of weight, in CPU microseconds
+	FairClock fair_clock = FairClock::Cpu;
 	PortConfig port;
 };
 

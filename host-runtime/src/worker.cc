@@ -345,9 +345,12 @@ static inline uint64_t thread_cpu_ns()
 
 // Weighted deficit round robin over the worker's tenants (drr.h): each round credits a tenant
 // `quantum * weight` cycles, and it receives and runs bursts from its own queues while its credit
-// lasts; each burst is charged the CPU time the worker's thread spent on it (not TSC, which
-// would also bill the time another process had the core). A tenant found idle keeps no credit.
-static void fair_loop(Worker *w, BurstFn burst_fn)
+// lasts; a tenant found idle keeps no credit. Each burst is charged what it cost:
+//  - kCpuClock: the CPU time the worker's thread used since the previous burst ended (one clock
+//    read per burst; the polls in between cost tens of cycles), which leaves out the time another
+//    process had the core; right for shared cores, but the read is a system call;
+//  - else its TSC span, which is CPU time on a dedicated core and costs nothing to read.
+template <bool kCpuClock> static void fair_loop(Worker *w, BurstFn burst_fn)
 {
 	Runtime *rt = w->rt;
 	Scratch *s = w->scratch;
@@ -358,10 +361,11 @@ static void fair_loop(Worker *w, BurstFn burst_fn)
 	const uint32_t idle_sleep_us = rt->cfg.idle_sleep_us;
 	const uint32_t n_classes = (uint32_t)w->classes.size();
 	uint32_t idle_rounds = 0;
+	uint64_t cpu_last = kCpuClock ? thread_cpu_ns() : 0;
 	struct rte_mbuf *pkts[kMaxBurst];
 	while (!rt->quit.load(std::memory_order_relaxed)) {
 		if (idle_sleep_us > 0 && ++idle_rounds > 1024)
-			rte_delay_us_sleep(idle_sleep_us);
+			rte_delay_us_sleep(idle_sleep_us); // sleeping uses no CPU time: nothing to bill
 		for (uint32_t c = 0; c < n_classes; c++) {
 			SchedClass *sc = &w->classes[c];
 			const uint32_t nq = (uint32_t)sc->queues.size();
@@ -380,11 +384,16 @@ static void fair_loop(Worker *w, BurstFn burst_fn)
 				}
 				empty = 0;
 				idle_rounds = 0;
-				uint64_t cpu0 = thread_cpu_ns();
 				burst_fn(w, s, q, pkts, n, (uint64_t)((double)t0 * ns_per_cycle));
-				uint64_t cpu = thread_cpu_ns() - cpu0;
-				nfp_drr_charge(drr, c, (uint64_t)((double)cpu * cycles_per_ns));
-				w->stats.busy_cycles += rte_rdtsc() - t0;
+				uint64_t t1 = rte_rdtsc();
+				uint64_t cost = t1 - t0;
+				if (kCpuClock) {
+					uint64_t cpu = thread_cpu_ns();
+					cost = (uint64_t)((double)(cpu - cpu_last) * cycles_per_ns);
+					cpu_last = cpu;
+				}
+				nfp_drr_charge(drr, c, cost);
+				w->stats.busy_cycles += t1 - t0;
 			}
 			if (empty == nq)
 				nfp_drr_visit(drr, c, 0);
@@ -404,8 +413,10 @@ int worker_main(void *arg)
 		s->free_items[i] = kMaxItems - 1 - i;
 	// The mode and the scheduler are chosen once, outside the loop.
 	BurstFn burst_fn = rt->cfg.mode == Mode::Raw ? raw_burst : process_burst;
-	if (w->fair)
-		fair_loop(w, burst_fn);
+	if (w->fair && rt->cfg.fair_clock == FairClock::Cpu)
+		fair_loop<true>(w, burst_fn);
+	else if (w->fair)
+		fair_loop<false>(w, burst_fn);
 	else
 		poll_loop(w, burst_fn);
 	return 0;
