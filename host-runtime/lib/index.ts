@@ -49,7 +49,7 @@ export interface HostStartConfig {
   scheduler?: SchedulerKind;
   /** Fair scheduler credit per round per unit of weight, in microseconds of CPU (default 20). */
   fairQuantumUs?: number;
-  /** What a burst is charged under the fair scheduler (default `cpu`; see FairClock). */
+  /** What a burst is charged under the fair scheduler (default `auto`; see FairClock). */
   fairClock?: FairClock;
   port?: { kind: 'ring' } | { kind: 'vdev' | 'ethdev'; devargs: string };
 }
@@ -163,7 +163,7 @@ export function start(cfg: HostStartConfig = {}): void {
     idleSleepUs: cfg.idleSleepUs ?? 20,
     scheduler: cfg.scheduler ?? 'auto',
     fairQuantumUs: cfg.fairQuantumUs ?? 20,
-    fairClock: cfg.fairClock ?? 'cpu',
+    fairClock: cfg.fairClock ?? 'auto',
     port: cfg.port ?? { kind: 'ring' },
   };
 }

@@ -50,11 +50,12 @@ export interface NativeConfig {
 export type SchedulerKind = 'auto' | 'fair' | 'poll';
 
 /**
- * What the fair scheduler charges a burst: `cpu`, the worker thread's CPU time (exact where cores
- * are shared, one clock system call per burst); `tsc`, its TSC span (free; CPU time only on a
- * dedicated core, else it also bills the time another process had the core).
+ * What the fair scheduler charges a burst: `auto`, its TSC span, re-measured on the worker
+ * thread's CPU clock when longer than 50 us (a descheduling hides only in a long span), so short
+ * bursts pay nothing and the result holds on shared cores; `cpu`, the thread's CPU time for every
+ * burst (one clock system call per burst); `tsc`, the TSC span only (CPU time on a dedicated core).
  */
-export type FairClock = 'cpu' | 'tsc';
+export type FairClock = 'auto' | 'cpu' | 'tsc';
 
 export interface NativeCollected {
   seq: number;
@@ -117,8 +118,7 @@ export interface NativeStats {
     /** The scheduler's weight for the tenant. */
     weight: number;
     /**
-     * What the fair scheduler charged the tenant, in TSC cycles: thread CPU time (fairClock `cpu`)
-     * or TSC spans (`tsc`); 0 on polling workers.
+     * What the fair scheduler charged the tenant, in TSC cycles: by its fairClock; 0 on polling workers.
      */
     scheduledCycles: number;
     scheduledBursts: number;

@@ -53,13 +53,15 @@ Config config_of(const Napi::Object &o)
 	else
 		throw std::runtime_error("scheduler must be auto, fair or poll (got `" + sched + "`)");
 	c.fair_quantum_us = u32_of(o, "fairQuantumUs", 20);
-	std::string clock = str_of(o, "fairClock", "cpu");
-	if (clock == "cpu")
+	std::string clock = str_of(o, "fairClock", "auto");
+	if (clock == "auto")
+		c.fair_clock = FairClock::Auto;
+	else if (clock == "cpu")
 		c.fair_clock = FairClock::Cpu;
 	else if (clock == "tsc")
 		c.fair_clock = FairClock::Tsc;
 	else
-		throw std::runtime_error("fairClock must be cpu or tsc (got `" + clock + "`)");
+		throw std::runtime_error("fairClock must be auto, cpu or tsc (got `" + clock + "`)");
 	if (c.fair_quantum_us == 0 || c.fair_quantum_us > 1000000)
 		throw std::runtime_error("fairQuantumUs must be 1..1000000");
 	Napi::Value port = o.Get("port");

@@ -134,9 +134,10 @@ enum class Mode { Presorted, Mixed, Raw };
 // fair: as auto, but a worker whose queues mix tenants is an error; poll: every queue in turn.
 enum class Scheduler { Auto, Fair, Poll };
 
-// What a burst is charged under the fair scheduler: thread CPU time (exact on shared cores, one
-// clock system call per burst) or its TSC span (free; equal to CPU time on a dedicated core).
-enum class FairClock { Cpu, Tsc };
+// What a burst is charged under the fair scheduler: its TSC span re-measured on the thread's CPU
+// clock when long (auto), thread CPU time (one clock system call per burst) or its TSC span (free;
+// equal to CPU time on a dedicated core). See fair_loop in worker.cc.
+enum class FairClock { Auto, Cpu, Tsc };
 
 struct PortConfig {
 	std::string kind = "ring"; // "ring" (in-memory), "vdev" (pcap, af_packet, ...), "ethdev" (probed NIC)
@@ -154,7 +155,7 @@ struct Config {
 	uint32_t idle_sleep_us = 20; // after many empty polls, sleep this long (0: pure busy polling)
 	Scheduler scheduler = Scheduler::Auto;
 	uint32_t fair_quantum_us = 20; // DRR credit per round per unit of weight, in CPU microseconds
-	FairClock fair_clock = FairClock::Cpu;
+	FairClock fair_clock = FairClock::Auto;
 	PortConfig port;
 };
 

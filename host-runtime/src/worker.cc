@@ -345,27 +345,41 @@ static inline uint64_t thread_cpu_ns()
 
 // Weighted deficit round robin over the worker's tenants (drr.h): each round credits a tenant
 // `quantum * weight` cycles, and it receives and runs bursts from its own queues while its credit
-// lasts; a tenant found idle keeps no credit. Each burst is charged what it cost:
-//  - kCpuClock: the CPU time the worker's thread used since the previous burst ended (one clock
-//    read per burst; the polls in between cost tens of cycles), which leaves out the time another
-//    process had the core; right for shared cores, but the read is a system call;
-//  - else its TSC span, which is CPU time on a dedicated core and costs nothing to read.
-template <bool kCpuClock> static void fair_loop(Worker *w, BurstFn burst_fn)
+// lasts; a tenant found idle keeps no credit. Each burst is charged what it cost, by `kClock`:
+//  - Tsc: its TSC span: free to read, and CPU time on a dedicated core, but on a shared core it
+//    also bills the time another process had the core;
+//  - Cpu: the CPU time the worker's thread used since the previous burst ended (one clock read,
+//    a system call, per burst; the polls in between cost tens of cycles);
+//  - Auto: the TSC span, except that a burst longer than `long_burst` (where a descheduling
+//    hides) is re-measured on the thread's CPU clock: the CPU time used since the last clock read,
+//    less what the bursts in between were charged, capped by its span. The clock is re-read at
+//    least every `resync` cycles so that little else lands in that difference. Short bursts
+//    never pay for a clock read, and long ones pay a fraction of a percent.
+template <FairClock kClock> static void fair_loop(Worker *w, BurstFn burst_fn)
 {
 	Runtime *rt = w->rt;
 	Scratch *s = w->scratch;
 	struct nfp_drr *drr = &w->drr;
 	const uint32_t burst = rt->cfg.burst;
-	const double ns_per_cycle = 1e9 / (double)rte_get_tsc_hz();
-	const double cycles_per_ns = (double)rte_get_tsc_hz() / 1e9;
+	const uint64_t hz = rte_get_tsc_hz();
+	const double ns_per_cycle = 1e9 / (double)hz;
+	const double cycles_per_ns = (double)hz / 1e9;
+	const uint64_t long_burst = hz / 20000; // 50 us: shorter than any scheduler time slice
+	const uint64_t resync = hz / 1000;      // 1 ms
 	const uint32_t idle_sleep_us = rt->cfg.idle_sleep_us;
 	const uint32_t n_classes = (uint32_t)w->classes.size();
 	uint32_t idle_rounds = 0;
-	uint64_t cpu_last = kCpuClock ? thread_cpu_ns() : 0;
+	uint64_t cpu_last = kClock != FairClock::Tsc ? thread_cpu_ns() : 0;
+	uint64_t tsc_last = rte_rdtsc(), charged_since = 0; // Auto: since the last clock read
 	struct rte_mbuf *pkts[kMaxBurst];
 	while (!rt->quit.load(std::memory_order_relaxed)) {
 		if (idle_sleep_us > 0 && ++idle_rounds > 1024)
 			rte_delay_us_sleep(idle_sleep_us); // sleeping uses no CPU time: nothing to bill
+		if (kClock == FairClock::Auto && rte_rdtsc() - tsc_last > resync) {
+			cpu_last = thread_cpu_ns();
+			tsc_last = rte_rdtsc();
+			charged_since = 0;
+		}
 		for (uint32_t c = 0; c < n_classes; c++) {
 			SchedClass *sc = &w->classes[c];
 			const uint32_t nq = (uint32_t)sc->queues.size();
@@ -387,10 +401,22 @@ template <bool kCpuClock> static void fair_loop(Worker *w, BurstFn burst_fn)
 				burst_fn(w, s, q, pkts, n, (uint64_t)((double)t0 * ns_per_cycle));
 				uint64_t t1 = rte_rdtsc();
 				uint64_t cost = t1 - t0;
-				if (kCpuClock) {
+				if (kClock == FairClock::Cpu) {
 					uint64_t cpu = thread_cpu_ns();
 					cost = (uint64_t)((double)(cpu - cpu_last) * cycles_per_ns);
 					cpu_last = cpu;
+					t1 = rte_rdtsc(); // the clock read is part of the cost of scheduling
+				} else if (kClock == FairClock::Auto && cost > long_burst) {
+					uint64_t cpu = thread_cpu_ns();
+					uint64_t used = (uint64_t)((double)(cpu - cpu_last) * cycles_per_ns);
+					used = used > charged_since ? used - charged_since : 0;
+					cost = used < cost ? used : cost;
+					cpu_last = cpu;
+					charged_since = 0;
+					t1 = rte_rdtsc();
+					tsc_last = t1;
+				} else if (kClock == FairClock::Auto) {
+					charged_since += cost;
 				}
 				nfp_drr_charge(drr, c, cost);
 				w->stats.busy_cycles += t1 - t0;
@@ -413,10 +439,12 @@ int worker_main(void *arg)
 		s->free_items[i] = kMaxItems - 1 - i;
 	// The mode and the scheduler are chosen once, outside the loop.
 	BurstFn burst_fn = rt->cfg.mode == Mode::Raw ? raw_burst : process_burst;
-	if (w->fair && rt->cfg.fair_clock == FairClock::Cpu)
-		fair_loop<true>(w, burst_fn);
+	if (w->fair && rt->cfg.fair_clock == FairClock::Auto)
+		fair_loop<FairClock::Auto>(w, burst_fn);
+	else if (w->fair && rt->cfg.fair_clock == FairClock::Cpu)
+		fair_loop<FairClock::Cpu>(w, burst_fn);
 	else if (w->fair)
-		fair_loop<false>(w, burst_fn);
+		fair_loop<FairClock::Tsc>(w, burst_fn);
 	else
 		poll_loop(w, burst_fn);
 	return 0;

@@ -7,8 +7,9 @@
  *
  * The CPU-heavy NF is the isolation suite's test NF (test/isolation/nfs/heavy.c: `iters` rounds of
  * integer mixing per packet), built for `sfi` and loaded through the plan as a `custom` NF, so no
- * test-only knob is added to a built-in NF. Shares use the scheduler's own charge (thread CPU time
- * in TSC cycles), because TSC spans also count time another process had this shared core.
+ * test-only knob is added to a built-in NF. Shares use the scheduler's own charge (by default TSC
+ * spans, long ones re-measured on the thread's CPU clock) and, apart from it, the packets each
+ * tenant's NF processed; plain TSC spans also count time another process had this shared core.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -106,7 +107,7 @@ async function overloaded(
   weights: [number, number],
   scheduler: SchedulerKind,
   ms: number,
-  fairClock: FairClock = 'cpu',
+  fairClock: FairClock = 'auto',
 ): Promise<Shares> {
   start({ workers: 1, loopback: true, queueSize: 1024, scheduler, fairClock });
   load(twoTenantPlan(weights, [600, 600]), { artifacts: { 0: heavy, 1: heavy } });
@@ -148,7 +149,7 @@ describe.skipIf(!isolationBuilt)('weighted fair scheduling in the worker loop', 
   it('1:3 weights under overload give 25% / 75% of the measured CPU cycles (±10%)', async () => {
     const r = await overloaded([1, 3], 'auto', 1500);
     console.log(
-      `fairness 1:3, fairClock cpu: charged (thread CPU) shares ${r.charged.map((x) => x.toFixed(3)).join(' / ')}, ` +
+      `fairness 1:3, fairClock auto: charged shares ${r.charged.map((x) => x.toFixed(3)).join(' / ')}, ` +
         `TSC NF-cycle shares ${r.tsc.map((x) => x.toFixed(3)).join(' / ')}, ` +
         `packet shares ${r.packets.map((x) => x.toFixed(3)).join(' / ')}, overload ${r.overload.join(' / ')}`,
     );
@@ -164,16 +165,19 @@ describe.skipIf(!isolationBuilt)('weighted fair scheduling in the worker loop', 
     expect(r.overload[0] + r.overload[1]).toBe(r.rxOverflow);
   });
 
-  it('with the TSC clock the charged TSC cycles split 25% / 75% (±10%) too', async () => {
-    const r = await overloaded([1, 3], 'auto', 1000, 'tsc');
-    console.log(
-      `fairness 1:3, fairClock tsc: charged (TSC) shares ${r.charged.map((x) => x.toFixed(3)).join(' / ')}, ` +
-        `TSC NF-cycle shares ${r.tsc.map((x) => x.toFixed(3)).join(' / ')}`,
-    );
-    expect(r.scheduler).toBe('fair');
-    within10(r.charged[0], 0.25);
-    within10(r.charged[1], 0.75);
-  });
+  for (const clock of ['cpu', 'tsc'] as const) {
+    it(`with fairClock ${clock} the charged cycles split 25% / 75% (±10%) too`, async () => {
+      const r = await overloaded([1, 3], 'auto', 1000, clock);
+      console.log(
+        `fairness 1:3, fairClock ${clock}: charged shares ${r.charged.map((x) => x.toFixed(3)).join(' / ')}, ` +
+          `TSC NF-cycle shares ${r.tsc.map((x) => x.toFixed(3)).join(' / ')}, ` +
+          `packet shares ${r.packets.map((x) => x.toFixed(3)).join(' / ')}`,
+      );
+      expect(r.scheduler).toBe('fair');
+      within10(r.charged[0], 0.25);
+      within10(r.charged[1], 0.75);
+    });
+  }
 
   it('without the scheduler (poll) the same load splits by bursts, not by weight', async () => {
     const r = await overloaded([1, 3], 'poll', 1000);
@@ -208,9 +212,19 @@ describe.skipIf(!isolationBuilt)('weighted fair scheduling in the worker loop', 
     expect(s.workers[0].scheduler).toBe('fair');
     expect(tenantOf(s, 2).overload).toBeGreaterThan(0); // the heavy tenant really was overloaded
     expect(tenantOf(s, 1).overload).toBe(0);
-    expect(lightSent).toBeGreaterThan(500);
+    expect(lightSent).toBeGreaterThan(100); // enough of a trickle to mean something
     expect(lightOut).toBe(lightSent); // every light packet processed and transmitted
     expect(heavyOut).toBeGreaterThan(0);
     expect(s.received).toBe(s.transmitted + s.dropped);
+  });
+
+  it('scheduler `fair` refuses queues shared by tenants with a clear error', () => {
+    start({ workers: 1, mode: 'mixed', scheduler: 'fair' });
+    expect(() => load(twoTenantPlan([1, 3], [10, 10]), { artifacts: { 0: heavy, 1: heavy } })).toThrow(
+      /scheduler `fair` needs presorted queues that each carry one tenant/,
+    );
+    start({ workers: 1, mode: 'mixed' }); // auto: the shared queue is polled, and packets flow
+    load(twoTenantPlan([1, 3], [10, 10]), { artifacts: { 0: heavy, 1: heavy } });
+    expect(stats().workers[0].scheduler).toBe('poll');
   });
 });
