@@ -173,6 +173,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 }
 
 } // namespace
+
+Runtime *addon_runtime() { return g_rt; }
+
 } // namespace nfp
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return nfp::Init(env, exports); }

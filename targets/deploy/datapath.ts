@@ -2,17 +2,58 @@
  * The in-process data path of a softnic deployment: wire frames go through the softnic engine;
  * frames it steers to a host port go, NSH-tagged, into that host queue of the native runtime;
  * what the host transmits goes back into the softnic through the same host port (the return path)
- * and out of a wire port. JavaScript moves whole batches between the two native engines; it never
- * touches a packet on its own.
+ * and out of a wire port. When the addon has the linked path (the softnic engine's `runLinked`),
+ * one native call carries a whole batch through both engines and back and returns every
+ * packet's fate; otherwise JavaScript moves whole batches between the two native engines. Either
+ * way it never touches a packet on its own.
  */
 import type { NicArtifacts } from '../../p4';
 import type { Plan } from '../../partitioner/plan';
 import * as host from '../../host-runtime/lib';
 import type { LoadedHostPlan } from '../../host-runtime/lib';
 import type { SoftnicDevice } from '../softnic/device';
+import type { NativeEngine } from '../softnic/native';
 import type { GeneratedPacket } from './traffic';
 
 const BATCH = 2048;
+/** Ports the softnic engine accepts (0..510; 511 is its drop port). */
+const ENGINE_PORTS = 511;
+
+/**
+ * How batches cross between the softnic and the host runtime: `linked` (one native call per
+ * batch), `js` (JavaScript shuttles the batch), or `auto` (linked when the addon has it).
+ * The environment variable NFP_DATAPATH (`js` or `linked`) overrides `auto`.
+ */
+export type DataPathMode = 'auto' | 'linked' | 'js';
+
+/** The packed fates of one batch from the native linked path (targets/softnic/engine/link.cc). */
+interface LinkedResult {
+  /** >= 0: left on that wire port; -1: dropped on the NIC; -2: dropped on the host. */
+  ports: Int32Array;
+  /** NIC: index into the drop reasons (-1/-2: uncounted ingress/egress); host: into hostReasons. */
+  reasons: Int32Array;
+  offs: Uint32Array;
+  lens: Uint32Array;
+  data: Buffer;
+  hostReasons: string[];
+}
+
+interface LinkedEngine {
+  runLinked(
+    inPorts: Int32Array,
+    frames: Buffer[],
+    hostQueueOfPort: Int32Array,
+    returnPortOfQueue: Int32Array,
+    dropCounter: string,
+    dropCodes: Int32Array,
+    nowNs?: number,
+    timeoutMs?: number,
+  ): LinkedResult;
+}
+
+function isLinked(engine: NativeEngine | undefined): engine is NativeEngine & LinkedEngine {
+  return typeof (engine as Partial<LinkedEngine> | undefined)?.runLinked === 'function';
+}
 
 /** What happened to one input packet. */
 export type PacketFate =
@@ -52,6 +93,10 @@ export class DataPath {
   private readonly hostPorts: number[];
   private readonly dropReasonNames = new Map<number, string>();
   private readonly run: TrafficRun;
+  private readonly mode: DataPathMode;
+  private readonly hostQueueOfPort: Int32Array;
+  private readonly returnPortOfQueue: Int32Array;
+  private readonly dropCodes: Int32Array;
 
   constructor(
     private readonly plan: Plan,
@@ -60,9 +105,30 @@ export class DataPath {
     private readonly loaded: LoadedHostPlan,
     private readonly recordFates: boolean,
     private readonly onEgress?: (port: number, frame: Buffer) => void,
+    mode: DataPathMode = 'auto',
   ) {
     this.hostPorts = plan.profile.hostPorts;
     this.run = { ...emptyRun(), ...(recordFates ? { fates: [] } : {}) };
+    const env = process.env.NFP_DATAPATH;
+    this.mode = mode === 'auto' && (env === 'js' || env === 'linked') ? env : mode;
+    // The same steering as the JS path: a host port's queue is its index (or 0 when the plan
+    // has one queue), and a frame coming back on queue q re-enters on host port q.
+    this.hostQueueOfPort = new Int32Array(ENGINE_PORTS).fill(-1);
+    this.hostPorts.forEach((port, q) => {
+      if (port >= 0 && port < ENGINE_PORTS && this.hostQueueOfPort[port] < 0)
+        this.hostQueueOfPort[port] = this.loaded.queueOfPath.size ? q : 0;
+    });
+    this.returnPortOfQueue = Int32Array.from(this.hostPorts);
+    this.dropCodes = Int32Array.from(nic.entries.dropReasons, (r) => r.code);
+  }
+
+  /** Whether batches take the native linked path (known once the pipeline is committed). */
+  get linked(): boolean {
+    if (this.mode === 'js') return false;
+    const usable = isLinked(this.device.engine) && this.hostPorts.length > 0;
+    if (this.mode === 'linked' && !usable)
+      throw new Error('the linked data path is not available (rebuild the addon: npm run build:native)');
+    return usable;
   }
 
   /** Sends `traffic` (replayed until `seconds` passed, at least once) and accounts for every packet. */
@@ -79,7 +145,12 @@ export class DataPath {
     do {
       for (let i = 0; i < traffic.length && !signal?.aborted; i += BATCH) {
         const batch = traffic.slice(i, i + BATCH).map((packet, k) => ({ index: i + k, packet }));
-        await this.sendBatch(batch, pass === 0 && this.recordFates);
+        const record = pass === 0 && this.recordFates;
+        if (this.linked) {
+          this.sendLinked(batch, record);
+          // The native call holds the thread; let signals (Ctrl-C) and timers in between batches.
+          await new Promise((resolve) => setImmediate(resolve));
+        } else await this.sendBatch(batch, record);
         const now = Date.now();
         if (onProgress && now - lastProgress >= 1000) {
           const perTenantPps: Record<string, number> = {};
@@ -122,6 +193,44 @@ export class DataPath {
     r.perTenant.set(p.tenant, t);
     r.perPath.set(p.path, path);
     if (record && r.fates) r.fates[index] = fate;
+  }
+
+  /** One batch through the NIC, the host queues and back in one native call (link.cc). */
+  private sendLinked(batch: InFlight[], record: boolean): void {
+    const engine = this.device.engine as NativeEngine & LinkedEngine;
+    const r = engine.runLinked(
+      Int32Array.from(batch, (b) => b.packet.port),
+      batch.map((b) => b.packet.data),
+      this.hostQueueOfPort,
+      this.returnPortOfQueue,
+      this.nic.entries.dropCounter.name,
+      this.dropCodes,
+    );
+    const reasons = this.nic.entries.dropReasons;
+    const forwarded: number[] = [];
+    batch.forEach((item, k) => {
+      const port = r.ports[k];
+      if (port >= 0) {
+        forwarded.push(k);
+        return;
+      }
+      const code = r.reasons[k];
+      const fate: PacketFate =
+        port === -1
+          ? {
+              kind: 'dropped',
+              where: 'nic',
+              reason: code >= 0 ? reasons[code].name : `uncounted-${code === -1 ? 'ingress' : 'egress'}`,
+            }
+          : { kind: 'dropped', where: 'host', reason: r.hostReasons[code] ?? 'unknown' };
+      this.account(item.packet, fate, item.index, record);
+    });
+    // Egress in the order the NIC sent the frames out (their place in the packed data).
+    forwarded.sort((a, b) => r.offs[a] - r.offs[b]);
+    for (const k of forwarded) {
+      const data = r.data.subarray(r.offs[k], r.offs[k] + r.lens[k]);
+      this.egress(batch[k], r.ports[k], data, record);
+    }
   }
 
   private async sendBatch(batch: InFlight[], record: boolean): Promise<void> {

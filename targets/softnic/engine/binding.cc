@@ -11,6 +11,9 @@
 #include "engine.h"
 
 namespace nfp_softnic {
+// link.cc: a batch through the engine and the host runtime's queues and back.
+Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info);
+
 namespace {
 
 uint64_t thread_cpu_ns() {
@@ -108,6 +111,7 @@ public:
 		                       InstanceMethod("process", &EngineWrap::Process),
 		                       InstanceMethod("processRaw", &EngineWrap::ProcessRaw),
 		                       InstanceMethod("bench", &EngineWrap::Bench),
+		                       InstanceMethod("runLinked", &EngineWrap::RunLinked),
 		                   });
 	}
 
@@ -604,6 +608,8 @@ private:
 		o.Set("lens", lens);
 		return o;
 	}
+
+	Napi::Value RunLinked(const Napi::CallbackInfo &info) { return run_linked(eng_, info); }
 
 	// bench(port, packets[], rounds) → {packets, ns, cycles, cpuNs, forwarded, dropped}: the engine's
 	// own loop, with no JavaScript per packet.

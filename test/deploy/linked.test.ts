@@ -1,0 +1,106 @@
+/**
+ * The linked data path (one native call per batch: softnic engine → host queues → engine, in
+ * targets/softnic/engine/link.cc) against the JavaScript shuttle it replaces: the same generated
+ * batch, deployed once each way, must give every packet the same fate (port and bytes, or drop
+ * site and reason). Meter decisions depend on the packet clock, so a packet a rate limiter
+ * dropped on either run is only checked to be a meter drop.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { loadGraph } from '../../partitioner';
+import { deploy, generateTraffic, prepareDeploy } from '../../targets/deploy';
+import type { PacketFate } from '../../targets/deploy/datapath';
+import { createEngine } from '../../targets/softnic/native';
+
+const EXAMPLES = join(__dirname, '..', '..', 'examples');
+const graphs = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
+
+function isMeterDrop(f: PacketFate | undefined): boolean {
+  return f?.kind === 'dropped' && f.reason.split(':')[0] === 'meter-red';
+}
+
+function describeFate(f: PacketFate | undefined): string {
+  if (!f) return 'none';
+  return f.kind === 'forwarded' ? `port ${f.port} ${f.data.toString('hex')}` : `${f.where}:${f.reason}`;
+}
+
+describe('linked data path', () => {
+  const savedMode = process.env.NFP_DATAPATH;
+  afterEach(() => {
+    if (savedMode === undefined) delete process.env.NFP_DATAPATH;
+    else process.env.NFP_DATAPATH = savedMode;
+  });
+  afterAll(async () => {
+    const host = await import('../../host-runtime/lib');
+    host.stop();
+  });
+
+  it('refuses to run without a loaded host plan', () => {
+    const engine = createEngine() as unknown as { runLinked: (...args: unknown[]) => unknown };
+    expect(typeof engine.runLinked).toBe('function');
+    expect(() =>
+      engine.runLinked(new Int32Array(0), [], new Int32Array(1), new Int32Array(1), 'c', new Int32Array(0)),
+    ).toThrow(/no host plan is loaded/);
+  });
+
+  it.each(graphs)('%s: same per-packet fates as the JavaScript path', async (file) => {
+    const graphFile = join(EXAMPLES, file);
+    loadGraph(graphFile);
+    const { plan, nic } = await prepareDeploy({
+      input: graphFile,
+      target: 'softnic',
+      deviceId: 1,
+      durationSeconds: 0,
+    });
+    const roots = plan.paths.filter((p) => !p.branchOf).length;
+    const { packets: traffic } = generateTraffic(plan, {
+      packetsPerPath: Math.ceil(2400 / roots),
+      flowsPerPath: 8,
+      sizes: [64, 200, 600],
+      suspiciousShare: 0.3,
+      seed: 11,
+    });
+    const runs: Record<string, { fates: PacketFate[]; egress: number }> = {};
+    for (const mode of ['js', 'linked']) {
+      process.env.NFP_DATAPATH = mode;
+      let egress = 0;
+      const { report, fates } = await deploy(plan, nic, {
+        target: 'softnic',
+        deviceId: 1,
+        durationSeconds: 0,
+        isolation: 'none',
+        recordFates: true,
+        traffic,
+        onEgress: () => egress++,
+      });
+      expect(report.totals.input).toBe(traffic.length);
+      expect(fates).toHaveLength(traffic.length);
+      runs[mode] = { fates: fates ?? [], egress };
+    }
+    const js = runs.js.fates;
+    const linked = runs.linked.fates;
+    const kinds = new Set<string>();
+    const mismatches: string[] = [];
+    traffic.forEach((_, i) => {
+      const a = js[i];
+      const b = linked[i];
+      if (isMeterDrop(a) || isMeterDrop(b)) {
+        kinds.add('meter');
+        if (isMeterDrop(a) !== isMeterDrop(b) && !(a?.kind === 'forwarded' || b?.kind === 'forwarded'))
+          mismatches.push(`#${i}: js ${describeFate(a)}, linked ${describeFate(b)}`);
+        return;
+      }
+      kinds.add(a?.kind === 'dropped' ? a.where : 'forwarded');
+      if (describeFate(a) !== describeFate(b))
+        mismatches.push(`#${i}: js ${describeFate(a)}, linked ${describeFate(b)}`);
+    });
+    expect(mismatches.slice(0, 10)).toEqual([]);
+    // The batch exercised forwarding and drops, not just one kind of fate.
+    expect(kinds.has('forwarded')).toBe(true);
+    expect(kinds.size).toBeGreaterThan(1);
+    const forwarded = (f: PacketFate[]): number => f.filter((x) => x.kind === 'forwarded').length;
+    expect(runs.js.egress).toBe(forwarded(js));
+    expect(runs.linked.egress).toBe(forwarded(linked));
+  });
+});
