@@ -26,6 +26,7 @@ constexpr int32_t kUncountedIngress = -1;
 constexpr int32_t kUncountedEgress = -2;
 constexpr uint32_t kHostOverflow = 0; // host reason indexes 0 and 1 are fixed
 constexpr uint32_t kHostLost = 1;
+constexpr size_t kLinkBurst = 64; // frames per queue handed to the host at once
 
 uint64_t mono_ns() {
 	return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -46,6 +47,7 @@ struct LinkScratch {
 	std::vector<uint8_t> staged;   // host-bound frames, back to back
 	std::vector<Staged> to_host;
 	std::vector<std::pair<const uint8_t *, size_t>> pkts;
+	std::vector<std::vector<uint32_t>> pending; // by host queue: to_host items not yet injected
 	std::vector<int32_t> slot;     // seq - base -> index into to_host, -1: done or not ours
 	std::vector<nfp::Collected> back; // transmitted by the host, awaiting the return path
 	std::vector<uint32_t> back_index;
@@ -188,6 +190,58 @@ Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 	NicStep nic{eng, counter, codes};
 	nic.snapshot();
 
+	for (auto &p : s.pending) p.clear();
+	uint32_t base = 0, span = 0; // seqs run on from the first injected one; span: still out
+	bool have_base = false;
+	s.slot.clear();
+	// NIC -> host queue q: what is pending for it, in one runtime_inject.
+	auto flush = [&](uint16_t q) {
+		std::vector<uint32_t> &members = s.pending[q];
+		if (members.empty()) return;
+		s.pkts.clear();
+		for (uint32_t m : members) s.pkts.push_back({s.staged.data() + s.to_host[m].off, s.to_host[m].len});
+		uint32_t first = 0, ok = 0;
+		try {
+			ok = nfp::runtime_inject(rt, q, s.pkts, &first);
+		} catch (const std::exception &e) {
+			throw Napi::Error::New(env, e.what());
+		}
+		if (!have_base) {
+			base = first;
+			have_base = true;
+		}
+		for (uint32_t k = 0; k < members.size(); k++) {
+			if (k >= ok) {
+				drop(f, s.to_host[members[k]].index, kHostDrop, int32_t(kHostOverflow));
+				continue;
+			}
+			uint32_t at = first + k - base;
+			if (at >= s.slot.size()) s.slot.resize(at + 1, -1);
+			s.slot[at] = int32_t(members[k]);
+			span++;
+		}
+		members.clear();
+	};
+	// Host -> here: whatever the workers have finished; false when nothing was there.
+	auto drain = [&]() {
+		if (span == 0) return false;
+		std::vector<nfp::Collected> got = nfp::runtime_collect(rt);
+		for (nfp::Collected &col : got) {
+			uint32_t at = col.seq - base;
+			if (at >= s.slot.size() || s.slot[at] < 0) continue; // an earlier batch's straggler
+			const Staged &h = s.to_host[size_t(s.slot[at])];
+			s.slot[at] = -1;
+			span--;
+			if (!col.transmitted) {
+				drop(f, h.index, kHostDrop, int32_t(host_reason_index(col.reason)));
+				continue;
+			}
+			s.back.push_back(std::move(col));
+			s.back_index.push_back(h.index);
+		}
+		return !got.empty();
+	};
+
 	// Wire -> NIC, one ingress port after another in order of first appearance (as the JS path).
 	s.group_ports.clear();
 	for (uint32_t i = 0; i < n; i++) {
@@ -213,68 +267,29 @@ Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 			}
 			s.to_host.push_back({i, uint32_t(s.staged.size()), r.len, uint16_t(q)});
 			s.staged.insert(s.staged.end(), s.nic_out.data(), s.nic_out.data() + r.len);
+			if (uint32_t(q) >= rt->n_queues)
+				throw Napi::RangeError::New(env, "runLinked: host queue " + std::to_string(q) + " does not exist (the plan has " +
+				                                     std::to_string(rt->n_queues) + ")");
+			if (uint32_t(q) >= s.pending.size()) s.pending.resize(uint32_t(q) + 1);
+			s.pending[size_t(q)].push_back(uint32_t(s.to_host.size() - 1));
+			// Hand the host a burst as soon as one is ready, so it works while the NIC does.
+			if (s.pending[size_t(q)].size() >= kLinkBurst) {
+				flush(uint16_t(q));
+				drain();
+			}
 		}
 	}
 
 	if (!s.to_host.empty()) {
-		// NIC -> host queues, one runtime_inject per queue; seqs run on from the first one.
-		uint32_t base = 0, span = 0;
-		bool have_base = false;
-		s.slot.clear();
-		for (size_t a = 0; a < s.to_host.size(); a++) {
-			uint16_t q = s.to_host[a].queue;
-			bool first_of_queue = true;
-			for (size_t b = 0; b < a && first_of_queue; b++) first_of_queue = s.to_host[b].queue != q;
-			if (!first_of_queue) continue;
-			s.pkts.clear();
-			std::vector<uint32_t> members; // host items of this queue (once per queue, not per packet)
-			for (size_t b = a; b < s.to_host.size(); b++) {
-				if (s.to_host[b].queue != q) continue;
-				members.push_back(uint32_t(b));
-				s.pkts.push_back({s.staged.data() + s.to_host[b].off, s.to_host[b].len});
-			}
-			uint32_t first = 0, ok = 0;
-			try {
-				ok = nfp::runtime_inject(rt, q, s.pkts, &first);
-			} catch (const std::exception &e) {
-				throw Napi::Error::New(env, e.what());
-			}
-			if (!have_base) {
-				base = first;
-				have_base = true;
-			}
-			for (uint32_t k = 0; k < members.size(); k++) {
-				if (k >= ok) {
-					drop(f, s.to_host[members[k]].index, kHostDrop, int32_t(kHostOverflow));
-					continue;
-				}
-				uint32_t at = first + k - base;
-				if (at >= s.slot.size()) s.slot.resize(at + 1, -1);
-				s.slot[at] = int32_t(members[k]);
-				span++;
-			}
-		}
+		for (uint32_t q = 0; q < s.pending.size(); q++) flush(uint16_t(q));
 
 		// Collect until every accepted frame is back, transmitted or dropped (drops are captured).
 		const uint64_t deadline = mono_ns() + uint64_t(timeout_ms * 1e6);
 		uint32_t idle = 0;
 		while (span > 0) {
-			std::vector<nfp::Collected> got = nfp::runtime_collect(rt);
-			for (nfp::Collected &col : got) {
-				uint32_t at = col.seq - base;
-				if (at >= s.slot.size() || s.slot[at] < 0) continue; // an earlier batch's straggler
-				const Staged &h = s.to_host[size_t(s.slot[at])];
-				s.slot[at] = -1;
-				span--;
-				if (!col.transmitted) {
-					drop(f, h.index, kHostDrop, int32_t(host_reason_index(col.reason)));
-					continue;
-				}
-				s.back.push_back(std::move(col));
-				s.back_index.push_back(h.index);
-			}
+			const bool got = drain();
 			if (span == 0 || mono_ns() > deadline) break;
-			if (!got.empty()) {
+			if (got) {
 				idle = 0;
 			} else if (++idle < 64) {
 				sched_yield();
