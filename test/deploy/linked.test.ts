@@ -103,4 +103,37 @@ describe('linked data path', () => {
     expect(runs.js.egress).toBe(forwarded(js));
     expect(runs.linked.egress).toBe(forwarded(linked));
   });
+
+  it('counts the same drops by reason without recorded fates (a graph without rate limiters)', async () => {
+    const graphFile = join(EXAMPLES, 'enterprise-edge.yaml');
+    const { plan, nic } = await prepareDeploy({
+      input: graphFile,
+      target: 'softnic',
+      deviceId: 1,
+      durationSeconds: 0,
+    });
+    const { packets: traffic } = generateTraffic(plan, {
+      packetsPerPath: 1500,
+      flowsPerPath: 8,
+      sizes: [64, 600],
+      suspiciousShare: 0.4,
+      seed: 5,
+    });
+    const totals: Record<string, unknown> = {};
+    for (const mode of ['js', 'linked']) {
+      process.env.NFP_DATAPATH = mode;
+      const { report } = await deploy(plan, nic, {
+        target: 'softnic',
+        deviceId: 1,
+        durationSeconds: 0,
+        isolation: 'none',
+        traffic,
+      });
+      totals[mode] = { totals: report.totals, drops: report.dropsByReason };
+    }
+    const js = totals.js as { totals: { dropped: number; input: number } };
+    expect(js.totals.input).toBe(traffic.length);
+    expect(js.totals.dropped).toBeGreaterThan(0);
+    expect(totals.linked).toEqual(totals.js);
+  });
 });
