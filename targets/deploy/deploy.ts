@@ -16,7 +16,7 @@ import * as host from '../../host-runtime/lib';
 import type { IsolationBackend } from '../../host-runtime/lib';
 import { planArtifacts } from '../../host-runtime/lib/isolation';
 import { P4RuntimeClient } from '../p4runtime/client';
-import { P4RuntimeWriteError } from '../p4runtime/errors';
+import { P4RuntimeError, P4RuntimeWriteError } from '../p4runtime/errors';
 import type { Entity, ForwardingPipelineConfig, Update } from '../p4runtime/messages';
 import { Atomicity, UpdateType } from '../p4runtime/messages';
 import { P4RuntimeServer } from '../p4runtime/server';
@@ -134,12 +134,23 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
     rollback.push(() => restoreDevice(client, previous));
     done('push-pipeline');
 
-    // 4. Entries, all or nothing.
+    // 4. Entries, all or nothing. Atomic writes are optional in P4Runtime (PI-based switches such
+    // as simple_switch_grpc answer UNIMPLEMENTED): then write with CONTINUE_ON_ERROR, and a
+    // failure is undone by the rollback, which re-commits the previous pipeline and its entries.
     enter('write-entries');
+    const updates = entriesToUpdates(nic.entries);
+    let atomic = true;
     try {
-      await client.write(entriesToUpdates(nic.entries), { atomicity: Atomicity.ROLLBACK_ON_ERROR });
+      try {
+        await client.write(updates, { atomicity: Atomicity.ROLLBACK_ON_ERROR });
+      } catch (err) {
+        if (!(err instanceof P4RuntimeError) || err.code !== GrpcStatus.UNIMPLEMENTED) throw err;
+        atomic = false;
+        await client.write(updates, { atomicity: Atomicity.CONTINUE_ON_ERROR });
+      }
     } catch (err) {
-      if (err instanceof P4RuntimeWriteError) throw new DeployError(step, describeWriteError(err, nic));
+      if (err instanceof P4RuntimeWriteError)
+        throw new DeployError(step, describeWriteError(err, nic, atomic));
       throw err;
     }
     done('write-entries');
@@ -200,7 +211,7 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
 }
 
 /** The entries the device rejected, by their entries.json comment; the rolled-back rest is counted. */
-function describeWriteError(err: P4RuntimeWriteError, nic: NicArtifacts): string {
+function describeWriteError(err: P4RuntimeWriteError, nic: NicArtifacts, atomic: boolean): string {
   const rejected = err.failures.filter((f) => f.error.canonicalCode !== GrpcStatus.ABORTED);
   const shown = (rejected.length ? rejected : err.failures).slice(0, 5).map((f) => {
     const what = nic.entries.tableEntries[f.index]?.comment ?? `update ${f.index}`;
@@ -208,7 +219,8 @@ function describeWriteError(err: P4RuntimeWriteError, nic: NicArtifacts): string
     return `\n  entry ${f.index} (${what}): ${code}: ${f.error.message ?? ''}`;
   });
   return (
-    `the device rejected ${rejected.length} of ${err.total} entries; the write was rolled back` +
+    `the device rejected ${rejected.length} of ${err.total} entries; ` +
+    (atomic ? 'the write was rolled back' : 'the previous pipeline was restored') +
     shown.join('')
   );
 }
