@@ -4,10 +4,12 @@
  * carries what the plan expects of it (tenant, path), which the report and the differential tests
  * compare against what actually happened.
  */
-import type { HeaderMatch, Prefix } from '../../partitioner/nf-config';
+import type { Prefix } from '../../partitioner/nf-config';
 import type { IdsConfig } from '../../partitioner/nf-config';
 import type { PathRule, Plan, TenantRule } from '../../partitioner/plan';
 import { NfpError } from '../../partitioner/errors';
+import { parseIp } from '../../partitioner/ip';
+import { matchesPacket, type PacketFields } from '../../partitioner/match';
 import { rng } from '../../partitioner/synthetic';
 import { buildPacket, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from './packet';
 
@@ -63,18 +65,6 @@ function inRange(
   return a + Math.floor(rnd() * (b - a + 1));
 }
 
-function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) >>> 0;
-}
-
-function prefixHas(p: Prefix | undefined, ip: string): boolean {
-  if (!p) return true;
-  if (p.family !== 4) return false;
-  if (p.len === 0) return true;
-  const mask = (0xffffffff << (32 - p.len)) >>> 0;
-  return (ipv4ToInt(ip) & mask) >>> 0 === (ipv4ToInt(p.addr) & mask) >>> 0;
-}
-
 interface Fields {
   port: number;
   vlan?: number;
@@ -86,31 +76,39 @@ interface Fields {
   dscp: number;
 }
 
-function matchesHeader(m: HeaderMatch, f: Fields): boolean {
-  if (m.proto !== undefined && m.proto !== f.proto) return false;
-  if (!prefixHas(m.srcPrefix, f.srcIp) || !prefixHas(m.dstPrefix, f.dstIp)) return false;
+/** The fields as the NIC parses the frame: no VLAN reads as 0, ports only for TCP and UDP. */
+function packetFields(f: Fields): PacketFields | undefined {
+  const srcIp = parseIp(f.srcIp);
+  const dstIp = parseIp(f.dstIp);
+  if (!srcIp || !dstIp) return undefined;
   const ports = f.proto === PROTO_TCP || f.proto === PROTO_UDP;
-  if (m.srcPort && (!ports || f.srcPort < m.srcPort.lo || f.srcPort > m.srcPort.hi)) return false;
-  if (m.dstPort && (!ports || f.dstPort < m.dstPort.lo || f.dstPort > m.dstPort.hi)) return false;
-  if (m.dscp !== undefined && m.dscp !== f.dscp) return false;
-  if (m.vlan !== undefined && m.vlan !== f.vlan) return false;
-  return true;
+  return {
+    ingressPort: f.port,
+    vlan: f.vlan ?? 0,
+    proto: f.proto,
+    srcIp,
+    dstIp,
+    srcPort: ports ? f.srcPort : 0,
+    dstPort: ports ? f.dstPort : 0,
+    dscp: f.dscp,
+  };
 }
 
-function matchesTenant(r: TenantRule, f: Fields): boolean {
-  if (r.ingressPort !== undefined && r.ingressPort !== f.port) return false;
-  if (r.vlan !== undefined && r.vlan !== f.vlan) return false;
-  return prefixHas(r.dstPrefix, f.dstIp) && prefixHas(r.srcPrefix, f.srcIp);
+function matchesTenant(r: TenantRule, p: PacketFields): boolean {
+  if (r.ingressPort !== undefined && r.ingressPort !== p.ingressPort) return false;
+  return matchesPacket({ vlan: r.vlan, srcPrefix: r.srcPrefix, dstPrefix: r.dstPrefix }, p);
 }
 
 /** Classifies by the plan's priority tables: the NIC's view of a wire packet. */
 export function classifyByPlan(plan: Plan, f: Fields): { tenant: number; path: number } | undefined {
   const byPriority = <T extends { priority: number }>(rules: T[]): T[] =>
     [...rules].sort((a, b) => b.priority - a.priority);
-  const tenantRule = byPriority(plan.tenantRules).find((r) => matchesTenant(r, f));
+  const p = packetFields(f);
+  if (!p) return undefined;
+  const tenantRule = byPriority(plan.tenantRules).find((r) => matchesTenant(r, p));
   if (!tenantRule) return undefined;
   const pathRule = byPriority(plan.pathRules.filter((r) => r.tenant === tenantRule.tenant)).find((r) =>
-    matchesHeader(r.match, f),
+    matchesPacket(r.match, p),
   );
   return pathRule ? { tenant: tenantRule.tenant, path: pathRule.path } : undefined;
 }
