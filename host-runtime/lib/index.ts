@@ -51,7 +51,12 @@ export interface HostStartConfig {
   fairQuantumUs?: number;
   /** What a burst is charged under the fair scheduler (default `auto`; see FairClock). */
   fairClock?: FairClock;
-  port?: { kind: 'ring' } | { kind: 'vdev' | 'ethdev'; devargs: string };
+  /**
+   * ring: in-memory queues (inject/collect); vdev: one DPDK vdev with a queue per host queue;
+   * vdevs: one single-queue vdev per host queue, devargs joined by ';' in queue order (such as a
+   * net_af_packet per host-facing veth); ethdev: a device the EAL probed.
+   */
+  port?: { kind: 'ring' } | { kind: 'vdev' | 'vdevs' | 'ethdev'; devargs: string };
 }
 
 export interface LoadOptions {

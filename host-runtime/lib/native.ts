@@ -40,7 +40,7 @@ export interface NativeConfig {
   scheduler: SchedulerKind;
   fairQuantumUs: number;
   fairClock: FairClock;
-  port: { kind: 'ring' } | { kind: 'vdev' | 'ethdev'; devargs: string };
+  port: { kind: 'ring' } | { kind: 'vdev' | 'vdevs' | 'ethdev'; devargs: string };
 }
 
 /**

@@ -85,27 +85,80 @@ static void open_ring_port(Runtime *rt, uint32_t gen)
 	rt->vdev_name = std::string("net_ring_") + pname;
 }
 
-static void open_vdev_port(Runtime *rt)
+// Creates one vdev from `driver,args` and returns its ethdev port.
+static uint16_t create_vdev(const std::string &da)
 {
-	const std::string &da = rt->cfg.port.devargs;
 	size_t comma = da.find(',');
 	std::string name = da.substr(0, comma), args = comma == std::string::npos ? "" : da.substr(comma + 1);
 	if (rte_vdev_init(name.c_str(), args.c_str()) != 0)
 		throw fail("cannot create port `" + da + "` (check the driver name and its arguments)");
-	rt->vdev_name = name;
 	uint16_t port;
 	if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0)
 		throw fail("port `" + name + "` was created but has no ethdev");
-	rt->port_id = port;
+	return port;
+}
+
+static void configure_port(Runtime *rt, uint16_t port, const std::string &name, uint16_t nq)
+{
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof(conf));
+	int rc = rte_eth_dev_configure(port, nq, nq, &conf);
+	if (rc < 0)
+		throw fail("cannot configure " + std::to_string(nq) + " queues on port " + name + ": " + rte_strerror(-rc));
+	int socket = rte_eth_dev_socket_id(port);
+	for (uint16_t q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, (uint16_t)rt->cfg.queue_size, socket, nullptr, rt->pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(port, q, (uint16_t)rt->cfg.queue_size, socket, nullptr);
+		if (rc < 0)
+			throw fail("cannot set up queue " + std::to_string(q) + " on port " + name + ": " + rte_strerror(-rc));
+	}
+	rc = rte_eth_dev_start(port);
+	if (rc < 0)
+		throw fail("cannot start port " + name + ": " + rte_strerror(-rc));
+}
+
+// `vdevs`: one single-queue vdev per host queue, the devargs separated by ';' in queue order
+// (a NIC's host ports as separate interfaces, such as one veth per host port).
+static void open_queue_vdevs(Runtime *rt)
+{
+	std::vector<std::string> specs;
+	const std::string &all = rt->cfg.port.devargs;
+	for (size_t b = 0; b <= all.size();) {
+		size_t e = all.find(';', b);
+		if (e == std::string::npos)
+			e = all.size();
+		if (e > b)
+			specs.push_back(all.substr(b, e - b));
+		b = e + 1;
+	}
+	if (specs.size() != rt->n_queues)
+		throw fail("port kind vdevs needs one vdev per host queue: " + std::to_string(rt->n_queues) +
+			   " queues, " + std::to_string(specs.size()) + " vdevs");
+	for (uint32_t q = 0; q < rt->n_queues; q++) {
+		uint16_t port = create_vdev(specs[q]);
+		std::string name = specs[q].substr(0, specs[q].find(','));
+		rt->extra_vdevs.push_back(name);
+		rt->queue_port.push_back(port);
+		rt->queue_hwq.push_back(0);
+		rt->port_open = true;
+		configure_port(rt, port, name, 1);
+	}
+	rt->port_id = rt->queue_port[0];
 }
 
 static void setup_port(Runtime *rt)
 {
 	uint32_t gen = g_generation.fetch_add(1);
+	if (rt->cfg.port.kind == "vdevs") {
+		open_queue_vdevs(rt);
+		return;
+	}
 	if (rt->cfg.port.kind == "ring") {
 		open_ring_port(rt, gen);
 	} else if (rt->cfg.port.kind == "vdev") {
-		open_vdev_port(rt);
+		rt->port_id = create_vdev(rt->cfg.port.devargs);
+		rt->vdev_name = rt->cfg.port.devargs.substr(0, rt->cfg.port.devargs.find(','));
 	} else if (rt->cfg.port.kind == "ethdev") {
 		// A device the EAL already probed (a NIC allowed with -a <pci>): found by name, stopped
 		// but never closed at unload, so a later load can use it again.
@@ -115,27 +168,14 @@ static void setup_port(Runtime *rt)
 		rt->port_id = port;
 		rt->vdev_name = rt->cfg.port.devargs;
 	} else {
-		throw fail("unknown port kind `" + rt->cfg.port.kind + "` (expected ring, vdev or ethdev)");
+		throw fail("unknown port kind `" + rt->cfg.port.kind + "` (expected ring, vdev, vdevs or ethdev)");
 	}
 	rt->port_open = true;
-	struct rte_eth_conf conf;
-	memset(&conf, 0, sizeof(conf));
-	int rc = rte_eth_dev_configure(rt->port_id, (uint16_t)rt->n_queues, (uint16_t)rt->n_queues, &conf);
-	if (rc < 0)
-		throw fail("cannot configure " + std::to_string(rt->n_queues) + " queues on port " + rt->vdev_name +
-			   ": " + rte_strerror(-rc));
-	int socket = rte_eth_dev_socket_id(rt->port_id);
-	for (uint16_t q = 0; q < rt->n_queues; q++) {
-		rc = rte_eth_rx_queue_setup(rt->port_id, q, (uint16_t)rt->cfg.queue_size, socket, nullptr, rt->pool);
-		if (rc == 0)
-			rc = rte_eth_tx_queue_setup(rt->port_id, q, (uint16_t)rt->cfg.queue_size, socket, nullptr);
-		if (rc < 0)
-			throw fail("cannot set up queue " + std::to_string(q) + " on port " + rt->vdev_name + ": " +
-				   rte_strerror(-rc));
+	configure_port(rt, rt->port_id, rt->vdev_name, (uint16_t)rt->n_queues);
+	for (uint32_t q = 0; q < rt->n_queues; q++) {
+		rt->queue_port.push_back(rt->port_id);
+		rt->queue_hwq.push_back((uint16_t)q);
 	}
-	rc = rte_eth_dev_start(rt->port_id);
-	if (rc < 0)
-		throw fail("cannot start port " + rt->vdev_name + ": " + rte_strerror(-rc));
 }
 
 // The tenant each queue carries: -1 none known, -2 several (then it cannot be scheduled by tenant).
@@ -330,7 +370,13 @@ void runtime_destroy(Runtime *rt)
 			rte_eal_wait_lcore(w->lcore);
 		rt->running = false;
 	}
-	if (rt->port_open) {
+	if (rt->port_open && rt->cfg.port.kind == "vdevs") {
+		for (size_t i = 0; i < rt->extra_vdevs.size(); i++) {
+			rte_eth_dev_stop(rt->queue_port[i]);
+			rte_eth_dev_close(rt->queue_port[i]);
+			rte_vdev_uninit(rt->extra_vdevs[i].c_str());
+		}
+	} else if (rt->port_open) {
 		rte_eth_dev_stop(rt->port_id);
 		if (rt->cfg.port.kind != "ethdev") {
 			rte_eth_dev_close(rt->port_id);

@@ -187,6 +187,10 @@ struct Runtime {
 	uint16_t port_id = 0;
 	bool port_open = false;
 	std::string vdev_name;
+	// Where each host queue lives: usually queue q of port_id; with one vdev per queue (`vdevs`,
+	// e.g. a net_af_packet per host-facing veth) queue 0 of that queue's own port.
+	std::vector<uint16_t> queue_port, queue_hwq;
+	std::vector<std::string> extra_vdevs;
 	std::vector<struct rte_ring *> rx_rings, tx_rings, drop_rings;
 
 	uint32_t next_seq = 0;

@@ -204,7 +204,7 @@ static void flush(Worker *w, Scratch *s, uint16_t queue, uint32_t n_rx)
 	if (rt->cfg.loopback)
 		for (uint32_t i = 0; i < s->n_tx; i++)
 			restore(s->tx[i]);
-	uint16_t sent = s->n_tx ? rte_eth_tx_burst(rt->port_id, queue, s->tx, (uint16_t)s->n_tx) : 0;
+	uint16_t sent = s->n_tx ? rte_eth_tx_burst(rt->queue_port[queue], rt->queue_hwq[queue], s->tx, (uint16_t)s->n_tx) : 0;
 	for (uint32_t i = sent; i < s->n_tx; i++)
 		drop_pkt(w, s, s->tx[i], kTxFull);
 	if (s->n_dropped) {
@@ -325,7 +325,7 @@ static void poll_loop(Worker *w, BurstFn burst_fn)
 		for (uint16_t q : w->queues) {
 			// Busy cycles include the receive call of every burst that brought packets.
 			uint64_t t0 = rte_rdtsc();
-			uint16_t n = rte_eth_rx_burst(rt->port_id, q, pkts, (uint16_t)burst);
+			uint16_t n = rte_eth_rx_burst(rt->queue_port[q], rt->queue_hwq[q], pkts, (uint16_t)burst);
 			if (n == 0)
 				continue;
 			idle_rounds = 0;
@@ -390,7 +390,7 @@ template <FairClock kClock> static void fair_loop(Worker *w, BurstFn burst_fn)
 				if (++sc->next == nq)
 					sc->next = 0;
 				uint64_t t0 = rte_rdtsc();
-				uint16_t n = rte_eth_rx_burst(rt->port_id, q, pkts, (uint16_t)burst);
+				uint16_t n = rte_eth_rx_burst(rt->queue_port[q], rt->queue_hwq[q], pkts, (uint16_t)burst);
 				if (n == 0) {
 					if (++empty == nq)
 						break;
