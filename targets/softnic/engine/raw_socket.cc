@@ -58,6 +58,10 @@ public:
 			    .ThrowAsJavaScriptException();
 			return;
 		}
+		// The kernel takes a VLAN tag out of a received frame into metadata; ask for it back so
+		// frames are seen as they were on the wire.
+		int aux = 1;
+		setsockopt(fd_, SOL_PACKET, PACKET_AUXDATA, &aux, sizeof aux);
 #ifdef PACKET_IGNORE_OUTGOING
 		int one = 1; // do not read back what this port sends
 		setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
@@ -68,7 +72,7 @@ public:
 
 private:
 	int fd_ = -1;
-	uint8_t buf_[65536];
+	uint8_t buf_[65536 + 4];
 
 	void close_fd() {
 		if (fd_ >= 0) ::close(fd_);
@@ -83,11 +87,35 @@ private:
 		uint32_t n = 0;
 		while (fd_ >= 0 && n < max) {
 			sockaddr_ll from{};
-			socklen_t fl = sizeof from;
-			ssize_t r = recvfrom(fd_, buf_, sizeof buf_, 0, reinterpret_cast<sockaddr *>(&from), &fl);
+			alignas(cmsghdr) uint8_t control[CMSG_SPACE(sizeof(tpacket_auxdata))];
+			iovec iov{buf_ + 4, sizeof buf_ - 4}; // room in front to put a VLAN tag back
+			msghdr msg{};
+			msg.msg_name = &from;
+			msg.msg_namelen = sizeof from;
+			msg.msg_iov = &iov;
+			msg.msg_iovlen = 1;
+			msg.msg_control = control;
+			msg.msg_controllen = sizeof control;
+			ssize_t r = recvmsg(fd_, &msg, 0);
 			if (r < 0) break; // EAGAIN: nothing more now
 			if (from.sll_pkttype == PACKET_OUTGOING) continue;
-			out.Set(n++, Napi::Buffer<uint8_t>::Copy(env, buf_, size_t(r)));
+			uint8_t *frame = buf_ + 4;
+			size_t len = size_t(r);
+			for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+				if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA || len < 12) continue;
+				tpacket_auxdata aux;
+				std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+				if (!(aux.tp_status & TP_STATUS_VLAN_VALID)) continue;
+				const uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : 0x8100;
+				std::memmove(buf_, frame, 12); // MAC addresses move 4 bytes forward
+				frame = buf_;
+				frame[12] = uint8_t(tpid >> 8);
+				frame[13] = uint8_t(tpid);
+				frame[14] = uint8_t(aux.tp_vlan_tci >> 8);
+				frame[15] = uint8_t(aux.tp_vlan_tci);
+				len += 4;
+			}
+			out.Set(n++, Napi::Buffer<uint8_t>::Copy(env, frame, len));
 		}
 		return out;
 	}
