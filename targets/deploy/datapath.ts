@@ -13,7 +13,10 @@ import * as host from '../../host-runtime/lib';
 import type { LoadedHostPlan } from '../../host-runtime/lib';
 import type { SoftnicDevice } from '../softnic/device';
 import type { NativeEngine } from '../softnic/native';
+import { TrafficAccount, type PacketFate, type ProgressCallback, type TrafficRun } from './account';
 import type { GeneratedPacket } from './traffic';
+
+export { emptyRun, type PacketFate, type TrafficRun } from './account';
 
 const BATCH = 2048;
 /** Ports the softnic engine accepts (0..510; 511 is its drop port). */
@@ -55,35 +58,6 @@ function isLinked(engine: NativeEngine | undefined): engine is NativeEngine & Li
   return typeof (engine as Partial<LinkedEngine> | undefined)?.runLinked === 'function';
 }
 
-/** What happened to one input packet. */
-export type PacketFate =
-  | { kind: 'forwarded'; port: number; data: Buffer }
-  | { kind: 'dropped'; where: 'nic' | 'host'; reason: string };
-
-export interface TrafficRun {
-  seconds: number;
-  input: number;
-  forwarded: number;
-  dropped: number;
-  /** `nic:<reason>` and `host:<reason>` keys. */
-  dropsByReason: Record<string, number>;
-  perTenant: Map<number, { input: number; forwarded: number; dropped: number }>;
-  perPath: Map<number, { input: number; forwarded: number; dropped: number; drops: Record<string, number> }>;
-  fates?: PacketFate[];
-}
-
-export function emptyRun(): TrafficRun {
-  return {
-    seconds: 0,
-    input: 0,
-    forwarded: 0,
-    dropped: 0,
-    dropsByReason: {},
-    perTenant: new Map(),
-    perPath: new Map(),
-  };
-}
-
 interface InFlight {
   index: number;
   packet: GeneratedPacket;
@@ -92,7 +66,7 @@ interface InFlight {
 export class DataPath {
   private readonly hostPorts: number[];
   private readonly dropReasonNames = new Map<number, string>();
-  private readonly run: TrafficRun;
+  private readonly ledger: TrafficAccount;
   private readonly mode: DataPathMode;
   private readonly hostQueueOfPort: Int32Array;
   private readonly returnPortOfQueue: Int32Array;
@@ -108,7 +82,7 @@ export class DataPath {
     mode: DataPathMode = 'auto',
   ) {
     this.hostPorts = plan.profile.hostPorts;
-    this.run = { ...emptyRun(), ...(recordFates ? { fates: [] } : {}) };
+    this.ledger = new TrafficAccount(plan, recordFates);
     const env = process.env.NFP_DATAPATH;
     this.mode = mode === 'auto' && (env === 'js' || env === 'linked') ? env : mode;
     // The same steering as the JS path: a host port's queue is its index (or 0 when the plan
@@ -135,12 +109,9 @@ export class DataPath {
   async runTraffic(
     traffic: GeneratedPacket[],
     seconds: number,
-    onProgress?: (p: { elapsedSeconds: number; input: number; perTenantPps: Record<string, number> }) => void,
+    onProgress?: ProgressCallback,
     signal?: AbortSignal,
   ): Promise<TrafficRun> {
-    const started = Date.now();
-    let lastProgress = started;
-    let lastPerTenant = new Map<number, number>();
     let pass = 0;
     do {
       for (let i = 0; i < traffic.length && !signal?.aborted; i += BATCH) {
@@ -151,48 +122,15 @@ export class DataPath {
           // The native call holds the thread; let signals (Ctrl-C) and timers in between batches.
           await new Promise((resolve) => setImmediate(resolve));
         } else await this.sendBatch(batch, record);
-        const now = Date.now();
-        if (onProgress && now - lastProgress >= 1000) {
-          const perTenantPps: Record<string, number> = {};
-          for (const t of this.plan.tenants) {
-            const n = this.run.perTenant.get(t.id)?.input ?? 0;
-            perTenantPps[t.name] = Math.round(
-              ((n - (lastPerTenant.get(t.id) ?? 0)) * 1000) / (now - lastProgress),
-            );
-          }
-          lastPerTenant = new Map([...this.run.perTenant].map(([id, c]) => [id, c.input]));
-          lastProgress = now;
-          onProgress({ elapsedSeconds: (now - started) / 1000, input: this.run.input, perTenantPps });
-        }
+        this.ledger.progress(onProgress);
       }
       pass++;
-    } while (!signal?.aborted && Date.now() - started < seconds * 1000 && traffic.length > 0);
-    this.run.seconds = (Date.now() - started) / 1000;
-    return this.run;
+    } while (!signal?.aborted && this.ledger.elapsedMs < seconds * 1000 && traffic.length > 0);
+    return this.ledger.finish();
   }
 
   private account(p: GeneratedPacket, fate: PacketFate, index: number, record: boolean): void {
-    const r = this.run;
-    const t = r.perTenant.get(p.tenant) ?? { input: 0, forwarded: 0, dropped: 0 };
-    const path = r.perPath.get(p.path) ?? { input: 0, forwarded: 0, dropped: 0, drops: {} };
-    r.input++;
-    t.input++;
-    path.input++;
-    if (fate.kind === 'forwarded') {
-      r.forwarded++;
-      t.forwarded++;
-      path.forwarded++;
-    } else {
-      const key = `${fate.where}:${fate.reason}`;
-      r.dropped++;
-      t.dropped++;
-      path.dropped++;
-      r.dropsByReason[key] = (r.dropsByReason[key] ?? 0) + 1;
-      path.drops[key] = (path.drops[key] ?? 0) + 1;
-    }
-    r.perTenant.set(p.tenant, t);
-    r.perPath.set(p.path, path);
-    if (record && r.fates) r.fates[index] = fate;
+    this.ledger.account(p, fate, index, record);
   }
 
   /** One batch through the NIC, the host queues and back in one native call (link.cc). */

@@ -7,8 +7,6 @@
  * P4Runtime target the previous pipeline and entries are restored instead of left half-replaced.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { NicArtifacts } from '../../p4';
 import { NfpError } from '../../partitioner/errors';
 import type { Plan } from '../../partitioner/plan';
@@ -22,7 +20,10 @@ import { Atomicity, UpdateType } from '../p4runtime/messages';
 import { P4RuntimeServer } from '../p4runtime/server';
 import { SoftnicDevice } from '../softnic/device';
 import { entriesToUpdates } from '../softnic/install';
-import { DataPath, emptyRun, type PacketFate } from './datapath';
+import { Bmv2LaunchError, launchBmv2, type Bmv2Switch, type SwitchCommand } from '../bmv2/launch';
+import { emptyRun, type TrafficRun } from './account';
+import { DataPath, type PacketFate } from './datapath';
+import { WireDataPath } from './wire-datapath';
 import { buildReport, type DeployReport } from './report';
 import type { GeneratedPacket } from './traffic';
 
@@ -46,6 +47,11 @@ export interface DeployOptions {
   grpc?: string;
   deviceId: number;
   electionId?: number;
+  /**
+   * For `bmv2` without `grpc`: run this P4Runtime switch in the namespace instead of
+   * simple_switch_grpc (tests run the stand-alone softnic there when BMv2 is absent).
+   */
+  switchCommand?: SwitchCommand;
   /** Run every tenant under this backend instead of the plan's choice. */
   isolation?: IsolationBackend;
   workers?: number;
@@ -92,25 +98,29 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
     // 1. The target: the embedded softnic behind a loopback P4Runtime server, or an external one.
     let address = opts.grpc;
     let device: SoftnicDevice | undefined;
-    if (!address) {
-      if (opts.target !== 'softnic') {
-        throw onPath('simple_switch_grpc')
-          ? new DeployError(
-              step,
-              'launching simple_switch_grpc from nfp (namespaces, veth, net_af_packet) is not implemented yet',
-              'start simple_switch_grpc yourself (--no-p4) and pass --grpc HOST:PORT',
-            )
-          : new DeployError(
-              step,
-              'the bmv2 target needs simple_switch_grpc, which is not on PATH',
-              'build it from p4lang/behavioral-model (with PI) and put it on PATH, or pass --grpc HOST:PORT of a running one',
-            );
-      }
+    let launched: Bmv2Switch | undefined;
+    if (!address && opts.target === 'softnic') {
       device = new SoftnicDevice();
       const server = new P4RuntimeServer({ device, deviceId: opts.deviceId, address: '127.0.0.1:0' });
       await server.start();
       teardown.push(() => server.stop(100));
       address = server.address;
+    } else if (!address) {
+      // A real BMv2 in a namespace of its own, its ports veth pairs into this one.
+      try {
+        launched = await launchBmv2({
+          wirePorts: plan.profile.wirePorts,
+          hostPorts: hostPortsByQueue(plan),
+          deviceId: opts.deviceId,
+          command: opts.switchCommand,
+        });
+      } catch (err) {
+        if (err instanceof Bmv2LaunchError) throw new DeployError(step, err.message, err.hint);
+        throw err;
+      }
+      const sw = launched;
+      teardown.push(() => sw.stop());
+      address = sw.address;
     }
     done('start-target');
 
@@ -156,9 +166,8 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
     done('write-entries');
 
     // An external device carries the traffic on its own ports: the NIC half stays deployed and
-    // runs until stopped; only its counters are reported. (Attaching the host half to such a
-    // device's host ports over net_af_packet is not wired yet.)
-    if (!device) {
+    // runs until stopped; only its counters are reported.
+    if (!device && !launched) {
       enter('traffic');
       await sleep(opts.durationSeconds * 1000, opts.signal);
       done('traffic');
@@ -174,9 +183,23 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
       return { report };
     }
 
-    // 5. The host half.
+    // 5. The host half: on the softnic its queues are in-memory rings the engine feeds; on a
+    // launched BMv2 each host queue is a net_af_packet port on that host port's veth.
     enter('start-host');
-    host.start({ workers: opts.workers ?? 1, mode: 'presorted', captureDrops: true, queueSize: 4096 });
+    host.start({
+      workers: opts.workers ?? 1,
+      mode: 'presorted',
+      captureDrops: !launched,
+      queueSize: 4096,
+      port: launched
+        ? {
+            kind: 'vdevs',
+            devargs: launched.hostInterfaces
+              .map((ifname) => `net_af_packet_${ifname},iface=${ifname},qpairs=1`)
+              .join(';'),
+          }
+        : { kind: 'ring' },
+    });
     // Sandboxed backends run NFs built for them; build (or reuse the cached) modules first.
     const artifacts = await planArtifacts(plan, opts.isolation);
     const loaded = host.load(plan, { isolation: opts.isolation, artifacts });
@@ -185,8 +208,24 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
 
     // 6. Traffic.
     enter('traffic');
-    const datapath = new DataPath(plan, device, nic, loaded, opts.recordFates ?? false, opts.onEgress);
-    const run = await datapath.runTraffic(opts.traffic, opts.durationSeconds, opts.onProgress, opts.signal);
+    let run: TrafficRun;
+    if (launched) {
+      const wire = new WireDataPath(
+        plan,
+        nic,
+        client,
+        launched.wireInterfaces,
+        opts.recordFates ?? false,
+        true,
+        opts.onEgress,
+      );
+      wire.open();
+      teardown.push(() => wire.close());
+      run = await wire.runTraffic(opts.traffic, opts.durationSeconds, opts.onProgress, opts.signal);
+    } else {
+      const datapath = new DataPath(plan, device!, nic, loaded, opts.recordFates ?? false, opts.onEgress);
+      run = await datapath.runTraffic(opts.traffic, opts.durationSeconds, opts.onProgress, opts.signal);
+    }
     done('traffic');
 
     // 7. Report: host stats, NIC counters read back over P4Runtime.
@@ -225,8 +264,10 @@ function describeWriteError(err: P4RuntimeWriteError, nic: NicArtifacts, atomic:
   );
 }
 
-function onPath(binary: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, binary)));
+/** The NIC's host port of each host queue, in queue order (one port when the plan has none). */
+function hostPortsByQueue(plan: Plan): number[] {
+  const ports = plan.queues.map((q) => plan.profile.hostPorts[q.id]);
+  return ports.length ? ports : plan.profile.hostPorts.slice(0, 1);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

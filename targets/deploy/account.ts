@@ -1,0 +1,105 @@
+/**
+ * The end-to-end account of a traffic run, shared by every data path: each input packet ends
+ * forwarded on a wire port or dropped with a reason, counted per tenant and path, and (for
+ * differential tests) its fate kept.
+ */
+import type { Plan } from '../../partitioner/plan';
+import type { GeneratedPacket } from './traffic';
+
+/** What happened to one input packet. */
+export type PacketFate =
+  | { kind: 'forwarded'; port: number; data: Buffer }
+  | { kind: 'dropped'; where: 'nic' | 'host'; reason: string };
+
+export interface TrafficRun {
+  seconds: number;
+  input: number;
+  forwarded: number;
+  dropped: number;
+  /** `nic:<reason>` and `host:<reason>` keys. */
+  dropsByReason: Record<string, number>;
+  perTenant: Map<number, { input: number; forwarded: number; dropped: number }>;
+  perPath: Map<number, { input: number; forwarded: number; dropped: number; drops: Record<string, number> }>;
+  fates?: PacketFate[];
+}
+
+export function emptyRun(): TrafficRun {
+  return {
+    seconds: 0,
+    input: 0,
+    forwarded: 0,
+    dropped: 0,
+    dropsByReason: {},
+    perTenant: new Map(),
+    perPath: new Map(),
+  };
+}
+
+export type ProgressCallback = (p: {
+  elapsedSeconds: number;
+  input: number;
+  perTenantPps: Record<string, number>;
+}) => void;
+
+export class TrafficAccount {
+  readonly run: TrafficRun;
+  private readonly started = Date.now();
+  private lastProgress = Date.now();
+  private lastPerTenant = new Map<number, number>();
+
+  constructor(
+    private readonly plan: Plan,
+    recordFates: boolean,
+  ) {
+    this.run = { ...emptyRun(), ...(recordFates ? { fates: [] } : {}) };
+  }
+
+  get elapsedMs(): number {
+    return Date.now() - this.started;
+  }
+
+  account(p: GeneratedPacket, fate: PacketFate, index: number, record: boolean): void {
+    const r = this.run;
+    const t = r.perTenant.get(p.tenant) ?? { input: 0, forwarded: 0, dropped: 0 };
+    const path = r.perPath.get(p.path) ?? { input: 0, forwarded: 0, dropped: 0, drops: {} };
+    r.input++;
+    t.input++;
+    path.input++;
+    if (fate.kind === 'forwarded') {
+      r.forwarded++;
+      t.forwarded++;
+      path.forwarded++;
+    } else {
+      const key = `${fate.where}:${fate.reason}`;
+      r.dropped++;
+      t.dropped++;
+      path.dropped++;
+      r.dropsByReason[key] = (r.dropsByReason[key] ?? 0) + 1;
+      path.drops[key] = (path.drops[key] ?? 0) + 1;
+    }
+    r.perTenant.set(p.tenant, t);
+    r.perPath.set(p.path, path);
+    if (record && r.fates) r.fates[index] = fate;
+  }
+
+  /** Calls `onProgress` with packets per second per tenant, at most about once a second. */
+  progress(onProgress: ProgressCallback | undefined): void {
+    const now = Date.now();
+    if (!onProgress || now - this.lastProgress < 1000) return;
+    const perTenantPps: Record<string, number> = {};
+    for (const t of this.plan.tenants) {
+      const n = this.run.perTenant.get(t.id)?.input ?? 0;
+      perTenantPps[t.name] = Math.round(
+        ((n - (this.lastPerTenant.get(t.id) ?? 0)) * 1000) / (now - this.lastProgress),
+      );
+    }
+    this.lastPerTenant = new Map([...this.run.perTenant].map(([id, c]) => [id, c.input]));
+    this.lastProgress = now;
+    onProgress({ elapsedSeconds: (now - this.started) / 1000, input: this.run.input, perTenantPps });
+  }
+
+  finish(): TrafficRun {
+    this.run.seconds = (Date.now() - this.started) / 1000;
+    return this.run;
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * The data path of a deployment on a switch with real ports (BMv2 launched by nfp): frames are
+ * sent into the switch's wire ports through raw sockets on their veth ends, the switch steers
+ * host paths to the host-facing veths where the host runtime's net_af_packet ports pick them up,
+ * and whatever leaves a wire port is read back from its veth.
+ *
+ * A packet's fate is observed, not assumed: it left on a wire port (seen on that veth), or a drop
+ * counter moved (the NIC's per-reason drop counter, read over P4Runtime, or the host runtime's
+ * drop reasons). With `recordFates` packets go one at a time, so each fate is exact. Otherwise a
+ * window of packets is in flight; forwarded packets are matched by a tag in their IPv4
+ * identification (restored on egress), and which of the remaining packets had which drop reason
+ * is not observable individually: the totals by reason are the counters' own.
+ */
+import type { NicArtifacts } from '../../p4';
+import type { Plan } from '../../partitioner/plan';
+import * as host from '../../host-runtime/lib';
+import type { P4RuntimeClient } from '../p4runtime/client';
+import { loadSoftnic, type NativeRawSocket } from '../softnic/native';
+import { TrafficAccount, type PacketFate, type ProgressCallback, type TrafficRun } from './account';
+import type { GeneratedPacket } from './traffic';
+
+/** How long a packet may take through the switch and the host before it counts as lost. */
+const LOST_AFTER_MS = 1000;
+/** Packets in flight at once when fates are not recorded. */
+const WINDOW = 64;
+const RECV_BURST = 256;
+
+export class WireDataPath {
+  private readonly sockets = new Map<number, NativeRawSocket>();
+  private readonly ledger: TrafficAccount;
+  private readonly dropCounterId: number;
+  private nicDrops: number[] = [];
+  private hostDrops: Record<string, number> = {};
+  /** Frames seen on a wire port that belong to no packet in flight (late or foreign). */
+  strayFrames = 0;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly nic: NicArtifacts,
+    private readonly client: P4RuntimeClient,
+    private readonly wireInterfaces: Map<number, string>,
+    private readonly recordFates: boolean,
+    private readonly hostAttached: boolean,
+    private readonly onEgress?: (port: number, frame: Buffer) => void,
+  ) {
+    this.ledger = new TrafficAccount(plan, recordFates);
+    const counter = (nic.p4info.counters ?? []).find(
+      (c) => c.preamble?.name === nic.entries.dropCounter.name,
+    );
+    this.dropCounterId = Number(counter?.preamble?.id ?? 0);
+  }
+
+  open(): void {
+    const { RawSocket } = loadSoftnic();
+    for (const [port, ifname] of this.wireInterfaces) this.sockets.set(port, new RawSocket(ifname));
+  }
+
+  close(): void {
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+  }
+
+  async runTraffic(
+    traffic: GeneratedPacket[],
+    seconds: number,
+    onProgress?: ProgressCallback,
+    signal?: AbortSignal,
+  ): Promise<TrafficRun> {
+    await this.snapshotDrops();
+    let pass = 0;
+    do {
+      const record = pass === 0 && this.recordFates;
+      if (record) await this.sendOneByOne(traffic, onProgress, signal);
+      else await this.sendWindowed(traffic, onProgress, signal);
+      pass++;
+    } while (!signal?.aborted && this.ledger.elapsedMs < seconds * 1000 && traffic.length > 0);
+    return this.ledger.finish();
+  }
+
+  /** One packet at a time: its fate is whichever of egress, NIC drop or host drop happens. */
+  private async sendOneByOne(
+    traffic: GeneratedPacket[],
+    onProgress?: ProgressCallback,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    for (let i = 0; i < traffic.length && !signal?.aborted; i++) {
+      const packet = traffic[i];
+      this.send(packet);
+      const sent = Date.now();
+      let fate: PacketFate | undefined;
+      while (!fate) {
+        const out = this.receive();
+        if (out.length) {
+          fate = { kind: 'forwarded', port: out[0].port, data: out[0].data };
+          this.strayFrames += out.length - 1;
+          break;
+        }
+        fate = this.hostDropped()[0] ?? (await this.nicDropped())[0];
+        if (!fate && Date.now() - sent > LOST_AFTER_MS) fate = lost();
+      }
+      if (fate.kind === 'forwarded') this.onEgress?.(fate.port, fate.data);
+      this.ledger.account(packet, fate, i, true);
+      this.ledger.progress(onProgress);
+    }
+  }
+
+  /** A window of packets in flight, matched on egress by their IPv4 identification tag. */
+  private async sendWindowed(
+    traffic: GeneratedPacket[],
+    onProgress?: ProgressCallback,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const pending = new Map<number, { packet: GeneratedPacket; index: number; id: number }>();
+    const untagged: Array<{ packet: GeneratedPacket; index: number }> = [];
+    let dropsOwed: PacketFate[] = [];
+    let next = 0;
+    let lastProgressAt = Date.now();
+    const settle = (fates: PacketFate[]): void => {
+      dropsOwed = dropsOwed.concat(fates);
+    };
+    const inFlight = (): number => pending.size + untagged.length - dropsOwed.length;
+    let lastCounterRead = 0;
+    while (!signal?.aborted) {
+      while (next < traffic.length && inFlight() < WINDOW) {
+        const packet = traffic[next];
+        const tagged = withIpId(packet.data, next & 0xffff);
+        if (tagged) {
+          const old = pending.get(next & 0xffff);
+          if (old) {
+            // A tag comes round again: its earlier packet never left, so it was dropped.
+            pending.delete(next & 0xffff);
+            untagged.push(old);
+          }
+          pending.set(next & 0xffff, { packet, index: next, id: tagged.original });
+          this.send(packet, tagged.frame);
+        } else {
+          untagged.push({ packet, index: next });
+          this.send(packet);
+        }
+        next++;
+      }
+      for (const out of this.receive()) {
+        const tag = ipId(out.data);
+        const hit = tag === undefined ? undefined : pending.get(tag);
+        if (hit) {
+          pending.delete(tag!);
+          const data = withIpId(out.data, hit.id)?.frame ?? out.data;
+          this.onEgress?.(out.port, data);
+          this.ledger.account(hit.packet, { kind: 'forwarded', port: out.port, data }, hit.index, false);
+        } else if (untagged.length) {
+          const first = untagged.shift()!;
+          this.onEgress?.(out.port, out.data);
+          this.ledger.account(
+            first.packet,
+            { kind: 'forwarded', port: out.port, data: out.data },
+            first.index,
+            false,
+          );
+        } else this.strayFrames++;
+        lastProgressAt = Date.now();
+      }
+      settle(this.hostDropped());
+      if (Date.now() - lastCounterRead > 20) {
+        settle(await this.nicDropped());
+        lastCounterRead = Date.now();
+      } else await new Promise((r) => setImmediate(r));
+      const done = next >= traffic.length;
+      if (done && inFlight() <= 0) break;
+      if (done && Date.now() - lastProgressAt > LOST_AFTER_MS) break;
+      if (inFlight() > 0 && dropsOwed.length === 0 && Date.now() - lastProgressAt > LOST_AFTER_MS) {
+        lastProgressAt = Date.now(); // nothing moves: give up on the window, count it lost
+        for (const p of [...pending.values(), ...untagged])
+          this.ledger.account(p.packet, lost(), p.index, false);
+        pending.clear();
+        untagged.length = 0;
+      }
+      this.ledger.progress(onProgress);
+    }
+    // The counted drops name reasons, not packets: give them to the packets that never left.
+    const left = [...untagged, ...pending.values()].sort((a, b) => a.index - b.index);
+    for (const p of left) this.ledger.account(p.packet, dropsOwed.shift() ?? lost(), p.index, false);
+  }
+
+  private send(packet: GeneratedPacket, frame: Buffer = packet.data): void {
+    const socket = this.sockets.get(packet.port);
+    if (!socket) throw new Error(`the switch has no wire port ${packet.port}`);
+    if (!socket.send(frame)) throw new Error(`sending on wire port ${packet.port} failed`);
+  }
+
+  private receive(): Array<{ port: number; data: Buffer }> {
+    const out: Array<{ port: number; data: Buffer }> = [];
+    for (const [port, s] of this.sockets) for (const data of s.recv(RECV_BURST)) out.push({ port, data });
+    return out;
+  }
+
+  private async snapshotDrops(): Promise<void> {
+    this.nicDrops = await this.readNicDrops();
+    this.hostDrops = this.hostAttached ? { ...host.stats().drops } : {};
+  }
+
+  /** Host drops since the last look, one fate per dropped packet. */
+  private hostDropped(): PacketFate[] {
+    if (!this.hostAttached) return [];
+    const now = host.stats().drops;
+    const fates: PacketFate[] = [];
+    for (const [reason, n] of Object.entries(now)) {
+      for (let k = n - (this.hostDrops[reason] ?? 0); k > 0; k--)
+        fates.push({ kind: 'dropped', where: 'host', reason });
+    }
+    this.hostDrops = { ...now };
+    return fates;
+  }
+
+  /** NIC drops since the last look, from the pipeline's per-reason drop counter. */
+  private async nicDropped(): Promise<PacketFate[]> {
+    const now = await this.readNicDrops();
+    const fates: PacketFate[] = [];
+    for (const r of this.nic.entries.dropReasons) {
+      for (let k = (now[r.code] ?? 0) - (this.nicDrops[r.code] ?? 0); k > 0; k--)
+        fates.push({ kind: 'dropped', where: 'nic', reason: r.name });
+    }
+    this.nicDrops = now;
+    return fates;
+  }
+
+  private async readNicDrops(): Promise<number[]> {
+    const counts: number[] = [];
+    for await (const e of this.client.read({ counterEntry: { counterId: this.dropCounterId } })) {
+      const c = e.counterEntry;
+      if (c) counts[Number(c.index?.index ?? 0)] = Number(c.data?.packetCount ?? 0);
+    }
+    return counts;
+  }
+}
+
+function lost(): PacketFate {
+  return { kind: 'dropped', where: 'nic', reason: 'lost' };
+}
+
+/** Offset of the IPv4 header of an Ethernet frame (after up to two VLAN tags), if it has one. */
+function ipv4Offset(frame: Buffer): number | undefined {
+  let off = 12;
+  for (let tags = 0; tags < 2 && off + 2 <= frame.length; tags++) {
+    const type = frame.readUInt16BE(off);
+    if (type !== 0x8100 && type !== 0x88a8) break;
+    off += 4;
+  }
+  if (off + 2 > frame.length || frame.readUInt16BE(off) !== 0x0800) return undefined;
+  off += 2;
+  if (off + 20 > frame.length || frame[off] >> 4 !== 4) return undefined;
+  return off;
+}
+
+function ipId(frame: Buffer): number | undefined {
+  const off = ipv4Offset(frame);
+  return off === undefined ? undefined : frame.readUInt16BE(off + 4);
+}
+
+/** A copy of the frame with another IPv4 identification and its header checksum redone. */
+function withIpId(frame: Buffer, id: number): { frame: Buffer; original: number } | undefined {
+  const off = ipv4Offset(frame);
+  if (off === undefined) return undefined;
+  const ihl = (frame[off] & 0x0f) * 4;
+  if (ihl < 20 || off + ihl > frame.length) return undefined;
+  const copy = Buffer.from(frame);
+  const original = copy.readUInt16BE(off + 4);
+  // Only a header whose checksum was right gets one recomputed: a bad one stays bad.
+  const wasValid = ipChecksum(copy, off, ihl) === 0;
+  copy.writeUInt16BE(id, off + 4);
+  if (wasValid) {
+    copy.writeUInt16BE(0, off + 10);
+    copy.writeUInt16BE(ipChecksum(copy, off, ihl), off + 10);
+  }
+  return { frame: copy, original };
+}
+
+function ipChecksum(b: Buffer, off: number, len: number): number {
+  let sum = 0;
+  for (let i = 0; i < len; i += 2) sum += b.readUInt16BE(off + i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}

@@ -1,0 +1,173 @@
+/**
+ * `nfp deploy --target bmv2` without --grpc, the launched-switch mode, on real ports: the switch
+ * runs in a network namespace of its own, its ports veth pairs, the host runtime on the host
+ * ports' veths through net_af_packet (one vdev per host queue), traffic sent and read back on the
+ * wire ports' veths. The switch here is nfp's stand-alone softnic (`nfp softnic --grpc unix:…
+ * --port N@iface:…`), so all of the plumbing runs without BMv2; test/deploy/bmv2.test.ts runs the
+ * same with the real simple_switch_grpc when it is on PATH.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { addonBuilt } from '../../host-runtime/lib';
+import { loadGraph } from '../../partitioner';
+import {
+  Bmv2LaunchError,
+  launchBmv2,
+  sweepStaleNamespaces,
+  type SwitchCommand,
+} from '../../targets/bmv2/launch';
+import { deploy, DeployError, generateTraffic, prepareDeploy } from '../../targets/deploy';
+import { compareWithReference, trafficSpec } from './differential';
+
+const ROOT = join(__dirname, '..', '..');
+const EXAMPLES = join(ROOT, 'examples');
+const isRoot = process.getuid?.() === 0;
+const hasIp = spawnSync('sh', ['-c', 'command -v ip']).status === 0;
+const cliBuilt = existsSync(join(ROOT, 'dist', 'cli', 'commands', 'softnic.js'));
+const skip = !isRoot || !hasIp || !addonBuilt() || !cliBuilt;
+if (skip) {
+  console.warn(
+    `test/deploy/real-ports: skipped: ${!isRoot ? 'needs root (namespaces, veth)' : !hasIp ? 'needs iproute2' : 'needs the build (npm run build)'}`,
+  );
+}
+
+/** The stand-alone softnic as the switch in the namespace. */
+const softnicSwitch: SwitchCommand = (ports, socket) => [
+  process.execPath,
+  join(ROOT, 'bin', 'run.js'),
+  'softnic',
+  '--grpc',
+  `unix:${socket}`,
+  '--device-id',
+  '1',
+  ...ports.flatMap((p) => ['--port', `${p.port}@iface:${p.ifname}`]),
+];
+
+/** Namespaces and interfaces this process created and has not removed. */
+function leftovers(): string[] {
+  const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+  const links = spawnSync('ip', ['-br', 'link'], { encoding: 'utf8' }).stdout ?? '';
+  const tag = `n${process.pid.toString(36)}`;
+  return [
+    ...ns.split('\n').filter((l) => l.startsWith(`nfp-${process.pid}-`)),
+    ...links.split('\n').filter((l) => l.startsWith(tag)),
+  ];
+}
+
+describe.skipIf(skip)('deploy on a launched switch with real ports (veth, namespaces, net_af_packet)', () => {
+  afterAll(async () => {
+    const host = await import('../../host-runtime/lib');
+    host.stop();
+  });
+
+  it.each(['enterprise-edge.yaml', 'branch-heavy.yaml'])(
+    '%s: every packet as the reference says',
+    async (file) => {
+      const graphFile = join(EXAMPLES, file);
+      const { plan, nic } = await prepareDeploy({
+        input: graphFile,
+        target: 'bmv2',
+        profile: 'bmv2',
+        deviceId: 1,
+        durationSeconds: 0,
+      });
+      const roots = plan.paths.filter((p) => !p.branchOf).length;
+      const { packets: traffic } = generateTraffic(plan, trafficSpec(roots, 300));
+      const { report, fates } = await deploy(plan, nic, {
+        target: 'bmv2',
+        deviceId: 1,
+        durationSeconds: 0,
+        isolation: 'none',
+        recordFates: true,
+        traffic,
+        switchCommand: softnicSwitch,
+      });
+      expect(report.totals.input).toBe(traffic.length);
+      expect(report.totals.forwarded + report.totals.dropped).toBe(traffic.length);
+      expect(report.dropsByReason['nic:lost'] ?? 0).toBe(0);
+      const { failures, seen } = compareWithReference(file, loadGraph(graphFile), traffic, fates!);
+      console.log(`real ports, ${file}: ${traffic.length} packets`, JSON.stringify(seen));
+      expect(failures.slice(0, 12)).toEqual([]);
+      expect(seen.forwarded).toBeGreaterThan(0);
+      // Host paths crossed the veths: the host runtime saw them.
+      expect(report.tenants.some((t) => t.paths.some((p) => p.needsHost && p.forwarded > 0))).toBe(true);
+      expect(leftovers()).toEqual([]);
+    },
+    60_000,
+  );
+
+  it('with many packets in flight, accounts for every packet', async () => {
+    const { plan, nic } = await prepareDeploy({
+      input: join(EXAMPLES, 'multi-tenant.yaml'),
+      target: 'bmv2',
+      profile: 'bmv2',
+      deviceId: 1,
+      durationSeconds: 0,
+    });
+    const roots = plan.paths.filter((p) => !p.branchOf).length;
+    const { packets: traffic } = generateTraffic(plan, trafficSpec(roots, 600));
+    const egress: number[] = [];
+    const { report } = await deploy(plan, nic, {
+      target: 'bmv2',
+      deviceId: 1,
+      durationSeconds: 0,
+      traffic,
+      switchCommand: softnicSwitch,
+      onEgress: (port) => egress.push(port),
+    });
+    expect(report.totals.input).toBe(traffic.length);
+    expect(report.totals.forwarded + report.totals.dropped).toBe(report.totals.input);
+    expect(report.totals.forwarded).toBe(egress.length);
+    expect(report.dropsByReason['nic:lost'] ?? 0).toBe(0);
+    expect(report.totals.forwarded).toBeGreaterThan(traffic.length / 2);
+    expect(leftovers()).toEqual([]);
+  }, 60_000);
+
+  it('a switch that dies at start is reported and leaves nothing behind', async () => {
+    const { plan, nic } = await prepareDeploy({
+      input: join(EXAMPLES, 'multi-tenant.yaml'),
+      target: 'bmv2',
+      profile: 'bmv2',
+      deviceId: 1,
+      durationSeconds: 0,
+    });
+    const failure = await deploy(plan, nic, {
+      target: 'bmv2',
+      deviceId: 1,
+      durationSeconds: 0,
+      traffic: [],
+      switchCommand: () => ['sh', '-c', 'echo "no such interface" >&2; exit 3'],
+    }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(DeployError);
+    expect((failure as DeployError).step).toBe('start-target');
+    expect((failure as DeployError).message).toMatch(
+      /exited \(3\) before serving P4Runtime: no such interface/,
+    );
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('without simple_switch_grpc on PATH, says how to provide one', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const failure = await launchBmv2({ wirePorts: [0], hostPorts: [8], deviceId: 1 }).catch(
+        (e: unknown) => e,
+      );
+      expect(failure).toBeInstanceOf(Bmv2LaunchError);
+      expect((failure as Bmv2LaunchError).message).toMatch(/needs simple_switch_grpc, which is not on PATH/);
+      expect((failure as Bmv2LaunchError).hint).toMatch(/--grpc HOST:PORT/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  it('sweeps the namespace of an nfp process that was killed', () => {
+    const dead = spawnSync('true').pid!;
+    const ns = `nfp-${dead}-0`;
+    expect(spawnSync('ip', ['netns', 'add', ns]).status).toBe(0);
+    expect(sweepStaleNamespaces()).toContain(ns);
+    expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toContain(ns);
+  });
+});
