@@ -3,9 +3,14 @@
  * core, on the P4 back end's own pipeline for an example plan (examples/multi-tenant.yaml) with
  * generated traffic covering every tenant and path. Reports Mpps and cycles per packet for the
  * engine's native loop, and, side by side in the same run, for batches injected from JavaScript
- * through N-API. Against real BMv2 only when simple_switch_grpc is on PATH.
+ * through N-API. Against real BMv2 only when simple_switch_grpc is on PATH: nfp launches it on
+ * veth ports (as `nfp deploy --target bmv2` does), pushes the same pipeline and entries over
+ * P4Runtime, sends the same packets into its wire ports and counts what leaves any port; its rate
+ * per core is packets per CPU-second of the switch process (all its threads, its port I/O
+ * included), the softnic's is packets per CPU-second of its engine loop.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { emitNicArtifacts } from '../p4';
@@ -13,7 +18,13 @@ import { loadGraph, partition } from '../partitioner';
 import { DEFAULT_GENERATOR, generateTraffic } from '../targets/deploy/traffic';
 import { SoftnicDevice } from '../targets/softnic/device';
 import { installArtifacts } from '../targets/softnic/install';
-import { processBatch } from '../targets/softnic/native';
+import { loadSoftnic, processBatch } from '../targets/softnic/native';
+import type { NicArtifacts } from '../p4';
+import type { Plan } from '../partitioner/plan';
+import { launchBmv2 } from '../targets/bmv2/launch';
+import { P4RuntimeClient } from '../targets/p4runtime/client';
+import { Atomicity } from '../targets/p4runtime/messages';
+import { entriesToUpdates } from '../targets/softnic/install';
 
 function onPath(bin: string): boolean {
   try {
@@ -84,7 +95,8 @@ export async function main(args: string[]): Promise<void> {
   const u1 = process.cpuUsage(u0);
   const jsMpps = jn / ((u1.user + u1.system) * 1000) / 1e-3;
 
-  const bmv2 = onPath('simple_switch_grpc');
+  const bmv2 = onPath('simple_switch_grpc') && process.getuid?.() === 0;
+  const bmv2Run = bmv2 ? await measureBmv2(plan, artifacts, packets, quick ? 6000 : 30000) : undefined;
   console.log(`softnic classify+steer on ${cpuModel()} (one core)`);
   console.log(
     `  pipeline: ${artifacts.pipeline.tables.length} tables, ${plan.tenants.length} tenants, ${plan.paths.length} paths; traffic: ${packets.length} packets on ${byPort.size} wire ports (${((100 * forwarded) / n).toFixed(0)}% forwarded)`,
@@ -95,18 +107,108 @@ export async function main(args: string[]): Promise<void> {
   console.log(
     `  via N-API   : ${jsMpps.toFixed(2)} Mpps per core (${jn} packets in batches of ≤256); native/N-API = ${(nativeMpps / jsMpps).toFixed(1)}×`,
   );
-  console.log(
-    bmv2
-      ? '  simple_switch_grpc is on PATH, but this benchmark does not drive it yet: softnicOverBmv2 is null'
-      : '  simple_switch_grpc is not on PATH: no BMv2 comparison (softnicOverBmv2 null)',
-  );
+  const softnicOverBmv2 = bmv2Run ? nativeMpps / bmv2Run.mppsPerCore : null;
+  if (bmv2Run) {
+    console.log(
+      `  real BMv2   : ${bmv2Run.mppsPerCore.toFixed(4)} Mpps per core (${bmv2Run.packets} packets, ${bmv2Run.out} out, ${bmv2Run.cpuSeconds.toFixed(2)} CPU s; wall clock ${bmv2Run.wallMpps.toFixed(4)} Mpps over veth); softnic/BMv2 = ${softnicOverBmv2!.toFixed(0)}×`,
+    );
+  } else {
+    console.log(
+      onPath('simple_switch_grpc')
+        ? '  simple_switch_grpc is on PATH but launching it needs root: no BMv2 comparison (softnicOverBmv2 null)'
+        : '  simple_switch_grpc is not on PATH: no BMv2 comparison (softnicOverBmv2 null)',
+    );
+  }
   await device.close();
   console.log(
     JSON.stringify({
       softnicMpps: Number(nativeMpps.toFixed(3)),
-      softnicOverBmv2: null,
+      softnicOverBmv2: softnicOverBmv2 === null ? null : Number(softnicOverBmv2.toFixed(1)),
+      bmv2MppsPerCore: bmv2Run ? Number(bmv2Run.mppsPerCore.toFixed(5)) : null,
       cyclesPerPacket: Number(cyclesPerPacket.toFixed(1)),
       napiMpps: Number(jsMpps.toFixed(3)),
     }),
   );
+}
+
+/** CPU seconds a process has used, all its threads (utime + stime from /proc). */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  return ticks / 100; // USER_HZ
+}
+
+interface Bmv2Run {
+  packets: number;
+  out: number;
+  cpuSeconds: number;
+  mppsPerCore: number;
+  wallMpps: number;
+}
+
+/** The same pipeline, entries and packets through a real simple_switch_grpc on veth ports. */
+async function measureBmv2(
+  plan: Plan,
+  nic: NicArtifacts,
+  packets: Array<{ port: number; data: Buffer }>,
+  count: number,
+): Promise<Bmv2Run> {
+  const sw = await launchBmv2({
+    wirePorts: plan.profile.wirePorts,
+    hostPorts: plan.profile.hostPorts,
+    deviceId: 1,
+  });
+  const client = new P4RuntimeClient({ address: sw.address, deviceId: 1, electionId: 1, reconnect: false });
+  const { RawSocket } = loadSoftnic();
+  const wire = new Map([...sw.wireInterfaces].map(([port, name]) => [port, new RawSocket(name)]));
+  const host = sw.hostInterfaces.map((name) => new RawSocket(name));
+  try {
+    await client.connect(5000);
+    await client.waitForPrimary(5000);
+    await client.setPipeline({ p4info: nic.p4info, deviceConfig: JSON.stringify(nic.bmv2) });
+    await client.write(entriesToUpdates(nic.entries), { atomicity: Atomicity.CONTINUE_ON_ERROR });
+    const all = [...wire.values(), ...host];
+    const drain = (): number => all.reduce((n, s) => n + s.recv(1024).length, 0);
+    // A window of packets in flight, so the veths' queues never overflow. Packets the pipeline
+    // drops never come out: the window moves on as the others do, and the run ends after 1 s quiet.
+    const window = 256;
+    let sent = 0;
+    let out = 0;
+    let lastOut = Date.now();
+    const cpu0 = processCpuSeconds(sw.pid);
+    const t0 = process.hrtime.bigint();
+    let settled = 0; // packets known to be out or, after a quiet spell, dropped
+    let lastOutAt = t0;
+    for (;;) {
+      while (sent < count && sent - settled < window) {
+        const p = packets[sent % packets.length];
+        wire.get(p.port)?.send(p.data);
+        sent++;
+      }
+      const n = drain();
+      out += n;
+      settled += n;
+      const quietMs = n ? 0 : Date.now() - lastOut;
+      if (n) {
+        lastOut = Date.now();
+        lastOutAt = process.hrtime.bigint();
+      } else if (quietMs > 1000 && sent === count) break;
+      else if (quietMs > 50) settled = sent; // what is still missing was dropped
+      await new Promise((r) => setImmediate(r));
+    }
+    const seconds = Number(lastOutAt - t0) / 1e9;
+    const cpuSeconds = processCpuSeconds(sw.pid) - cpu0;
+    return {
+      packets: sent,
+      out,
+      cpuSeconds,
+      mppsPerCore: out / cpuSeconds / 1e6,
+      wallMpps: out / seconds / 1e6,
+    };
+  } finally {
+    for (const s of [...wire.values(), ...host]) s.close();
+    client.close();
+    await sw.stop();
+  }
 }

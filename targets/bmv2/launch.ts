@@ -49,6 +49,8 @@ export interface Bmv2Switch {
   hostInterfaces: string[];
   /** The switch's own log (warnings and errors). */
   logFile: string;
+  /** The switch process (`ip netns exec` execs it, so this is the switch itself). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -232,7 +234,15 @@ export async function launchBmv2(opts: Bmv2LaunchOptions): Promise<Bmv2Switch> {
     await stop();
     throw err;
   }
-  return { address: `unix:${socket}`, namespace, wireInterfaces, hostInterfaces, logFile, stop };
+  return {
+    address: `unix:${socket}`,
+    namespace,
+    wireInterfaces,
+    hostInterfaces,
+    logFile,
+    pid: child!.pid ?? 0,
+    stop,
+  };
 }
 
 /** simple_switch_grpc without a program, its P4Runtime server on the unix socket. */
