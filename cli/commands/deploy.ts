@@ -8,7 +8,7 @@ export default class Deploy extends NfpCommand<DeployReport> {
   static override summary =
     'Deploy service graphs on a NIC target and the host runtime, run traffic, and report.';
 
-  static override description = `Partitions the graph (or takes a plan folder written by \`nfp partition\`), starts the target (the embedded softnic serves P4Runtime on a loopback port), pushes the NIC pipeline and its table entries over P4Runtime as the primary controller, starts the host runtime with the plan's host half, and runs traffic through both.
+  static override description = `Partitions the graph (or takes a plan folder written by \`nfp partition\`), starts the target (the embedded softnic serves P4Runtime on a loopback port; --target bmv2 launches simple_switch_grpc from PATH in a network namespace with veth ports, the host runtime attached to its host ports through net_af_packet — root needed — or uses a running one given with --grpc), pushes the NIC pipeline and its table entries over P4Runtime as the primary controller, starts the host runtime with the plan's host half, and runs traffic through both.
 
 Traffic: a pcap replayed (--traffic), or the embedded generator (--generate, or by default flows on every tenant and path). The traffic repeats until --duration seconds have passed.
 
@@ -24,6 +24,10 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
     {
       description: 'Deploy a plan written by nfp partition, replay a pcap, capture what leaves',
       command: '<%= config.bin %> <%= command.id %> out/edge --traffic in.pcap --pcap-out out.pcap',
+    },
+    {
+      description: 'Deploy on a real BMv2 that nfp launches (simple_switch_grpc on PATH, as root)',
+      command: '<%= config.bin %> <%= command.id %> examples/multi-tenant.yaml --target bmv2 --duration 5',
     },
     {
       description: 'More flows, only 64-byte frames, as JSON for scripts',
@@ -45,7 +49,10 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
       description: 'NIC profile used to partition a graph [default: the target]',
       options: Object.keys(profiles),
     }),
-    grpc: Flags.string({ description: 'P4Runtime address of an already running device (HOST:PORT)' }),
+    grpc: Flags.string({
+      description:
+        'P4Runtime address of an already running device (HOST:PORT or unix:PATH); without it, nfp starts the target',
+    }),
     'device-id': Flags.integer({ description: 'P4Runtime device id', default: 1, min: 0 }),
     traffic: Flags.string({ description: 'pcap file to replay', exclusive: ['generate'] }),
     'traffic-port': Flags.integer({ description: 'wire port the pcap enters on [default: first wire port]' }),
