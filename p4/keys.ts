@@ -109,6 +109,9 @@ export interface KeyLayout {
 export function keyLayout(rules: RuleMatch[], rangeOk: boolean, always: Slot[] = []): KeyLayout {
   const used = new Set<Slot>(always);
   for (const r of rules) for (const s of slotsOf(r)) used.add(s);
+  // Rules that match on nothing still need one ternary key: their priorities are what orders
+  // them, and P4Runtime gives priorities only to tables with a ternary, range or optional key.
+  if (used.size === 0 && rules.length > 0) used.add('ipVer');
   const slots = SLOT_ORDER.filter((s) => used.has(s));
   const keys = slots.map((s) => ({
     field: SLOT_FIELD[s],

@@ -2,10 +2,11 @@
  * Differential end-to-end test of `nfp deploy` on the embedded softnic: for every example graph,
  * a few thousand generated packets go through the real deployment (P4Runtime onto the softnic,
  * the native host runtime) and each packet's fate is compared with the service graph's reference
- * semantics (see differential.ts).
+ * semantics (see differential.ts). Besides the examples, graphs/ holds graphs made to catch
+ * one mistake each.
  */
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addonBuilt } from '../../host-runtime/lib';
 import { loadGraph } from '../../partitioner';
@@ -13,7 +14,15 @@ import { deploy, generateTraffic, prepareDeploy } from '../../targets/deploy';
 import { compareWithReference, trafficSpec } from './differential';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
-const graphs = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
+const FIXTURES = join(__dirname, 'graphs');
+const graphs = [
+  ...readdirSync(EXAMPLES)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(EXAMPLES, f)),
+  ...readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(FIXTURES, f)),
+];
 
 describe('nfp deploy, packet by packet against the reference semantics', () => {
   afterAll(async () => {
@@ -22,13 +31,12 @@ describe('nfp deploy, packet by packet against the reference semantics', () => {
   });
 
   it('has example graphs and a built host runtime', () => {
-    expect(graphs.length).toBeGreaterThanOrEqual(3);
+    expect(graphs.length).toBeGreaterThanOrEqual(4);
     // The addon is part of nfp, not an optional tool: `npm test` builds it first.
     expect(addonBuilt()).toBe(true);
   });
 
-  it.each(graphs)('%s', async (file) => {
-    const graphFile = join(EXAMPLES, file);
+  it.each(graphs.map((g) => [basename(g), g]))('%s', async (file, graphFile) => {
     const graph = loadGraph(graphFile);
     const { plan, nic } = await prepareDeploy({
       input: graphFile,

@@ -247,10 +247,11 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         nf6_campus_icmp_limit_meter.execute_meter(32w0, meta.color);
     }
 
-    // DSCP marking (the IPv4 checksum is recomputed at the end)
+    // DSCP marking (the IPv4 checksum is recomputed at the end; later stages match the new DSCP)
     action set_dscp(bit<6> dscp) {
         hdr.ipv4.dscp = dscp;
         hdr.ipv6.dscp = dscp;
+        meta.dscp = dscp;
     }
 
     // encap: rewrite the outer Ethernet addresses
@@ -311,7 +312,7 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         nf3_campus_mon_post_packets.count((bit<32>)meta.path);
     }
 
-    // push an 802.1Q tag
+    // push an 802.1Q tag (later stages match the new VID)
     action vlan_push(bit<12> vid) {
         hdr.vlan.setValid();
         hdr.vlan.pcp = 3w0;
@@ -319,11 +320,13 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         hdr.vlan.vid = vid;
         hdr.vlan.etherType = hdr.ethernet.etherType;
         hdr.ethernet.etherType = 16w0x8100;
+        meta.vlan_id = vid;
     }
 
     // rewrite the VID of the existing 802.1Q tag
     action vlan_set_vid(bit<12> vid) {
         hdr.vlan.vid = vid;
+        meta.vlan_id = vid;
     }
 
     // the one place packets are dropped; counts each drop by reason

@@ -251,6 +251,7 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     action vlan_pop() {
         hdr.ethernet.etherType = hdr.vlan.etherType;
         hdr.vlan.setInvalid();
+        meta.vlan_id = 12w0;
     }
 
     // rate limiter globex.shaper: meter the aggregate
@@ -258,10 +259,11 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         nf3_globex_shaper_meter.execute_meter(32w0, meta.color);
     }
 
-    // DSCP marking (the IPv4 checksum is recomputed at the end)
+    // DSCP marking (the IPv4 checksum is recomputed at the end; later stages match the new DSCP)
     action set_dscp(bit<6> dscp) {
         hdr.ipv4.dscp = dscp;
         hdr.ipv6.dscp = dscp;
+        meta.dscp = dscp;
     }
 
     // offloaded router: the route chose this port
