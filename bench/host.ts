@@ -7,6 +7,10 @@
  *   (c) pre-sorted against mixed input on a branch-heavy host plan with 8 root paths,
  *   (d) 1 against 2 workers.
  * Cycles per packet are the workers' busy TSC cycles (rx, NFs, tx) over the packets they handled.
+ *
+ * `npm run bench -- host --workers 1,2,4,8 [--quick]` runs only the worker scaling instead: the
+ * chain on one queue per worker (each worker owns one), aggregate wall-clock Mpps and cycles per
+ * packet for each count; counts above the CPU count are skipped (a worker needs a core of its own).
  */
 import { cpus } from 'node:os';
 import { encapNsh, inject, load, start, stats, stop, type InputMode } from '../host-runtime/lib/index';
@@ -158,6 +162,8 @@ export async function main(args: string[]): Promise<void> {
   const seconds = quick ? 0.4 : 1.5;
   const rounds = quick ? 1 : 3;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const wi = args.indexOf('--workers');
+  if (wi >= 0) return scaling(parseWorkers(args[wi + 1]), seconds, rounds, cpu);
   console.log(
     `host runtime benchmark: ${cpu}, ${cpus().length} CPUs, ${seconds}s per run, ${rounds} round(s)`,
   );
@@ -230,18 +236,73 @@ export async function main(args: string[]): Promise<void> {
   console.log(JSON.stringify(result));
 }
 
-/** The chain plan with two root paths on two queues, so two workers each own one. */
-function twoQueueChain(): Plan {
+/** The chain plan with `n` root paths on `n` queues, so `n` workers each own one. */
+function queueChain(n: number): Plan {
   const p = chainPlan();
-  const nfs = p.nfs.map((n) => ({ type: n.type, config: n.config }));
-  return hostOnlyPlan(nfs, [
-    { id: 1, nfs: [0, 1, 2], queue: 0 },
-    { id: 2, nfs: [0, 1, 2], queue: 1 },
-  ]);
+  const nfs = p.nfs.map((x) => ({ type: x.type, config: x.config }));
+  return hostOnlyPlan(
+    nfs,
+    Array.from({ length: n }, (_, q) => ({ id: q + 1, nfs: [0, 1, 2], queue: q })),
+  );
 }
+
+const twoQueueChain = (): Plan => queueChain(2);
 
 function twoQueuePkts(queue: number): Buffer[] {
   return Array.from({ length: 512 }, (_, f) => frame64(queue + 1, 3, 1, (queue << 12) | f, '198.51.100.10'));
+}
+
+function parseWorkers(list: string | undefined): number[] {
+  const counts = (list ?? '').split(',').map((x) => Number(x.trim()));
+  if (!list || counts.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) {
+    throw new Error(
+      `--workers wants a comma-separated list of worker counts 1..16, got ${list ?? 'nothing'}`,
+    );
+  }
+  return [...new Set(counts)].sort((a, b) => a - b);
+}
+
+/** Worker scaling: the chain with one queue per worker, `counts` workers in turn, interleaved rounds. */
+async function scaling(counts: number[], seconds: number, rounds: number, cpu: string): Promise<void> {
+  const ncpu = cpus().length;
+  const run = counts.filter((n) => n <= ncpu);
+  const skipped = counts.filter((n) => n > ncpu);
+  console.log(
+    `host runtime worker scaling: ${cpu}, ${ncpu} CPUs, ${seconds}s per run, ${rounds} round(s), workers ${counts.join(',')}`,
+  );
+  for (const n of skipped)
+    console.log(`${n} workers: skipped (only ${ncpu} CPUs; a worker needs its own core)`);
+  if (run.length === 0) throw new Error(`no worker count fits ${ncpu} CPUs`);
+  start({ workers: run[run.length - 1] }); // the EAL starts once, with the most lcores
+  const runs = new Map<number, Measure[]>(run.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++)
+    for (const n of run)
+      runs.get(n)?.push(await measure(queueChain(n), 'presorted', n, twoQueuePkts, seconds));
+  const rows = run.map((n) => {
+    const ms = runs.get(n) ?? [];
+    return {
+      workers: n,
+      wallMpps: round(median(ms.map((x) => x.wallMpps))),
+      mppsPerCore: round(median(ms.map((x) => x.mpps)) / n),
+      cyclesPerPkt: round(median(ms.map((x) => x.cyclesPerPkt))),
+    };
+  });
+  const base = rows[0];
+  console.log('workers  wall Mpps  Mpps/core  cycles/pkt  speedup');
+  for (const x of rows) {
+    console.log(
+      `${String(x.workers).padStart(7)} ${x.wallMpps.toFixed(2).padStart(10)} ${x.mppsPerCore.toFixed(2).padStart(10)} ${x.cyclesPerPkt.toFixed(1).padStart(11)} ${(x.wallMpps / base.wallMpps).toFixed(2).padStart(8)}`,
+    );
+  }
+  console.log(
+    JSON.stringify({
+      scaling: rows.map((x) => ({ ...x, speedupWall: round(x.wallMpps / base.wallMpps) })),
+      baseWorkers: base.workers,
+      skippedWorkers: skipped,
+      cpus: ncpu,
+      cpu,
+    }),
+  );
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;

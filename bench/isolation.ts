@@ -3,7 +3,8 @@
  * run, 64-byte UDP frames in batches of 32:
  *   - FW -> NAT -> LB (the built-in NFs, same C source everywhere): `none` (trusted, direct calls),
  *     `sfi` per NF (one sandbox crossing per NF), `sfi` chain (the tenant's three NFs linked into
- *     one sandbox: one crossing per batch), `process` (one child process, shared-memory rings);
+ *     one sandbox: one crossing per batch), `process` (one child process, shared-memory rings),
+ *     and `mpk` (protection keys, a WRPKRU pair per NF call) where the CPU has PKU;
  *   - macswap under the same backends;
  *   - the crossing itself: a one-packet macswap batch, backend minus `none`, in cycles per batch;
  *   - sfi with guard pages instead of explicit bounds checks (measured last: its module installs
@@ -17,6 +18,7 @@ import {
   buildNf,
   builtinArtifact,
   builtinSources,
+  isolationSupport,
   tscHz,
   type NfSpec,
   type TenantOptions,
@@ -37,11 +39,11 @@ const LB = {
   tableSize: 251,
   maxFlows: 4096,
 };
-const CHAIN = ['firewall', 'nat', 'loadbalancer'] as const;
-const CONFIGS: Record<string, unknown> = { firewall: FW, nat: NAT, loadbalancer: LB, macswap: {} };
+export const CHAIN = ['firewall', 'nat', 'loadbalancer'] as const;
+export const CONFIGS: Record<string, unknown> = { firewall: FW, nat: NAT, loadbalancer: LB, macswap: {} };
 
 /** 64-byte Ethernet/IPv4/UDP frames (FCS excluded: 60 bytes + 4) to the LB's VIP, port 53. */
-function frames(n: number, len = 60): Buffer[] {
+export function frames(n: number, len = 60): Buffer[] {
   return Array.from({ length: n }, (_, i) => {
     const b = Buffer.alloc(len);
     Buffer.from('020000000002020000000001', 'hex').copy(b, 0);
@@ -126,6 +128,15 @@ export async function main(args: string[]): Promise<void> {
     },
     { name: 'process', tenant: tenant('process', specs(native, CHAIN)), iterations: procIters, samples: [] },
   ];
+  const support = isolationSupport();
+  if (support.pku)
+    chainModes.push({
+      name: 'mpk',
+      tenant: tenant('mpk', specs(native, CHAIN)),
+      iterations: iters,
+      samples: [],
+    });
+  else console.log(`(mpk not measured: ${support.pkuReason})`);
   const swapModes: Mode[] = [
     { name: 'none', tenant: tenant('none', specs(null, ['macswap'])), iterations: iters, samples: [] },
     { name: 'sfi', tenant: tenant('sfi', specs(sfi, ['macswap'])), iterations: iters, samples: [] },
@@ -219,6 +230,7 @@ export async function main(args: string[]): Promise<void> {
     JSON.stringify({
       sfiOverNone: +(best / cpp.none).toFixed(3),
       processOverNone: +(cpp.process / cpp.none).toFixed(3),
+      mpkOverNone: cpp.mpk !== undefined ? +(cpp.mpk / cpp.none).toFixed(3) : null,
       domainCrossCycles: Math.round(crs.sfi - crs.none),
       sfiPerNfOverNone: +(cpp['sfi-per-nf'] / cpp.none).toFixed(3),
       sfiChainOverNone: +(cpp['sfi-chain'] / cpp.none).toFixed(3),
