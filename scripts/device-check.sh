@@ -7,7 +7,7 @@
 #   3. scripts/device/mpk-check.ts --runtime: the same chain under mpk on the host runtime's DPDK
 #      worker threads (load(plan, { isolation: 'mpk' })), packet for packet against none
 #   4. bench host --workers 1,2,4,8: worker scaling, Mpps and cycles per packet per worker count
-#   5. bench isolation: every isolation backend side by side, mpk included where there is PKU (its
+#   5. bench isolation --quick: every isolation backend side by side, mpk included where there is PKU (its
 #      guard-page variant builds an NF on the spot, so without a compiler it says "not measured")
 #
 #   bash scripts/device-check.sh            from this built tree (node, node_modules, the addon, cc)
@@ -17,7 +17,8 @@
 #
 # Logs go to $OUT (else /tmp/nfp-device-check-logs). The last line is one line of JSON with every
 # part's status and figures. Exit status: 0 all passed, 1 a part failed, 3 all passed but mpk could
-# not run (no PKU). Set NFP_CHECK_QUICK=1 for short bench runs.
+# not run (no PKU). Each part has its own timeout (at most 6 minutes in all; about 2 minutes is
+# usual on 16 cores). Set NFP_CHECK_QUICK=1 for short runs.
 set -uo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -78,7 +79,14 @@ has() { [[ " $flags " == *" $1 "* ]] && echo yes || echo no; }
 say "$(date -u +%FT%TZ) $unpacked"
 say "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); nproc $(nproc); kernel $(uname -r)"
 say "pku in /proc/cpuinfo: $(has pku); ospke: $(has ospke); glibc $(getconf GNU_LIBC_VERSION 2>/dev/null | cut -d' ' -f2); node $("$node" --version 2>&1)"
-[[ -n "${kit:-}" ]] && say "kit: $(head -1 "$kit/MANIFEST"); $(grep '^needs' "$kit/MANIFEST")"
+if [[ -n "${kit:-}" ]]; then
+  say "kit: $(head -1 "$kit/MANIFEST"); $(grep '^needs' "$kit/MANIFEST")"
+  need="$(grep '^needs' "$kit/MANIFEST" | cut -d' ' -f2)"
+  have="$(getconf GNU_LIBC_VERSION 2>/dev/null | cut -d' ' -f2)"
+  if [[ -n "$need" && -n "$have" && "$(printf '%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]]; then
+    say "WARNING: this glibc ($have) is older than the kit needs ($need): expect loader errors"
+  fi
+fi
 
 status=()
 json=()
@@ -108,7 +116,7 @@ part() {
 tsx=("$node" node_modules/tsx/dist/cli.mjs)
 report="$logs/containment.json"
 rm -f "$report"
-part containment 150 "$node" node_modules/vitest/vitest.mjs run test/isolation/containment.test.ts \
+part containment 75 "$node" node_modules/vitest/vitest.mjs run test/isolation/containment.test.ts \
   --reporter=default --reporter=json --outputFile="$report"
 # The test's own counts, and whether the mpk containment test ran or was skipped.
 if [[ -f "$report" ]]; then
@@ -122,10 +130,10 @@ if [[ -f "$report" ]]; then
   say "containment tests: $counts"
   json[${#json[@]}-1]="\"containment\":$counts"
 fi
-part mpk-check 150 "${tsx[@]}" scripts/device/mpk-check.ts "${quick[@]}"
-part mpk-runtime 120 "${tsx[@]}" scripts/device/mpk-check.ts --runtime
-part host-scaling 150 "${tsx[@]}" bench/run.ts host --workers 1,2,4,8 "${quick[@]}"
-part isolation-bench 150 "${tsx[@]}" bench/run.ts isolation "${quick[@]}"
+part mpk-check 75 "${tsx[@]}" scripts/device/mpk-check.ts "${quick[@]}"
+part mpk-runtime 45 "${tsx[@]}" scripts/device/mpk-check.ts --runtime
+part host-scaling 100 "${tsx[@]}" bench/run.ts host --workers 1,2,4,8 "${quick[@]}"
+part isolation-bench 60 "${tsx[@]}" bench/run.ts isolation --quick
 
 fails=$(printf '%s\n' "${status[@]}" | grep -c '"FAIL"')
 summary="{\"status\":{$(IFS=,; echo "${status[*]}")},\"figures\":{$(IFS=,; echo "${json[*]}")},\"nproc\":$(nproc)}"

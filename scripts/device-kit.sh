@@ -29,6 +29,9 @@ command -v xz >/dev/null || die "xz not found"
 mkdir -p "$kit"
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
+# One copy of the addon, taken first, for everything below (a rebuild may replace it meanwhile).
+cp "$addon" "$stage/nfp_host.node" || die "cannot copy $addon (is it being rebuilt?)"
+addon="$stage/nfp_host.node"
 
 # --- node: xz -9 takes over a minute, so reuse the last one while the binary is unchanged.
 node_bin="$(command -v node)"
