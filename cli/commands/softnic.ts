@@ -18,6 +18,8 @@ export default class Softnic extends NfpCommand<SoftnicResult> {
 Ports:
   N@pcap:FILE   replays FILE (if it exists) into port N once a pipeline is committed, and writes what leaves port N to FILE with .pcap replaced by .out.pcap
   N@iface:NAME  sends and receives on network interface NAME through an AF_PACKET socket (root)
+  N@ethdev:DEVARGS
+                sends and receives through a DPDK ethdev: a vdev created from DEVARGS and removed at exit, such as net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap or net_af_packet0,iface=veth0 or net_tap0,iface=tap0 (vdev names start with the driver name; each needs its own name), or the name of a device the EAL already probed. Frames are received from the first pipeline commit on. The DPDK EAL starts once in the process (no hugepages, no PCI)
 
 Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports and prints the packet counts.`;
 
@@ -32,6 +34,12 @@ Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports a
       command: '<%= config.bin %> <%= command.id %> --port 1@iface:veth0 --port 2@iface:veth1',
     },
     {
+      description:
+        'Two DPDK net_pcap ports: replay in0.pcap into port 0, write what leaves port 1 to out1.pcap',
+      command:
+        '<%= config.bin %> <%= command.id %> --port 0@ethdev:net_pcap0,rx_pcap=in0.pcap,tx_pcap=out0.pcap --port 1@ethdev:net_pcap1,rx_pcap=in1.pcap,tx_pcap=out1.pcap',
+    },
+    {
       description: 'Device id 3 with a CPU port for PacketIn/PacketOut',
       command: '<%= config.bin %> <%= command.id %> --grpc 127.0.0.1:50051 --device-id 3 --cpu-port 64',
     },
@@ -40,7 +48,10 @@ Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports a
   static override flags = {
     grpc: Flags.string({ description: 'address to serve P4Runtime on', default: '127.0.0.1:9559' }),
     'device-id': Flags.integer({ description: 'P4Runtime device id', default: 1, min: 0 }),
-    port: Flags.string({ description: 'a port: N@pcap:FILE or N@iface:NAME (repeatable)', multiple: true }),
+    port: Flags.string({
+      description: 'a port: N@pcap:FILE, N@iface:NAME or N@ethdev:DEVARGS (repeatable)',
+      multiple: true,
+    }),
     'cpu-port': Flags.integer({
       description: 'port that connects to the controller (PacketIn/PacketOut)',
       min: 0,

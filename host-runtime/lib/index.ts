@@ -83,6 +83,7 @@ export interface CollectedPacket {
 
 let config: Required<Omit<HostStartConfig, 'eal'>> | undefined;
 let ealLcores = 0;
+let ealUp = false;
 let loaded = false;
 
 /** Default EAL arguments: `workers` worker lcores spread over the CPUs, main lcore floating. */
@@ -128,6 +129,31 @@ function removeStaleRuntimeDirs(): void {
 }
 
 /**
+ * Initialises the DPDK EAL with `args` unless it is up already, and returns its worker lcore
+ * count. Every part of nfp that needs the EAL in this process (the host runtime's start(), the
+ * softnic's ethdev ports) goes through here, so it is initialised once. Throws NfpError when the
+ * EAL cannot start.
+ */
+export function ensureEal(args: string[] = defaultEalArgs(2)): number {
+  if (ealUp) return ealLcores;
+  removeStaleRuntimeDirs();
+  try {
+    ealLcores = addon().ealInit(args).length;
+    ealUp = true;
+  } catch (err) {
+    throw new NfpError(
+      err instanceof Error ? err.message : String(err),
+      'check the EAL arguments (start({ eal }))',
+    );
+  }
+  const prefix = args[args.indexOf('--file-prefix') + 1];
+  if (args.includes('--file-prefix') && prefix) {
+    process.once('exit', () => rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true }));
+  }
+  return ealLcores;
+}
+
+/**
  * Initialises the EAL (once per process; later calls reuse it) and sets the runtime config for
  * the next load. Throws NfpError when the EAL cannot start or has too few lcores.
  */
@@ -135,22 +161,7 @@ export function start(cfg: HostStartConfig = {}): void {
   const workers = cfg.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1)
     throw new NfpError(`workers must be a positive integer, got ${workers}`);
-  if (ealLcores === 0) {
-    removeStaleRuntimeDirs();
-    const args = cfg.eal ?? defaultEalArgs(Math.max(2, workers));
-    try {
-      ealLcores = addon().ealInit(args).length;
-    } catch (err) {
-      throw new NfpError(
-        err instanceof Error ? err.message : String(err),
-        'check the EAL arguments (start({ eal }))',
-      );
-    }
-    const prefix = args[args.indexOf('--file-prefix') + 1];
-    if (args.includes('--file-prefix') && prefix) {
-      process.once('exit', () => rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true }));
-    }
-  }
+  ensureEal(cfg.eal ?? defaultEalArgs(Math.max(2, workers)));
   if (workers > ealLcores) {
     throw new NfpError(
       `workers = ${workers}, but the EAL was started with ${ealLcores} worker lcores`,

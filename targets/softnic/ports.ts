@@ -3,9 +3,12 @@
  * also produces traffic calls its `receive` callback with frames for the pipeline. Kinds:
  * - `memory`: in-process Buffer injection and capture (tests, deploy's host queues);
  * - `pcap`: frames read from a pcap file at start, egress written to a pcap file;
- * - `iface`: a live network interface through an AF_PACKET socket.
+ * - `iface`: a live network interface through an AF_PACKET socket;
+ * - `ethdev`: a DPDK ethdev, a vdev created from devargs (net_pcap, net_af_packet, net_tap...) or
+ *   a device the EAL probed.
  */
 import { existsSync } from 'node:fs';
+import { ensureEal } from '../../host-runtime/lib/index';
 import { NfpError } from '../../partitioner/errors';
 import { loadSoftnic, type NativeRawSocket } from './native';
 import { PcapWriter, readPcap } from './pcap';
@@ -167,12 +170,100 @@ export class IfacePort implements SoftnicPort {
   }
 }
 
-/** Parses `N@pcap:FILE` or `N@iface:NAME` (the CLI's --port syntax). */
-export function parsePortSpec(spec: string): { id: number; kind: 'pcap' | 'iface'; target: string } {
-  const m = /^(\d+)@(pcap|iface):(.+)$/.exec(spec);
-  if (!m) throw new NfpError(`bad port "${spec}"`, 'write N@pcap:FILE or N@iface:NAME, e.g. 1@pcap:in.pcap');
+/** A DPDK ethdev with one rx and one tx queue (engine/ethdev_port.cc). */
+export interface NativeEthdevPort {
+  /** The frames waiting now, at most `max`, copied out; never blocks. */
+  recv(max?: number): Buffer[];
+  /** False when the device did not take the frame (too long for one mbuf, queue full, closed). */
+  send(frame: Buffer): boolean;
+  /** Stops the device; a vdev the port created is closed and removed. */
+  close(): void;
+}
+
+type EthdevPortCtor = new (devargs: string) => NativeEthdevPort;
+
+/**
+ * A DPDK ethdev: `devargs` is a vdev spec (`net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap`,
+ * `net_af_packet0,iface=veth0`, `net_tap0,iface=tap0`) that the port creates and removes again,
+ * or the name of a device the EAL already probed. The EAL is initialised once per process, shared
+ * with the host runtime. Polled every millisecond from the event loop like IfacePort, from the
+ * first pipeline commit on: until then frames wait in the device (a live device drops them when
+ * its queue is full), so a net_pcap input file is not replayed into a switch with no pipeline.
+ */
+export class EthdevPort implements SoftnicPort {
+  private dev: NativeEthdevPort | undefined;
+  private receive: Receive | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Frames the device did not take. */
+  txFailed = 0;
+
+  constructor(
+    readonly id: number,
+    readonly devargs: string,
+  ) {}
+
+  get describe(): string {
+    return `ethdev:${this.devargs}`;
+  }
+
+  async start(receive: Receive): Promise<void> {
+    const ctor = (loadSoftnic() as { EthdevPort?: EthdevPortCtor }).EthdevPort;
+    if (!ctor)
+      throw new NfpError(
+        `port ${this.id}: the softnic native engine was built without ethdev ports`,
+        'run `npm run build:native`',
+      );
+    try {
+      ensureEal();
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new NfpError(`port ${this.id} (ethdev:${this.devargs}): ${msg}`);
+    }
+    try {
+      this.dev = new ctor(this.devargs); // the native message names the devargs
+    } catch (err) {
+      throw new NfpError(`port ${this.id}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.receive = receive;
+  }
+
+  pipelineCommitted(): void {
+    if (this.timer || !this.dev) return;
+    const poll = (): void => {
+      const frames = this.dev?.recv(256) ?? [];
+      if (frames.length) this.receive?.(frames);
+      if (this.dev) this.timer = setTimeout(poll, frames.length ? 0 : 1);
+    };
+    this.timer = setTimeout(poll, 1);
+  }
+
+  send(frame: Buffer): void {
+    if (this.dev && !this.dev.send(frame)) this.txFailed++;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.receive = undefined;
+    this.dev?.close();
+    this.dev = undefined;
+  }
+}
+
+/** Parses `N@pcap:FILE`, `N@iface:NAME` or `N@ethdev:DEVARGS` (the CLI's --port syntax). */
+export function parsePortSpec(spec: string): {
+  id: number;
+  kind: 'pcap' | 'iface' | 'ethdev';
+  target: string;
+} {
+  const m = /^(\d+)@(pcap|iface|ethdev):(.+)$/.exec(spec);
+  if (!m)
+    throw new NfpError(
+      `bad port "${spec}"`,
+      'write N@pcap:FILE, N@iface:NAME or N@ethdev:DEVARGS, e.g. 1@pcap:in.pcap or 2@ethdev:net_tap0,iface=tap0',
+    );
   const id = Number(m[1]);
   if (id > 510)
     throw new NfpError(`bad port "${spec}": port numbers go from 0 to 510 (511 is the drop port)`);
-  return { id, kind: m[2] as 'pcap' | 'iface', target: m[3] };
+  return { id, kind: m[2] as 'pcap' | 'iface' | 'ethdev', target: m[3] };
 }

@@ -7,13 +7,13 @@ import { NfpError } from '../../partitioner/errors';
 import { P4RuntimeServer } from '../p4runtime/server';
 import { SoftnicDevice, type SoftnicStats } from './device';
 import { loadSoftnic } from './native';
-import { IfacePort, parsePortSpec, PcapPort, pcapOutputFile, type SoftnicPort } from './ports';
+import { EthdevPort, IfacePort, parsePortSpec, PcapPort, pcapOutputFile, type SoftnicPort } from './ports';
 
 export interface SoftnicServeOptions {
   /** host:port to serve P4Runtime on (default 127.0.0.1:9559). */
   grpc?: string;
   deviceId?: number;
-  /** `N@pcap:FILE` or `N@iface:NAME` */
+  /** `N@pcap:FILE`, `N@iface:NAME` or `N@ethdev:DEVARGS` */
   ports?: string[];
   cpuPort?: number;
 }
@@ -30,6 +30,7 @@ export interface SoftnicInstance {
 function makePort(spec: string): { port: SoftnicPort; output?: string } {
   const p = parsePortSpec(spec);
   if (p.kind === 'pcap') return { port: new PcapPort(p.id, p.target), output: pcapOutputFile(p.target) };
+  if (p.kind === 'ethdev') return { port: new EthdevPort(p.id, p.target) };
   return { port: new IfacePort(p.id, p.target) };
 }
 

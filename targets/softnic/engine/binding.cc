@@ -651,6 +651,7 @@ private:
 
 namespace nfp_softnic {
 void softnic_register_raw_socket(Napi::Env env, Napi::Object softnic);
+void softnic_register_ethdev_port(Napi::Env env, Napi::Object softnic);
 // Bumped on every change of the JS-visible API; targets/softnic/native.ts checks it.
 constexpr int kSoftnicAbiVersion = 2;
 } // namespace nfp_softnic
@@ -659,6 +660,7 @@ void nfp_softnic_register(Napi::Env env, Napi::Object exports) {
 	Napi::Object sn = Napi::Object::New(env);
 	sn.Set("Engine", nfp_softnic::EngineWrap::Define(env));
 	nfp_softnic::softnic_register_raw_socket(env, sn);
+	nfp_softnic::softnic_register_ethdev_port(env, sn);
 	sn.Set("abiVersion", Napi::Number::New(env, nfp_softnic::kSoftnicAbiVersion));
 	exports.Set("softnic", sn);
 }
