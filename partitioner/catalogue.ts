@@ -52,6 +52,8 @@ export interface CatalogueEntry {
   verdicts: (c: NfConfig) => string[];
   /** Why this instance must run on the host, or undefined when the NIC can run it. */
   hostOnly: (c: NfConfig) => string | undefined;
+  /** Why this instance must run on the NIC (the host runtime has no implementation of it). */
+  nicOnly?: (c: NfConfig) => string | undefined;
   /** NIC resources when offloaded; `pathsThrough` counts the service paths that traverse it. */
   nicCost: (c: NfConfig, profile: NicProfile, pathsThrough: number) => NicCost;
 }
@@ -192,6 +194,8 @@ export const CATALOGUE: Record<NfType, CatalogueEntry> = {
     hostCycles: (c) => 50 + 2 * Math.ceil(Math.log2((c as RouterConfig).routes.length + 1)),
     verdicts: none,
     hostOnly: () => undefined,
+    // Only the NIC chooses a packet's wire port; a host NF has no way to hand one back.
+    nicOnly: () => 'the exit port is chosen on the NIC; the host runtime has no router',
     nicCost: (c, profile) =>
       profile.matchKinds.includes('lpm')
         ? { ...ZERO_COST, stages: 1, lpmEntries: (c as RouterConfig).routes.length }

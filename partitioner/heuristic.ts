@@ -28,7 +28,7 @@ export function solveHeuristic(p: PlacementProblem): SolveResult {
   const nic = allHost(p);
   if (!isFeasible(p, nic)) {
     throw new NfpError(
-      'NFs pinned to the NIC exceed its resources',
+      'NFs fixed on the NIC (pinned, or NIC-only such as routers) exceed its resources',
       'unpin some NFs or use a larger --target profile',
     );
   }

@@ -254,6 +254,15 @@ function parseNfs(r: Reader, node: YNode, key: string, declared: Set<string>): N
       if (why)
         r.error(val(e, 'pin'), sub(k, 'pin'), `"${entry.key}" (${type}) cannot be pinned to the NIC: ${why}`);
     }
+    if (pin === 'host') {
+      const why = CATALOGUE[type].nicOnly?.(config);
+      if (why)
+        r.error(
+          val(e, 'pin'),
+          sub(k, 'pin'),
+          `"${entry.key}" (${type}) cannot be pinned to the host: ${why}`,
+        );
+    }
     const nf: NfInstance = { name: entry.key, type, config, loc: r.loc(entry.keyNode) };
     if (pin) nf.pin = pin;
     out.push(nf);

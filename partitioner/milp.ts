@@ -106,7 +106,7 @@ export function buildLp(p: PlacementProblem): { lp: string; constant: number; ha
     });
     if (rhs < 0)
       throw new NfpError(
-        `NFs pinned to the NIC need more ${key} than the profile has left`,
+        `NFs fixed on the NIC (pinned, or NIC-only such as routers) need more ${key} than the profile has left`,
         'unpin some NFs or use a larger --target profile',
       );
     if (terms.length > 0) rows.push(` res_${key}: ${terms.join(' ')} <= ${rhs}`);
@@ -123,7 +123,7 @@ export function buildLp(p: PlacementProblem): { lp: string; constant: number; ha
     }
     if (rhs < 0)
       throw new NfpError(
-        'NFs pinned to the NIC on one path need more pipeline stages than the profile has',
+        'NFs fixed on the NIC (pinned, or NIC-only such as routers) on one path need more pipeline stages than the profile has',
         'unpin some NFs or use a larger --target profile',
       );
     const row = `${terms.join(' ')} <= ${rhs}`;
@@ -153,7 +153,7 @@ export async function solveMilp(p: PlacementProblem, timeLimit = 60): Promise<So
   if (!hasVars) {
     if (!isFeasible(p, nic))
       throw new NfpError(
-        'NFs pinned to the NIC exceed its resources',
+        'NFs fixed on the NIC (pinned, or NIC-only such as routers) exceed its resources',
         'unpin some NFs or use a larger --target profile',
       );
     return { nic, value: evaluatePlacement(p, nic).value, optimal: true };
@@ -162,7 +162,7 @@ export async function solveMilp(p: PlacementProblem, timeLimit = 60): Promise<So
   const res = solver.solve(lp, { output_flag: false, time_limit: timeLimit, mip_rel_gap: 1e-9 });
   if (res.Status === 'Infeasible') {
     throw new NfpError(
-      'no placement fits the NIC: the NFs pinned to it exceed its resources',
+      'no placement fits the NIC: the NFs fixed on it (pinned, or NIC-only such as routers) exceed its resources',
       'unpin some NFs or use a larger --target profile',
     );
   }

@@ -194,7 +194,8 @@ export function prepare(graph: ServiceGraph, profileOpt?: string | NicProfile): 
       const t = tenantOf.get(nf.tenant) as Tenant;
       const inst = t.nfs.find((n) => `${t.name}.${n.name}` === nf.name);
       const hostOnly = CATALOGUE[nf.type].hostOnly(nf.config);
-      const fixedTo = hostOnly ? 'host' : inst?.pin;
+      const nicOnly = CATALOGUE[nf.type].nicOnly?.(nf.config);
+      const fixedTo = hostOnly ? 'host' : nicOnly ? 'nic' : inst?.pin;
       return {
         hostCycles: nf.hostCycles,
         ...(fixedTo ? { fixed: fixedTo } : {}),
@@ -337,6 +338,8 @@ function reasonFor(
   const entry = CATALOGUE[nf.type];
   const hostOnly = entry.hostOnly(nf.config);
   if (hostOnly) return hostOnly;
+  const nicOnly = entry.nicOnly?.(nf.config);
+  if (nicOnly) return `on the NIC: ${nicOnly}`;
   const t = tenants.get(nf.tenant) as Tenant;
   const pinned = t.nfs.find((n) => `${t.name}.${n.name}` === nf.name)?.pin;
   if (pinned) return `pinned to the ${pinned} by the graph (pin: ${pinned})`;

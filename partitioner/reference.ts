@@ -10,7 +10,8 @@
  *   edge; no matching edge drops with `no-edge:<node>`; `to: drop` drops with `graph-drop:<from>`.
  * - Fate: the NFs run in order on the current headers, applying deterministic rewrites (vlan
  *   push/pop, marker DSCP, router port) and drops (`acl-deny:<nf>`, `no-route:<nf>`,
- *   `verdict-drop:<nf>`); dynamic verdicts come from an oracle (by default, an IDS alerts when a
+ *   `verdict-drop:<nf>`, and `unsupported:<nf>` for a NAT given neither TCP nor UDP: it
+ *   translates ports, so it has nothing to map other protocols by); dynamic verdicts come from an oracle (by default, an IDS alerts when a
  *   pattern occurs in its inspected payload bytes).
  */
 import type { Edge, NfInstance, ServiceGraph, Tenant } from './graph';
@@ -190,8 +191,12 @@ function runNf(
         ? { headers: h, verdict: v, drop: `verdict-drop:${nf.name}` }
         : { headers: h, verdict: v };
     }
+    case 'nat':
+      return h.proto === 6 || h.proto === 17
+        ? { headers: h, verdict: 'pass' }
+        : { headers: h, verdict: 'drop', drop: `unsupported:${nf.name}` };
     default:
-      // nat, loadbalancer, ratelimiter, monitor, encap, macswap: no deterministic effect modelled.
+      // nat (its mapping), loadbalancer, ratelimiter, monitor, encap, macswap: no deterministic effect modelled.
       return { headers: h, verdict: 'pass' };
   }
 }

@@ -135,11 +135,20 @@ export function syntheticPlacement(seed: number, tenants: number, nfsPerTenant: 
   const rand = rng(seed * 7919);
   const graph = syntheticGraph({ tenants, nfsPerTenant, seed, forks: 2 + Math.floor(rand() * 3) });
   const { problem } = prepare(graph, 'softnic');
+  // Scarce NIC resources for the free NFs, on top of what the NFs fixed on the NIC need.
+  const onNic = (it: PlacementProblem['items'][number]): boolean => it.fixed === 'nic';
   for (const k of COST_KEYS) {
+    const fixed = problem.items.reduce((s, it) => s + (onNic(it) ? it.cost[k] : 0), 0);
     const demand = problem.items.reduce((s, it) => s + (it.fixed ? 0 : it.cost[k]), 0);
-    problem.capacity[k] = Math.floor(demand * (0.2 + 0.8 * rand()));
+    problem.capacity[k] = fixed + Math.floor(demand * (0.2 + 0.8 * rand()));
   }
-  problem.stageBudget = 1 + Math.floor(rand() * 4);
+  const fixedStages = Math.max(
+    0,
+    ...problem.paths.map((p) =>
+      p.hops.reduce((s, h) => s + (onNic(problem.items[h]) ? problem.items[h].cost.stages : 0), 0),
+    ),
+  );
+  problem.stageBudget = fixedStages + 1 + Math.floor(rand() * 4);
   problem.crossingCycles = [50, 150, 400, 1500][Math.floor(rand() * 4)];
   return problem;
 }

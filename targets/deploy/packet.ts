@@ -173,6 +173,9 @@ export function parsePacket(b: Buffer): ParsedPacket {
     const hdr = out.proto === PROTO_TCP ? ((b[l4 + 12] >> 4) & 0xf) * 4 : 8;
     out.l4ChecksumOk = internetChecksum(b, l4, l4End, pseudoHeaderSum(b, ip, out.proto, l4End - l4)) === 0;
     out.payload = b.subarray(Math.min(l4 + hdr, l4End), l4End);
+  } else if (out.proto === PROTO_ICMP && l4End >= l4 + 8) {
+    // What follows the 8-byte ICMP header is payload too (an IDS inspects it).
+    out.payload = b.subarray(l4 + 8, l4End);
   }
   return out;
 }
