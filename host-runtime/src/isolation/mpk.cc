@@ -48,6 +48,7 @@ inline void wrpkru(uint32_t) {}
 // The call in progress on this thread, for the signal handler.
 thread_local sigjmp_buf *t_jump = nullptr;
 thread_local int t_signal = 0;
+thread_local int t_code = 0; // si_code of the fault that ended the call
 thread_local bool t_timer_ready = false;
 thread_local timer_t t_timer;
 
@@ -69,10 +70,15 @@ void chain(int sig, siginfo_t *si, void *uc)
 void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	sigjmp_buf *jb = t_jump;
+	// A watchdog tick that lands just after the NF returned: nothing to stop, and the default
+	// action of SIGALRM would end the whole process.
+	if (jb == nullptr && sig == SIGALRM && !(g_old_alrm.sa_flags & SA_SIGINFO) && g_old_alrm.sa_handler == SIG_DFL)
+		return;
 	if (jb != nullptr && (sig != SIGSEGV || si->si_code == SEGV_PKUERR || si->si_code == SEGV_ACCERR ||
 			      si->si_code == SEGV_MAPERR)) {
 		t_jump = nullptr;
 		t_signal = sig;
+		t_code = si->si_code;
 		siglongjmp(*jb, 1);
 	}
 	chain(sig, si, uc);
@@ -164,6 +170,14 @@ void disarm_timer()
 	timer_settime(t_timer, 0, &its, nullptr);
 }
 
+// Lets this thread (outside any domain) read and write memory tagged with `pkey`.
+inline void open_key_here(int pkey)
+{
+	uint32_t v = rdpkru(), want = v & ~(3u << (2 * pkey));
+	if (v != want)
+		wrpkru(want);
+}
+
 // Runs `fn` inside the domain. Returns 0, or -EFAULT with the fault in d->iso.fault.
 template <typename F> int enter(mpk_domain *d, const char *who, F fn)
 {
@@ -172,7 +186,10 @@ template <typename F> int enter(mpk_domain *d, const char *who, F fn)
 	if (sigsetjmp(jb, 1) != 0) {
 		disarm_timer();
 		wrpkru(saved);
-		const char *what = t_signal == SIGSEGV ? "memory access outside its domain (protection key fault)"
+		const char *what = t_signal == SIGSEGV && t_code == SEGV_PKUERR
+					   ? "memory access outside its domain (protection key fault)"
+				   : t_signal == SIGSEGV && t_code == SEGV_MAPERR ? "access to an unmapped address"
+				   : t_signal == SIGSEGV ? "access the page does not allow (write to read-only memory)"
 				   : t_signal == SIGFPE ? "trap (arithmetic exception)"
 				   : t_signal == SIGALRM ? "cycle budget exceeded (watchdog)"
 							 : "bus error";
@@ -215,7 +232,7 @@ struct nfp_domain *mpk_create(const struct nfp_domain_params *params, char *err,
 		return nullptr;
 	}
 	d->arena = (uint8_t *)arena;
-	d->windows = arena_alloc(d, (size_t)NFP_NF_MAX_BATCH * NFP_ISO_WIN);
+	d->windows = arena_alloc(d, (size_t)NFP_NF_MAX_BATCH * NFP_ISO_SLOT);
 	d->pkts = (struct nfp_pkt *)arena_alloc(d, sizeof(struct nfp_pkt) * NFP_NF_MAX_BATCH);
 	d->verdicts = arena_alloc(d, NFP_NF_MAX_BATCH);
 	d->reasons = arena_alloc(d, NFP_NF_MAX_BATCH);
@@ -296,9 +313,12 @@ int mpk_process(struct nfp_domain *base, uint32_t slot, struct nfp_batch *batch,
 	mpk_domain *d = dom(base);
 	mpk_slot *s = &d->slots[slot];
 	uint32_t count = batch->count > NFP_NF_MAX_BATCH ? NFP_NF_MAX_BATCH : batch->count;
+	// pkey_alloc opened the key only on the thread that allocated it; a worker thread starts
+	// with every other key closed, and the host side must copy packets into the arena.
+	open_key_here(d->pkey);
 	s->ctx.now_ns = now_ns;
 	for (uint32_t i = 0; i < count; i++) {
-		uint8_t *w = d->windows + (size_t)i * NFP_ISO_WIN;
+		uint8_t *w = d->windows + (size_t)i * NFP_ISO_SLOT + NFP_PKT_HEADROOM;
 		d->pkts[i] = batch->pkts[i];
 		d->pkts[i].len = nfp_iso_window_in(&batch->pkts[i], s->readable, s->writable, w, &d->wins[i]);
 		d->pkts[i].data = w;
@@ -310,7 +330,11 @@ int mpk_process(struct nfp_domain *base, uint32_t slot, struct nfp_batch *batch,
 	if (enter(d, desc->manifest.name, [&]() { desc->process(&s->ctx, s->state, &b); }) < 0)
 		return -EFAULT;
 	for (uint32_t i = 0; i < count; i++) {
-		if (nfp_iso_window_out(&batch->pkts[i], s->readable, s->writable, d->windows + (size_t)i * NFP_ISO_WIN,
+		uint8_t *w = d->windows + (size_t)i * NFP_ISO_SLOT + NFP_PKT_HEADROOM;
+		// The NF's own view of where the packet now starts (nf.h, front adjustment).
+		int64_t front = d->pkts[i].data - w;
+		if (front < INT32_MIN || front > INT32_MAX ||
+		    nfp_iso_window_out(&batch->pkts[i], s->readable, s->writable, w, (int32_t)front, d->pkts[i].len,
 				       &d->wins[i]) < 0) {
 			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: wrote a packet region it may not write",
 				 desc->manifest.name);
