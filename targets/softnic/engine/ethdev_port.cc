@@ -41,6 +41,7 @@ struct EthdevPort {
 	bool created = false;     // a vdev this port created: closed and removed at close
 	bool started = false;
 	rte_mempool *pool = nullptr;
+	bool queues_set = false; // the device's receive queue holds mbufs of `pool` from now on
 };
 
 uint32_t g_pool_generation = 0; // mempool names must be unique for the life of the process
@@ -149,6 +150,7 @@ void ethdev_configure(EthdevPort &p) {
 	rc = rte_eth_rx_queue_setup(p.port_id, 0, nb_rx, socket, nullptr, p.pool);
 	if (rc < 0)
 		throw std::runtime_error("cannot set up the receive queue of " + p.name + ": " + errno_text(rc));
+	p.queues_set = true;
 	rc = rte_eth_tx_queue_setup(p.port_id, 0, nb_tx, socket, nullptr);
 	if (rc < 0)
 		throw std::runtime_error("cannot set up the transmit queue of " + p.name + ": " + errno_text(rc));
@@ -170,9 +172,10 @@ void ethdev_close(EthdevPort &p) {
 		(void)rte_eth_dev_close(p.port_id);
 		(void)rte_vdev_uninit(p.name.c_str());
 		p.created = false;
-		if (p.pool != nullptr)
-			rte_mempool_free(p.pool);
+		p.queues_set = false;
 	}
+	if (!p.queues_set)
+		rte_mempool_free(p.pool); // (null is a no-op)
 	p.pool = nullptr;
 }
 
