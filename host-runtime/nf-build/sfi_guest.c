@@ -103,6 +103,20 @@ EXPORT("nfp_sfi_process") int32_t nfp_sfi_process(uint32_t first, uint32_t n, ui
 		uint32_t kept = 0;
 		for (uint32_t j = 0; j < live; j++) {
 			uint16_t i = sub_index[j];
+			struct nfp_pkt *p = &b->pkts[i];
+			int32_t grow = (int32_t)(p->data - sub_pkts[j].data);
+			if (grow != 0) {
+				/* A front adjustment (nf.h): later NFs find the headers `grow` further on. */
+				p->data = sub_pkts[j].data;
+				p->len = sub_pkts[j].len;
+				uint16_t *offs[3] = {&p->l3_off, &p->l4_off, &p->payload_off};
+				for (int o = 0; o < 3; o++) {
+					int32_t v = *offs[o] == NFP_OFF_NONE ? -1 : (int32_t)*offs[o] + grow;
+					*offs[o] = v < 0 || v > (int32_t)p->len ? (uint16_t)NFP_OFF_NONE : (uint16_t)v;
+				}
+			} else {
+				p->len = sub_pkts[j].len;
+			}
 			if (sub_verdicts[j] == NFP_VERDICT_PASS) {
 				sub_index[kept++] = i;
 				continue;

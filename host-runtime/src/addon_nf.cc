@@ -68,10 +68,11 @@ Napi::Value NfRun(const Napi::CallbackInfo &info)
 	std::vector<uint8_t> verdicts(a.Length(), 0xee), reasons(a.Length(), 0);
 	for (uint32_t i = 0; i < a.Length(); i++) {
 		auto b = a.Get(i).As<Napi::Buffer<uint8_t>>();
-		// Exact-size copies in DPDK memory, so an over-read shows up under ASan-like tools.
-		data[i].assign(b.Data(), b.Data() + b.Length());
-		data[i].reserve(b.Length() + 1);
-		nfp_pkt_fill(&pk[i], data[i].data(), (uint32_t)b.Length(), h.tenant, 1);
+		// Exact-size copies, so an over-read shows up under ASan-like tools; NFP_PKT_HEADROOM in
+		// front for an NF that grows the packet there (nf.h, front adjustment).
+		data[i].assign(NFP_PKT_HEADROOM, 0);
+		data[i].insert(data[i].end(), b.Data(), b.Data() + b.Length());
+		nfp_pkt_fill(&pk[i], data[i].data() + NFP_PKT_HEADROOM, (uint32_t)b.Length(), h.tenant, 1);
 	}
 	struct nfp_batch batch = {a.Length(), pk.data(), verdicts.data(), reasons.data()};
 	int rc = h.domain->ops->process(h.domain, h.slot, &batch, now);
@@ -92,7 +93,11 @@ Napi::Value NfRun(const Napi::CallbackInfo &info)
 		} else {
 			o.Set("verdict", "invalid-" + std::to_string(v));
 		}
-		o.Set("data", Napi::Buffer<uint8_t>::Copy(env, data[i].data(), data[i].size()));
+		// Where the NF left the packet; a trusted (`none`) NF is held to the rules here too.
+		const uint8_t *lo = data[i].data(), *end = lo + data[i].size();
+		if (pk[i].data < lo || pk[i].data + pk[i].len != end)
+			throw Napi::Error::New(env, "the NF moved the packet's front outside the rules of nf.h");
+		o.Set("data", Napi::Buffer<uint8_t>::Copy(env, pk[i].data, pk[i].len));
 		out.Set(i, o);
 	}
 	return out;

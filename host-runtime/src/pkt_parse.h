@@ -65,4 +65,17 @@ static inline void nfp_pkt_fill(struct nfp_pkt *p, uint8_t *data, uint32_t len, 
 	p->flow_hash = h ? h : 1;
 }
 
+/*
+ * An NF grew (grow > 0) or shrank the packet at its front (nf.h, front adjustment): the headers
+ * after L2 moved by `grow` relative to `data`. Call after updating `data` and `len`.
+ */
+static inline void nfp_pkt_shift_offsets(struct nfp_pkt *p, int32_t grow)
+{
+	uint16_t *offs[3] = {&p->l3_off, &p->l4_off, &p->payload_off};
+	for (int k = 0; k < 3; k++) {
+		int32_t v = *offs[k] == NFP_OFF_NONE ? -1 : (int32_t)*offs[k] + grow;
+		*offs[k] = v < 0 || v > (int32_t)p->len ? (uint16_t)NFP_OFF_NONE : (uint16_t)v;
+	}
+}
+
 #endif

@@ -433,6 +433,7 @@ uint32_t runtime_inject(Runtime *rt, uint16_t queue, const std::vector<std::pair
 		pv->seq = seq;
 		pv->reason = 0xffff; // transmitted, unless a drop records its reason
 		pv->queue = queue;
+		pv->wire_len = (uint16_t)p.second;
 		pv->orig_len = (uint16_t)std::min<size_t>(p.second, sizeof(pv->orig));
 		memcpy(pv->orig, p.first, pv->orig_len);
 		mbs.push_back(m);

@@ -46,7 +46,8 @@ struct MbufPriv {
 	uint16_t reason; // 0xffff: transmitted
 	uint16_t queue;
 	uint16_t orig_len;
-	uint8_t pad[6];
+	uint16_t wire_len; // the injected length (an NF may grow or shrink a packet at its front)
+	uint8_t pad[4];
 	uint8_t orig[112]; // the packet as injected, restored by the benchmark's loopback
 };
 static_assert(sizeof(MbufPriv) == 128, "mbuf private area is 128 bytes");

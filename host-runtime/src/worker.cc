@@ -63,6 +63,48 @@ static inline void drop_pkt(Worker *w, Scratch *s, struct rte_mbuf *m, uint16_t 
 static inline uint32_t item_alloc(Scratch *s) { return s->free_items[--s->n_free]; }
 static inline void item_release(Scratch *s, uint32_t i) { s->free_items[s->n_free++] = i; }
 
+// Front adjustment (nf.h): a packet an NF grew or shrank at its front takes its mbuf along.
+static inline bool front_in_place(struct rte_mbuf *m, const struct nfp_pkt *pk)
+{
+	return pk->data == rte_pktmbuf_mtod(m, uint8_t *) + NFP_NSH_SHIFT &&
+	       pk->len == rte_pktmbuf_data_len(m) - NFP_NSH_SHIFT;
+}
+
+// Every NF call finds at least NFP_PKT_HEADROOM bytes in front of the inner frame beyond the
+// NSH_SHIFT bytes the exit re-encapsulation needs: moves the frame into the tailroom when a
+// push used them up. False when the mbuf has no room left.
+static inline bool keep_headroom(struct rte_mbuf *m)
+{
+	if (likely(rte_pktmbuf_headroom(m) >= NFP_PKT_HEADROOM))
+		return true;
+	uint16_t shift = (uint16_t)(NFP_PKT_HEADROOM - rte_pktmbuf_headroom(m));
+	if (rte_pktmbuf_tailroom(m) < shift)
+		return false;
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	memmove(frame + shift, frame, rte_pktmbuf_data_len(m));
+	m->data_off = (uint16_t)(m->data_off + shift);
+	return true;
+}
+
+// The slow path: checks the NF kept to the rules (the end stays, `data` stays in the buffer
+// with room for the NSH), moves the mbuf's start, and shifts the header offsets for the next NF.
+static bool follow_front(struct rte_mbuf *m, struct nfp_pkt *pk)
+{
+	uint8_t *inner = rte_pktmbuf_mtod(m, uint8_t *) + NFP_NSH_SHIFT;
+	uint8_t *end = inner + (rte_pktmbuf_data_len(m) - NFP_NSH_SHIFT);
+	if (pk->data < (uint8_t *)m->buf_addr + NFP_NSH_SHIFT || pk->data > end || pk->data + pk->len != end)
+		return false;
+	int32_t grow = (int32_t)(inner - pk->data);
+	m->data_off = (uint16_t)(m->data_off - grow);
+	m->data_len = (uint16_t)(m->data_len + grow);
+	m->pkt_len = (uint32_t)(m->pkt_len + grow);
+	nfp_pkt_shift_offsets(pk, grow);
+	if (!keep_headroom(m))
+		return false;
+	pk->data = rte_pktmbuf_mtod(m, uint8_t *) + NFP_NSH_SHIFT;
+	return true;
+}
+
 // Runs item `it` along its path until the path leaves the host or no packet is left.
 static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 {
@@ -108,6 +150,12 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 		uint32_t keep = 0;
 		for (uint32_t i = 0; i < it->count; i++) {
 			uint8_t v = s->verdicts[i];
+			if (unlikely(!front_in_place(it->mb[i], &it->pk[i])) && v != NFP_VERDICT_DROP &&
+			    !follow_front(it->mb[i], &it->pk[i])) {
+				// Out of the rules, or (never with an MTU frame) out of mbuf room.
+				drop_pkt(w, s, it->mb[i], kBadVerdict);
+				continue;
+			}
 			if (likely(v == NFP_VERDICT_PASS)) {
 				if (keep != i) {
 					it->mb[keep] = it->mb[i];
@@ -187,6 +235,9 @@ static inline int classify(Runtime *rt, struct rte_mbuf *m, uint16_t *path_idx, 
 	if (k >= p->host_hops)
 		return kNothingToRun; // SI 0: every host hop already ran (or the path has none)
 	*hop = p->host_idx[k];
+	if (unlikely(!keep_headroom(m)))
+		return kBadVerdict;
+	frame = rte_pktmbuf_mtod(m, uint8_t *);
 	nfp_nsh_decap(frame);
 	nfp_pkt_fill(pk, frame + NFP_NSH_SHIFT, len - NFP_NSH_SHIFT, p->tenant, (uint16_t)p->id);
 	return -1;
@@ -195,6 +246,12 @@ static inline int classify(Runtime *rt, struct rte_mbuf *m, uint16_t *path_idx, 
 static inline void restore(struct rte_mbuf *m)
 {
 	MbufPriv *pv = priv_of(m);
+	if (unlikely(m->data_off != RTE_PKTMBUF_HEADROOM || m->data_len != pv->wire_len)) {
+		// An NF grew or shrank it at the front: back to the injected layout.
+		m->data_off = RTE_PKTMBUF_HEADROOM;
+		m->data_len = pv->wire_len;
+		m->pkt_len = pv->wire_len;
+	}
 	rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), pv->orig, pv->orig_len);
 }
 

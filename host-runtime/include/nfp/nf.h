@@ -3,6 +3,9 @@
  *
  * Changes (compatible, still version 1):
  *   - nfp_table_lookup_bulk: several keys in one call, so the runtime can pipeline the lookups.
+ *   - Front adjustment: an NF may grow or shrink a packet at its front (a VLAN push or pop) by
+ *     moving `data` and `len` of its struct nfp_pkt, within NFP_PKT_HEADROOM (see there). NFs
+ *     that never touch `data` or `len` are unaffected.
  *
  * The contract between the host runtime and a network function (NF). An NF is a C module that
  * exports exactly one symbol, `nfp_nf_v1` (a `struct nfp_nf_descriptor`). The runtime calls
@@ -94,6 +97,18 @@ struct nfp_pkt {
 };
 
 #define NFP_OFF_NONE 0xffffu
+
+/*
+ * Front adjustment. Every packet handed to `process` has at least NFP_PKT_HEADROOM writable bytes
+ * in front of `data`. An NF whose manifest writes NFP_REGION_L2 may, during `process`, move `data`
+ * back by up to NFP_PKT_HEADROOM bytes (to insert a header: the bytes in front are its to fill) or
+ * forward by up to the length of the L2 region (to remove one), changing `len` by the same amount:
+ * the end of the packet never moves, and what was added or removed counts as L2. It does not
+ * update the header offsets; the runtime shifts them before the next NF runs. A packet whose
+ * `data` and `len` break these rules is dropped as `bad-verdict` (backend `none`) or faults the
+ * NF's isolation domain (the sandboxed backends), like any other access outside its rights.
+ */
+#define NFP_PKT_HEADROOM 64u
 
 struct nfp_batch {
 	uint32_t count;

@@ -35,14 +35,17 @@ BenchResult lab_bench(IsoTenant &t, const std::vector<Packet> &packets, uint32_t
 	uint32_t count = (uint32_t)packets.size();
 	if (count == 0 || count > NFP_NF_MAX_BATCH)
 		throw std::runtime_error("a benchmark batch holds 1.." + std::to_string(NFP_NF_MAX_BATCH) + " packets");
-	std::vector<Packet> bufs(packets);
+	// Each packet with NFP_PKT_HEADROOM in front (nf.h, front adjustment).
+	std::vector<Packet> bufs(count);
+	for (uint32_t i = 0; i < count; i++)
+		bufs[i].resize(NFP_PKT_HEADROOM + packets[i].size());
 	struct nfp_pkt pkts[NFP_NF_MAX_BATCH];
 	uint8_t verdicts[NFP_NF_MAX_BATCH], reasons[NFP_NF_MAX_BATCH];
 	BenchResult r;
 	for (uint32_t it = 0; it < iterations; it++) {
 		for (uint32_t i = 0; i < count; i++) {
-			memcpy(bufs[i].data(), packets[i].data(), packets[i].size());
-			nfp_pkt_fill(&pkts[i], bufs[i].data(), (uint32_t)bufs[i].size(), t.id, 1);
+			memcpy(bufs[i].data() + NFP_PKT_HEADROOM, packets[i].data(), packets[i].size());
+			nfp_pkt_fill(&pkts[i], bufs[i].data() + NFP_PKT_HEADROOM, (uint32_t)packets[i].size(), t.id, 1);
 		}
 		bool q = false;
 		r.cycles += iso_tenant_run(t, pkts, count, verdicts, reasons, mono_ns(), &q);
@@ -97,7 +100,7 @@ void lab_schedule(std::vector<ScheduleTenant> &tenants, uint32_t rounds, uint32_
 		qs[i].free = rte_ring_create(name, ring_size, -1, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (qs[i].queue == nullptr || qs[i].free == nullptr)
 			throw std::runtime_error("schedule: cannot create queues (is the EAL initialised?)");
-		qs[i].store.resize((size_t)queue_cap * NFP_ISO_WIN);
+		qs[i].store.resize((size_t)queue_cap * NFP_ISO_SLOT); // headroom + packet, per buffer
 		qs[i].lens.resize(queue_cap);
 		for (uintptr_t b = 0; b < queue_cap; b++)
 			rte_ring_enqueue(qs[i].free, (void *)b);
@@ -119,7 +122,7 @@ void lab_schedule(std::vector<ScheduleTenant> &tenants, uint32_t rounds, uint32_
 				}
 				const Packet &tp = st.traffic[qs[i].next_template++ % st.traffic.size()];
 				size_t len = tp.size() < NFP_ISO_WIN ? tp.size() : NFP_ISO_WIN;
-				memcpy(qs[i].store.data() + (uintptr_t)b * NFP_ISO_WIN, tp.data(), len);
+				memcpy(qs[i].store.data() + (uintptr_t)b * NFP_ISO_SLOT + NFP_PKT_HEADROOM, tp.data(), len);
 				qs[i].lens[(uintptr_t)b] = (uint16_t)len;
 				rte_ring_enqueue(qs[i].queue, b);
 			}
@@ -133,7 +136,7 @@ void lab_schedule(std::vector<ScheduleTenant> &tenants, uint32_t rounds, uint32_
 					break;
 				for (unsigned k = 0; k < got; k++) {
 					uintptr_t b = (uintptr_t)bufs[k];
-					nfp_pkt_fill(&pkts[k], qs[i].store.data() + b * NFP_ISO_WIN, qs[i].lens[b],
+					nfp_pkt_fill(&pkts[k], qs[i].store.data() + b * NFP_ISO_SLOT + NFP_PKT_HEADROOM, qs[i].lens[b],
 						     st.tenant->id, 1);
 				}
 				bool q = false;

@@ -142,8 +142,12 @@ Napi::Value TenantRun(const Napi::CallbackInfo &info)
 	uint16_t path = info.Length() > 2 && info[2].IsNumber() ? (uint16_t)info[2].As<Napi::Number>().Uint32Value() : 1;
 	struct nfp_pkt views[NFP_NF_MAX_BATCH];
 	uint8_t verdicts[NFP_NF_MAX_BATCH], reasons[NFP_NF_MAX_BATCH];
-	for (size_t i = 0; i < pkts.size(); i++)
-		nfp_pkt_fill(&views[i], pkts[i].data(), (uint32_t)pkts[i].size(), t.id, path);
+	// Each packet with NFP_PKT_HEADROOM in front (nf.h, front adjustment).
+	for (size_t i = 0; i < pkts.size(); i++) {
+		pkts[i].insert(pkts[i].begin(), NFP_PKT_HEADROOM, 0);
+		nfp_pkt_fill(&views[i], pkts[i].data() + NFP_PKT_HEADROOM, (uint32_t)pkts[i].size() - NFP_PKT_HEADROOM,
+			     t.id, path);
+	}
 	bool q = false;
 	uint64_t cycles = iso_tenant_run(t, views, (uint32_t)pkts.size(), verdicts, reasons, 0, &q);
 	auto out = Napi::Object::New(env);
@@ -151,7 +155,7 @@ Napi::Value TenantRun(const Napi::CallbackInfo &info)
 	auto av = Napi::Array::New(env, pkts.size());
 	auto ar = Napi::Array::New(env, pkts.size());
 	for (size_t i = 0; i < pkts.size(); i++) {
-		ap.Set(i, Napi::Buffer<uint8_t>::Copy(env, pkts[i].data(), pkts[i].size()));
+		ap.Set(i, Napi::Buffer<uint8_t>::Copy(env, views[i].data, views[i].len));
 		av.Set(i, verdicts[i]);
 		ar.Set(i, reasons[i]);
 	}

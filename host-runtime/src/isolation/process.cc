@@ -49,6 +49,7 @@ struct ProcPkt {
 	uint16_t len, l3_off, l4_off, payload_off;
 	uint32_t flow_hash;
 	uint16_t tenant, path;
+	int32_t front; // out: where the NF left `data`, relative to its window (nf.h, front adjustment)
 };
 
 // The request/response area; one request is in flight at a time (the worker waits for it).
@@ -64,7 +65,7 @@ struct Shared {
 	uint64_t counters[NFP_DOMAIN_MAX_NFS][NFP_NF_MAX_COUNTERS];
 	ProcPkt pkts[NFP_NF_MAX_BATCH];
 	uint8_t verdicts[NFP_NF_MAX_BATCH], reasons[NFP_NF_MAX_BATCH];
-	alignas(64) uint8_t windows[NFP_NF_MAX_BATCH][NFP_ISO_WIN];
+	alignas(64) uint8_t windows[NFP_NF_MAX_BATCH][NFP_ISO_SLOT]; // window = slot + NFP_PKT_HEADROOM
 };
 
 struct Layout {
@@ -320,13 +321,19 @@ int child_load(ChildSlot *s, Shared *sh, uint16_t tenant)
 			uint32_t count = sh->count > NFP_NF_MAX_BATCH ? NFP_NF_MAX_BATCH : sh->count;
 			for (uint32_t i = 0; i < count; i++) {
 				const ProcPkt &p = sh->pkts[i];
-				pkts[i] = {sh->windows[i], p.len, p.l3_off, p.l4_off, p.payload_off, p.flow_hash, p.tenant, p.path};
+				pkts[i] = {sh->windows[i] + NFP_PKT_HEADROOM, p.len, p.l3_off, p.l4_off, p.payload_off,
+					   p.flow_hash, p.tenant, p.path};
 				sh->verdicts[i] = NFP_VERDICT_PASS;
 				sh->reasons[i] = 0;
 			}
 			struct nfp_batch b = {count, pkts, sh->verdicts, sh->reasons};
 			s->ctx.now_ns = sh->now_ns;
 			s->nf.desc->process((nfp_ctx *)&s->ctx, s->state.data(), &b);
+			for (uint32_t i = 0; i < count; i++) {
+				int64_t front = pkts[i].data - (sh->windows[i] + NFP_PKT_HEADROOM);
+				sh->pkts[i].front = front < INT32_MIN || front > INT32_MAX ? INT32_MIN : (int32_t)front;
+				sh->pkts[i].len = pkts[i].len;
+			}
 			memcpy(sh->counters[sh->slot], s->ctx.counters, sizeof(s->ctx.counters));
 		} else if (op == kUnload && sh->slot < n) {
 			ChildSlot *s = &slots[sh->slot];
@@ -483,8 +490,9 @@ int proc_process(struct nfp_domain *base, uint32_t slot, struct nfp_batch *batch
 	uint32_t count = batch->count > NFP_NF_MAX_BATCH ? NFP_NF_MAX_BATCH : batch->count;
 	for (uint32_t i = 0; i < count; i++) {
 		const struct nfp_pkt *p = &batch->pkts[i];
-		uint16_t len = nfp_iso_window_in(p, d->readable[slot], d->writable[slot], sh->windows[i], &d->wins[i]);
-		sh->pkts[i] = {len, p->l3_off, p->l4_off, p->payload_off, p->flow_hash, p->tenant, p->path};
+		uint16_t len = nfp_iso_window_in(p, d->readable[slot], d->writable[slot], sh->windows[i] + NFP_PKT_HEADROOM,
+						 &d->wins[i]);
+		sh->pkts[i] = {len, p->l3_off, p->l4_off, p->payload_off, p->flow_hash, p->tenant, p->path, 0};
 	}
 	sh->slot = slot;
 	sh->count = count;
@@ -501,7 +509,8 @@ int proc_process(struct nfp_domain *base, uint32_t slot, struct nfp_batch *batch
 			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u", m->name, v);
 			return -EFAULT;
 		}
-		if (nfp_iso_window_out(&batch->pkts[i], d->readable[slot], d->writable[slot], sh->windows[i], &d->wins[i]) < 0) {
+		if (nfp_iso_window_out(&batch->pkts[i], d->readable[slot], d->writable[slot], sh->windows[i] + NFP_PKT_HEADROOM,
+				       sh->pkts[i].front, sh->pkts[i].len, &d->wins[i]) < 0) {
 			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: wrote a packet region it may not write", m->name);
 			return -EACCES;
 		}

@@ -137,7 +137,7 @@ struct sfi_instance *instance_open(const std::string &path, int socket, char *er
 		return NULL;
 	}
 	in->mem = in->mod->memory(in->env, &in->mem_size);
-	in->win_off = guest_alloc(in, NFP_NF_MAX_BATCH * NFP_ISO_WIN);
+	in->win_off = guest_alloc(in, NFP_NF_MAX_BATCH * NFP_ISO_SLOT);
 	in->pkts_off = guest_alloc(in, NFP_NF_MAX_BATCH * sizeof(struct nfp_sfi_pkt));
 	in->batch_off = guest_alloc(in, sizeof(struct nfp_sfi_batch));
 	in->verdicts_off = guest_alloc(in, NFP_NF_MAX_BATCH);
@@ -316,7 +316,7 @@ int run(struct sfi_domain *d, struct sfi_instance *in, uint32_t nf, uint32_t n, 
 		in->ctxs[nf + i].now_ns = now_ns;
 	for (uint32_t i = 0; i < count; i++) {
 		const struct nfp_pkt *p = &batch->pkts[i];
-		uint32_t w = in->win_off + i * NFP_ISO_WIN;
+		uint32_t w = in->win_off + i * NFP_ISO_SLOT + NFP_PKT_HEADROOM;
 		uint16_t len = nfp_iso_window_in(p, readable, writable, mem + w, &d->wins[i]);
 		spkts[i].data = w;
 		spkts[i].len = len;
@@ -355,7 +355,11 @@ int run(struct sfi_domain *d, struct sfi_instance *in, uint32_t nf, uint32_t n, 
 			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u for packet %u", m->name, v, i);
 			return -EFAULT;
 		}
-		if (nfp_iso_window_out(&batch->pkts[i], readable, writable, mem + in->win_off + i * NFP_ISO_WIN,
+		// Where the NF left the packet (nf.h, front adjustment); window_out checks the rules.
+		uint32_t w = in->win_off + i * NFP_ISO_SLOT + NFP_PKT_HEADROOM;
+		int64_t front = (int64_t)spkts[i].data - w;
+		if (front < -(int64_t)NFP_ISO_SLOT || front > (int64_t)NFP_ISO_SLOT ||
+		    nfp_iso_window_out(&batch->pkts[i], readable, writable, mem + w, (int32_t)front, spkts[i].len,
 				       &d->wins[i]) < 0) {
 			snprintf(d->iso.fault, sizeof(d->iso.fault),
 				 "%s: wrote a packet region its manifest does not declare writable (packet %u)", m->name, i);

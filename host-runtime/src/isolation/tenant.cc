@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "nfs/builtin.h"
+#include "pkt_parse.h"
 
 namespace nfp {
 
@@ -82,8 +83,14 @@ uint64_t iso_tenant_run(IsoTenant &t, struct nfp_pkt *pkts, uint32_t count, uint
 	int rc = 0;
 	if (t.chain && t.slots.size() > 1) {
 		uint8_t hop[NFP_NF_MAX_BATCH];
+		uint8_t *front[NFP_NF_MAX_BATCH];
+		for (uint32_t i = 0; i < count; i++)
+			front[i] = pkts[i].data;
 		struct nfp_batch b = {count, pkts, verdicts, reasons};
 		rc = nfp_sfi_process_chain(t.domain, t.slots[0], (uint32_t)t.slots.size(), &b, now_ns, hop);
+		for (uint32_t i = 0; i < count && rc == 0; i++)
+			if (pkts[i].data != front[i])
+				nfp_pkt_shift_offsets(&pkts[i], (int32_t)(front[i] - pkts[i].data));
 	} else {
 		// Verdicts apply between NFs: each NF sees only what every earlier NF passed.
 		struct nfp_pkt sub[NFP_NF_MAX_BATCH];
@@ -105,6 +112,14 @@ uint64_t iso_tenant_run(IsoTenant &t, struct nfp_pkt *pkts, uint32_t count, uint
 			rc = t.domain->ops->process(t.domain, t.slots[k], &b, now_ns);
 			uint32_t kept = 0;
 			for (uint32_t j = 0; j < live && rc == 0; j++) {
+				struct nfp_pkt *p = &pkts[idx[j]];
+				if (sub[j].data != p->data || sub[j].len != p->len) {
+					// A front adjustment (nf.h): the packet and its offsets follow.
+					int32_t grow = (int32_t)(p->data - sub[j].data);
+					p->data = sub[j].data;
+					p->len = sub[j].len;
+					nfp_pkt_shift_offsets(p, grow);
+				}
 				if (sv[j] == NFP_VERDICT_PASS) {
 					idx[kept++] = idx[j];
 					continue;

@@ -58,20 +58,34 @@ uint16_t nfp_iso_window_in(const struct nfp_pkt *pkt, uint32_t readable, uint32_
 }
 
 int nfp_iso_window_out(struct nfp_pkt *pkt, uint32_t readable, uint32_t writable, const uint8_t *win,
-		       const struct nfp_iso_win *w)
+		       int32_t front, uint32_t len, const struct nfp_iso_win *w)
 {
 	writable &= NFP_ISO_ALL_REGIONS;
-	if (writable == NFP_ISO_ALL_REGIONS) {
-		memcpy(pkt->data, win, w->len);
-		return 0;
-	}
-	uint32_t read_only = readable & ~writable;
-	for (int r = 0; r < 4; r++)
-		if ((read_only & (1u << r)) && w->s[r].hi > w->s[r].lo &&
-		    memcmp(win + w->s[r].lo, pkt->data + w->s[r].lo, w->s[r].hi - w->s[r].lo) != 0)
+	bool all = writable == NFP_ISO_ALL_REGIONS;
+	if (front != 0 || len != w->len) {
+		// Regions are not computed when everything is writable: then all of it is L2's to move.
+		int32_t l2_end = all ? (int32_t)w->len : (int32_t)w->s[0].hi;
+		if (!(writable & NFP_REGION_L2) || front < -(int32_t)NFP_PKT_HEADROOM || front > l2_end ||
+		    (int64_t)front + len != w->len)
 			return -1;
-	for (int r = 0; r < 4; r++)
-		if ((writable & (1u << r)) && w->s[r].hi > w->s[r].lo)
-			memcpy(pkt->data + w->s[r].lo, win + w->s[r].lo, w->s[r].hi - w->s[r].lo);
+	}
+	if (all) {
+		memcpy(pkt->data + front, win + front, (size_t)((int32_t)w->len - front));
+	} else {
+		uint32_t read_only = readable & ~writable;
+		for (int r = 0; r < 4; r++)
+			if ((read_only & (1u << r)) && w->s[r].hi > w->s[r].lo &&
+			    memcmp(win + w->s[r].lo, pkt->data + w->s[r].lo, w->s[r].hi - w->s[r].lo) != 0)
+				return -1;
+		for (int r = 0; r < 4; r++) {
+			// L2 copies from the moved front: [front, hi) of the window's coordinates.
+			int32_t lo = r == 0 ? front : (int32_t)w->s[r].lo;
+			if ((writable & (1u << r)) && (int32_t)w->s[r].hi > lo)
+				memcpy(pkt->data + lo, win + lo, (size_t)((int32_t)w->s[r].hi - lo));
+		}
+	}
+	// The header offsets stay: the caller shifts them before the next NF (pkt_parse.h).
+	pkt->data += front;
+	pkt->len = (uint16_t)(pkt->len - front);
 	return 0;
 }

@@ -17,6 +17,12 @@
 
 #define NFP_ISO_ALL_REGIONS 0xfu
 
+/*
+ * A window slot: NFP_PKT_HEADROOM bytes, where an NF may grow the packet at its front (nf.h),
+ * then the window itself. Backends lay their windows out in slots: window = slot + headroom.
+ */
+#define NFP_ISO_SLOT (NFP_PKT_HEADROOM + NFP_ISO_WIN)
+
 struct nfp_iso_span {
 	uint16_t lo, hi; /* [lo, hi) */
 };
@@ -36,9 +42,13 @@ uint16_t nfp_iso_window_in(const struct nfp_pkt *pkt, uint32_t readable, uint32_
 
 /*
  * Checks that no readable-but-not-writable byte changed, then copies the writable regions of
- * `win` back into `pkt`. Returns 0, or -1 (nothing copied) on a violation.
+ * `win` back into `pkt`. `front` and `len` are where the NF left the packet: its `data` minus
+ * `win` (negative after a push) and its `len`; a moved front must keep to the rules of nf.h (L2
+ * writable, within the headroom and the L2 region, the end unmoved) and moves `pkt`'s front
+ * alike (the caller guarantees `pkt` the headroom, and shifts its header offsets). Returns 0, or
+ * -1 (nothing copied) on a violation.
  */
 int nfp_iso_window_out(struct nfp_pkt *pkt, uint32_t readable, uint32_t writable, const uint8_t *win,
-		       const struct nfp_iso_win *w);
+		       int32_t front, uint32_t len, const struct nfp_iso_win *w);
 
 #endif
