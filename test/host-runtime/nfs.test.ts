@@ -317,6 +317,7 @@ describe.skipIf(!built)('config errors are specific', () => {
     );
     expect(() => openNf('ids', { patterns: 'x', inspectBytes: 1 })).toThrow(/ids: config\.patterns/);
     expect(() => openNf('monitor', '{not json')).toThrow(/config/);
-    expect(() => openNf('vlan', {})).toThrow(/no built-in NF of type `vlan`/);
+    expect(() => openNf('vlan', {})).toThrow(/vlan: config\.op/);
+    expect(() => openNf('router', {})).toThrow(/no built-in NF of type `router`/);
   });
 });

@@ -16,6 +16,9 @@ const struct nfp_nf_descriptor *nfp_builtin_find(const char *type)
 		{"ratelimiter", &nfp_nf_builtin_ratelimiter},
 		{"monitor", &nfp_nf_builtin_monitor},
 		{"macswap", &nfp_nf_builtin_macswap},
+		{"vlan", &nfp_nf_builtin_vlan},
+		{"marker", &nfp_nf_builtin_marker},
+		{"encap", &nfp_nf_builtin_encap},
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (strcmp(table[i].type, type) == 0)

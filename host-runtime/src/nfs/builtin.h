@@ -25,6 +25,9 @@ extern const struct nfp_nf_descriptor nfp_nf_builtin_ids;
 extern const struct nfp_nf_descriptor nfp_nf_builtin_ratelimiter;
 extern const struct nfp_nf_descriptor nfp_nf_builtin_monitor;
 extern const struct nfp_nf_descriptor nfp_nf_builtin_macswap;
+extern const struct nfp_nf_descriptor nfp_nf_builtin_vlan;
+extern const struct nfp_nf_descriptor nfp_nf_builtin_marker;
+extern const struct nfp_nf_descriptor nfp_nf_builtin_encap;
 
 /* The built-in descriptor for an NF type name ("firewall", ...); NULL when there is none. */
 const struct nfp_nf_descriptor *nfp_builtin_find(const char *type);
