@@ -6,6 +6,9 @@
  * The same plan then runs under the sandboxed backends (sfi, and process where available) and
  * must give the same bytes.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   addonBuilt,
@@ -21,7 +24,7 @@ import {
   stop,
   type NfHarness,
 } from '../../host-runtime/lib/index';
-import { planArtifacts } from '../../host-runtime/lib/isolation';
+import { buildNf, planArtifacts } from '../../host-runtime/lib/isolation';
 import { hostOnlyPlan } from '../../host-runtime/lib/plan-builder';
 import type { Plan } from '../../partitioner/plan';
 import { checksum, ipv4Packet, parse } from './packets';
@@ -356,5 +359,87 @@ describe.skipIf(sandboxes.length === 0)('vlan, marker and encap under sandboxed 
       expect(Object.keys(artifacts).length).toBe(p.nfs.length);
       check(CASES, await runCases(sandboxed, CASES, artifacts));
     }, 240_000);
+  }
+});
+
+/**
+ * A probe NF for the rules of front adjustment: it moves `data` back by FRONT_BY bytes (filling
+ * them with 0xab) and adds FRONT_BY + FRONT_EXTRA to `len`. FRONT_EXTRA != 0 moves the end.
+ */
+const FRONT_NF = `#include <string.h>
+#include "nfp/nf.h"
+static void front_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
+{
+	for (uint32_t i = 0; i < b->count; i++) {
+		struct nfp_pkt *p = &b->pkts[i];
+		p->data -= FRONT_BY;
+		memset(p->data, 0xab, FRONT_BY);
+		p->len = (uint16_t)(p->len + FRONT_BY + FRONT_EXTRA);
+		b->verdicts[i] = NFP_VERDICT_PASS;
+	}
+}
+const struct nfp_nf_descriptor nfp_nf_v1 = {
+	.manifest = {.abi_version = NFP_NF_ABI_VERSION, .name = "front", .version = "1.0.0",
+		     .reads = NFP_REGION_L2, .writes = NFP_REGION_L2},
+	.process = front_process,
+};
+`;
+
+describe.skipIf(sandboxes.length === 0)('front adjustment is held to its rules in sandboxes', () => {
+  const dir = built ? mkdtempSync(join(tmpdir(), 'nfp-front-')) : '';
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Path 1 runs the probe `times` times; returns the fate of one untagged frame. */
+  async function probe(backend: string, by: number, extra: number, times: number): Promise<Outcome> {
+    const src = join(dir, 'front.c');
+    writeFileSync(src, FRONT_NF);
+    const kind = backend === 'sfi' ? 'sfi' : 'native';
+    const art = await buildNf({
+      kind,
+      sources: [src],
+      out: join(dir, `front-${by}-${extra}.${kind}.so`),
+      defines: [`FRONT_BY=${by}`, `FRONT_EXTRA=${extra}`],
+    });
+    const custom = {
+      manifest: {
+        name: 'front',
+        version: '1.0.0',
+        source: src,
+        reads: ['l2'],
+        writes: ['l2'],
+        stateful: false,
+        cyclesPerPacket: 10,
+      },
+      params: {},
+    };
+    const base = hostOnlyPlan(
+      [{ type: 'custom', config: custom as never }],
+      [{ id: 1, nfs: Array.from({ length: times }, () => 0), queue: 0 }],
+    );
+    const p: Plan = { ...base, tenants: base.tenants.map((x) => ({ ...x, isolation: backend as 'sfi' })) };
+    start({ workers: 1, mode: 'presorted', captureDrops: true });
+    load(p, { artifacts: { 0: art } });
+    inject(0, [encapNsh({ spi: 1, si: times, tenant: 1 }, u)]);
+    await settle();
+    const [c] = collect();
+    stop();
+    if (c.fate === 'drop') return { fate: 'drop', reason: c.reason };
+    return { fate: 'tx', frame: decapNsh(c.data)!.frame };
+  }
+
+  for (const backend of sandboxes) {
+    it(`${backend}: the whole headroom, three times over (the worker re-centres the frame)`, async () => {
+      const got = await probe(backend, 64, 0, 3);
+      // The MACs are the first 12 bytes the NSH re-encapsulation finds: the probe's 0xab.
+      const inner = Buffer.concat([Buffer.alloc(3 * 64, 0xab), u]);
+      expect(got.fate).toBe('tx');
+      expect(got.frame!.toString('hex')).toBe(inner.toString('hex'));
+    }, 120_000);
+    it(`${backend}: a byte past the headroom, or a moved end, faults the tenant`, async () => {
+      expect(await probe(backend, 65, 0, 1)).toEqual({ fate: 'drop', reason: 'quarantined' });
+      expect(await probe(backend, 0, 1, 1)).toEqual({ fate: 'drop', reason: 'quarantined' });
+    }, 120_000);
   }
 });
