@@ -274,7 +274,7 @@ async function main(): Promise<number> {
       throw new Error(`cannot find the victim's arena: ${victimArena}`);
     });
   faulting.push(
-    ['write-oob', /protection key|outside/, { attack: 'write-oob' }],
+    ['write-oob', /protection key|outside|unmapped address/, { attack: 'write-oob' }],
     ['write-ro', /may not write/, { attack: 'write-ro' }],
     ['divzero', /trap/, { attack: 'divzero' }],
     ['loop', /watchdog/, { attack: 'loop' }],

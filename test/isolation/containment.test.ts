@@ -168,7 +168,7 @@ describe.skipIf(!isolationBuilt)('mpk', () => {
     const evil = await testNf('evil', 'native');
     const victim = tenant({ id: 1, backend: 'mpk', nfs: [{ artifact: await testNf('secret', 'native') }] });
     for (const [attack, why] of [
-      ['write-oob', /protection key|outside/],
+      ['write-oob', /protection key|outside|unmapped address/],
       ['divzero', /trap/],
       ['loop', /watchdog/],
       ['write-ro', /may not write/],
