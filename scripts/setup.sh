@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything nfp needs on Debian 12 (as root), idempotently, then builds it.
 #   apt packages: DPDK 22.11, the wasm toolchain for the `sfi` isolation backend, libpcap,
-#                 Graphviz (graph.svg), iproute2 (namespaces/veth for end-to-end tests)
+#                 Graphviz (graph.svg), iproute2 and ethtool (namespaces/veth for end-to-end
+#                 tests and the launched BMv2)
 #   npm packages: from package-lock.json
 #   build:        TypeScript to dist/, the native host runtime addon
 set -euo pipefail
@@ -11,7 +12,7 @@ APT_PACKAGES=(
   build-essential python3 pkg-config
   libdpdk-dev dpdk libnuma-dev libpcap-dev
   clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt
-  graphviz iproute2 tcpdump
+  graphviz iproute2 ethtool tcpdump
 )
 
 # Node.js 20 is on the machines nfp targets; on a bare Debian 12, take Debian's own.
