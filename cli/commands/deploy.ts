@@ -10,7 +10,7 @@ export default class Deploy extends NfpCommand<DeployReport> {
 
   static override description = `Partitions the graph (or takes a plan folder written by \`nfp partition\`), starts the target (the embedded softnic serves P4Runtime on a loopback port; --target bmv2 launches simple_switch_grpc from PATH in a network namespace with veth ports, the host runtime attached to its host ports through net_af_packet — root needed — or uses a running one given with --grpc), pushes the NIC pipeline and its table entries over P4Runtime as the primary controller, starts the host runtime with the plan's host half, and runs traffic through both.
 
-Traffic: a pcap replayed (--traffic), or the embedded generator (--generate, or by default flows on every tenant and path). The traffic repeats until --duration seconds have passed.
+Traffic: a pcap replayed (--traffic), or the embedded generator (--generate, or by default flows on every tenant and path). The traffic repeats until --duration seconds have passed (10 by default). With --grpc the NIC half runs on that device's own ports, so the deployment stays up until Ctrl-C unless --duration is given.
 
 The report lists, per tenant, path and NF: packets, drops by reason and host cycles per packet; the NIC's counters as read back over P4Runtime; and the end-to-end account (every input packet is forwarded or dropped with a reason). With --json the report is printed as JSON.
 
@@ -60,7 +60,10 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
       description: 'generator spec: packets=N,flows=N,sizes=A/B,suspicious=F,seed=N (per root path)',
       exclusive: ['traffic'],
     }),
-    duration: Flags.integer({ description: 'seconds to run the traffic (replayed)', default: 10, min: 0 }),
+    duration: Flags.integer({
+      description: 'seconds to run the traffic (replayed) [default: 10; with --grpc, until Ctrl-C]',
+      min: 0,
+    }),
     'pcap-out': Flags.string({ description: 'write every frame that leaves a wire port to this pcap' }),
     isolation: Flags.string({
       description: "run every tenant under this isolation backend [default: each tenant's own]",
@@ -86,7 +89,7 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
         traffic: flags.traffic,
         trafficPort: flags['traffic-port'],
         generate: flags.generate ? parseGeneratorSpec(flags.generate) : undefined,
-        durationSeconds: flags.duration,
+        durationSeconds: flags.duration ?? (flags.grpc ? Infinity : 10),
         pcapOut: flags['pcap-out'],
         isolation: flags.isolation as IsolationBackend | undefined,
         workers: flags.workers,

@@ -270,11 +270,14 @@ function hostPortsByQueue(plan: Plan): number[] {
   return ports.length ? ports : plan.profile.hostPorts.slice(0, 1);
 }
 
+/** Waits `ms` (forever when not finite) or until aborted. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
+    if (signal?.aborted) return resolve();
+    const timer = Number.isFinite(ms) ? setTimeout(resolve, ms) : setInterval(() => undefined, 1 << 30);
     signal?.addEventListener('abort', () => {
       clearTimeout(timer);
+      clearInterval(timer);
       resolve();
     });
   });
