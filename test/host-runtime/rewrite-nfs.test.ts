@@ -6,7 +6,8 @@
  * The same plan then runs under the sandboxed backends (sfi, and process where available) and
  * must give the same bytes.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,7 +25,7 @@ import {
   stop,
   type NfHarness,
 } from '../../host-runtime/lib/index';
-import { buildNf, planArtifacts } from '../../host-runtime/lib/isolation';
+import { buildNf, isolationSupport, planArtifacts } from '../../host-runtime/lib/isolation';
 import { hostOnlyPlan } from '../../host-runtime/lib/plan-builder';
 import type { Plan } from '../../partitioner/plan';
 import { checksum, ipv4Packet, parse } from './packets';
@@ -342,10 +343,14 @@ describe.skipIf(!built)('vlan, marker and encap through the single-NF harness', 
   });
 });
 
-// The sandboxed backends that can run on this machine (mpk needs PKU hardware; test/isolation).
-const sandboxes = built ? backends().filter((b) => b === 'sfi' || b === 'process') : [];
+// The sandboxed backends that can run on this machine (mpk needs a CPU with protection keys).
+const sandboxes = built
+  ? backends().filter((b) => b === 'sfi' || b === 'process' || (b === 'mpk' && isolationSupport().pku))
+  : [];
 if (built && sandboxes.length === 0)
-  console.warn('rewrite NFs under sandboxes skipped: the addon has no sfi or process backend');
+  console.warn('rewrite NFs under sandboxes skipped: the addon has no sfi, process or mpk backend');
+if (built && !sandboxes.includes('mpk'))
+  console.warn(`rewrite NFs under mpk skipped: ${isolationSupport().pkuReason ?? 'no mpk backend'}`);
 
 describe.skipIf(sandboxes.length === 0)('vlan, marker and encap under sandboxed backends', () => {
   for (const backend of sandboxes) {
@@ -385,28 +390,35 @@ const struct nfp_nf_descriptor nfp_nf_v1 = {
 };
 `;
 
-describe.skipIf(sandboxes.length === 0)('front adjustment is held to its rules in sandboxes', () => {
-  const dir = built ? mkdtempSync(join(tmpdir(), 'nfp-front-')) : '';
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+/**
+ * Builds the probe once per content (cached like test/isolation's testNf, so a kit can carry it
+ * prebuilt to a machine without a compiler).
+ */
+async function frontProbe(kind: 'sfi' | 'native', by: number, extra: number): Promise<string> {
+  const dir = join(tmpdir(), 'nfp-test-nfs');
+  mkdirSync(dir, { recursive: true });
+  const h = createHash('sha256')
+    .update(FRONT_NF)
+    .update(readFileSync(join(__dirname, '../../host-runtime/nf-build/nfp-nf-build.sh')))
+    .update(readFileSync(join(__dirname, '../../host-runtime/include/nfp/nf.h')))
+    .digest('hex')
+    .slice(0, 12);
+  const out = join(dir, `front-${by}-${extra}.${kind}.${h}.so`);
+  if (existsSync(out)) return out;
+  const src = join(dir, `front-${h}.c`);
+  writeFileSync(src, FRONT_NF);
+  return buildNf({ kind, sources: [src], out, defines: [`FRONT_BY=${by}`, `FRONT_EXTRA=${extra}`] });
+}
 
+describe.skipIf(sandboxes.length === 0)('front adjustment is held to its rules in sandboxes', () => {
   /** Path 1 runs the probe `times` times; returns the fate of one untagged frame. */
   async function probe(backend: string, by: number, extra: number, times: number): Promise<Outcome> {
-    const src = join(dir, 'front.c');
-    writeFileSync(src, FRONT_NF);
-    const kind = backend === 'sfi' ? 'sfi' : 'native';
-    const art = await buildNf({
-      kind,
-      sources: [src],
-      out: join(dir, `front-${by}-${extra}.${kind}.so`),
-      defines: [`FRONT_BY=${by}`, `FRONT_EXTRA=${extra}`],
-    });
+    const art = await frontProbe(backend === 'sfi' ? 'sfi' : 'native', by, extra);
     const custom = {
       manifest: {
         name: 'front',
         version: '1.0.0',
-        source: src,
+        source: art,
         reads: ['l2'],
         writes: ['l2'],
         stateful: false,
