@@ -31,6 +31,12 @@ const markDropOps = (reason: Operand): Op[] => [
   set('meta', 'drop_reason', reason),
 ];
 
+/** A path ending in a drop: remembered, and taken once the path's NIC NFs ran. */
+const exitDropOps = (reason: Operand): Op[] => [
+  set('meta', 'exit_drop', c(1n)),
+  set('meta', 'exit_reason', reason),
+];
+
 /** Pushes NSH after the outer Ethernet header; SPI = the path, SI = host hops, tenant in the TLV. */
 const pushNsh: Op[] = [
   { op: 'setValid', header: 'nsh' },
@@ -133,8 +139,20 @@ export const SHARED_ACTIONS: Record<string, Action> = {
       { name: 'path', width: 24 },
       { name: 'reason', width: 8 },
     ],
-    ops: [...enterReturnPath, ...popNsh, ...markDropOps(p('reason'))],
-    comment: 'back from the host on a path that ends in drop',
+    ops: [...enterReturnPath, ...popNsh, ...exitDropOps(p('reason'))],
+    comment: 'back from the host on a path that ends in drop (taken after its NIC stages)',
+  },
+  exit_drop: {
+    name: 'exit_drop',
+    params: [{ name: 'reason', width: 8 }],
+    ops: exitDropOps(p('reason')),
+    comment: "the path ends in a drop, taken after its NIC stages: an NF's own drop comes first",
+  },
+  take_exit_drop: {
+    name: 'take_exit_drop',
+    params: [],
+    ops: markDropOps(fld('meta', 'exit_reason')),
+    comment: 'the end of a path that ends in a drop',
   },
   acl_permit: {
     name: 'acl_permit',

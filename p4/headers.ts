@@ -158,6 +158,8 @@ export const HEADER_TYPES: HeaderType[] = [
       { name: 'policed', width: 1 },
       { name: 'drop', width: 1 },
       { name: 'drop_reason', width: 8 },
+      { name: 'exit_drop', width: 1 },
+      { name: 'exit_reason', width: 8 },
       { name: 'color', width: 2 },
       { name: 'ip_ver', width: 4 },
       { name: 'ip_proto', width: 8 },

@@ -20,6 +20,7 @@ import { fromHeaderMatch, fromTenantRule, keyLayout, ruleMatches } from './keys'
 import {
   Builder,
   call,
+  and,
   checkPort,
   eq,
   INGRESS_CONTROL,
@@ -205,8 +206,8 @@ export function lowerPlan(plan: Plan): NicPipeline {
       action = call('NoAction');
       what = 'to the host after its NIC stages (see steer)';
     } else if (p.terminal.kind === 'drop') {
-      action = call('mark_drop', dropCode(p.terminal.reason));
-      what = `dropped on the NIC (${p.terminal.reason})`;
+      action = call('exit_drop', dropCode(p.terminal.reason));
+      what = `dropped on the NIC (${p.terminal.reason}) after its NIC NFs`;
     } else {
       checkPort(p.terminal.port, `exit port of path ${p.id}`);
       action = call('to_wire', p.terminal.port);
@@ -222,7 +223,7 @@ export function lowerPlan(plan: Plan): NicPipeline {
   const pathExit = b.table({
     name: 'path_exit',
     keys: [{ field: f('meta', 'path'), matchKind: 'exact' }],
-    actions: ['to_wire', 'mark_drop', 'NoAction'],
+    actions: ['to_wire', 'exit_drop', 'mark_drop', 'NoAction'],
     defaultAction: call('mark_drop', dropCode('no-path')),
     constDefault: false,
     comment: 'fully offloaded paths: their wire port or drop; host paths: nothing yet',
@@ -286,6 +287,19 @@ export function lowerPlan(plan: Plan): NicPipeline {
     comment: 'packets back from the host: SPI and tenant must name a host path of that tenant',
   });
   const returnStages = lowerSide(b, 'return');
+  // A path that ends in a drop ends after its NIC NFs ran, so that a drop of their own (an ACL
+  // deny) is the reason counted, as the service graph says.
+  const endOfPath = (name: string, host: boolean): ControlNode[] =>
+    sortedPaths.some((p) => p.needsHost === host && p.terminal.kind === 'drop')
+      ? [
+          {
+            kind: 'if',
+            cond: and(notDropped, eq('meta', 'exit_drop', 1)),
+            then: [b.fixed(name, call('take_exit_drop'), 'the path ends in a drop')],
+            else: [],
+          },
+        ]
+      : [];
 
   const nshOnWire = b.fixed(
     'nsh_on_wire',
@@ -317,6 +331,7 @@ export function lowerPlan(plan: Plan): NicPipeline {
             { kind: 'if', cond: notDropped, then: [pathClassify], else: [] },
             { kind: 'if', cond: notDropped, then: [pathExit], else: [] },
             ...wireStages,
+            ...endOfPath('path_end_drop', false),
             { kind: 'if', cond: notDropped, then: [steer], else: [] },
           ],
         },
@@ -325,7 +340,7 @@ export function lowerPlan(plan: Plan): NicPipeline {
         {
           kind: 'if',
           cond: { kind: 'valid', header: 'nsh' },
-          then: [returnClassify, ...returnStages],
+          then: [returnClassify, ...returnStages, ...endOfPath('return_end_drop', true)],
           else: [noNsh],
         },
       ],

@@ -195,7 +195,7 @@ export const CATALOGUE: Record<NfType, CatalogueEntry> = {
     verdicts: none,
     hostOnly: () => undefined,
     // Only the NIC chooses a packet's wire port; a host NF has no way to hand one back.
-    nicOnly: () => 'the exit port is chosen on the NIC; the host runtime has no router',
+    nicOnly: () => 'only the NIC picks the wire port (the host runtime has no router)',
     nicCost: (c, profile) =>
       profile.matchKinds.includes('lpm')
         ? { ...ZERO_COST, stages: 1, lpmEntries: (c as RouterConfig).routes.length }

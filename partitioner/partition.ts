@@ -339,7 +339,7 @@ function reasonFor(
   const hostOnly = entry.hostOnly(nf.config);
   if (hostOnly) return hostOnly;
   const nicOnly = entry.nicOnly?.(nf.config);
-  if (nicOnly) return `on the NIC: ${nicOnly}`;
+  if (nicOnly) return `NIC only: ${nicOnly}`;
   const t = tenants.get(nf.tenant) as Tenant;
   const pinned = t.nfs.find((n) => `${t.name}.${n.name}` === nf.name)?.pin;
   if (pinned) return `pinned to the ${pinned} by the graph (pin: ${pinned})`;

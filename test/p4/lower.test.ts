@@ -48,7 +48,8 @@ describe('lowerPlan: steering', () => {
     for (const e of entriesOf(p, 'path_exit')) {
       const path = plan.paths.find((x) => x.id === pathOf(e));
       if (!path || path.needsHost) continue;
-      expect(['to_wire', 'mark_drop']).toContain(e.action.action);
+      // A drop is remembered (exit_drop) and taken after the path's NIC NFs ran.
+      expect(e.action.action).toBe(path.terminal.kind === 'exit' ? 'to_wire' : 'exit_drop');
       if (path.terminal.kind === 'exit') expect(e.action.args).toEqual([BigInt(path.terminal.port)]);
       else expect(e.action.args).toEqual([BigInt(dropCode(path.terminal.reason))]);
     }
@@ -141,6 +142,7 @@ describe('lowerPlan: NSH', () => {
     expect(applied(branch(p, true))).toEqual([
       'return_classify',
       'nf7_beta_mon2_post_monitor',
+      'return_end_drop',
       'no_nsh_from_host',
     ]);
     expect(applied(branch(p, false))).not.toContain('nf7_beta_mon2_post_monitor');
@@ -184,6 +186,7 @@ describe('lowerPlan: offloaded NF stages', () => {
       'return_classify',
       'nf5_beta_rt_post_route',
       'nf7_beta_mon2_post_monitor',
+      'return_end_drop',
       'no_nsh_from_host',
     ]);
     // On the wire side the router still serves the fully offloaded path 3 only.

@@ -99,6 +99,8 @@ struct metadata_t {
     bit<1> policed;
     bit<1> drop;
     bit<8> drop_reason;
+    bit<1> exit_drop;
+    bit<8> exit_reason;
     bit<2> color;
     bit<4> ip_ver;
     bit<8> ip_proto;
@@ -235,6 +237,12 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         send_to_port((PortId_t)(bit<32>)port);
     }
 
+    // the path ends in a drop, taken after its NIC stages: an NF's own drop comes first
+    action exit_drop(bit<8> reason) {
+        meta.exit_drop = 1w1;
+        meta.exit_reason = reason;
+    }
+
     // an offloaded firewall lets the packet through
     action acl_permit() {
     }
@@ -299,14 +307,14 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         send_to_port((PortId_t)(bit<32>)port);
     }
 
-    // back from the host on a path that ends in drop
+    // back from the host on a path that ends in drop (taken after its NIC stages)
     action return_drop(bit<24> path, bit<8> reason) {
         meta.path = path;
         meta.tenant = hdr.nsh.tenant;
         hdr.ethernet.etherType = hdr.nsh.etherType;
         hdr.nsh.setInvalid();
-        meta.drop = 1w1;
-        meta.drop_reason = reason;
+        meta.exit_drop = 1w1;
+        meta.exit_reason = reason;
     }
 
     // monitor campus.mon: count per path
@@ -335,6 +343,12 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     action drop_and_count() {
         drop_packet();
         drop_reasons.count((bit<32>)meta.drop_reason);
+    }
+
+    // the end of a path that ends in a drop
+    action take_exit_drop() {
+        meta.drop = 1w1;
+        meta.drop_reason = meta.exit_reason;
     }
 
     // which ports face the host; every other port is a wire port
@@ -377,7 +391,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         key = {
             meta.path: exact;
         }
-        actions = { to_wire; mark_drop; NoAction; }
+        actions = { to_wire; exit_drop; mark_drop; NoAction; }
         default_action = mark_drop(8w8);
         size = 16;
     }
@@ -510,6 +524,13 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         size = 1;
     }
 
+    // the path ends in a drop
+    table path_end_drop {
+        actions = { take_exit_drop; }
+        const default_action = take_exit_drop();
+        size = 1;
+    }
+
     apply {
         port_role.apply();
         // from the wire
@@ -558,6 +579,9 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
                             nf9_campus_rt_route.apply();
                         }
                     }
+                }
+                if (meta.drop == 1w0 && meta.exit_drop == 1w1) {
+                    path_end_drop.apply();
                 }
                 if (meta.drop == 1w0) {
                     steer.apply();

@@ -99,6 +99,8 @@ struct metadata_t {
     bit<1> policed;
     bit<1> drop;
     bit<8> drop_reason;
+    bit<1> exit_drop;
+    bit<8> exit_reason;
     bit<2> color;
     bit<4> ip_ver;
     bit<8> ip_proto;
@@ -236,6 +238,12 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         send_to_port((PortId_t)(bit<32>)port);
     }
 
+    // the path ends in a drop, taken after its NIC stages: an NF's own drop comes first
+    action exit_drop(bit<8> reason) {
+        meta.exit_drop = 1w1;
+        meta.exit_reason = reason;
+    }
+
     // an offloaded firewall lets the packet through
     action acl_permit() {
     }
@@ -272,14 +280,14 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         send_to_port((PortId_t)(bit<32>)port);
     }
 
-    // back from the host on a path that ends in drop
+    // back from the host on a path that ends in drop (taken after its NIC stages)
     action return_drop(bit<24> path, bit<8> reason) {
         meta.path = path;
         meta.tenant = hdr.nsh.tenant;
         hdr.ethernet.etherType = hdr.nsh.etherType;
         hdr.nsh.setInvalid();
-        meta.drop = 1w1;
-        meta.drop_reason = reason;
+        meta.exit_drop = 1w1;
+        meta.exit_reason = reason;
     }
 
     // the one place packets are dropped; counts each drop by reason
@@ -341,7 +349,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         key = {
             meta.path: exact;
         }
-        actions = { to_wire; mark_drop; NoAction; }
+        actions = { to_wire; exit_drop; mark_drop; NoAction; }
         default_action = mark_drop(8w8);
         size = 16;
     }
