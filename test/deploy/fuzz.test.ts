@@ -17,7 +17,7 @@ import { compareWithReference, trafficSpec } from './differential';
 
 function seeds(): number[] {
   const m = /^(\d+)-(\d+)$/.exec(process.env.NFP_FUZZ_SEEDS ?? '');
-  const [from, to] = m ? [Number(m[1]), Number(m[2])] : [1, 24];
+  const [from, to] = m ? [Number(m[1]), Number(m[2])] : [1, 60];
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 

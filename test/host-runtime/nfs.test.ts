@@ -91,7 +91,7 @@ describe.skipIf(!built)('firewall', () => {
       udp('10.2.2.3', '10.9.9.9', 1500, 53),
       udp('10.2.2.3', '10.9.9.9', 2500, 53),
     ]);
-    expect(out.map((o) => o.reason ?? o.verdict)).toEqual(['pass', 'denied', 'denied', 'pass']);
+    expect(out.map((o) => o.reason ?? o.verdict)).toEqual(['pass', 'acl-deny', 'acl-deny', 'pass']);
     expect(fw.counters().slice(0, 3)).toEqual([2, 0, 2]);
   });
 
@@ -102,13 +102,13 @@ describe.skipIf(!built)('firewall', () => {
       stateful: true,
     });
     const [reply0] = fw.run([tcp('8.8.8.8', '192.168.1.5', 443, 40000)]);
-    expect(reply0.reason).toBe('denied');
+    expect(reply0.reason).toBe('acl-deny');
     const [out] = fw.run([tcp('192.168.1.5', '8.8.8.8', 40000, 443)]);
     expect(out.verdict).toBe('pass');
     const [reply] = fw.run([tcp('8.8.8.8', '192.168.1.5', 443, 40000)]);
     expect(reply.verdict).toBe('pass');
     const [other] = fw.run([tcp('8.8.8.8', '192.168.1.5', 443, 40001)]);
-    expect(other.reason).toBe('denied');
+    expect(other.reason).toBe('acl-deny');
     expect(fw.counters()[1]).toBe(1); // one packet passed as established
   });
 
@@ -120,7 +120,7 @@ describe.skipIf(!built)('firewall', () => {
     });
     const tagged = ipv4Packet({ src: '1.1.1.1', dst: '2.2.2.2', sport: 1, dport: 2 }, 'x', { vlan: 7 });
     const other = ipv4Packet({ src: '1.1.1.1', dst: '2.2.2.2', sport: 1, dport: 2 }, 'x', { vlan: 8 });
-    expect(fw.run([tagged, other]).map((o) => o.reason ?? o.verdict)).toEqual(['denied', 'pass']);
+    expect(fw.run([tagged, other]).map((o) => o.reason ?? o.verdict)).toEqual(['acl-deny', 'pass']);
   });
 
   it('rejects a bad config with a specific message', () => {

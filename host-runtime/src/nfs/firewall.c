@@ -290,7 +290,7 @@ NFP_BUILTIN_DESCRIPTOR(firewall) = {
 		.tables = {{.name = "conntrack", .key_bytes = sizeof(struct nfp_flow_key), .value_bytes = 8,
 			    .max_entries = 65536}},
 		.n_drop_reasons = 7,
-		.drop_reasons = {NFP_COMMON_DROP_REASONS, "denied", "table-full"},
+		.drop_reasons = {NFP_COMMON_DROP_REASONS, "acl-deny", "table-full"},
 	},
 	.init = fw_init,
 	.process = fw_process,
