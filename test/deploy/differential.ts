@@ -61,7 +61,10 @@ export function compareWithReference(
       failures.push(`${where}: no fate recorded`);
       return;
     }
-    if (fate.kind === 'dropped' && reasonKind(fate.reason) === 'meter-red') {
+    // NIC reasons are the kind itself; host reasons are `tenant.nf:kind`.
+    const dropKind =
+      fate.kind === 'dropped' ? (fate.where === 'nic' ? fate.reason : fate.reason.split(':').pop()) : '';
+    if (dropKind === 'meter-red') {
       seen.meterRed++;
       if (!types.includes('ratelimiter'))
         failures.push(`${where}: meter drop on a route without a rate limiter`);
@@ -74,8 +77,7 @@ export function compareWithReference(
       }
       seen.dropped++;
       const expected = reasonKind(ref.outcome.reason);
-      const got = fate.where === 'nic' ? fate.reason : (fate.reason.split(':').pop() ?? '');
-      if (got !== expected)
+      if (dropKind !== expected)
         failures.push(`${where}: reference ${ref.outcome.reason}, deploy ${fate.where}:${fate.reason}`);
       return;
     }

@@ -271,7 +271,7 @@ describe.skipIf(!built)('ids', () => {
 });
 
 describe.skipIf(!built)('ratelimiter', () => {
-  it('passes a burst up to burstBytes per flow and drops the excess as exceeded', () => {
+  it('passes a burst up to burstBytes per flow and drops the excess as meter-red', () => {
     const rl = nf('ratelimiter', { rateBps: 8000, burstBytes: 1000, perFlow: true });
     const a = Array.from({ length: 20 }, () => udp('1.1.1.1', '2.2.2.2', 1, 2, 'y'.repeat(58))); // 100-byte frames
     const b = Array.from({ length: 5 }, () => udp('1.1.1.3', '2.2.2.2', 1, 2, 'y'.repeat(58)));
@@ -279,7 +279,7 @@ describe.skipIf(!built)('ratelimiter', () => {
     const out = rl.run([...a, ...b], t0);
     const passedA = out.slice(0, 20).filter((o) => o.verdict === 'pass').length;
     expect(passedA).toBe(10);
-    expect(out.slice(10, 20).every((o) => o.reason === 'exceeded')).toBe(true);
+    expect(out.slice(10, 20).every((o) => o.reason === 'meter-red')).toBe(true);
     expect(out.slice(20).every((o) => o.verdict === 'pass')).toBe(true);
     // One second later the bucket has refilled by 1000 bytes: ten more pass.
     const later = rl.run(a, t0 + 1_000_000_000);

@@ -1,6 +1,6 @@
 /*
  * ratelimiter: token bucket through rte_meter's srTCM (RFC 2697, colour-blind) with CIR =
- * rateBps / 8 bytes per second and CBS = burstBytes; red packets drop with reason `exceeded`.
+ * rateBps / 8 bytes per second and CBS = burstBytes; red packets drop with reason `meter-red` (as on the NIC).
  * `perFlow: true` keeps one meter per 5-tuple in a runtime table, else one aggregate meter.
  * Time is the runtime's per-batch clock (nfp_now_ns), converted to TSC cycles for rte_meter.
  *
@@ -112,7 +112,7 @@ NFP_BUILTIN_DESCRIPTOR(ratelimiter) = {
 		.tables = {{.name = "meters", .key_bytes = sizeof(struct nfp_flow_key),
 			    .value_bytes = sizeof(struct rte_meter_srtcm), .max_entries = 65536}},
 		.n_drop_reasons = 7,
-		.drop_reasons = {NFP_COMMON_DROP_REASONS, "exceeded", "table-full"},
+		.drop_reasons = {NFP_COMMON_DROP_REASONS, "meter-red", "table-full"},
 	},
 	.init = rl_init,
 	.process = rl_process,
