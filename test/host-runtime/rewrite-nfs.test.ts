@@ -48,15 +48,15 @@ const PATHS = {
   encap: [NFS.encap],
   // Grows, then reads IP at the moved offset, then rewrites MACs.
   chain: [NFS.push, NFS.marker, NFS.monitor, NFS.encap],
-  // Grows, shrinks, grows again (none only: a sandbox loads one instance of a type per tenant).
+  // Grows, shrinks, grows again (push and pop in one tenant).
   regrow: [NFS.push, NFS.marker, NFS.monitor, NFS.pop, NFS.push, NFS.encap],
 } as const;
 type PathName = keyof typeof PATHS;
 const PATH_IDS: Record<PathName, number> = { push: 1, pop: 2, marker: 3, encap: 4, chain: 5, regrow: 6 };
 
 /**
- * pop runs in tenant 2 (its own path), so that under sfi no tenant holds two vlan NFs; `regrow`
- * needs both in one tenant and so exists only in the `none` plan.
+ * Without `regrow`, pop runs in tenant 2 (its own path and NSH tenant); `regrow` needs push and
+ * pop in one tenant.
  */
 function plan(regrow: boolean): Plan {
   const names = (Object.keys(PATHS) as PathName[]).filter((n) => regrow || n !== 'regrow');
@@ -272,6 +272,14 @@ const CASES: Case[] = [
   },
 ];
 
+/** Push, mark (at the moved IP offset), monitor, pop, push (a fresh tag: PCP 0), encap. */
+const REGROW: Case[] = Array.from({ length: 300 }, (_, i) => ({
+  name: `regrow ${i}`,
+  path: 'regrow' as const,
+  frame: i % 2 ? t : u,
+  want: withMacs(tag(marked(u, 14, DSCP), tci(VID))),
+}));
+
 describe.skipIf(!built)('vlan, marker and encap in the runtime (isolation none)', () => {
   it('give the exact bytes, or drop malformed frames with their reason', async () => {
     const got = await runCases(plan(false), CASES);
@@ -284,14 +292,7 @@ describe.skipIf(!built)('vlan, marker and encap in the runtime (isolation none)'
   });
 
   it('grow, shrink and grow again in one chain, over many packets', async () => {
-    // Push, mark (at the moved IP offset), monitor, pop, push (a fresh tag: PCP 0), encap.
-    const many: Case[] = Array.from({ length: 300 }, (_, i) => ({
-      name: `regrow ${i}`,
-      path: 'regrow' as const,
-      frame: i % 2 ? t : u,
-      want: withMacs(tag(marked(u, 14, DSCP), tci(VID))),
-    }));
-    check(many, await runCases(plan(true), many));
+    check(REGROW, await runCases(plan(true), REGROW));
   });
 });
 
@@ -363,6 +364,14 @@ describe.skipIf(sandboxes.length === 0)('vlan, marker and encap under sandboxed 
       const artifacts = await planArtifacts(sandboxed);
       expect(Object.keys(artifacts).length).toBe(p.nfs.length);
       check(CASES, await runCases(sandboxed, CASES, artifacts));
+    }, 240_000);
+    it(`${backend}: a tenant with two vlan NFs grows, shrinks and grows again`, async () => {
+      const p = plan(true);
+      const sandboxed: Plan = {
+        ...p,
+        tenants: p.tenants.map((x) => ({ ...x, isolation: backend as 'sfi' })),
+      };
+      check(REGROW, await runCases(sandboxed, REGROW, await planArtifacts(sandboxed)));
     }, 240_000);
   }
 });

@@ -227,10 +227,17 @@ int sfi_load(struct nfp_domain *base, const struct nfp_nf_descriptor *builtin, c
 		nf = (uint32_t)k;
 		path.resize(hash);
 	}
+	// An instance of the module that does not run NF `nf` yet; a second NF of one type in a
+	// tenant (a VLAN push and a pop, say) gets an instance of its own.
 	struct sfi_instance *in = NULL;
-	for (uint32_t i = 0; i < d->n_slots && in == NULL; i++)
-		if (d->slots[i].inst != NULL && d->slots[i].inst->path == path)
-			in = d->slots[i].inst;
+	for (uint32_t i = 0; i < d->n_slots && in == NULL; i++) {
+		struct sfi_instance *c = d->slots[i].inst;
+		bool taken = c == NULL || c->path != path;
+		for (uint32_t k = 0; k < d->n_slots && !taken; k++)
+			taken = d->slots[k].inst == c && d->slots[k].nf == nf;
+		if (!taken)
+			in = c;
+	}
 	bool fresh = in == NULL;
 	if (fresh && (in = instance_open(path, base->params.socket_id, err, errlen)) == NULL)
 		return -EINVAL;
@@ -243,11 +250,6 @@ int sfi_load(struct nfp_domain *base, const struct nfp_nf_descriptor *builtin, c
 		snprintf(err, errlen, "%s holds %u NFs; there is no NF #%u", path.c_str(), in->n_nfs, nf);
 		return fail(-EINVAL);
 	}
-	for (uint32_t i = 0; i < d->n_slots; i++)
-		if (d->slots[i].inst == in && d->slots[i].nf == nf) {
-			snprintf(err, errlen, "%s#%u is already loaded in this domain", path.c_str(), nf);
-			return fail(-EEXIST);
-		}
 	struct sfi_slot *s = &d->slots[d->n_slots];
 	memset(s, 0, sizeof(*s));
 	int rc = read_manifest(in, nf, &s->manifest, err, errlen);
