@@ -7,11 +7,13 @@
  *   the rollback re-commits).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NicArtifacts } from '../../p4';
 import { loadGraph } from '../../partitioner';
+import { syntheticYaml } from '../../partitioner/synthetic';
 import { deploy, DeployError, generateTraffic, prepareDeploy, type Prepared } from '../../targets/deploy';
 import { P4RuntimeClient } from '../../targets/p4runtime/client';
 import { compareWithReference, trafficSpec } from './differential';
@@ -78,6 +80,48 @@ describe.skipIf(!haveBmv2 || !isRoot)(
         expect(failures.slice(0, 12)).toEqual([]);
         expect(seen.forwarded).toBeGreaterThan(0);
         expect(leftovers(process.pid)).toEqual([]);
+      },
+      120_000,
+    );
+
+    it.each([3, 12, 26, 53, 94, 122])(
+      'random graph of seed %i (as in fuzz.test.ts): packet by packet against the reference semantics',
+      async (seed) => {
+        const dir = mkdtempSync(join(tmpdir(), 'nfp-bmv2-fuzz-'));
+        const file = join(dir, 'graph.yaml');
+        writeFileSync(
+          file,
+          syntheticYaml({
+            tenants: 1 + (seed % 3),
+            nfsPerTenant: 2 + (seed % 5),
+            seed,
+            forks: seed % 4,
+            idsRate: 0.2,
+          }),
+        );
+        try {
+          const { plan, nic } = await prepareDeploy({
+            input: file,
+            target: 'bmv2',
+            profile: 'bmv2',
+            deviceId: 1,
+            durationSeconds: 0,
+          });
+          const roots = plan.paths.filter((p) => !p.branchOf).length;
+          const { packets: traffic } = generateTraffic(plan, trafficSpec(roots, 300));
+          const { fates } = await deploy(plan, nic, {
+            target: 'bmv2',
+            deviceId: 1,
+            durationSeconds: 0,
+            isolation: 'none',
+            recordFates: true,
+            traffic,
+          });
+          const { failures } = compareWithReference(`bmv2 seed ${seed}`, loadGraph(file), traffic, fates!);
+          expect(failures.slice(0, 8)).toEqual([]);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
       },
       120_000,
     );
