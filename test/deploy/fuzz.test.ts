@@ -4,12 +4,14 @@
  * on the softnic and the host runtime, and a few hundred packets per graph are compared with the
  * reference semantics, packet by packet. Each graph exercises placements the examples never do:
  * this is how the bugs in the header rewrites before a NIC ACL, the ICMP payload and the NAT's
- * unsupported protocols were found. NFP_FUZZ_SEEDS=A-B runs other seeds.
+ * unsupported protocols were found. NFP_FUZZ_SEEDS=A-B runs other seeds, NFP_FUZZ_ISOLATION=sfi|process|mpk under another
+ * isolation backend than `none`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { IsolationBackend } from '../../host-runtime/lib';
 import { loadGraph } from '../../partitioner';
 import { syntheticYaml } from '../../partitioner/synthetic';
 import { deploy, generateTraffic, prepareDeploy } from '../../targets/deploy';
@@ -57,7 +59,7 @@ describe('random service graphs, deployed, packet by packet against the referenc
         target: 'softnic',
         deviceId: 1,
         durationSeconds: 0,
-        isolation: 'none',
+        isolation: (process.env.NFP_FUZZ_ISOLATION as IsolationBackend | undefined) ?? 'none',
         recordFates: true,
         traffic,
       });
