@@ -9,6 +9,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NfpError } from '../../partitioner/errors';
@@ -230,6 +231,14 @@ export async function launchBmv2(opts: Bmv2LaunchOptions): Promise<Bmv2Switch> {
         );
       await new Promise((r) => setTimeout(r, 50));
     }
+    // The socket file appears at bind(), a moment before the server accepts: wait for that too.
+    while (!(await accepts(socket))) {
+      if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline)
+        throw new Bmv2LaunchError(
+          `${binary} created its P4Runtime socket but never accepted on it: ${stderr.trim() || readLog(logFile)}`,
+        );
+      await new Promise((r) => setTimeout(r, 50));
+    }
   } catch (err) {
     await stop();
     throw err;
@@ -261,6 +270,18 @@ function bmv2Command(binary: string, deviceId: number): SwitchCommand {
     '--grpc-server-addr',
     `unix:${socket}`,
   ];
+}
+
+/** Whether something accepts connections on the unix socket `path`. */
+function accepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection(path);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
 }
 
 function readLog(file: string): string {

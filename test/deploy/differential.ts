@@ -6,11 +6,20 @@
  * depend on time, which the reference does not model: a meter drop is right exactly when the
  * packet's route has a rate limiter.
  */
+import type { IsolationBackend } from '../../host-runtime/lib';
+import { loadGraph } from '../../partitioner';
 import type { ServiceGraph } from '../../partitioner/graph';
+import type { SwitchCommand } from '../../targets/bmv2/launch';
 import { packetFate, type PacketHeaders } from '../../partitioner/reference';
 import type { PacketFate } from '../../targets/deploy/account';
 import { parsePacket } from '../../targets/deploy/packet';
-import type { GeneratedPacket } from '../../targets/deploy';
+import {
+  deploy,
+  generateTraffic,
+  prepareDeploy,
+  type DeployReport,
+  type GeneratedPacket,
+} from '../../targets/deploy';
 
 export interface DifferentialResult {
   failures: string[];
@@ -133,4 +142,44 @@ export function trafficSpec(
     suspiciousShare: 0.3,
     seed: 7,
   };
+}
+
+export interface DifferentialRun extends DifferentialResult {
+  traffic: GeneratedPacket[];
+  report: DeployReport;
+}
+
+/**
+ * Partitions and deploys `graphFile` on a target, sends about `packets` generated packets one at a
+ * time with their fates recorded, and compares every fate with the reference semantics.
+ */
+export async function deployDifferential(
+  label: string,
+  graphFile: string,
+  o: {
+    target: 'softnic' | 'bmv2';
+    packets: number;
+    isolation?: IsolationBackend;
+    switchCommand?: SwitchCommand;
+  },
+): Promise<DifferentialRun> {
+  const { plan, nic } = await prepareDeploy({
+    input: graphFile,
+    target: o.target,
+    profile: o.target,
+    deviceId: 1,
+    durationSeconds: 0,
+  });
+  const roots = plan.paths.filter((p) => !p.branchOf).length;
+  const { packets: traffic } = generateTraffic(plan, trafficSpec(roots, o.packets));
+  const { report, fates } = await deploy(plan, nic, {
+    target: o.target,
+    deviceId: 1,
+    durationSeconds: 0,
+    isolation: o.isolation ?? 'none',
+    recordFates: true,
+    traffic,
+    switchCommand: o.switchCommand,
+  });
+  return { traffic, report, ...compareWithReference(label, loadGraph(graphFile), traffic, fates ?? []) };
 }

@@ -9,9 +9,7 @@ import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addonBuilt } from '../../host-runtime/lib';
-import { loadGraph } from '../../partitioner';
-import { deploy, generateTraffic, prepareDeploy } from '../../targets/deploy';
-import { compareWithReference, trafficSpec } from './differential';
+import { deployDifferential } from './differential';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
 const FIXTURES = join(__dirname, 'graphs');
@@ -37,30 +35,14 @@ describe('nfp deploy, packet by packet against the reference semantics', () => {
   });
 
   it.each(graphs.map((g) => [basename(g), g]))('%s', async (file, graphFile) => {
-    const graph = loadGraph(graphFile);
-    const { plan, nic } = await prepareDeploy({
-      input: graphFile,
+    const { traffic, report, failures, seen } = await deployDifferential(file, graphFile, {
       target: 'softnic',
-      deviceId: 1,
-      durationSeconds: 0,
-    });
-    const roots = plan.paths.filter((p) => !p.branchOf).length;
-    const { packets: traffic } = generateTraffic(plan, trafficSpec(roots));
-    const { report, fates } = await deploy(plan, nic, {
-      target: 'softnic',
-      deviceId: 1,
-      durationSeconds: 0,
-      isolation: 'none',
-      recordFates: true,
-      traffic,
+      packets: 2400,
     });
     expect(traffic.length).toBeGreaterThan(1000);
-    expect(fates).toBeDefined();
     expect(report.totals.input).toBe(traffic.length);
     expect(report.totals.forwarded + report.totals.dropped).toBe(report.totals.input);
-
-    const { failures, seen } = compareWithReference(file, graph, traffic, fates!);
-    console.log(`${file}: ${traffic.length} packets`, JSON.stringify(seen), `paths ${plan.paths.length}`);
+    console.log(`${file}: ${traffic.length} packets`, JSON.stringify(seen));
     expect(failures.slice(0, 12)).toEqual([]);
     expect(seen.forwarded).toBeGreaterThan(0);
   });

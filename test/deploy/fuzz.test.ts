@@ -12,10 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IsolationBackend } from '../../host-runtime/lib';
-import { loadGraph } from '../../partitioner';
 import { syntheticYaml } from '../../partitioner/synthetic';
-import { deploy, generateTraffic, prepareDeploy } from '../../targets/deploy';
-import { compareWithReference, trafficSpec } from './differential';
+import { deployDifferential } from './differential';
 
 function seeds(): number[] {
   const m = /^(\d+)-(\d+)$/.exec(process.env.NFP_FUZZ_SEEDS ?? '');
@@ -47,24 +45,12 @@ describe('random service graphs, deployed, packet by packet against the referenc
     async (seed) => {
       const file = join(dir, `g${seed}.yaml`);
       writeFileSync(file, graphOf(seed));
-      const { plan, nic } = await prepareDeploy({
-        input: file,
+      const { traffic, report, failures } = await deployDifferential(`seed ${seed}`, file, {
         target: 'softnic',
-        deviceId: 1,
-        durationSeconds: 0,
-      });
-      const roots = plan.paths.filter((p) => !p.branchOf).length;
-      const { packets: traffic } = generateTraffic(plan, trafficSpec(roots, 500));
-      const { report, fates } = await deploy(plan, nic, {
-        target: 'softnic',
-        deviceId: 1,
-        durationSeconds: 0,
+        packets: 500,
         isolation: (process.env.NFP_FUZZ_ISOLATION as IsolationBackend | undefined) ?? 'none',
-        recordFates: true,
-        traffic,
       });
       expect(report.totals.forwarded + report.totals.dropped).toBe(traffic.length);
-      const { failures } = compareWithReference(`seed ${seed}`, loadGraph(file), traffic, fates!);
       // On failure, the graph is in the message: rerun it with `nfp deploy` to see for yourself.
       expect(failures.slice(0, 8), `graph of seed ${seed}:\n${graphOf(seed)}`).toEqual([]);
     },

@@ -11,7 +11,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addonBuilt } from '../../host-runtime/lib';
-import { loadGraph } from '../../partitioner';
 import {
   Bmv2LaunchError,
   launchBmv2,
@@ -19,7 +18,8 @@ import {
   type SwitchCommand,
 } from '../../targets/bmv2/launch';
 import { deploy, DeployError, generateTraffic, prepareDeploy } from '../../targets/deploy';
-import { compareWithReference, trafficSpec } from './differential';
+import { deployDifferential, trafficSpec } from './differential';
+import { leftovers } from './leftovers';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLES = join(ROOT, 'examples');
@@ -45,17 +45,6 @@ const softnicSwitch: SwitchCommand = (ports, socket) => [
   ...ports.flatMap((p) => ['--port', `${p.port}@iface:${p.ifname}`]),
 ];
 
-/** Namespaces and interfaces this process created and has not removed. */
-function leftovers(): string[] {
-  const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
-  const links = spawnSync('ip', ['-br', 'link'], { encoding: 'utf8' }).stdout ?? '';
-  const tag = `n${process.pid.toString(36)}`;
-  return [
-    ...ns.split('\n').filter((l) => l.startsWith(`nfp-${process.pid}-`)),
-    ...links.split('\n').filter((l) => l.startsWith(tag)),
-  ];
-}
-
 describe.skipIf(skip)('deploy on a launched switch with real ports (veth, namespaces, net_af_packet)', () => {
   afterAll(async () => {
     const host = await import('../../host-runtime/lib');
@@ -65,29 +54,14 @@ describe.skipIf(skip)('deploy on a launched switch with real ports (veth, namesp
   it.each(['enterprise-edge.yaml', 'branch-heavy.yaml'])(
     '%s: every packet as the reference says',
     async (file) => {
-      const graphFile = join(EXAMPLES, file);
-      const { plan, nic } = await prepareDeploy({
-        input: graphFile,
+      const { traffic, report, failures, seen } = await deployDifferential(file, join(EXAMPLES, file), {
         target: 'bmv2',
-        profile: 'bmv2',
-        deviceId: 1,
-        durationSeconds: 0,
-      });
-      const roots = plan.paths.filter((p) => !p.branchOf).length;
-      const { packets: traffic } = generateTraffic(plan, trafficSpec(roots, 300));
-      const { report, fates } = await deploy(plan, nic, {
-        target: 'bmv2',
-        deviceId: 1,
-        durationSeconds: 0,
-        isolation: 'none',
-        recordFates: true,
-        traffic,
+        packets: 300,
         switchCommand: softnicSwitch,
       });
       expect(report.totals.input).toBe(traffic.length);
       expect(report.totals.forwarded + report.totals.dropped).toBe(traffic.length);
       expect(report.dropsByReason['nic:lost'] ?? 0).toBe(0);
-      const { failures, seen } = compareWithReference(file, loadGraph(graphFile), traffic, fates!);
       console.log(`real ports, ${file}: ${traffic.length} packets`, JSON.stringify(seen));
       expect(failures.slice(0, 12)).toEqual([]);
       expect(seen.forwarded).toBeGreaterThan(0);
