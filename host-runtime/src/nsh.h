@@ -63,14 +63,16 @@ static inline int nfp_nsh_parse(const uint8_t *frame, uint32_t len, struct nfp_n
 /* Moves the MACs next to the inner EtherType: a plain Ethernet frame now starts at +16. */
 static inline void nfp_nsh_decap(uint8_t *frame) { memcpy(frame + NFP_NSH_SHIFT, frame, 12); }
 
-/* Rebuilds the NSH in front of the (possibly rewritten) inner frame at +16. */
-static inline void nfp_nsh_encap(uint8_t *frame, uint32_t spi, uint8_t si, uint16_t tenant)
+/*
+ * The 16 bytes at frame[12..28) that encapsulation writes for (spi, si, tenant): the NSH
+ * EtherType, then the NSH up to the inner EtherType. The same for every packet leaving on one path,
+ * so a batch builds it once.
+ */
+static inline void nfp_nsh_header(uint8_t out[16], uint32_t spi, uint8_t si, uint16_t tenant)
 {
-	memcpy(frame, frame + NFP_NSH_SHIFT, 12);
-	uint8_t *n = frame + 12;
-	n[0] = (uint8_t)(NFP_ETHERTYPE_NSH >> 8);
-	n[1] = (uint8_t)NFP_ETHERTYPE_NSH;
-	n += 2;
+	out[0] = (uint8_t)(NFP_ETHERTYPE_NSH >> 8);
+	out[1] = (uint8_t)NFP_ETHERTYPE_NSH;
+	uint8_t *n = out + 2;
 	uint16_t w0 = (uint16_t)(NFP_NSH_TTL << 6 | NFP_NSH_LEN / 4); /* Ver=0, O=0, U=0 */
 	n[0] = (uint8_t)(w0 >> 8);
 	n[1] = (uint8_t)w0;
@@ -87,6 +89,21 @@ static inline void nfp_nsh_encap(uint8_t *frame, uint32_t spi, uint8_t si, uint1
 	n[12] = (uint8_t)(tenant >> 8);
 	n[13] = (uint8_t)tenant;
 	/* n[14..15], the inner EtherType, is the inner frame's own EtherType field: already in place. */
+}
+
+/* Rebuilds the NSH in front of the (possibly rewritten) inner frame at +16, from nfp_nsh_header. */
+static inline void nfp_nsh_encap_with(uint8_t *frame, const uint8_t header[16])
+{
+	memcpy(frame, frame + NFP_NSH_SHIFT, 12);
+	memcpy(frame + 12, header, 16);
+}
+
+/* Rebuilds the NSH in front of the (possibly rewritten) inner frame at +16. */
+static inline void nfp_nsh_encap(uint8_t *frame, uint32_t spi, uint8_t si, uint16_t tenant)
+{
+	uint8_t header[16];
+	nfp_nsh_header(header, spi, si, tenant);
+	nfp_nsh_encap_with(frame, header);
 }
 
 #endif
