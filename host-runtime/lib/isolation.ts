@@ -111,7 +111,7 @@ interface NativeIsolation {
     chain: boolean;
     nfs: Array<{ builtin?: string; artifact?: string; config: string }>;
   }): number;
-  tenantRun(h: number, packets: Buffer[], path?: number): RunResult;
+  tenantRun(h: number, packets: Buffer[], path?: number, nowNs?: number): RunResult;
   tenantStats(h: number): TenantStats;
   tenantSnapshot(h: number): Buffer;
   tenantRestore(h: number, snap: Buffer): void;
@@ -211,9 +211,13 @@ export class IsolatedTenant {
     );
   }
 
-  /** Runs one batch (at most 256 packets) through the chain; returns the packets as they leave. */
-  run(packets: Buffer[], path = 1): RunResult {
-    return call(() => native().tenantRun(this.handle, packets, path));
+  /**
+   * Runs one batch (at most 256 packets) through the chain; returns the packets as they leave.
+   * `nowNs` is the NFs' clock for the batch (nfp_now_ns, what meters run on); omitted, each NF
+   * reads the monotonic clock.
+   */
+  run(packets: Buffer[], path = 1, nowNs?: number): RunResult {
+    return call(() => native().tenantRun(this.handle, packets, path, nowNs));
   }
 
   stats(): TenantStats {

@@ -22,6 +22,15 @@ int32_t nfp_table_del(nfp_ctx *ctx, uint32_t table, const void *key) { return sv
 void *nfp_table_value(nfp_ctx *ctx, uint32_t table, int32_t slot) { return svc->table_value(ctx, table, slot); }
 void nfp_counter_add(nfp_ctx *ctx, uint32_t counter, uint64_t n) { svc->counter_add(ctx, counter, n); }
 uint64_t nfp_now_ns(nfp_ctx *ctx) { return svc->now_ns(ctx); }
+int32_t nfp_meter_create(nfp_ctx *ctx, uint64_t cir_bytes_per_s, uint32_t cbs_bytes, uint32_t ebs_bytes, uint32_t count)
+{
+	return svc->meter_create(ctx, cir_bytes_per_s, cbs_bytes, ebs_bytes, count);
+}
+int32_t nfp_meter_color(nfp_ctx *ctx, int32_t meter, uint32_t index, uint32_t pkt_len)
+{
+	return svc->meter_color(ctx, meter, index, pkt_len);
+}
+int32_t nfp_meter_reset(nfp_ctx *ctx, int32_t meter, uint32_t index) { return svc->meter_reset(ctx, meter, index); }
 
 void nfp_log(nfp_ctx *ctx, int level, const char *msg)
 {

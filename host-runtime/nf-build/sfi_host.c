@@ -141,6 +141,28 @@ u64 Z_envZ_nfp_now_ns(struct Z_env_instance_t *env, u32 ctx)
 	return env->svc->now_ns(ctx_of(env, ctx));
 }
 
+/* Meters live in runtime memory, out of the sandbox's reach; the NF names them by handle and
+ * index, and a handle or index it does not own is a fault, like a pointer outside its memory. */
+u32 Z_envZ_nfp_meter_create(struct Z_env_instance_t *env, u32 ctx, u64 cir, u32 cbs, u32 ebs, u32 count)
+{
+	return (u32)env->svc->meter_create(ctx_of(env, ctx), cir, cbs, ebs, count);
+}
+
+u32 Z_envZ_nfp_meter_color(struct Z_env_instance_t *env, u32 ctx, u32 meter, u32 index, u32 pkt_len)
+{
+	int32_t c = env->svc->meter_color(ctx_of(env, ctx), (int32_t)meter, index, pkt_len);
+	if (c < 0)
+		fault(env, NFP_SFI_FAULT_BAD_POINTER);
+	return (u32)c;
+}
+
+u32 Z_envZ_nfp_meter_reset(struct Z_env_instance_t *env, u32 ctx, u32 meter, u32 index)
+{
+	if (env->svc->meter_reset(ctx_of(env, ctx), (int32_t)meter, index) < 0)
+		fault(env, NFP_SFI_FAULT_BAD_POINTER);
+	return 0;
+}
+
 void Z_envZ_nfp_log(struct Z_env_instance_t *env, u32 ctx, u32 level, u32 msg)
 {
 	void *c = ctx_of(env, ctx);

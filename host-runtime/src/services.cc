@@ -1,4 +1,5 @@
-// Runtime services of the NF ABI over DPDK: rte_hash flow tables, counters, clock, logging.
+// Runtime services of the NF ABI over DPDK: rte_hash flow tables, rte_meter meters, counters,
+// clock, logging.
 #include "services.h"
 
 #include <errno.h>
@@ -8,10 +9,21 @@
 
 #include <atomic>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_meter.h>
+
+// One nfp_meter_create: a profile and `count` meters behind it. A meter whose `time` is 0 is fresh:
+// its first packet fills both buckets at that packet's time (nfp_meter_set_color).
+struct nfp_meter_set {
+	struct rte_meter_srtcm_profile profile;
+	double cycles_per_ns; // the NF clock is in ns; rte_meter counts TSC cycles
+	uint32_t count;
+	alignas(8) struct rte_meter_srtcm meters[1];
+};
 
 static std::atomic<uint32_t> g_table_seq{0};
 
@@ -31,6 +43,7 @@ int nfp_ctx_init(struct nfp_ctx *ctx, const char *name, const struct nfp_nf_mani
 {
 	memset(ctx, 0, sizeof(*ctx));
 	snprintf(ctx->name, sizeof(ctx->name), "%s", name);
+	ctx->socket_id = socket_id;
 	if (m->n_tables > NFP_NF_MAX_TABLES) {
 		snprintf(err, errlen, "%s: manifest asks for %u tables (at most %u)", name, m->n_tables,
 			 NFP_NF_MAX_TABLES);
@@ -95,6 +108,76 @@ void nfp_ctx_fini(struct nfp_ctx *ctx)
 		rte_free(first_values);
 	ctx->owns_values = 0;
 	ctx->n_tables = 0;
+	for (uint32_t i = 0; i < ctx->n_meter_sets; i++) {
+		rte_free(ctx->meter_sets[i]);
+		ctx->meter_sets[i] = NULL;
+	}
+	ctx->n_meter_sets = 0;
+}
+
+size_t nfp_meter_set_bytes(uint32_t count)
+{
+	return offsetof(struct nfp_meter_set, meters) + (size_t)count * sizeof(struct rte_meter_srtcm);
+}
+
+int nfp_meter_set_init(struct nfp_meter_set *set, uint64_t cir_bytes_per_s, uint32_t cbs_bytes,
+		       uint32_t ebs_bytes, uint32_t count)
+{
+	if (count == 0 || count > NFP_METER_MAX_COUNT || cir_bytes_per_s == 0 || (cbs_bytes == 0 && ebs_bytes == 0))
+		return -EINVAL;
+	struct rte_meter_srtcm_params p;
+	memset(&p, 0, sizeof(p));
+	p.cir = cir_bytes_per_s;
+	p.cbs = cbs_bytes;
+	p.ebs = ebs_bytes;
+	if (rte_meter_srtcm_profile_config(&set->profile, &p) != 0)
+		return -EINVAL;
+	set->cycles_per_ns = (double)rte_get_tsc_hz() / 1e9;
+	set->count = count;
+	nfp_meter_set_fresh(set);
+	return 0;
+}
+
+int32_t nfp_meter_set_color(struct nfp_meter_set *set, uint32_t index, uint32_t pkt_len, uint64_t now_ns)
+{
+	if (index >= set->count)
+		return -EINVAL;
+	uint64_t now = (uint64_t)((double)now_ns * set->cycles_per_ns);
+	if (now == 0)
+		now = 1; // 0 marks a fresh meter
+	struct rte_meter_srtcm *m = &set->meters[index];
+	if (m->time == 0) {
+		rte_meter_srtcm_config(m, &set->profile);
+		m->time = now;
+	}
+	switch (rte_meter_srtcm_color_blind_check(m, &set->profile, now, pkt_len)) {
+	case RTE_COLOR_GREEN:
+		return NFP_METER_GREEN;
+	case RTE_COLOR_YELLOW:
+		return NFP_METER_YELLOW;
+	default:
+		return NFP_METER_RED;
+	}
+}
+
+int32_t nfp_meter_set_reset(struct nfp_meter_set *set, uint32_t index)
+{
+	if (index >= set->count)
+		return -EINVAL;
+	set->meters[index].time = 0;
+	return 0;
+}
+
+void nfp_meter_set_fresh(struct nfp_meter_set *set)
+{
+	for (uint32_t i = 0; i < set->count; i++)
+		set->meters[i].time = 0;
+}
+
+void nfp_ctx_meters_fresh(struct nfp_ctx *ctx)
+{
+	for (uint32_t i = 0; i < ctx->n_meter_sets; i++)
+		nfp_meter_set_fresh(ctx->meter_sets[i]);
 }
 
 extern "C" {
@@ -168,6 +251,40 @@ void nfp_counter_add(nfp_ctx *ctx, uint32_t counter, uint64_t n)
 {
 	if (counter < 8)
 		ctx->counters[counter] += n;
+}
+
+int32_t nfp_meter_create(nfp_ctx *ctx, uint64_t cir_bytes_per_s, uint32_t cbs_bytes, uint32_t ebs_bytes,
+			 uint32_t count)
+{
+	if (count == 0 || count > NFP_METER_MAX_COUNT)
+		return -EINVAL;
+	if (ctx->n_meter_sets >= NFP_NF_MAX_METER_SETS)
+		return -ENOSPC;
+	auto *set = (struct nfp_meter_set *)rte_zmalloc_socket("nfp_meters", nfp_meter_set_bytes(count), 64,
+							      ctx->socket_id);
+	if (set == NULL)
+		return -ENOMEM;
+	int rc = nfp_meter_set_init(set, cir_bytes_per_s, cbs_bytes, ebs_bytes, count);
+	if (rc < 0) {
+		rte_free(set);
+		return rc;
+	}
+	ctx->meter_sets[ctx->n_meter_sets] = set;
+	return (int32_t)ctx->n_meter_sets++;
+}
+
+int32_t nfp_meter_color(nfp_ctx *ctx, int32_t meter, uint32_t index, uint32_t pkt_len)
+{
+	if (meter < 0 || (uint32_t)meter >= ctx->n_meter_sets)
+		return -EINVAL;
+	return nfp_meter_set_color(ctx->meter_sets[meter], index, pkt_len, nfp_now_ns(ctx));
+}
+
+int32_t nfp_meter_reset(nfp_ctx *ctx, int32_t meter, uint32_t index)
+{
+	if (meter < 0 || (uint32_t)meter >= ctx->n_meter_sets)
+		return -EINVAL;
+	return nfp_meter_set_reset(ctx->meter_sets[meter], index);
 }
 
 uint64_t nfp_now_ns(nfp_ctx *ctx)

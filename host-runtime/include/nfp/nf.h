@@ -6,6 +6,8 @@
  *   - Front adjustment: an NF may grow or shrink a packet at its front (a VLAN push or pop) by
  *     moving `data` and `len` of its struct nfp_pkt, within NFP_PKT_HEADROOM (see there). NFs
  *     that never touch `data` or `len` are unaffected.
+ *   - Meters: nfp_meter_create / nfp_meter_color / nfp_meter_reset, srTCM meters (RFC 2697)
+ *     held by the runtime (DPDK's rte_meter), so a policer builds for every backend, sfi included.
  *
  * The contract between the host runtime and a network function (NF). An NF is a C module that
  * exports exactly one symbol, `nfp_nf_v1` (a `struct nfp_nf_descriptor`). The runtime calls
@@ -171,6 +173,40 @@ uint64_t nfp_now_ns(nfp_ctx *ctx);
 
 /* Rate-limited log line (at most a few per second per NF); `msg` is copied. */
 void nfp_log(nfp_ctx *ctx, int level, const char *msg);
+
+/*
+ * Meters: single-rate three-colour markers (srTCM, RFC 2697, colour-blind), run by the runtime with
+ * DPDK's rte_meter and held outside the NF's memory, so the same NF builds natively and for sfi.
+ *
+ * nfp_meter_create, from `init` only (it allocates): a set of `count` meters (1..NFP_METER_MAX_COUNT)
+ * sharing one profile, committed rate `cir_bytes_per_s` (CIR), committed burst `cbs_bytes` (CBS)
+ * and excess burst `ebs_bytes` (EBS; 0: no yellow, packets are green or red). Every meter starts
+ * fresh: both buckets full at its first packet. At most NFP_NF_MAX_METER_SETS sets per NF
+ * instance; they are freed with it. Returns a handle (>= 0), -EINVAL (-22) for a bad rate, burst or
+ * count, -ENOSPC (-28) when the NF has all its sets, -ENOMEM (-12).
+ *
+ * nfp_meter_color: meters a packet of `pkt_len` bytes on meter `index` of set `meter` at the NF's
+ * clock (nfp_now_ns) and returns its colour, enum nfp_meter_color. Per packet: no allocation.
+ * nfp_meter_reset: makes meter `index` fresh again (for a new flow in a reused table slot).
+ * Both return -EINVAL for a handle or index this NF does not own; under `sfi` and `process` that
+ * is a fault of the NF's domain instead (the tenant is quarantined), as a bad pointer is.
+ *
+ * Meters are runtime state, not NF state: snapshots do not carry them, and a restore or a hot
+ * reload with state starts every meter of the NF fresh.
+ */
+enum nfp_meter_color {
+	NFP_METER_GREEN = 0,
+	NFP_METER_YELLOW = 1,
+	NFP_METER_RED = 2,
+};
+
+#define NFP_NF_MAX_METER_SETS 4u
+#define NFP_METER_MAX_COUNT (1u << 20)
+
+int32_t nfp_meter_create(nfp_ctx *ctx, uint64_t cir_bytes_per_s, uint32_t cbs_bytes, uint32_t ebs_bytes,
+			 uint32_t count);
+int32_t nfp_meter_color(nfp_ctx *ctx, int32_t meter, uint32_t index, uint32_t pkt_len);
+int32_t nfp_meter_reset(nfp_ctx *ctx, int32_t meter, uint32_t index);
 
 #define NFP_LOG_ERR 3
 #define NFP_LOG_WARN 4

@@ -51,6 +51,17 @@ static int32_t svc_bulk(void *c, uint32_t t, const void *const *k, uint32_t n, i
 	return nfp_table_lookup_bulk((nfp_ctx *)c, t, k, n, s);
 }
 
+static int32_t svc_meter_create(void *c, uint64_t cir, uint32_t cbs, uint32_t ebs, uint32_t count)
+{
+	return nfp_meter_create((nfp_ctx *)c, cir, cbs, ebs, count);
+}
+static int32_t svc_meter_color(void *c, int32_t m, uint32_t i, uint32_t len)
+{
+	return nfp_meter_color((nfp_ctx *)c, m, i, len);
+}
+static int32_t svc_meter_reset(void *c, int32_t m, uint32_t i) { return nfp_meter_reset((nfp_ctx *)c, m, i); }
+
 extern "C" const struct nfp_iso_services nfp_iso_services_native = {
 	svc_lookup, svc_add, svc_del, svc_value, svc_key_bytes, svc_counter, svc_now, svc_log, svc_bulk,
+	svc_meter_create, svc_meter_color, svc_meter_reset,
 };

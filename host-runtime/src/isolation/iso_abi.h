@@ -39,6 +39,11 @@ struct nfp_iso_services {
 	uint64_t (*now_ns)(void *ctx);
 	void (*log)(void *ctx, int level, const char *msg, uint32_t len);
 	int32_t (*table_lookup_bulk)(void *ctx, uint32_t table, const void *const *keys, uint32_t n, int32_t *slots);
+	/* Meters (added compatibly: at the end). */
+	int32_t (*meter_create)(void *ctx, uint64_t cir_bytes_per_s, uint32_t cbs_bytes, uint32_t ebs_bytes,
+				uint32_t count);
+	int32_t (*meter_color)(void *ctx, int32_t meter, uint32_t index, uint32_t pkt_len);
+	int32_t (*meter_reset)(void *ctx, int32_t meter, uint32_t index);
 };
 
 /* ---- native modules ---- */

@@ -148,8 +148,10 @@ Napi::Value TenantRun(const Napi::CallbackInfo &info)
 		nfp_pkt_fill(&views[i], pkts[i].data() + NFP_PKT_HEADROOM, (uint32_t)pkts[i].size() - NFP_PKT_HEADROOM,
 			     t.id, path);
 	}
+	// The NFs' clock for this batch (nfp_now_ns); 0: the monotonic clock, read by each NF.
+	uint64_t now = info.Length() > 3 && info[3].IsNumber() ? (uint64_t)info[3].As<Napi::Number>().Int64Value() : 0;
 	bool q = false;
-	uint64_t cycles = iso_tenant_run(t, views, (uint32_t)pkts.size(), verdicts, reasons, 0, &q);
+	uint64_t cycles = iso_tenant_run(t, views, (uint32_t)pkts.size(), verdicts, reasons, now, &q);
 	auto out = Napi::Object::New(env);
 	auto ap = Napi::Array::New(env, pkts.size());
 	auto av = Napi::Array::New(env, pkts.size());

@@ -137,9 +137,13 @@ struct ChildTable {
 	std::vector<uint8_t> values;
 };
 
+// Exit status of a child whose NF named a meter it does not own: a fault, as under sfi.
+constexpr int kExitBadHandle = 70;
+
 struct ChildCtx {
 	std::string name;
 	std::vector<ChildTable> tables;
+	std::vector<std::vector<uint64_t>> meter_mem; // one nfp_meter_set each, in the child's heap
 	uint64_t counters[NFP_NF_MAX_COUNTERS] = {0};
 	uint64_t now_ns = 0;
 	uint32_t logged = 0;
@@ -212,7 +216,55 @@ void child_counter(void *ctx, uint32_t i, uint64_t n)
 		((ChildCtx *)ctx)->counters[i] += n;
 }
 
-uint64_t child_now(void *ctx) { return ((ChildCtx *)ctx)->now_ns; }
+uint64_t child_now(void *ctx)
+{
+	uint64_t now = ((ChildCtx *)ctx)->now_ns;
+	if (now != 0)
+		return now;
+	// As nfp_now_ns: a batch without a clock reading (the lab harness) gets the monotonic clock.
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+// Meters: the same rte_meter core as the runtime's (services.h), in the child's private heap.
+int32_t child_meter_create(void *ctx, uint64_t cir, uint32_t cbs, uint32_t ebs, uint32_t count)
+{
+	auto *c = (ChildCtx *)ctx;
+	if (count == 0 || count > NFP_METER_MAX_COUNT)
+		return -EINVAL;
+	if (c->meter_mem.size() >= NFP_NF_MAX_METER_SETS)
+		return -ENOSPC;
+	std::vector<uint64_t> mem((nfp_meter_set_bytes(count) + 7) / 8, 0);
+	int rc = nfp_meter_set_init((struct nfp_meter_set *)mem.data(), cir, cbs, ebs, count);
+	if (rc < 0)
+		return rc;
+	c->meter_mem.push_back(std::move(mem));
+	return (int32_t)c->meter_mem.size() - 1;
+}
+
+struct nfp_meter_set *child_meter_set(ChildCtx *c, int32_t meter)
+{
+	if (meter < 0 || (size_t)meter >= c->meter_mem.size())
+		_exit(kExitBadHandle);
+	return (struct nfp_meter_set *)c->meter_mem[meter].data();
+}
+
+int32_t child_meter_color(void *ctx, int32_t meter, uint32_t index, uint32_t pkt_len)
+{
+	auto *c = (ChildCtx *)ctx;
+	int32_t color = nfp_meter_set_color(child_meter_set(c, meter), index, pkt_len, child_now(ctx));
+	if (color < 0)
+		_exit(kExitBadHandle);
+	return color;
+}
+
+int32_t child_meter_reset(void *ctx, int32_t meter, uint32_t index)
+{
+	if (nfp_meter_set_reset(child_meter_set((ChildCtx *)ctx, meter), index) < 0)
+		_exit(kExitBadHandle);
+	return 0;
+}
 
 void child_log(void *ctx, int level, const char *msg, uint32_t len)
 {
@@ -235,7 +287,7 @@ int32_t child_lookup_bulk(void *ctx, uint32_t t, const void *const *keys, uint32
 
 const struct nfp_iso_services child_services = {
 	child_lookup, child_add, child_del, child_value, child_key_bytes, child_counter, child_now, child_log,
-	child_lookup_bulk,
+	child_lookup_bulk, child_meter_create, child_meter_color, child_meter_reset,
 };
 
 // Unmaps every shared mapping except [keep, keep + keep_len): what the parent shares, the child
@@ -378,6 +430,9 @@ int call(proc_domain *d, uint32_t op, uint64_t budget, const char *who)
 	} else if (WIFSIGNALED(status)) {
 		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: its process died of signal %d (%s)", who,
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	} else if (WEXITSTATUS(status) == kExitBadHandle) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault),
+			 "%s: runtime service called with a pointer or handle it does not own", who);
 	} else {
 		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: its process exited with status %d", who,
 			 WEXITSTATUS(status));

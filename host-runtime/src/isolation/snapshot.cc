@@ -162,6 +162,9 @@ void iso_restore(IsoTenant &t, const std::vector<uint8_t> &snap)
 				memcpy(tb->values + (size_t)slot * vb, val, vb);
 			}
 		}
+		// Meters are runtime state, not in the snapshot: restored flows may sit in other slots
+		// than the meters they had, so every meter starts fresh (nf.h, meters).
+		nfp_ctx_meters_fresh(s.ctx);
 	}
 	if (r.at != snap.size() - 4)
 		throw std::runtime_error("snapshot has trailing bytes after the last NF");
