@@ -1,8 +1,9 @@
 /**
  * Isolation inside the real runtime: the example graphs' plans run through the host runtime's
  * workers with every tenant that can be sandboxed under `sfi` (its host NFs built for sfi by
- * planArtifacts), and each packet comes out exactly as under `none`. A tenant whose host NFs
- * include one that cannot be sandboxed (the ratelimiter needs DPDK's meter) stays under `none`.
+ * planArtifacts), and each packet comes out exactly as under `none`. Every built-in host NF can
+ * be sandboxed now (the rate limiter reaches DPDK's meter through the runtime's meter service); a
+ * tenant with another NF type stays under `none`.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,18 @@ import { isolationBuilt, warnIfSkipped } from './helpers';
 warnIfSkipped('isolation runtime tests');
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
-const SANDBOXABLE = new Set(['firewall', 'nat', 'loadbalancer', 'ids', 'monitor', 'macswap']);
+const SANDBOXABLE = new Set([
+  'firewall',
+  'nat',
+  'loadbalancer',
+  'ids',
+  'monitor',
+  'macswap',
+  'ratelimiter',
+  'vlan',
+  'marker',
+  'encap',
+]);
 
 beforeAll(() => {
   if (isolationBuilt) start({ workers: 1 });
