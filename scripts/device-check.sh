@@ -2,6 +2,8 @@
 # The checks that need a CPU with memory protection keys (PKU) and many cores, in one go:
 #   1. test/isolation/containment.test.ts (vitest): the mpk containment test, which skips on CPUs
 #      without PKU, with the sfi and process suites of the same file
+#   1b. test/isolation/ratelimiter.test.ts and test/host-runtime/rewrite-nfs.test.ts: the meter
+#      service and the vlan/marker/encap NFs, each also under mpk
 #   2. scripts/device/mpk-check.ts: mpk containment scenarios beyond the test (another tenant's
 #      arena, quarantine and reload), FW -> NAT -> LB byte-identical under mpk and none, mpkOverNone
 #   3. scripts/device/mpk-check.ts --runtime: the same chain under mpk on the host runtime's DPDK
@@ -130,6 +132,9 @@ if [[ -f "$report" ]]; then
   say "containment tests: $counts"
   json[${#json[@]}-1]="\"containment\":$counts"
 fi
+# The rate limiter's meter service and the rewrite NFs (vlan/marker/encap), each also under mpk.
+part mpk-tests 90 "$node" node_modules/vitest/vitest.mjs run test/isolation/ratelimiter.test.ts \
+  test/host-runtime/rewrite-nfs.test.ts
 part mpk-check 75 "${tsx[@]}" scripts/device/mpk-check.ts "${quick[@]}"
 part mpk-runtime 45 "${tsx[@]}" scripts/device/mpk-check.ts --runtime
 part host-scaling 100 "${tsx[@]}" bench/run.ts host --workers 1,2,4,8 "${quick[@]}"

@@ -51,7 +51,7 @@ mkdir -p "$t"
 (
   cd "$root"
   cp --parents package.json tsconfig.json vitest.config.ts "$t/"
-  cp -r --parents bench partitioner scripts/device test/isolation test/host-runtime/packets.ts "$t/"
+  cp -r --parents bench partitioner scripts/device test/isolation test/host-runtime "$t/"
   cp -r --parents host-runtime/lib host-runtime/include host-runtime/nf-build host-runtime/src "$t/"
 )
 mkdir -p "$t/host-runtime/build/Release"
@@ -68,6 +68,11 @@ mkdir -p "$stage/payload/tmp" "$stage/payload/nf-cache"
 (cd "$t" && TMPDIR="$stage/payload/tmp" NFP_NF_CACHE="$stage/payload/nf-cache" \
   node node_modules/tsx/dist/cli.mjs scripts/device/prebuild-nfs.ts) >/dev/null ||
   die "building the NF modules failed (scripts/setup.sh installs the toolchain)"
+# The tests that also run under mpk build their modules on first use: run them here once (their
+# mpk cases skip on this CPU) so the caches hold every module they load there.
+(cd "$t" && TMPDIR="$stage/payload/tmp" NFP_NF_CACHE="$stage/payload/nf-cache" \
+  node node_modules/vitest/vitest.mjs run test/isolation/ratelimiter.test.ts test/host-runtime/rewrite-nfs.test.ts) \
+  >"$stage/warm-caches.log" 2>&1 || die "warming the NF caches failed (see $stage/warm-caches.log)"
 
 # --- shared libraries: every one the addon, node and the NF modules load, glibc excepted.
 lib="$stage/payload/lib"
