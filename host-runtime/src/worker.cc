@@ -325,10 +325,78 @@ static void flush(Worker *w, Scratch *s, uint16_t queue, uint32_t n_rx)
 	s->n_dropped = 0;
 }
 
+// True when every packet of the burst is one segment long enough for an NSH and carries the
+// first packet's NSH bytes (its key, into *k0): the burst then classifies as its first packet.
+// Stops at the first packet that differs, so a mixed burst pays for about one comparison.
+static inline bool burst_uniform(struct rte_mbuf **pkts, uint32_t n, NshKey *k0)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (unlikely(m->nb_segs != 1 || rte_pktmbuf_data_len(m) < NFP_NSH_MIN_FRAME))
+			return false;
+		NshKey k = nsh_key(rte_pktmbuf_mtod(m, const uint8_t *));
+		if (i == 0)
+			*k0 = k;
+		else if (unlikely(!nsh_key_eq(k, *k0)))
+			return false;
+	}
+	return true;
+}
+
+static void run_stack(Worker *w, Scratch *s, uint64_t now_ns)
+{
+	while (s->n_stack > 0)
+		run_item(w, s, s->stack[--s->n_stack], now_ns);
+}
+
+// A burst whose packets all carry one valid NSH (the pre-sorted case): validated and looked up
+// once, then one batch. False (nothing done) when the burst is not uniform or its NSH is invalid.
+static bool uniform_burst(Worker *w, Scratch *s, uint16_t queue, struct rte_mbuf **pkts, uint32_t n,
+			  uint64_t now_ns)
+{
+	Runtime *rt = w->rt;
+	NshKey k0;
+	uint16_t pi, hop;
+	if (n == 0 || !burst_uniform(pkts, n, &k0))
+		return false;
+	int r = classify_nsh(rt, rte_pktmbuf_mtod(pkts[0], const uint8_t *), rte_pktmbuf_data_len(pkts[0]), 1,
+			     &pi, &hop);
+	if (r >= 0)
+		return false; // every packet is dropped with this reason: the per-packet loop does it
+	if (r == kNothingToRun) { // no host NF left on its path: forwarded untouched
+		memcpy(s->tx + s->n_tx, pkts, n * sizeof(*pkts));
+		s->n_tx += n;
+		w->path_stats[pi].packets += n;
+	} else {
+		uint32_t gi = item_alloc(s);
+		Item *g = &s->items[gi];
+		const Path *p = &rt->paths[pi];
+		g->path = pi;
+		g->hop = hop;
+		g->count = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (i + 4 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
+			if (unlikely(!enter_path(pkts[i], p, &g->pk[g->count]))) {
+				drop_pkt(w, s, pkts[i], kBadVerdict);
+				continue;
+			}
+			g->mb[g->count++] = pkts[i];
+		}
+		w->path_stats[pi].packets += g->count;
+		s->stack[s->n_stack++] = gi;
+		run_stack(w, s, now_ns);
+	}
+	flush(w, s, queue, n);
+	return true;
+}
+
 static void process_burst(Worker *w, Scratch *s, uint16_t queue, struct rte_mbuf **pkts, uint32_t n,
 			  uint64_t now_ns)
 {
 	Runtime *rt = w->rt;
+	if (likely(uniform_burst(w, s, queue, pkts, n, now_ns)))
+		return;
 	// Batch first, packet by packet after: where each frame is (the mbuf headers' loads are
 	// independent, so their misses overlap), then every frame prefetched before any is read.
 	const uint8_t *frames[kMaxBurst];
@@ -419,8 +487,7 @@ static void process_burst(Worker *w, Scratch *s, uint16_t queue, struct rte_mbuf
 		w->path_stats[s->items[groups[k]].path].packets += s->items[groups[k]].count;
 		s->stack[s->n_stack++] = groups[k];
 	}
-	while (s->n_stack > 0)
-		run_item(w, s, s->stack[--s->n_stack], now_ns);
+	run_stack(w, s, now_ns);
 	flush(w, s, queue, n);
 }
 
