@@ -108,6 +108,14 @@ export function defaultEalArgs(workers: number): string[] {
   ];
 }
 
+function isEmptyDir(dir: string): boolean {
+  try {
+    return readdirSync(dir).length === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Runtime dirs of earlier nfp processes that were killed before their exit handler ran. */
 function removeStaleRuntimeDirs(): void {
   let names: string[];
@@ -148,7 +156,11 @@ export function ensureEal(args: string[] = defaultEalArgs(2)): number {
   }
   const prefix = args[args.indexOf('--file-prefix') + 1];
   if (args.includes('--file-prefix') && prefix) {
-    process.once('exit', () => rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true }));
+    const dir = `/var/run/dpdk/${prefix}`;
+    // With --no-shconf the EAL keeps nothing in its runtime folder after init (no shared config,
+    // no IPC socket): remove it now, so a process killed by a signal leaves nothing behind.
+    if (args.includes('--no-shconf') && isEmptyDir(dir)) rmSync(dir, { recursive: true, force: true });
+    else process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
   return ealLcores;
 }
