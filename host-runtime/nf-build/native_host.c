@@ -31,14 +31,6 @@ int32_t nfp_meter_color(nfp_ctx *ctx, int32_t meter, uint32_t index, uint32_t pk
 	return svc->meter_color(ctx, meter, index, pkt_len);
 }
 int32_t nfp_meter_reset(nfp_ctx *ctx, int32_t meter, uint32_t index) { return svc->meter_reset(ctx, meter, index); }
-int32_t nfp_acl_create(nfp_ctx *ctx, const struct nfp_acl_rule *rules, uint32_t n_rules)
-{
-	return svc->acl_create(ctx, rules, n_rules);
-}
-int32_t nfp_acl_classify(nfp_ctx *ctx, int32_t acl, const struct nfp_acl_key *keys, uint32_t n, uint32_t *results)
-{
-	return svc->acl_classify(ctx, acl, keys, n, results);
-}
 
 void nfp_log(nfp_ctx *ctx, int level, const char *msg)
 {

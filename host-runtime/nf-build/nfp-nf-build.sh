@@ -49,9 +49,9 @@ need "$cc" build-essential
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 n=${#srcs[@]}
-# Modules include no DPDK header: what DPDK does for an NF (flow tables, meters, ACLs) is a
-# runtime service (nf.h), since modules never reach DPDK memory (sandboxes cannot).
-common=(-I"$root/include" -I"$root/src/isolation" "${incs[@]}")
+# sfi-compat/ stands in for the few DPDK headers an NF may use (rte_acl): modules never reach
+# DPDK memory (sandboxes cannot; process children drop it), so both kinds build against it.
+common=(-I"$root/include" -I"$root/src/isolation" "${incs[@]}" -I"$here/sfi-compat")
 
 # The module's NF list, in chain order; each NF's descriptor is renamed so several can link.
 {

@@ -163,33 +163,6 @@ u32 Z_envZ_nfp_meter_reset(struct Z_env_instance_t *env, u32 ctx, u32 meter, u32
 	return 0;
 }
 
-/* ACLs live in runtime memory too: the rules are copied out of the linear memory at create, and
- * a classify reads its keys from and writes its results to the linear memory, both checked. */
-u32 Z_envZ_nfp_acl_create(struct Z_env_instance_t *env, u32 ctx, u32 rules, u32 n_rules)
-{
-	void *c = ctx_of(env, ctx);
-	if (n_rules == 0 || n_rules > NFP_ACL_MAX_RULES)
-		return (u32)-22;
-	const struct nfp_acl_rule *r = guest_ptr(env, rules, n_rules * (u32)sizeof(struct nfp_acl_rule));
-	return (u32)env->svc->acl_create(c, r, n_rules);
-}
-
-u32 Z_envZ_nfp_acl_classify(struct Z_env_instance_t *env, u32 ctx, u32 acl, u32 keys, u32 n, u32 results)
-{
-	void *c = ctx_of(env, ctx);
-	if (n > NFP_NF_MAX_BATCH)
-		fault(env, NFP_SFI_FAULT_BAD_POINTER);
-	if (n == 0)
-		return 0;
-	const struct nfp_acl_key *k = guest_ptr(env, keys, n * (u32)sizeof(struct nfp_acl_key));
-	uint32_t *out = guest_ptr(env, results, n * 4u);
-	uint32_t found[NFP_NF_MAX_BATCH];
-	if (env->svc->acl_classify(c, (int32_t)acl, k, n, found) < 0)
-		fault(env, NFP_SFI_FAULT_BAD_POINTER);
-	memcpy(out, found, n * sizeof(uint32_t));
-	return 0;
-}
-
 void Z_envZ_nfp_log(struct Z_env_instance_t *env, u32 ctx, u32 level, u32 msg)
 {
 	void *c = ctx_of(env, ctx);

@@ -1,5 +1,4 @@
-// Runtime services of the NF ABI over DPDK: rte_hash flow tables, rte_meter meters, rte_acl ACLs,
-// counters,
+// Runtime services of the NF ABI over DPDK: rte_hash flow tables, rte_meter meters, counters,
 // clock, logging.
 #include "services.h"
 
@@ -7,11 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <atomic>
 
-#include <rte_acl.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
@@ -116,100 +113,7 @@ void nfp_ctx_fini(struct nfp_ctx *ctx)
 		ctx->meter_sets[i] = NULL;
 	}
 	ctx->n_meter_sets = 0;
-	for (uint32_t i = 0; i < ctx->n_acls; i++) {
-		nfp_acl_free(ctx->acls[i]);
-		ctx->acls[i] = NULL;
-	}
-	ctx->n_acls = 0;
 }
-
-// The rte_acl layout of struct nfp_acl_key: the first field is one byte, as rte_acl requires;
-// the two ports are one 4-byte input word.
-enum { ACL_PROTO, ACL_SRC, ACL_DST, ACL_SPORT, ACL_DPORT, ACL_NUM };
-
-RTE_ACL_RULE_DEF(nfp_acl_rte_rule, ACL_NUM);
-
-static const struct rte_acl_field_def acl_fields[ACL_NUM] = {
-	{RTE_ACL_FIELD_TYPE_BITMASK, 1, ACL_PROTO, 0, offsetof(struct nfp_acl_key, proto)},
-	{RTE_ACL_FIELD_TYPE_MASK, 4, ACL_SRC, 1, offsetof(struct nfp_acl_key, src)},
-	{RTE_ACL_FIELD_TYPE_MASK, 4, ACL_DST, 2, offsetof(struct nfp_acl_key, dst)},
-	{RTE_ACL_FIELD_TYPE_RANGE, 2, ACL_SPORT, 3, offsetof(struct nfp_acl_key, sport)},
-	{RTE_ACL_FIELD_TYPE_RANGE, 2, ACL_DPORT, 3, offsetof(struct nfp_acl_key, dport)},
-};
-
-static std::atomic<uint32_t> g_acl_seq{0};
-
-static int acl_rule_ok(const struct nfp_acl_rule *r)
-{
-	return r->userdata != 0 && r->src_len <= 32 && r->dst_len <= 32 && r->proto >= -1 && r->proto <= 255 &&
-	       r->sport_lo <= r->sport_hi && r->dport_lo <= r->dport_hi;
-}
-
-struct rte_acl_ctx *nfp_acl_build(const struct nfp_acl_rule *rules, uint32_t n, int socket_id, int *rc)
-{
-	*rc = -EINVAL;
-	if (n == 0 || n > NFP_ACL_MAX_RULES)
-		return NULL;
-	for (uint32_t i = 0; i < n; i++)
-		if (!acl_rule_ok(&rules[i]))
-			return NULL;
-	char name[RTE_ACL_NAMESIZE];
-	snprintf(name, sizeof(name), "nfp_acl_%d_%u", (int)getpid(), g_acl_seq.fetch_add(1));
-	struct rte_acl_param prm;
-	memset(&prm, 0, sizeof(prm));
-	prm.name = name;
-	prm.socket_id = socket_id;
-	prm.rule_size = RTE_ACL_RULE_SZ(ACL_NUM);
-	prm.max_rule_num = n;
-	struct rte_acl_ctx *acl = rte_acl_create(&prm);
-	if (acl == NULL) {
-		*rc = -ENOMEM;
-		return NULL;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		const struct nfp_acl_rule *m = &rules[i];
-		struct nfp_acl_rte_rule r;
-		memset(&r, 0, sizeof(r));
-		r.data.category_mask = 1;
-		r.data.priority = (int32_t)(NFP_ACL_MAX_RULES - i); // the first match wins
-		r.data.userdata = m->userdata;
-		r.field[ACL_PROTO].value.u8 = m->proto >= 0 ? (uint8_t)m->proto : 0;
-		r.field[ACL_PROTO].mask_range.u8 = m->proto >= 0 ? 0xff : 0;
-		r.field[ACL_SRC].value.u32 = m->src;
-		r.field[ACL_SRC].mask_range.u32 = m->src_len;
-		r.field[ACL_DST].value.u32 = m->dst;
-		r.field[ACL_DST].mask_range.u32 = m->dst_len;
-		r.field[ACL_SPORT].value.u16 = m->sport_lo;
-		r.field[ACL_SPORT].mask_range.u16 = m->sport_hi;
-		r.field[ACL_DPORT].value.u16 = m->dport_lo;
-		r.field[ACL_DPORT].mask_range.u16 = m->dport_hi;
-		if (rte_acl_add_rules(acl, (const struct rte_acl_rule *)&r, 1) < 0) {
-			rte_acl_free(acl);
-			return NULL;
-		}
-	}
-	struct rte_acl_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.num_categories = 1;
-	cfg.num_fields = ACL_NUM;
-	memcpy(cfg.defs, acl_fields, sizeof(acl_fields));
-	if (rte_acl_build(acl, &cfg) != 0) {
-		rte_acl_free(acl);
-		return NULL;
-	}
-	*rc = 0;
-	return acl;
-}
-
-void nfp_acl_run(const struct rte_acl_ctx *acl, const struct nfp_acl_key *keys, uint32_t n, uint32_t *results)
-{
-	const uint8_t *data[NFP_NF_MAX_BATCH];
-	for (uint32_t i = 0; i < n; i++)
-		data[i] = (const uint8_t *)&keys[i];
-	rte_acl_classify(acl, data, results, n, 1);
-}
-
-void nfp_acl_free(struct rte_acl_ctx *acl) { rte_acl_free(acl); }
 
 size_t nfp_meter_set_bytes(uint32_t count)
 {
@@ -381,27 +285,6 @@ int32_t nfp_meter_reset(nfp_ctx *ctx, int32_t meter, uint32_t index)
 	if (meter < 0 || (uint32_t)meter >= ctx->n_meter_sets)
 		return -EINVAL;
 	return nfp_meter_set_reset(ctx->meter_sets[meter], index);
-}
-
-int32_t nfp_acl_create(nfp_ctx *ctx, const struct nfp_acl_rule *rules, uint32_t n_rules)
-{
-	if (ctx->n_acls >= NFP_NF_MAX_ACLS)
-		return -ENOSPC;
-	int rc;
-	struct rte_acl_ctx *acl = nfp_acl_build(rules, n_rules, ctx->socket_id, &rc);
-	if (acl == NULL)
-		return rc;
-	ctx->acls[ctx->n_acls] = acl;
-	return (int32_t)ctx->n_acls++;
-}
-
-int32_t nfp_acl_classify(nfp_ctx *ctx, int32_t acl, const struct nfp_acl_key *keys, uint32_t n, uint32_t *results)
-{
-	if (acl < 0 || (uint32_t)acl >= ctx->n_acls || n > NFP_NF_MAX_BATCH)
-		return -EINVAL;
-	if (n > 0)
-		nfp_acl_run(ctx->acls[acl], keys, n, results);
-	return 0;
 }
 
 uint64_t nfp_now_ns(nfp_ctx *ctx)

@@ -1,6 +1,6 @@
 /*
  * Native implementation of the NF ABI runtime services (nfp_table_*, nfp_meter_*,
- * nfp_acl_*, nfp_counter_add, nfp_now_ns, nfp_log). Every backend gives each NF instance one `struct nfp_ctx`; the
+ * nfp_counter_add, nfp_now_ns, nfp_log). Every backend gives each NF instance one `struct nfp_ctx`; the
  * isolation backends reuse these functions and may place table values in their own domain
  * memory (for example a wasm linear memory) through `value_mem`.
  *
@@ -22,7 +22,6 @@ extern "C" {
 
 struct rte_hash;
 struct nfp_meter_set;
-struct rte_acl_ctx;
 
 struct nfp_svc_table {
 	struct rte_hash *hash;
@@ -46,8 +45,6 @@ struct nfp_ctx {
 	int socket_id;
 	uint32_t n_meter_sets;
 	struct nfp_meter_set *meter_sets[NFP_NF_MAX_METER_SETS]; /* rte_malloc'd, freed by nfp_ctx_fini */
-	uint32_t n_acls;
-	struct rte_acl_ctx *acls[NFP_NF_MAX_ACLS]; /* built by nfp_acl_create, freed by nfp_ctx_fini */
 };
 
 /* Bytes of value storage a manifest's tables need (for callers that provide `value_mem`). */
@@ -82,15 +79,6 @@ int32_t nfp_meter_set_color(struct nfp_meter_set *set, uint32_t index, uint32_t 
 int32_t nfp_meter_set_reset(struct nfp_meter_set *set, uint32_t index);
 /* Makes every meter of the set fresh. */
 void nfp_meter_set_fresh(struct nfp_meter_set *set);
-
-/*
- * The ACL core, shared with the process backend's child (which holds its own ACLs).
- * nfp_acl_build: an rte_acl context with `n` rules (nf.h, nfp_acl_create), built; NULL with
- * *rc = -EINVAL or -ENOMEM. nfp_acl_run: one bulk classification (n <= NFP_NF_MAX_BATCH).
- */
-struct rte_acl_ctx *nfp_acl_build(const struct nfp_acl_rule *rules, uint32_t n, int socket_id, int *rc);
-void nfp_acl_run(const struct rte_acl_ctx *acl, const struct nfp_acl_key *keys, uint32_t n, uint32_t *results);
-void nfp_acl_free(struct rte_acl_ctx *acl);
 
 /* Log sink: lines go to stderr with the NF's name, at most NFP_LOG_PER_SECOND per second. */
 #define NFP_LOG_PER_SECOND 5u

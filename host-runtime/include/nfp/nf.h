@@ -8,8 +8,6 @@
  *     that never touch `data` or `len` are unaffected.
  *   - Meters: nfp_meter_create / nfp_meter_color / nfp_meter_reset, srTCM meters (RFC 2697)
  *     held by the runtime (DPDK's rte_meter), so a policer builds for every backend, sfi included.
- *   - ACLs: nfp_acl_create / nfp_acl_classify, first-match IPv4 5-tuple classifiers built and run
- *     by the runtime (DPDK's rte_acl), so a firewall builds for every backend, sfi included.
  *
  * The contract between the host runtime and a network function (NF). An NF is a C module that
  * exports exactly one symbol, `nfp_nf_v1` (a `struct nfp_nf_descriptor`). The runtime calls
@@ -209,47 +207,6 @@ int32_t nfp_meter_create(nfp_ctx *ctx, uint64_t cir_bytes_per_s, uint32_t cbs_by
 			 uint32_t count);
 int32_t nfp_meter_color(nfp_ctx *ctx, int32_t meter, uint32_t index, uint32_t pkt_len);
 int32_t nfp_meter_reset(nfp_ctx *ctx, int32_t meter, uint32_t index);
-
-/*
- * ACLs: first-match classifiers over the IPv4 5-tuple, built and run by the runtime with DPDK's
- * rte_acl and held outside the NF's memory, so the same NF builds natively and for sfi.
- *
- * nfp_acl_create, from `init` only (it allocates and builds): copies `n_rules` rules
- * (1..NFP_ACL_MAX_RULES) from the NF's memory; the first rule that matches a key wins. Every rule's
- * `userdata` must be non-zero. At most NFP_NF_MAX_ACLS per NF instance; they are freed with it.
- * Returns a handle (>= 0), -EINVAL (-22) for a bad rule or count, -ENOSPC (-28) when the NF has all
- * its ACLs, -ENOMEM (-12).
- *
- * nfp_acl_classify: classifies `n` keys (n <= NFP_NF_MAX_BATCH, packed struct nfp_acl_key) at once;
- * `results[i]` receives the userdata of the first rule matching key i, 0 when none does. Per batch:
- * no allocation, no lock. Returns 0, or -EINVAL for a handle this NF does not own or a bad `n`;
- * under `sfi` and `process` that is a fault of the NF's domain instead (the tenant is quarantined).
- *
- * ACLs are runtime state built from the NF's configuration: a snapshot does not carry them and a
- * restore keeps those the NF built at its init.
- */
-struct nfp_acl_rule {
-	uint32_t src, dst;           /* prefixes, host byte order */
-	uint8_t src_len, dst_len;    /* prefix lengths 0..32 (0: any) */
-	int16_t proto;               /* IP protocol 0..255, -1: any */
-	uint16_t sport_lo, sport_hi; /* inclusive port ranges, host byte order */
-	uint16_t dport_lo, dport_hi;
-	uint32_t userdata; /* what classify reports for this rule; non-zero */
-};
-
-/* A key as the packet carries it (network byte order); 16 bytes, packed in arrays. */
-struct nfp_acl_key {
-	uint8_t proto;
-	uint8_t pad[3]; /* zero */
-	uint32_t src, dst;
-	uint16_t sport, dport;
-};
-
-#define NFP_NF_MAX_ACLS 2u
-#define NFP_ACL_MAX_RULES 4096u
-
-int32_t nfp_acl_create(nfp_ctx *ctx, const struct nfp_acl_rule *rules, uint32_t n_rules);
-int32_t nfp_acl_classify(nfp_ctx *ctx, int32_t acl, const struct nfp_acl_key *keys, uint32_t n, uint32_t *results);
 
 #define NFP_LOG_ERR 3
 #define NFP_LOG_WARN 4

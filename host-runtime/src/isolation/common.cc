@@ -60,16 +60,8 @@ static int32_t svc_meter_color(void *c, int32_t m, uint32_t i, uint32_t len)
 	return nfp_meter_color((nfp_ctx *)c, m, i, len);
 }
 static int32_t svc_meter_reset(void *c, int32_t m, uint32_t i) { return nfp_meter_reset((nfp_ctx *)c, m, i); }
-static int32_t svc_acl_create(void *c, const struct nfp_acl_rule *r, uint32_t n)
-{
-	return nfp_acl_create((nfp_ctx *)c, r, n);
-}
-static int32_t svc_acl_classify(void *c, int32_t acl, const struct nfp_acl_key *k, uint32_t n, uint32_t *res)
-{
-	return nfp_acl_classify((nfp_ctx *)c, acl, k, n, res);
-}
 
 extern "C" const struct nfp_iso_services nfp_iso_services_native = {
 	svc_lookup, svc_add, svc_del, svc_value, svc_key_bytes, svc_counter, svc_now, svc_log, svc_bulk,
-	svc_meter_create, svc_meter_color, svc_meter_reset, svc_acl_create, svc_acl_classify,
+	svc_meter_create, svc_meter_color, svc_meter_reset,
 };

@@ -44,9 +44,6 @@ struct nfp_iso_services {
 				uint32_t count);
 	int32_t (*meter_color)(void *ctx, int32_t meter, uint32_t index, uint32_t pkt_len);
 	int32_t (*meter_reset)(void *ctx, int32_t meter, uint32_t index);
-	/* ACLs (added compatibly: at the end). */
-	int32_t (*acl_create)(void *ctx, const struct nfp_acl_rule *rules, uint32_t n_rules);
-	int32_t (*acl_classify)(void *ctx, int32_t acl, const struct nfp_acl_key *keys, uint32_t n, uint32_t *results);
 };
 
 /* ---- native modules ---- */

@@ -32,9 +32,7 @@
 
 namespace {
 
-enum Op : uint32_t { kLoad = 1, kProcess = 2, kUnload = 3, kStop = 4, kService = 5 };
-// What a kService message from the child asks of the parent.
-enum SvcOp : uint32_t { kSvcAclCreate = 1, kSvcAclClassify = 2 };
+enum Op : uint32_t { kLoad = 1, kProcess = 2, kUnload = 3, kStop = 4 };
 
 constexpr uint32_t kRingSize = 16;
 
@@ -68,12 +66,6 @@ struct Shared {
 	ProcPkt pkts[NFP_NF_MAX_BATCH];
 	uint8_t verdicts[NFP_NF_MAX_BATCH], reasons[NFP_NF_MAX_BATCH];
 	alignas(64) uint8_t windows[NFP_NF_MAX_BATCH][NFP_ISO_SLOT]; // window = slot + NFP_PKT_HEADROOM
-	// A runtime-service request of the child (kService), served by the parent.
-	uint32_t svc_what, svc_slot, svc_n;
-	int32_t svc_acl, svc_result;
-	struct nfp_acl_rule acl_rules[NFP_ACL_MAX_RULES];
-	struct nfp_acl_key acl_keys[NFP_NF_MAX_BATCH];
-	uint32_t acl_results[NFP_NF_MAX_BATCH];
 };
 
 struct Layout {
@@ -99,10 +91,6 @@ struct proc_domain {
 	struct nfp_nf_manifest manifests[NFP_DOMAIN_MAX_NFS];
 	uint32_t readable[NFP_DOMAIN_MAX_NFS], writable[NFP_DOMAIN_MAX_NFS];
 	struct nfp_iso_win wins[NFP_NF_MAX_BATCH];
-	int socket_id;
-	// The ACLs of each slot's NF (nf.h, nfp_acl_*), built here for the child (kService).
-	uint32_t n_acls[NFP_DOMAIN_MAX_NFS];
-	struct rte_acl_ctx *acls[NFP_DOMAIN_MAX_NFS][NFP_NF_MAX_ACLS];
 };
 
 proc_domain *dom(struct nfp_domain *d) { return (proc_domain *)d->priv; }
@@ -149,14 +137,13 @@ struct ChildTable {
 	std::vector<uint8_t> values;
 };
 
-// Exit status of a child whose NF named a meter or ACL it does not own: a fault, as under sfi.
+// Exit status of a child whose NF named a meter it does not own: a fault, as under sfi.
 constexpr int kExitBadHandle = 70;
 
 struct ChildCtx {
 	std::string name;
 	std::vector<ChildTable> tables;
 	std::vector<std::vector<uint64_t>> meter_mem; // one nfp_meter_set each, in the child's heap
-	uint32_t slot = 0; // its NF's slot, which names its ACLs to the parent
 	uint64_t counters[NFP_NF_MAX_COUNTERS] = {0};
 	uint64_t now_ns = 0;
 	uint32_t logged = 0;
@@ -279,49 +266,6 @@ int32_t child_meter_reset(void *ctx, int32_t meter, uint32_t index)
 	return 0;
 }
 
-// ACLs: rte_acl needs DPDK memory, which the child has dropped, so the parent builds and runs
-// them: the child asks through the shared area (kService, answered while the parent waits for
-// the batch), one request per nfp_acl_create and per batch classified.
-Layout g_child_layout;
-
-int32_t child_service(ChildCtx *c, uint32_t what)
-{
-	Shared *sh = g_child_layout.shared;
-	sh->svc_what = what;
-	sh->svc_slot = c->slot;
-	rte_ring_sp_enqueue(g_child_layout.to_parent, (void *)(uintptr_t)kService);
-	bell_ring(&sh->to_parent_bell);
-	void *msg;
-	wait_for(&sh->to_child_bell, [&]() { return rte_ring_sc_dequeue(g_child_layout.to_child, &msg) == 0; }, 0);
-	return sh->svc_result;
-}
-
-int32_t child_acl_create(void *ctx, const struct nfp_acl_rule *rules, uint32_t n_rules)
-{
-	Shared *sh = g_child_layout.shared;
-	if (n_rules == 0 || n_rules > NFP_ACL_MAX_RULES)
-		return -EINVAL;
-	memcpy(sh->acl_rules, rules, (size_t)n_rules * sizeof(*rules));
-	sh->svc_n = n_rules;
-	return child_service((ChildCtx *)ctx, kSvcAclCreate);
-}
-
-int32_t child_acl_classify(void *ctx, int32_t acl, const struct nfp_acl_key *keys, uint32_t n, uint32_t *results)
-{
-	Shared *sh = g_child_layout.shared;
-	if (n > NFP_NF_MAX_BATCH)
-		_exit(kExitBadHandle);
-	if (n == 0)
-		return 0;
-	memcpy(sh->acl_keys, keys, (size_t)n * sizeof(*keys));
-	sh->svc_n = n;
-	sh->svc_acl = acl;
-	if (child_service((ChildCtx *)ctx, kSvcAclClassify) < 0)
-		_exit(kExitBadHandle);
-	memcpy(results, sh->acl_results, (size_t)n * sizeof(uint32_t));
-	return 0;
-}
-
 void child_log(void *ctx, int level, const char *msg, uint32_t len)
 {
 	auto *c = (ChildCtx *)ctx;
@@ -343,8 +287,7 @@ int32_t child_lookup_bulk(void *ctx, uint32_t t, const void *const *keys, uint32
 
 const struct nfp_iso_services child_services = {
 	child_lookup, child_add, child_del, child_value, child_key_bytes, child_counter, child_now, child_log,
-	child_lookup_bulk, child_meter_create, child_meter_color, child_meter_reset, child_acl_create,
-	child_acl_classify,
+	child_lookup_bulk, child_meter_create, child_meter_color, child_meter_reset,
 };
 
 // Unmaps every shared mapping except [keep, keep + keep_len): what the parent shares, the child
@@ -407,7 +350,6 @@ int child_load(ChildSlot *s, Shared *sh, uint16_t tenant)
 [[noreturn]] void child_main(Layout l, uint8_t *shm, uint16_t tenant)
 {
 	drop_shared_mappings(shm, shm_bytes());
-	g_child_layout = l;
 	static ChildSlot slots[NFP_DOMAIN_MAX_NFS];
 	uint32_t n = 0;
 	Shared *sh = l.shared;
@@ -419,8 +361,6 @@ int child_load(ChildSlot *s, Shared *sh, uint16_t tenant)
 		if (op == kStop)
 			_exit(0);
 		if (op == kLoad) {
-			if (n < NFP_DOMAIN_MAX_NFS)
-				slots[n].ctx.slot = n;
 			int rc = n >= NFP_DOMAIN_MAX_NFS ? -ENOSPC : child_load(&slots[n], sh, tenant);
 			if (rc == 0) {
 				sh->manifest = slots[n].nf.desc->manifest;
@@ -459,49 +399,7 @@ int child_load(ChildSlot *s, Shared *sh, uint16_t tenant)
 
 // ---- the parent ----
 
-void free_acls(proc_domain *d, uint32_t slot)
-{
-	for (uint32_t i = 0; i < d->n_acls[slot]; i++) {
-		nfp_acl_free(d->acls[slot][i]);
-		d->acls[slot][i] = nullptr;
-	}
-	d->n_acls[slot] = 0;
-}
-
-// Serves one runtime-service request of the child. Everything it names is checked here: the
-// child is untrusted. Classification reads the keys in place (bytes the child may change only
-// alter its own results).
-void serve(proc_domain *d)
-{
-	Shared *sh = d->l.shared;
-	uint32_t what = sh->svc_what, slot = sh->svc_slot, n = sh->svc_n;
-	int32_t acl = sh->svc_acl;
-	int32_t rc = -EINVAL;
-	if (slot >= NFP_DOMAIN_MAX_NFS) {
-		// nothing: a slot the child does not have
-	} else if (what == kSvcAclCreate) {
-		if (d->n_acls[slot] >= NFP_NF_MAX_ACLS) {
-			rc = -ENOSPC;
-		} else if (n > 0 && n <= NFP_ACL_MAX_RULES) {
-			// A private copy, so the child cannot change a rule between its check and its use.
-			std::vector<struct nfp_acl_rule> rules(sh->acl_rules, sh->acl_rules + n);
-			struct rte_acl_ctx *a = nfp_acl_build(rules.data(), n, d->socket_id, &rc);
-			if (a != nullptr) {
-				d->acls[slot][d->n_acls[slot]] = a;
-				rc = (int32_t)d->n_acls[slot]++;
-			}
-		}
-	} else if (what == kSvcAclClassify && acl >= 0 && (uint32_t)acl < d->n_acls[slot] && n <= NFP_NF_MAX_BATCH) {
-		nfp_acl_run(d->acls[slot][acl], sh->acl_keys, n, sh->acl_results);
-		rc = 0;
-	}
-	sh->svc_result = rc;
-	rte_ring_sp_enqueue(d->l.to_child, (void *)(uintptr_t)kService);
-	bell_ring(&sh->to_child_bell);
-}
-
-// Sends `op` and waits for the child's answer within `budget` cycles (0: no limit); serves the
-// child's service requests meanwhile.
+// Sends `op` and waits for the child's answer within `budget` cycles (0: no limit).
 int call(proc_domain *d, uint32_t op, uint64_t budget, const char *who)
 {
 	if (d->child <= 0) {
@@ -517,12 +415,8 @@ int call(proc_domain *d, uint32_t op, uint64_t budget, const char *who)
 	bool ok = wait_for(
 		&d->l.shared->to_parent_bell,
 		[&]() {
-			if (rte_ring_sc_dequeue(d->l.to_parent, &msg) == 0) {
-				if ((uintptr_t)msg != kService)
-					return true;
-				serve(d);
-				return false;
-			}
+			if (rte_ring_sc_dequeue(d->l.to_parent, &msg) == 0)
+				return true;
 			gone = waitpid(d->child, &status, WNOHANG);
 			return gone == d->child;
 		},
@@ -554,7 +448,6 @@ struct nfp_domain *proc_create(const struct nfp_domain_params *params, char *err
 		snprintf(err, errlen, "cannot allocate a process domain for tenant %u", params->tenant);
 		return nullptr;
 	}
-	d->socket_id = params->socket_id;
 	char name[32];
 	snprintf(name, sizeof(name), "nfp-tenant-%u", params->tenant);
 	int fd = memfd_create(name, MFD_CLOEXEC);
@@ -617,8 +510,6 @@ int proc_load(struct nfp_domain *base, const struct nfp_nf_descriptor *builtin, 
 	sh->err[0] = '\0';
 	// Starting an NF (dlopen, table set-up, init) is not per-batch work: give it seconds.
 	uint64_t budget = d->iso.budget_cycles ? d->iso.budget_cycles + 10 * rte_get_tsc_hz() : 0;
-	if (d->n_slots < NFP_DOMAIN_MAX_NFS)
-		free_acls(d, d->n_slots); // a failed load's
 	int rc = call(d, kLoad, budget, artifact);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", d->iso.fault);
@@ -698,7 +589,6 @@ void proc_unload(struct nfp_domain *base, uint32_t slot)
 		return;
 	d->l.shared->slot = slot;
 	call(d, kUnload, d->iso.budget_cycles, d->manifests[slot].name);
-	free_acls(d, slot);
 }
 
 void proc_destroy(struct nfp_domain *base)
@@ -718,8 +608,6 @@ void proc_destroy(struct nfp_domain *base)
 			usleep(1000);
 		}
 	}
-	for (uint32_t slot = 0; slot < NFP_DOMAIN_MAX_NFS; slot++)
-		free_acls(d, slot);
 	munmap(d->shm, shm_bytes());
 	rte_free(d);
 }

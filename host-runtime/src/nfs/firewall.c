@@ -1,7 +1,6 @@
 /*
- * firewall: first-match ACL over the IPv4 5-tuple through the runtime's ACL service (nfp_acl_*,
- * DPDK's rte_acl), with stateful connection tracking: once a connection is allowed, packets of
- * both directions pass without the ACL. The ACL is runtime state, freed with the NF.
+ * firewall: first-match ACL over the IPv4 5-tuple through rte_acl, with stateful connection
+ * tracking: once a connection is allowed, packets of both directions pass without the ACL.
  * Rules that match DSCP or VLAN (which rte_acl's 5-tuple layout does not carry) switch the NF to
  * an equivalent linear first-match scan.
  *
@@ -10,6 +9,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <rte_acl.h>
 
 #include "builtin.h"
 #include "config.h"
@@ -25,12 +26,36 @@ struct fw_rule {
 	uint8_t allow;
 };
 
+/* The bytes rte_acl classifies, network order; the first field is one byte, as rte_acl requires. */
+struct fw_acl_key {
+	uint8_t proto;
+	uint8_t pad[3];
+	uint32_t src, dst;
+	uint16_t sport, dport;
+};
+
+enum { F_PROTO, F_SRC, F_DST, F_SPORT, F_DPORT, F_NUM };
+
+RTE_ACL_RULE_DEF(fw_acl_rule, F_NUM);
+
+static const struct rte_acl_field_def fw_fields[F_NUM] = {
+	{.type = RTE_ACL_FIELD_TYPE_BITMASK, .size = 1, .field_index = F_PROTO, .input_index = 0,
+	 .offset = offsetof(struct fw_acl_key, proto)},
+	{.type = RTE_ACL_FIELD_TYPE_MASK, .size = 4, .field_index = F_SRC, .input_index = 1,
+	 .offset = offsetof(struct fw_acl_key, src)},
+	{.type = RTE_ACL_FIELD_TYPE_MASK, .size = 4, .field_index = F_DST, .input_index = 2,
+	 .offset = offsetof(struct fw_acl_key, dst)},
+	{.type = RTE_ACL_FIELD_TYPE_RANGE, .size = 2, .field_index = F_SPORT, .input_index = 3,
+	 .offset = offsetof(struct fw_acl_key, sport)},
+	{.type = RTE_ACL_FIELD_TYPE_RANGE, .size = 2, .field_index = F_DPORT, .input_index = 3,
+	 .offset = offsetof(struct fw_acl_key, dport)},
+};
+
 struct fw_state {
-	int32_t acl; /* the runtime's ACL (nfp_acl_create); -1: no rules, or linear scan */
+	struct rte_acl_ctx *acl; /* NULL: no rules, or linear scan */
 	uint32_t n_rules;
 	uint8_t deflt_allow, stateful, linear;
 	struct fw_rule rules[FW_MAX_RULES];
-	struct nfp_acl_rule acl_rules[FW_MAX_RULES]; /* built in init, copied by the runtime */
 };
 
 static int fw_rule_matches(const struct nfp_match *m, const struct nfp_pkt *p, const struct nfp_ipv4_view *v)
@@ -54,33 +79,53 @@ static int fw_rule_matches(const struct nfp_match *m, const struct nfp_pkt *p, c
 	return 1;
 }
 
-/* Hands the rules to the runtime's ACL service (rte_acl); a rule that can never match is left out. */
 static int fw_build_acl(nfp_ctx *ctx, struct fw_state *s)
 {
-	uint32_t n = 0;
+	char name[RTE_ACL_NAMESIZE];
+	snprintf(name, sizeof(name), "nfp_fw_%p", (void *)s);
+	struct rte_acl_param prm = {
+		.name = name,
+		.socket_id = SOCKET_ID_ANY,
+		.rule_size = RTE_ACL_RULE_SZ(F_NUM),
+		.max_rule_num = s->n_rules,
+	};
+	s->acl = rte_acl_create(&prm);
+	if (s->acl == NULL) {
+		nfp_log(ctx, NFP_LOG_ERR, "firewall: cannot create the ACL context");
+		return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < s->n_rules; i++) {
 		const struct nfp_match *m = &s->rules[i].m;
 		if (m->never)
 			continue;
-		struct nfp_acl_rule *r = &s->acl_rules[n++];
-		memset(r, 0, sizeof(*r));
-		r->proto = (int16_t)(m->proto >= 0 ? m->proto : -1);
-		r->src = m->src;
-		r->src_len = (uint8_t)m->src_len;
-		r->dst = m->dst;
-		r->dst_len = (uint8_t)m->dst_len;
-		r->sport_lo = m->sport_lo;
-		r->sport_hi = m->sport_hi;
-		r->dport_lo = m->dport_lo;
-		r->dport_hi = m->dport_hi;
-		r->userdata = i + 1; /* 0 means "no match" */
+		struct fw_acl_rule r;
+		memset(&r, 0, sizeof(r));
+		r.data.category_mask = 1;
+		r.data.priority = (int32_t)(FW_MAX_RULES - i); /* first match wins */
+		r.data.userdata = i + 1;                       /* 0 means "no match" to rte_acl */
+		r.field[F_PROTO].value.u8 = m->proto >= 0 ? (uint8_t)m->proto : 0;
+		r.field[F_PROTO].mask_range.u8 = m->proto >= 0 ? 0xff : 0;
+		r.field[F_SRC].value.u32 = m->src;
+		r.field[F_SRC].mask_range.u32 = m->src_len;
+		r.field[F_DST].value.u32 = m->dst;
+		r.field[F_DST].mask_range.u32 = m->dst_len;
+		r.field[F_SPORT].value.u16 = m->sport_lo;
+		r.field[F_SPORT].mask_range.u16 = m->sport_hi;
+		r.field[F_DPORT].value.u16 = m->dport_lo;
+		r.field[F_DPORT].mask_range.u16 = m->dport_hi;
+		if (rte_acl_add_rules(s->acl, (const struct rte_acl_rule *)&r, 1) < 0) {
+			nfp_log(ctx, NFP_LOG_ERR, "firewall: cannot add an ACL rule");
+			return -EINVAL;
+		}
 	}
-	if (n == 0)
-		return 0; /* no rule can match: every packet takes the default */
-	s->acl = nfp_acl_create(ctx, s->acl_rules, n);
-	if (s->acl < 0) {
+	struct rte_acl_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.num_categories = 1;
+	cfg.num_fields = F_NUM;
+	memcpy(cfg.defs, fw_fields, sizeof(fw_fields));
+	if (rte_acl_build(s->acl, &cfg) != 0) {
 		nfp_log(ctx, NFP_LOG_ERR, "firewall: cannot build the ACL");
-		return s->acl;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -88,7 +133,6 @@ static int fw_build_acl(nfp_ctx *ctx, struct fw_state *s)
 static int fw_init(nfp_ctx *ctx, void *state, const char *config, uint32_t len)
 {
 	struct fw_state *s = state;
-	s->acl = -1;
 	struct nfp_cfg c;
 	int rc = nfp_cfg_parse(&c, ctx, "firewall", config, len);
 	if (rc < 0)
@@ -135,6 +179,14 @@ out:
 	return rc;
 }
 
+static void fw_fini(nfp_ctx *ctx, void *state)
+{
+	struct fw_state *s = state;
+	if (s->acl != NULL)
+		rte_acl_free(s->acl);
+	s->acl = NULL;
+}
+
 /* Applies the rule decision for packet i; tracks the connection when it is allowed. */
 static inline void fw_decide(nfp_ctx *ctx, struct fw_state *s, struct nfp_batch *b, uint32_t i, int allow,
 			     const struct nfp_flow_key *k, uint64_t *counts)
@@ -155,9 +207,10 @@ static inline void fw_decide(nfp_ctx *ctx, struct fw_state *s, struct nfp_batch 
 static void fw_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 {
 	struct fw_state *s = state;
-	struct nfp_acl_key keys[NFP_NF_MAX_BATCH];
+	struct fw_acl_key keys[NFP_NF_MAX_BATCH];
 	struct nfp_flow_key fk[NFP_NF_MAX_BATCH];
 	const void *fkp[NFP_NF_MAX_BATCH];
+	const uint8_t *data[NFP_NF_MAX_BATCH];
 	uint32_t idx[NFP_NF_MAX_BATCH], results[NFP_NF_MAX_BATCH];
 	int32_t slots[NFP_NF_MAX_BATCH];
 	uint64_t counts[4] = {0, 0, 0, 0}; /* the NF's counters 0..3, added once per batch */
@@ -171,7 +224,7 @@ static void fw_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 			counts[3]++;
 			continue;
 		}
-		struct nfp_acl_key *k = &keys[m];
+		struct fw_acl_key *k = &keys[m];
 		memset(k, 0, sizeof(*k));
 		k->proto = v.proto;
 		k->src = v.src;
@@ -195,7 +248,7 @@ static void fw_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 			counts[1]++;
 			continue;
 		}
-		if (s->acl < 0) {
+		if (s->acl == NULL) {
 			struct nfp_ipv4_view v;
 			memset(&v, 0, sizeof(v));
 			nfp_ipv4_view(&b->pkts[i], &v); /* checked in pass 1 */
@@ -208,18 +261,14 @@ static void fw_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 			fw_decide(ctx, s, b, i, allow, &fk[j], counts);
 			continue;
 		}
-		if (n != j)
-			keys[n] = keys[j];
+		data[n] = (const uint8_t *)&keys[j];
 		idx[n] = i;
 		fkp[n++] = &fk[j];
 	}
 	if (n > 0) {
-		/* A handle restored from another instance's snapshot may name no ACL here: no match. */
-		if (nfp_acl_classify(ctx, s->acl, keys, n, results) < 0)
-			memset(results, 0, n * sizeof(results[0]));
+		rte_acl_classify(s->acl, data, results, n, 1);
 		for (uint32_t j = 0; j < n; j++) {
-			uint32_t r = results[j] <= s->n_rules ? results[j] : 0;
-			int allow = r ? s->rules[r - 1].allow : s->deflt_allow;
+			int allow = results[j] ? s->rules[results[j] - 1].allow : s->deflt_allow;
 			fw_decide(ctx, s, b, idx[j], allow, (const struct nfp_flow_key *)fkp[j], counts);
 		}
 	}
@@ -245,4 +294,5 @@ NFP_BUILTIN_DESCRIPTOR(firewall) = {
 	},
 	.init = fw_init,
 	.process = fw_process,
+	.fini = fw_fini,
 };
