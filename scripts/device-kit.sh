@@ -72,7 +72,7 @@ mkdir -p "$stage/payload/tmp" "$stage/payload/nf-cache"
 # mpk cases skip on this CPU) so the caches hold every module they load there.
 (cd "$t" && TMPDIR="$stage/payload/tmp" NFP_NF_CACHE="$stage/payload/nf-cache" \
   node node_modules/vitest/vitest.mjs run test/isolation/ratelimiter.test.ts test/host-runtime/rewrite-nfs.test.ts) \
-  >"$stage/warm-caches.log" 2>&1 || die "warming the NF caches failed (see $stage/warm-caches.log)"
+  >/tmp/nfp-device-kit-warm.log 2>&1 || die "warming the NF caches failed (see /tmp/nfp-device-kit-warm.log)"
 
 # --- shared libraries: every one the addon, node and the NF modules load, glibc excepted.
 lib="$stage/payload/lib"
