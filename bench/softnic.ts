@@ -21,19 +21,10 @@ import { installArtifacts } from '../targets/softnic/install';
 import { loadSoftnic, processBatch } from '../targets/softnic/native';
 import type { NicArtifacts } from '../p4';
 import type { Plan } from '../partitioner/plan';
-import { launchBmv2 } from '../targets/bmv2/launch';
+import { BMV2_BINARY, findOnPath, launchBmv2 } from '../targets/bmv2/launch';
 import { P4RuntimeClient } from '../targets/p4runtime/client';
 import { Atomicity } from '../targets/p4runtime/messages';
 import { entriesToUpdates } from '../targets/softnic/install';
-
-function onPath(bin: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function cpuModel(): string {
   try {
@@ -95,7 +86,7 @@ export async function main(args: string[]): Promise<void> {
   const u1 = process.cpuUsage(u0);
   const jsMpps = jn / ((u1.user + u1.system) * 1000) / 1e-3;
 
-  const bmv2 = onPath('simple_switch_grpc') && process.getuid?.() === 0;
+  const bmv2 = findOnPath(BMV2_BINARY) !== undefined && process.getuid?.() === 0;
   const bmv2Run = bmv2 ? await measureBmv2(plan, artifacts, packets, quick ? 6000 : 30000) : undefined;
   console.log(`softnic classify+steer on ${cpuModel()} (one core)`);
   console.log(
@@ -114,7 +105,7 @@ export async function main(args: string[]): Promise<void> {
     );
   } else {
     console.log(
-      onPath('simple_switch_grpc')
+      findOnPath(BMV2_BINARY) !== undefined
         ? '  simple_switch_grpc is on PATH but launching it needs root: no BMv2 comparison (softnicOverBmv2 null)'
         : '  simple_switch_grpc is not on PATH: no BMv2 comparison (softnicOverBmv2 null)',
     );

@@ -93,7 +93,6 @@ export function sweepStaleNamespaces(): string[] {
   for (const line of (r.stdout ?? '').split('\n')) {
     const m = /^(nfp-(\d+)-\d+)\b/.exec(line.trim());
     if (!m || Number(m[2]) === process.pid || pidAlive(Number(m[2]))) continue;
-    quietly('ip', ['netns', 'pids', m[1]]);
     killNamespace(m[1]);
     removed.push(m[1]);
   }

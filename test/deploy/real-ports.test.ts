@@ -45,6 +45,17 @@ const softnicSwitch: SwitchCommand = (ports, socket) => [
   ...ports.flatMap((p) => ['--port', `${p.port}@iface:${p.ifname}`]),
 ];
 
+/** examples/multi-tenant.yaml, partitioned and emitted for the bmv2 profile. */
+function multiTenantOnBmv2Profile(): ReturnType<typeof prepareDeploy> {
+  return prepareDeploy({
+    input: join(EXAMPLES, 'multi-tenant.yaml'),
+    target: 'bmv2',
+    profile: 'bmv2',
+    deviceId: 1,
+    durationSeconds: 0,
+  });
+}
+
 describe.skipIf(skip)('deploy on a launched switch with real ports (veth, namespaces, net_af_packet)', () => {
   afterAll(async () => {
     const host = await import('../../host-runtime/lib');
@@ -73,13 +84,7 @@ describe.skipIf(skip)('deploy on a launched switch with real ports (veth, namesp
   );
 
   it('with many packets in flight, accounts for every packet', async () => {
-    const { plan, nic } = await prepareDeploy({
-      input: join(EXAMPLES, 'multi-tenant.yaml'),
-      target: 'bmv2',
-      profile: 'bmv2',
-      deviceId: 1,
-      durationSeconds: 0,
-    });
+    const { plan, nic } = await multiTenantOnBmv2Profile();
     const roots = plan.paths.filter((p) => !p.branchOf).length;
     const { packets: traffic } = generateTraffic(plan, trafficSpec(roots, 600));
     const egress: number[] = [];
@@ -100,13 +105,7 @@ describe.skipIf(skip)('deploy on a launched switch with real ports (veth, namesp
   }, 60_000);
 
   it('a switch that dies at start is reported and leaves nothing behind', async () => {
-    const { plan, nic } = await prepareDeploy({
-      input: join(EXAMPLES, 'multi-tenant.yaml'),
-      target: 'bmv2',
-      profile: 'bmv2',
-      deviceId: 1,
-      durationSeconds: 0,
-    });
+    const { plan, nic } = await multiTenantOnBmv2Profile();
     const failure = await deploy(plan, nic, {
       target: 'bmv2',
       deviceId: 1,
