@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { deploy, generateTraffic, prepareDeploy } from '../targets/deploy';
+import { deploy, generateTraffic, prepareDeploy } from '../deploy';
 
 interface Row {
   graph: string;

@@ -17,7 +17,7 @@ import {
   P4RuntimeServer,
   p4infoFromJson,
   type P4Update,
-} from '../targets/p4runtime';
+} from '../p4runtime';
 
 const BATCH = 1000;
 const IN_FLIGHT = 4;

@@ -15,15 +15,15 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { emitNicArtifacts } from '../p4';
 import { loadGraph, partition } from '../partitioner';
-import { DEFAULT_GENERATOR, generateTraffic } from '../targets/deploy/traffic';
+import { DEFAULT_GENERATOR, generateTraffic } from '../deploy/traffic';
 import { SoftnicDevice } from '../targets/softnic/device';
 import { installArtifacts } from '../targets/softnic/install';
 import { loadSoftnic, processBatch } from '../targets/softnic/native';
 import type { NicArtifacts } from '../p4';
 import type { Plan } from '../partitioner/plan';
 import { BMV2_BINARY, findOnPath, launchBmv2 } from '../targets/bmv2/launch';
-import { P4RuntimeClient } from '../targets/p4runtime/client';
-import { Atomicity } from '../targets/p4runtime/messages';
+import { P4RuntimeClient } from '../p4runtime/client';
+import { Atomicity } from '../p4runtime/messages';
 import { entriesToUpdates } from '../targets/softnic/install';
 
 function cpuModel(): string {

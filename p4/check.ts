@@ -4,7 +4,7 @@
  * Any disagreement is an InternalError naming it; an inconsistent artifact is never written.
  */
 import { InternalError } from '../partitioner/errors';
-import type * as m from '../targets/p4runtime/messages';
+import type * as m from '../p4runtime/messages';
 import type { Bmv2Json } from './emit/bmv2-json';
 import type { NicEntries } from './emit/entries';
 

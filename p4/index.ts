@@ -7,8 +7,8 @@
  *                                entries.json (+ the typed P4Info, entries and IR)
  */
 import type { NicProfile, Plan } from '../partitioner/plan';
-import { codecs } from '../targets/p4runtime/proto';
-import type * as m from '../targets/p4runtime/messages';
+import { codecs } from '../p4runtime/proto';
+import type * as m from '../p4runtime/messages';
 import {
   checkEntries,
   compareSignatures,

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { NfpCommand } from '../base';
 import { profiles } from '../../partitioner/profiles';
-import { parseGeneratorSpec, renderReport, runDeploy, type DeployReport } from '../../targets/deploy';
+import { parseGeneratorSpec, renderReport, runDeploy, type DeployReport } from '../../deploy';
 import type { IsolationBackend } from '../../host-runtime/lib';
 
 export default class Deploy extends NfpCommand<DeployReport> {

@@ -5,7 +5,7 @@
  * the name below it.
  */
 import { InternalError } from '../../partitioner/errors';
-import type * as m from '../../targets/p4runtime/messages';
+import type * as m from '../../p4runtime/messages';
 import type { NicPipeline } from '../ir';
 import { IrIndex } from '../ir-util';
 import { keyName } from './names';

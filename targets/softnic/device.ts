@@ -4,9 +4,9 @@
  * keeps the P4Runtime view of entries for reads, and moves packets between ports and engine.
  */
 import { status as Code } from '@grpc/grpc-js';
-import type { Device, DeviceEvents, PipelineConfig, UpdateResult } from '../p4runtime/device';
-import { DeviceError } from '../p4runtime/device';
-import { entryKey } from '../p4runtime/memory-device';
+import type { Device, DeviceEvents, PipelineConfig, UpdateResult } from '../../p4runtime/device';
+import { DeviceError } from '../../p4runtime/device';
+import { entryKey } from '../../p4runtime/memory-device';
 import type {
   Action,
   CounterData,
@@ -16,8 +16,8 @@ import type {
   PacketOut,
   TableEntry,
   Update,
-} from '../p4runtime/messages';
-import { Atomicity, UpdateType } from '../p4runtime/messages';
+} from '../../p4runtime/messages';
+import { Atomicity, UpdateType } from '../../p4runtime/messages';
 import { buildLayout, type Layout, type TableLayout } from './layout';
 import {
   createEngine,

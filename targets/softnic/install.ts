@@ -2,10 +2,10 @@
  * Installs nfp's NIC artifacts (P4Info, BMv2 JSON, entries.json) straight into a SoftnicDevice,
  * without gRPC: benchmarks and tests use it; deploy goes through P4Runtime instead.
  */
-import { DeviceError } from '../p4runtime/device';
-import type { FieldMatch, P4Info, Update } from '../p4runtime/messages';
-import { Atomicity, UpdateType } from '../p4runtime/messages';
-import { P4Schema } from '../p4runtime/schema';
+import { DeviceError } from '../../p4runtime/device';
+import type { FieldMatch, P4Info, Update } from '../../p4runtime/messages';
+import { Atomicity, UpdateType } from '../../p4runtime/messages';
+import { P4Schema } from '../../p4runtime/schema';
 import type { NicEntries } from '../../p4';
 import type { SoftnicDevice } from './device';
 

@@ -4,8 +4,8 @@
  * pipeline verification: any disagreement is an INVALID_ARGUMENT naming the object.
  */
 import { status as Code } from '@grpc/grpc-js';
-import { DeviceError } from '../p4runtime/device';
-import { MatchType, MeterUnit, type P4Info } from '../p4runtime/messages';
+import { DeviceError } from '../../p4runtime/device';
+import { MatchType, MeterUnit, type P4Info } from '../../p4runtime/messages';
 import type { NativeProgramInfo } from './native';
 
 export interface TableLayout {

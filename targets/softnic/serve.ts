@@ -4,7 +4,7 @@
  * External controllers push the pipeline and entries; packets flow through the ports.
  */
 import { NfpError } from '../../partitioner/errors';
-import { P4RuntimeServer } from '../p4runtime/server';
+import { P4RuntimeServer } from '../../p4runtime/server';
 import { SoftnicDevice, type SoftnicStats } from './device';
 import { loadSoftnic } from './native';
 import { EthdevPort, IfacePort, parsePortSpec, PcapPort, pcapOutputFile, type SoftnicPort } from './ports';

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as host from '../../host-runtime/lib';
 import type { NicArtifacts } from '../../p4';
-import { P4RuntimeClient } from '../../targets/p4runtime/client';
-import type { TableEntry } from '../../targets/p4runtime/messages';
-import { P4RuntimeServer } from '../../targets/p4runtime/server';
+import { P4RuntimeClient } from '../../p4runtime/client';
+import type { TableEntry } from '../../p4runtime/messages';
+import { P4RuntimeServer } from '../../p4runtime/server';
 import { SoftnicDevice } from '../../targets/softnic/device';
-import { deploy, DeployError, prepareDeploy, type Prepared } from '../../targets/deploy';
+import { deploy, DeployError, prepareDeploy, type Prepared } from '../../deploy';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
 

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NicArtifacts } from '../../p4';
 import { syntheticYaml } from '../../partitioner/synthetic';
-import { deploy, DeployError, prepareDeploy, type Prepared } from '../../targets/deploy';
-import { P4RuntimeClient } from '../../targets/p4runtime/client';
+import { deploy, DeployError, prepareDeploy, type Prepared } from '../../deploy';
+import { P4RuntimeClient } from '../../p4runtime/client';
 import { deployDifferential } from './differential';
 import { leftovers } from './leftovers';
 

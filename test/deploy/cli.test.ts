@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { P4RuntimeServer } from '../../targets/p4runtime/server';
+import { P4RuntimeServer } from '../../p4runtime/server';
 import { SoftnicDevice } from '../../targets/softnic/device';
 import { readPcap } from '../../targets/softnic/pcap';
 

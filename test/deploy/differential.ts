@@ -11,15 +11,15 @@ import { loadGraph } from '../../partitioner';
 import type { ServiceGraph } from '../../partitioner/graph';
 import type { SwitchCommand } from '../../targets/bmv2/launch';
 import { packetFate, type PacketHeaders } from '../../partitioner/reference';
-import type { PacketFate } from '../../targets/deploy/account';
-import { parsePacket } from '../../targets/deploy/packet';
+import type { PacketFate } from '../../deploy/account';
+import { parsePacket } from '../../deploy/packet';
 import {
   deploy,
   generateTraffic,
   prepareDeploy,
   type DeployReport,
   type GeneratedPacket,
-} from '../../targets/deploy';
+} from '../../deploy';
 
 export interface DifferentialResult {
   failures: string[];

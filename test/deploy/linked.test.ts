@@ -9,8 +9,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadGraph } from '../../partitioner';
-import { deploy, generateTraffic, prepareDeploy } from '../../targets/deploy';
-import type { PacketFate } from '../../targets/deploy/datapath';
+import { deploy, generateTraffic, prepareDeploy } from '../../deploy';
+import type { PacketFate } from '../../deploy/datapath';
 import { createEngine } from '../../targets/softnic/native';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');

@@ -17,7 +17,7 @@ import {
   sweepStaleNamespaces,
   type SwitchCommand,
 } from '../../targets/bmv2/launch';
-import { deploy, DeployError, generateTraffic, prepareDeploy } from '../../targets/deploy';
+import { deploy, DeployError, generateTraffic, prepareDeploy } from '../../deploy';
 import { deployDifferential, trafficSpec } from './differential';
 import { leftovers } from './leftovers';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InternalError } from '../../partitioner/errors';
 import { checkArtifacts, emitNicArtifacts, type NicArtifacts } from '../../p4/index';
 import { P4_ID_PREFIX } from '../../p4/emit/p4info';
-import { codecs } from '../../targets/p4runtime/proto';
+import { codecs } from '../../p4runtime/proto';
 import { fileText } from './helpers';
 import { twoTenantPlan } from './fixtures/plans';
 

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emitNicArtifacts, type NicArtifacts } from '../../p4/index';
-import { buildPacket, parsePacket, PROTO_TCP, PROTO_UDP } from '../../targets/deploy/packet';
+import { buildPacket, parsePacket, PROTO_TCP, PROTO_UDP } from '../../deploy/packet';
 import { SoftnicDevice } from '../../targets/softnic/device';
 import { installArtifacts } from '../../targets/softnic/install';
 import type { NativeOutcome } from '../../targets/softnic/native';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Code, insert, NotPrimaryError, P4RuntimeClient, P4RuntimeError } from '../../targets/p4runtime';
+import { Code, insert, NotPrimaryError, P4RuntimeClient, P4RuntimeError } from '../../p4runtime';
 import { fixtureP4Info, next, primaryWithPipeline, startRig, type Rig } from './helpers';
 
 let rig: Rig | undefined;
@@ -154,7 +154,7 @@ describe('arbitration over the StreamChannel', () => {
     await rig.server.stop(50);
     await disconnected;
     expect(c.isPrimary).toBe(false);
-    const { MemoryDevice, P4RuntimeServer } = await import('../../targets/p4runtime');
+    const { MemoryDevice, P4RuntimeServer } = await import('../../p4runtime');
     const server = new P4RuntimeServer({ device: new MemoryDevice(), address: `127.0.0.1:${port}` });
     await server.start();
     rig.server = server;

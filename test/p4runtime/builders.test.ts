@@ -10,7 +10,7 @@ import {
   UpdateType,
   valueToBigInt,
   type Update,
-} from '../../targets/p4runtime';
+} from '../../p4runtime';
 import { fixtureP4Info } from './helpers';
 
 const schema = new P4Schema(fixtureP4Info);

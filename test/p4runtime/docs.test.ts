@@ -19,10 +19,7 @@ describe('docs/p4runtime.md examples', () => {
   blocks.forEach((code, i) => {
     it(`example ${i + 1} runs and exits 0`, () => {
       const file = join(dir, `example${i + 1}.ts`);
-      writeFileSync(
-        file,
-        code.replaceAll("'./targets/p4runtime'", JSON.stringify(join(root, 'targets', 'p4runtime'))),
-      );
+      writeFileSync(file, code.replaceAll("'./p4runtime'", JSON.stringify(join(root, 'p4runtime'))));
       const out = execFileSync(process.execPath, ['--import', 'tsx', file], {
         cwd: root,
         encoding: 'utf8',

@@ -15,7 +15,7 @@ import {
   type FieldMatch,
   type StreamMessageRequest,
   type WriteRequest,
-} from '../../targets/p4runtime';
+} from '../../p4runtime';
 import { primaryWithPipeline, startRig, type Rig } from './helpers';
 
 const METHODS = [

@@ -10,7 +10,7 @@ import {
   type P4Info,
   type P4RuntimeClientOptions,
   type P4RuntimeServerOptions,
-} from '../../targets/p4runtime';
+} from '../../p4runtime';
 
 export const fixtureP4Info: P4Info = p4infoFromJson(
   JSON.parse(readFileSync(join(__dirname, 'fixtures', 'tenant.p4info.json'), 'utf8')),

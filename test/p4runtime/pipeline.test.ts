@@ -6,7 +6,7 @@ import {
   PipelineAction,
   PipelineResponseType,
   type P4Info,
-} from '../../targets/p4runtime';
+} from '../../p4runtime';
 import { collect, fixtureP4Info, startRig, type Rig } from './helpers';
 
 let rig: Rig | undefined;

@@ -3,7 +3,7 @@
  * byte against the P4Runtime v1.4 specification's numbering (what simple_switch_grpc speaks).
  */
 import { describe, expect, it } from 'vitest';
-import { codecs, p4infoToJson, PROTO_FILES, p4runtimeRoot } from '../../targets/p4runtime';
+import { codecs, p4infoToJson, PROTO_FILES, p4runtimeRoot } from '../../p4runtime';
 import { fixtureP4Info } from './helpers';
 
 const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, insert, modify, P4RuntimeClient, P4RuntimeWriteError } from '../../targets/p4runtime';
+import { Code, insert, modify, P4RuntimeClient, P4RuntimeWriteError } from '../../p4runtime';
 import { collect, fixtureP4Info, next, primaryWithPipeline, startRig, type Rig } from './helpers';
 
 let rig: Rig;

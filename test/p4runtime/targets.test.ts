@@ -22,7 +22,7 @@ import {
   remove,
   type Entity,
   type FieldMatch,
-} from '../../targets/p4runtime';
+} from '../../p4runtime';
 import { collect } from './helpers';
 
 const hasBmv2 = spawnSync('sh', ['-c', 'command -v simple_switch_grpc'], { stdio: 'ignore' }).status === 0;

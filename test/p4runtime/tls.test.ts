@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryDevice, P4RuntimeClient, P4RuntimeServer } from '../../targets/p4runtime';
+import { MemoryDevice, P4RuntimeClient, P4RuntimeServer } from '../../p4runtime';
 
 const hasOpenssl = (() => {
   try {

@@ -9,7 +9,7 @@ import {
   P4SchemaError,
   remove,
   type Entity,
-} from '../../targets/p4runtime';
+} from '../../p4runtime';
 import { collect, primaryWithPipeline, startRig, type Rig } from './helpers';
 
 let rig: Rig;

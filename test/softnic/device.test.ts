@@ -3,12 +3,12 @@
  * under it, driven by nfp's P4Runtime client, with packets through in-process ports.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { P4RuntimeClient } from '../../targets/p4runtime/client';
-import { P4RuntimeError } from '../../targets/p4runtime/errors';
-import { Atomicity } from '../../targets/p4runtime/messages';
-import { p4infoFromJson } from '../../targets/p4runtime/proto';
-import { P4RuntimeServer } from '../../targets/p4runtime/server';
-import { insert, modify, remove } from '../../targets/p4runtime/updates';
+import { P4RuntimeClient } from '../../p4runtime/client';
+import { P4RuntimeError } from '../../p4runtime/errors';
+import { Atomicity } from '../../p4runtime/messages';
+import { p4infoFromJson } from '../../p4runtime/proto';
+import { P4RuntimeServer } from '../../p4runtime/server';
+import { insert, modify, remove } from '../../p4runtime/updates';
 import { SoftnicDevice } from '../../targets/softnic/device';
 import { MemoryPort } from '../../targets/softnic/ports';
 import { fixture } from './helpers';
@@ -223,7 +223,7 @@ describe('softnic device over P4Runtime', () => {
   });
 
   it('keeps entries across RECONCILE_AND_COMMIT', async () => {
-    const { PipelineAction } = await import('../../targets/p4runtime/messages');
+    const { PipelineAction } = await import('../../p4runtime/messages');
     await client.setPipeline({ p4info, deviceConfig: bmv2 }, PipelineAction.RECONCILE_AND_COMMIT);
     ports.get(1)!.inject([udpPacket({ src: '1.1.1.1', dst: '172.16.9.9' })]);
     expect(drain(8)).toHaveLength(1);

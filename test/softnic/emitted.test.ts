@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { emitNicArtifacts } from '../../p4';
 import { loadGraph, partition } from '../../partitioner';
 import { packetFate, type PacketHeaders } from '../../partitioner/reference';
-import { parsePacket } from '../../targets/deploy/packet';
-import { DEFAULT_GENERATOR, generateTraffic } from '../../targets/deploy/traffic';
+import { parsePacket } from '../../deploy/packet';
+import { DEFAULT_GENERATOR, generateTraffic } from '../../deploy/traffic';
 import { SoftnicDevice } from '../../targets/softnic/device';
 import { installArtifacts } from '../../targets/softnic/install';
 

@@ -4,9 +4,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { P4RuntimeClient } from '../../targets/p4runtime/client';
-import { p4infoFromJson } from '../../targets/p4runtime/proto';
-import { insert } from '../../targets/p4runtime/updates';
+import { P4RuntimeClient } from '../../p4runtime/client';
+import { p4infoFromJson } from '../../p4runtime/proto';
+import { insert } from '../../p4runtime/updates';
 import { loadSoftnic } from '../../targets/softnic/native';
 import { startSoftnic, type SoftnicInstance } from '../../targets/softnic/serve';
 import { fixture } from './helpers';

@@ -10,11 +10,11 @@ import type * as m from './messages';
 
 /**
  * Folder holding `p4/v1/*.proto` and `p4/config/v1/*.proto`: next to this file in the source
- * tree; from the compiled `dist/targets/p4runtime/`, the source tree's copy (the package ships
- * `targets/p4runtime/proto`).
+ * tree; from the compiled `dist/p4runtime/`, the source tree's copy (the package ships
+ * `p4runtime/proto`).
  */
 export const PROTO_DIR: string =
-  [join(__dirname, 'proto'), join(__dirname, '..', '..', '..', 'targets', 'p4runtime', 'proto')].find((d) =>
+  [join(__dirname, 'proto'), join(__dirname, '..', '..', 'p4runtime', 'proto')].find((d) =>
     existsSync(join(d, 'p4', 'v1', 'p4runtime.proto')),
   ) ?? join(__dirname, 'proto');
 

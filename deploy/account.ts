@@ -3,7 +3,7 @@
  * forwarded on a wire port or dropped with a reason, counted per tenant and path, and (for
  * differential tests) its fate kept.
  */
-import type { Plan } from '../../partitioner/plan';
+import type { Plan } from '../partitioner/plan';
 import type { GeneratedPacket } from './traffic';
 
 /** What happened to one input packet. */

@@ -3,9 +3,9 @@
  * and what it cost; the NIC's own counters read back over P4Runtime; and the end-to-end account
  * `input = forwarded + dropped`.
  */
-import type { NicArtifacts } from '../../p4';
-import type { Plan } from '../../partitioner/plan';
-import type { HostStats } from '../../host-runtime/lib';
+import type { NicArtifacts } from '../p4';
+import type { Plan } from '../partitioner/plan';
+import type { HostStats } from '../host-runtime/lib';
 import type { P4RuntimeClient } from '../p4runtime/client';
 import type { TrafficRun } from './datapath';
 

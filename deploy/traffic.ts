@@ -4,13 +4,13 @@
  * carries what the plan expects of it (tenant, path), which the report and the differential tests
  * compare against what actually happened.
  */
-import type { Prefix } from '../../partitioner/nf-config';
-import type { IdsConfig } from '../../partitioner/nf-config';
-import type { PathRule, Plan, TenantRule } from '../../partitioner/plan';
-import { NfpError } from '../../partitioner/errors';
-import { parseIp } from '../../partitioner/ip';
-import { matchesPacket, type PacketFields } from '../../partitioner/match';
-import { rng } from '../../partitioner/synthetic';
+import type { Prefix } from '../partitioner/nf-config';
+import type { IdsConfig } from '../partitioner/nf-config';
+import type { PathRule, Plan, TenantRule } from '../partitioner/plan';
+import { NfpError } from '../partitioner/errors';
+import { parseIp } from '../partitioner/ip';
+import { matchesPacket, type PacketFields } from '../partitioner/match';
+import { rng } from '../partitioner/synthetic';
 import { buildPacket, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from './packet';
 
 export interface GeneratedPacket {

@@ -11,11 +11,11 @@
  * identification (restored on egress), and which of the remaining packets had which drop reason
  * is not observable individually: the totals by reason are the counters' own.
  */
-import type { NicArtifacts } from '../../p4';
-import type { Plan } from '../../partitioner/plan';
-import * as host from '../../host-runtime/lib';
+import type { NicArtifacts } from '../p4';
+import type { Plan } from '../partitioner/plan';
+import * as host from '../host-runtime/lib';
 import type { P4RuntimeClient } from '../p4runtime/client';
-import { loadSoftnic, type NativeRawSocket } from '../softnic/native';
+import { loadSoftnic, type NativeRawSocket } from '../targets/softnic/native';
 import { TrafficAccount, type PacketFate, type ProgressCallback, type TrafficRun } from './account';
 import type { GeneratedPacket } from './traffic';
 

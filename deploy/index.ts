@@ -4,14 +4,14 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { emitNicArtifacts, type NicArtifacts } from '../../p4';
-import { loadGraph, partition, validatePlan } from '../../partitioner';
-import { NfpError } from '../../partitioner/errors';
-import type { Plan } from '../../partitioner/plan';
-import type { IsolationBackend } from '../../host-runtime/lib';
+import { emitNicArtifacts, type NicArtifacts } from '../p4';
+import { loadGraph, partition, validatePlan } from '../partitioner';
+import { NfpError } from '../partitioner/errors';
+import type { Plan } from '../partitioner/plan';
+import type { IsolationBackend } from '../host-runtime/lib';
 import { deploy, type DeployProgress, type DeployResult, type DeployStep } from './deploy';
 import { parsePacket } from './packet';
-import { PcapWriter, readPcap } from '../softnic/pcap';
+import { PcapWriter, readPcap } from '../targets/softnic/pcap';
 import {
   classifyByPlan,
   DEFAULT_GENERATOR,

@@ -3,7 +3,7 @@
  * user can act on; none is thrown as a bare Error.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { NfpError } from '../../partitioner/errors';
+import { NfpError } from '../partitioner/errors';
 import type { P4Error, Update } from './messages';
 
 /** gRPC canonical codes, re-exported so callers need not import grpc-js. */

@@ -7,12 +7,12 @@
  * packet's fate; otherwise JavaScript moves whole batches between the two native engines. Either
  * way it never touches a packet on its own.
  */
-import type { NicArtifacts } from '../../p4';
-import type { Plan } from '../../partitioner/plan';
-import * as host from '../../host-runtime/lib';
-import type { LoadedHostPlan } from '../../host-runtime/lib';
-import type { SoftnicDevice } from '../softnic/device';
-import type { NativeEngine } from '../softnic/native';
+import type { NicArtifacts } from '../p4';
+import type { Plan } from '../partitioner/plan';
+import * as host from '../host-runtime/lib';
+import type { LoadedHostPlan } from '../host-runtime/lib';
+import type { SoftnicDevice } from '../targets/softnic/device';
+import type { NativeEngine } from '../targets/softnic/native';
 import { TrafficAccount, type PacketFate, type ProgressCallback, type TrafficRun } from './account';
 import type { GeneratedPacket } from './traffic';
 

@@ -7,20 +7,20 @@
  * P4Runtime target the previous pipeline and entries are restored instead of left half-replaced.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { NicArtifacts } from '../../p4';
-import { NfpError } from '../../partitioner/errors';
-import type { Plan } from '../../partitioner/plan';
-import * as host from '../../host-runtime/lib';
-import type { IsolationBackend } from '../../host-runtime/lib';
-import { planArtifacts } from '../../host-runtime/lib/isolation';
+import type { NicArtifacts } from '../p4';
+import { NfpError } from '../partitioner/errors';
+import type { Plan } from '../partitioner/plan';
+import * as host from '../host-runtime/lib';
+import type { IsolationBackend } from '../host-runtime/lib';
+import { planArtifacts } from '../host-runtime/lib/isolation';
 import { P4RuntimeClient } from '../p4runtime/client';
 import { P4RuntimeError, P4RuntimeWriteError } from '../p4runtime/errors';
 import type { Entity, ForwardingPipelineConfig, Update } from '../p4runtime/messages';
 import { Atomicity, UpdateType } from '../p4runtime/messages';
 import { P4RuntimeServer } from '../p4runtime/server';
-import { SoftnicDevice } from '../softnic/device';
-import { entriesToUpdates } from '../softnic/install';
-import { Bmv2LaunchError, launchBmv2, type Bmv2Switch, type SwitchCommand } from '../bmv2/launch';
+import { SoftnicDevice } from '../targets/softnic/device';
+import { entriesToUpdates } from '../targets/softnic/install';
+import { Bmv2LaunchError, launchBmv2, type Bmv2Switch, type SwitchCommand } from '../targets/bmv2/launch';
 import { emptyRun, type TrafficRun } from './account';
 import { DataPath, type PacketFate } from './datapath';
 import { WireDataPath } from './wire-datapath';
