@@ -117,6 +117,7 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
       const artifacts = await planArtifacts(plan, opts.isolation);
       loaded = host.load(plan, { isolation: opts.isolation, artifacts });
       teardown.push(() => host.stop());
+      await target.linkHost(loaded);
       done('start-host');
     }
 

@@ -8,6 +8,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { entriesToUpdates, type NicArtifacts } from '../p4';
 import type { Plan } from '../partitioner/plan';
+import type { LoadedHostPlan } from '../host-runtime/lib';
 import { P4RuntimeClient } from '../p4runtime/client';
 import { P4RuntimeError, P4RuntimeWriteError } from '../p4runtime/errors';
 import type { Entity, ForwardingPipelineConfig, Update } from '../p4runtime/messages';
@@ -56,6 +57,9 @@ export abstract class P4RuntimeTarget implements Target {
   describe(): TargetDescription {
     return { target: this.name, address: this.address, deviceId: this.session.deviceId };
   }
+
+  /** The device runs the whole NIC half itself: nothing to join. */
+  async linkHost(_host: LoadedHostPlan): Promise<void> {}
 
   async start(plan: Plan): Promise<void> {
     this.address = await this.startDevice(plan);

@@ -9,6 +9,8 @@
  *   hostAttachment() how the host runtime's queues meet the device (in-memory rings, one DPDK
  *                    port per host port, the device's own ports), or that the host half does
  *                    not run in this process
+ *   linkHost(host)   the host half is loaded there: join the NIC half to it where the target
+ *                    runs NIC stages in this process (a no-op for a separate device)
  *   dataPath(ctx)    what carries traffic: frames sent and observed per packet, or the device's
  *                    own ports carrying whatever arrives while deploy waits
  *   readCounters()   the NIC's counters, by name and index
@@ -151,6 +153,11 @@ export interface Target {
    */
   install(nic: NicArtifacts, onStep?: (step: InstallStep) => void): Promise<Installed>;
   hostAttachment(plan: Plan): HostAttachment;
+  /**
+   * Called once the host half is loaded on the attachment (never with `kind: 'none'`). The link
+   * lasts until the host plan is stopped.
+   */
+  linkHost(host: LoadedHostPlan): Promise<void>;
   dataPath(ctx: DataPathContext): DataPath;
   readCounters(): Promise<NicCounters>;
   /** Releases what start() took. Safe to call after a failed start, and more than once. */
