@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { NfpError } from '../../partitioner/errors';
+import { requireFile } from '../../partitioner/files';
 import type { Plan } from '../../partitioner/plan';
 import { start } from './index';
 import { addon } from './native';
@@ -323,12 +324,16 @@ function hostRuntimeDir(): string {
   throw new NfpError('host-runtime/nf-build is missing from this installation', 'reinstall nfp');
 }
 
+const NF_SOURCE = { what: 'an NF C source', example: 'examples/nf/tagger.c' };
+
 /** Builds NF C sources into a module for a backend (see host-runtime/nf-build/nfp-nf-build.sh). */
 export function buildNf(opts: BuildOptions): Promise<string> {
   const script = join(hostRuntimeDir(), 'nf-build', 'nfp-nf-build.sh');
   if (opts.sources.length === 0) return Promise.reject(new NfpError('nf build: no NF source given'));
-  for (const s of [...opts.sources, ...(opts.libs ?? [])]) {
-    if (!existsSync(s)) return Promise.reject(new NfpError(`nf build: no such source file ${s}`));
+  try {
+    for (const s of [...opts.sources, ...(opts.libs ?? [])]) requireFile(s, NF_SOURCE);
+  } catch (err) {
+    return Promise.reject(err);
   }
   const args = ['--backend', opts.kind, '-o', resolve(opts.out)];
   if (opts.bounds) args.push('--bounds', opts.bounds);
