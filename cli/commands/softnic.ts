@@ -77,11 +77,13 @@ Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports a
     };
     say(`softnic: P4Runtime on ${sn.address}, device id ${sn.deviceId}`);
     for (const p of sn.ports) say(`  port ${p.id}: ${p.describe}${p.output ? ` → ${p.output}` : ''}`);
-    say('  stop with Ctrl-C');
-    await new Promise<void>((resolve) => {
+    // Listen for the signals before saying how to stop, so an early one is not lost.
+    const stopped = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    say('  stop with Ctrl-C');
+    await stopped;
     const stats = await sn.stop();
     const rx = Object.values(stats.rx).reduce((a, b) => a + b, 0);
     const tx = Object.values(stats.tx).reduce((a, b) => a + b, 0);
