@@ -70,9 +70,10 @@ function softnicRun(): Promise<Run> {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  let stopping = false;
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
-    if (/stop with Ctrl-C/.test(stderr)) child.kill('SIGTERM');
+    if (!stopping && /stop with Ctrl-C/.test(stderr)) stopping = child.kill('SIGTERM');
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   return new Promise((resolve) =>
