@@ -11,7 +11,7 @@ export default class Partition extends NfpCommand<Plan> {
 
 Writes into --out (default ./out/<graph name>):
   plan.json   the plan (schemas/plan.schema.json)
-  graph.dot   NIC and host halves and the paths
+  graph.dot   a picture of the plan: per tenant, its paths and NFs in the NIC and host halves
   graph.svg   the same picture, when Graphviz is installed
   nic/        P4 and BMv2 artifacts, when the P4 back end is built
 
