@@ -18,8 +18,8 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..');
 const ADDON = join(ROOT, 'host-runtime', 'build', 'Release', 'nfp_host.node');
-/** Build caches kept across runs (test NFs, sandboxed built-ins, tsx's transform cache). */
-const CACHES = [/^nfp-test-nfs$/, /^nfp-nf-cache$/, /^tsx-\d+$/];
+/** Build caches kept across runs (test NFs, tsx's transform cache); built-ins go to ~/.cache/nfp. */
+const CACHES = [/^nfp-test-nfs$/, /^tsx-\d+$/];
 
 function requireBuild(): void {
   const problems: string[] = [];
