@@ -171,6 +171,13 @@ describe('documentation', () => {
     expect(bare).toEqual([]);
   });
 
+  it(".ci/run runs the README's test command", () => {
+    const readmeTest = docCommands('README.md').find((c) => /\bnpm test\b/.test(c.command));
+    expect(readmeTest?.command).toBe('bash scripts/setup.sh && npm test');
+    const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8').split('\n');
+    expect(ci).toContain(readmeTest!.command);
+  });
+
   it('has commands to run (README and docs/)', () => {
     const all = DOCS.flatMap(docCommands);
     expect(all.filter((c) => c.doc === 'README.md').length).toBeGreaterThanOrEqual(8);
