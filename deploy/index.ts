@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { emitNicArtifacts, type NicArtifacts } from '../p4';
 import { loadGraph, partition, validatePlan } from '../partitioner';
 import { NfpError } from '../partitioner/errors';
+import { requireFile } from '../partitioner/files';
 import type { Plan } from '../partitioner/plan';
 import type { IsolationBackend } from '../host-runtime/lib';
 import { deploy, type DeployProgress, type DeployResult, type DeployStep } from './deploy';
@@ -54,7 +55,13 @@ export interface Prepared {
 }
 
 export async function prepareDeploy(req: DeployRequest): Promise<Prepared> {
-  if (!existsSync(req.input)) throw new NfpError(`${req.input}: no such file or folder`);
+  // Every input file before any work: a missing one reads as it does in every command.
+  requireFile(req.input, {
+    what: 'a service graph or a plan folder',
+    example: 'examples/enterprise-edge.yaml',
+    folder: true,
+  });
+  if (req.traffic) requireFile(req.traffic, { what: 'a pcap file to replay' });
   let plan: Plan;
   if (statSync(req.input).isDirectory()) {
     const file = join(req.input, 'plan.json');

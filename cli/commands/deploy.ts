@@ -1,8 +1,12 @@
 import { Args, Flags } from '@oclif/core';
 import { NfpCommand } from '../base';
 import { profiles } from '../../partitioner/profiles';
+<<<<<<< HEAD
 import { parseGeneratorSpec, renderReport, runDeploy, TARGET_KINDS, type DeployReport } from '../../deploy';
 import type { IsolationBackend } from '../../host-runtime/lib';
+=======
+import { parseGeneratorSpec, renderReport, runDeploy, type DeployReport } from '../../deploy';
+>>>>>>> t14a
 
 export default class Deploy extends NfpCommand<DeployReport> {
   static override summary =
@@ -44,7 +48,15 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
   };
 
   static override flags = {
+<<<<<<< HEAD
     target: Flags.option({ description: 'NIC target', options: TARGET_KINDS, default: 'softnic' as const })(),
+=======
+    target: Flags.option({
+      description: 'NIC target',
+      options: ['softnic', 'bmv2'] as const,
+      default: 'softnic',
+    })(),
+>>>>>>> t14a
     profile: Flags.string({
       description: 'NIC profile used to partition a graph [default: the target]',
       options: Object.keys(profiles),
@@ -65,10 +77,10 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
       min: 0,
     }),
     'pcap-out': Flags.string({ description: 'write every frame that leaves a wire port to this pcap' }),
-    isolation: Flags.string({
+    isolation: Flags.option({
       description: "run every tenant under this isolation backend [default: each tenant's own]",
-      options: ['none', 'sfi', 'mpk', 'process'],
-    }),
+      options: ['none', 'sfi', 'mpk', 'process'] as const,
+    })(),
     workers: Flags.integer({ description: 'host runtime worker lcores', default: 1, min: 1 }),
   };
 
@@ -78,24 +90,29 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
     const onSignal = (): void => abort.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const quiet = this.jsonEnabled();
     try {
       const { report, prepared } = await runDeploy({
         input: args.input,
+<<<<<<< HEAD
         target: { kind: flags.target, grpc: flags.grpc, deviceId: flags['device-id'] },
         profile: flags.profile,
+=======
+        target: flags.target,
+        profile: flags.profile ?? (flags.target === 'bmv2' ? 'bmv2' : 'softnic'),
+        grpc: flags.grpc,
+        deviceId: flags['device-id'],
+>>>>>>> t14a
         traffic: flags.traffic,
         trafficPort: flags['traffic-port'],
         generate: flags.generate ? parseGeneratorSpec(flags.generate) : undefined,
         durationSeconds: flags.duration ?? (flags.grpc ? Infinity : 10),
         pcapOut: flags['pcap-out'],
-        isolation: flags.isolation as IsolationBackend | undefined,
+        isolation: flags.isolation,
         workers: flags.workers,
         signal: abort.signal,
-        onStep: (s) => quiet || this.logToStderr(`nfp deploy: ${s} done`),
+        onStep: (s) => this.progress(`nfp deploy: ${s} done`),
         onProgress: (p) =>
-          quiet ||
-          this.logToStderr(
+          this.progress(
             `  ${p.elapsedSeconds.toFixed(0)}s ${p.input} packets  ` +
               Object.entries(p.perTenantPps)
                 .map(([t, pps]) => `${t} ${pps} pps`)
@@ -103,9 +120,7 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
           ),
       });
       if (prepared.unreachablePaths.length) {
-        this.logToStderr(
-          `note: no packet could be generated for paths ${prepared.unreachablePaths.join(', ')}`,
-        );
+        this.progress(`note: no packet could be generated for paths ${prepared.unreachablePaths.join(', ')}`);
       }
       this.log(renderReport(report));
       return report;

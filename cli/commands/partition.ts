@@ -11,7 +11,7 @@ export default class Partition extends NfpCommand<Plan> {
 
 Writes into --out (default ./out/<graph name>):
   plan.json   the plan (schemas/plan.schema.json)
-  graph.dot   NIC and host halves and the paths
+  graph.dot   a picture of the plan: per tenant, its paths and NFs in the NIC and host halves
   graph.svg   the same picture, when Graphviz is installed
   nic/        P4 and BMv2 artifacts, when the P4 back end is built
 
@@ -27,9 +27,9 @@ Targets: ${Object.values(profiles)
       command: '<%= config.bin %> <%= command.id %> examples/enterprise-edge.yaml',
     },
     {
-      description: 'See the hard choices a small hardware NIC forces, writing into /tmp/edge',
+      description: 'See the hard choices a small hardware NIC forces, writing into out/edge',
       command:
-        '<%= config.bin %> <%= command.id %> examples/branch-heavy.yaml --target hw-small --out /tmp/edge',
+        '<%= config.bin %> <%= command.id %> examples/branch-heavy.yaml --target hw-small --out out/edge',
     },
     {
       description: 'Use the greedy heuristic (large inputs) and print the plan as JSON',
@@ -49,11 +49,11 @@ Targets: ${Object.values(profiles)
       default: 'softnic',
     }),
     out: Flags.string({ char: 'o', description: 'output folder [default: ./out/<graph name>]' }),
-    solver: Flags.string({
+    solver: Flags.option({
       description: 'exact MILP (HiGHS), greedy heuristic, or auto (MILP for small inputs)',
-      options: ['auto', 'milp', 'heuristic'],
+      options: ['auto', 'milp', 'heuristic'] as const,
       default: 'auto',
-    }),
+    })(),
     nic: Flags.boolean({
       description: 'also write the NIC artifacts under nic/ when the P4 back end is present',
       default: true,
@@ -66,7 +66,7 @@ Targets: ${Object.values(profiles)
     const run = await partitionToDir(args.graph, {
       target: flags.target,
       out: flags.out,
-      solver: flags.solver as 'auto' | 'milp' | 'heuristic',
+      solver: flags.solver,
       nic: flags.nic,
     });
     this.log(run.summary);
