@@ -1,12 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { NfpCommand } from '../base';
 import { profiles } from '../../partitioner/profiles';
-<<<<<<< HEAD
 import { parseGeneratorSpec, renderReport, runDeploy, TARGET_KINDS, type DeployReport } from '../../deploy';
-import type { IsolationBackend } from '../../host-runtime/lib';
-=======
-import { parseGeneratorSpec, renderReport, runDeploy, type DeployReport } from '../../deploy';
->>>>>>> t14a
 
 export default class Deploy extends NfpCommand<DeployReport> {
   static override summary =
@@ -48,15 +43,7 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
   };
 
   static override flags = {
-<<<<<<< HEAD
     target: Flags.option({ description: 'NIC target', options: TARGET_KINDS, default: 'softnic' as const })(),
-=======
-    target: Flags.option({
-      description: 'NIC target',
-      options: ['softnic', 'bmv2'] as const,
-      default: 'softnic',
-    })(),
->>>>>>> t14a
     profile: Flags.string({
       description: 'NIC profile used to partition a graph [default: the target]',
       options: Object.keys(profiles),
@@ -93,15 +80,8 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
     try {
       const { report, prepared } = await runDeploy({
         input: args.input,
-<<<<<<< HEAD
         target: { kind: flags.target, grpc: flags.grpc, deviceId: flags['device-id'] },
         profile: flags.profile,
-=======
-        target: flags.target,
-        profile: flags.profile ?? (flags.target === 'bmv2' ? 'bmv2' : 'softnic'),
-        grpc: flags.grpc,
-        deviceId: flags['device-id'],
->>>>>>> t14a
         traffic: flags.traffic,
         trafficPort: flags['traffic-port'],
         generate: flags.generate ? parseGeneratorSpec(flags.generate) : undefined,

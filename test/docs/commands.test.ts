@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PcapWriter } from '../../targets/softnic/pcap';
+import { PcapWriter } from '../../targets/pcap';
 import { udpPacket } from '../softnic/packets';
 
 const ROOT = join(__dirname, '..', '..');
