@@ -3,16 +3,23 @@
  * check the graph semantics (see graph-check.ts). Every problem becomes a Diagnostic with
  * `file:line:col` and its key path; all of them are thrown together as one GraphError.
  */
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
 import type { Edge, NfInstance, ServiceGraph, Tenant, TrafficSlice } from './graph';
 import { DROP, ENTRY, EXIT } from './graph';
 import type { NfType } from './nf-config';
-import { GraphError, NfpError } from './errors';
+import { GraphError } from './errors';
 import { CATALOGUE, NF_TYPES } from './catalogue';
 import { MATCH_KEYS, defaultBurst, parseMatchFields, parsePrefixNode, parseRate, parseSize } from './fields';
 import { parseNfConfig } from './nf-parse';
-import { Reader, TOP_LEVEL, didYouMean, sub, type MapEntry, type YNode } from './reader';
+import {
+  Reader,
+  TOP_LEVEL,
+  didYouMean,
+  parseYaml,
+  readUserFile,
+  sub,
+  type MapEntry,
+  type YNode,
+} from './reader';
 import { checkSlices, checkTenantGraph, type EdgeNodes, type SliceSite } from './graph-check';
 
 const TOP_KEYS = ['version', 'tenants'];
@@ -37,38 +44,16 @@ const val = (e: Map<string, MapEntry>, k: string): YNode | undefined =>
 
 /** Reads and parses a graph file; a missing file is an NfpError, a bad one a GraphError. */
 export function loadGraph(file: string): ServiceGraph {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new NfpError(
-      code === 'ENOENT'
-        ? `cannot read ${file}: no such file`
-        : `cannot read ${file}: ${(err as Error).message}`,
-      'give the path of a service graph, e.g. examples/enterprise-edge.yaml',
-    );
-  }
+  const text = readUserFile(file, 'give the path of a service graph, e.g. examples/enterprise-edge.yaml');
   return parseGraph(text, file);
 }
 
 export function parseGraph(text: string, file: string): ServiceGraph {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const r = new Reader(file, lines);
-  for (const e of doc.errors)
-    r.error(r.locAt(e.pos[0]), '(yaml)', `YAML syntax: ${e.message.split('\n')[0]}`);
-  if (r.diagnostics.length > 0) throw new GraphError(r.diagnostics);
-
-  const root = doc.contents as YNode;
-  if (root === null || root === undefined) {
-    r.error(
-      r.locAt(0),
-      '(file)',
-      'the file is empty; a service graph starts with "version: 1" and "tenants:"',
-    );
-    throw new GraphError(r.diagnostics);
-  }
+  const { r, root } = parseYaml(
+    text,
+    file,
+    'the file is empty; a service graph starts with "version: 1" and "tenants:"',
+  );
   const top = r.map(root, TOP_LEVEL, TOP_KEYS, ['version', 'tenants']);
   const tenants: Tenant[] = [];
   const sites: SliceSite[] = [];
