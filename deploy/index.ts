@@ -11,7 +11,7 @@ import type { Plan } from '../partitioner/plan';
 import type { IsolationBackend } from '../host-runtime/lib';
 import { deploy, type DeployProgress, type DeployResult, type DeployStep } from './deploy';
 import { parsePacket } from './packet';
-import { PcapWriter, readPcap } from '../targets/softnic/pcap';
+import { PcapWriter, readPcap, type TargetSpec } from '../targets';
 import {
   classifyByPlan,
   DEFAULT_GENERATOR,
@@ -22,15 +22,15 @@ import {
 
 export { deploy, DeployError, type DeployStep, type DeployOptions, type DeployResult } from './deploy';
 export { renderReport, type DeployReport } from './report';
+export { TARGET_KINDS, type TargetKind, type TargetSpec } from '../targets';
 export { generateTraffic, parseGeneratorSpec, DEFAULT_GENERATOR, type GeneratedPacket } from './traffic';
 
 export interface DeployRequest {
   /** A service graph file, or a folder holding plan.json from `nfp partition`. */
   input: string;
-  target: 'softnic' | 'bmv2';
+  target: TargetSpec;
+  /** NIC profile to partition a graph for (default: the target kind's own). */
   profile?: string;
-  grpc?: string;
-  deviceId: number;
   traffic?: string;
   /** Wire port the frames of `traffic` enter on (default: the profile's first wire port). */
   trafficPort?: number;
@@ -72,7 +72,7 @@ export async function prepareDeploy(req: DeployRequest): Promise<Prepared> {
     }
     plan = validatePlan(json);
   } else {
-    plan = await partition(loadGraph(req.input), { profile: req.profile });
+    plan = await partition(loadGraph(req.input), { profile: req.profile ?? req.target.kind });
   }
   req.onStep?.('partition');
   const nic = emitNicArtifacts(plan);
@@ -108,8 +108,6 @@ export async function runDeploy(req: DeployRequest): Promise<DeployResult & { pr
   try {
     const result = await deploy(prepared.plan, prepared.nic, {
       target: req.target,
-      grpc: req.grpc,
-      deviceId: req.deviceId,
       isolation: req.isolation,
       workers: req.workers,
       traffic: prepared.traffic,

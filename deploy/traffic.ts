@@ -11,14 +11,10 @@ import { NfpError } from '../partitioner/errors';
 import { parseIp } from '../partitioner/ip';
 import { matchesPacket, type PacketFields } from '../partitioner/match';
 import { rng } from '../partitioner/synthetic';
+import type { TrafficPacket } from '../targets';
 import { buildPacket, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from './packet';
 
-export interface GeneratedPacket {
-  /** Wire port the packet enters on. */
-  port: number;
-  data: Buffer;
-  tenant: number;
-  path: number;
+export interface GeneratedPacket extends TrafficPacket {
   /** True when the payload carries an IDS pattern of the tenant, to exercise dynamic branches. */
   suspicious: boolean;
 }

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { NfpCommand } from '../base';
 import { profiles } from '../../partitioner/profiles';
-import { parseGeneratorSpec, renderReport, runDeploy, type DeployReport } from '../../deploy';
+import { parseGeneratorSpec, renderReport, runDeploy, TARGET_KINDS, type DeployReport } from '../../deploy';
 import type { IsolationBackend } from '../../host-runtime/lib';
 
 export default class Deploy extends NfpCommand<DeployReport> {
@@ -44,7 +44,7 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
   };
 
   static override flags = {
-    target: Flags.string({ description: 'NIC target', options: ['softnic', 'bmv2'], default: 'softnic' }),
+    target: Flags.option({ description: 'NIC target', options: TARGET_KINDS, default: 'softnic' as const })(),
     profile: Flags.string({
       description: 'NIC profile used to partition a graph [default: the target]',
       options: Object.keys(profiles),
@@ -82,10 +82,8 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
     try {
       const { report, prepared } = await runDeploy({
         input: args.input,
-        target: flags.target as 'softnic' | 'bmv2',
-        profile: flags.profile ?? (flags.target === 'bmv2' ? 'bmv2' : 'softnic'),
-        grpc: flags.grpc,
-        deviceId: flags['device-id'],
+        target: { kind: flags.target, grpc: flags.grpc, deviceId: flags['device-id'] },
+        profile: flags.profile,
         traffic: flags.traffic,
         trafficPort: flags['traffic-port'],
         generate: flags.generate ? parseGeneratorSpec(flags.generate) : undefined,

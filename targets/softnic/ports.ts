@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { ensureEal } from '../../host-runtime/lib/index';
 import { NfpError } from '../../partitioner/errors';
 import { loadSoftnic, type NativeRawSocket } from './native';
-import { PcapWriter, readPcap } from './pcap';
+import { PcapWriter, readPcap } from '../pcap';
 
 /** Hands frames that arrived on a port to the pipeline. */
 export type Receive = (frames: Buffer[]) => void;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { P4RuntimeServer } from '../../p4runtime/server';
 import { SoftnicDevice } from '../../targets/softnic/device';
-import { readPcap } from '../../targets/softnic/pcap';
+import { readPcap } from '../../targets/pcap';
 
 const ROOT = join(__dirname, '..', '..');
 const NFP = join(ROOT, 'bin', 'run.js');

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { P4RuntimeClient } from '../../p4runtime/client';
 import { p4infoFromJson } from '../../p4runtime/proto';
 import { insert } from '../../p4runtime/updates';
-import { PcapWriter, readPcap } from '../../targets/softnic/pcap';
+import { PcapWriter, readPcap } from '../../targets/pcap';
 import { fixture } from './helpers';
 import { parsePacket, udpPacket } from './packets';
 

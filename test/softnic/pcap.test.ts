@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PcapWriter, readPcap } from '../../targets/softnic/pcap';
+import { PcapWriter, readPcap } from '../../targets/pcap';
 import { parsePortSpec, pcapOutputFile } from '../../targets/softnic/ports';
 
 const dir = mkdtempSync(join(tmpdir(), 'nfp-softnic-pcap-'));

@@ -4,24 +4,7 @@
  * differential tests) its fate kept.
  */
 import type { Plan } from '../partitioner/plan';
-import type { GeneratedPacket } from './traffic';
-
-/** What happened to one input packet. */
-export type PacketFate =
-  | { kind: 'forwarded'; port: number; data: Buffer }
-  | { kind: 'dropped'; where: 'nic' | 'host'; reason: string };
-
-export interface TrafficRun {
-  seconds: number;
-  input: number;
-  forwarded: number;
-  dropped: number;
-  /** `nic:<reason>` and `host:<reason>` keys. */
-  dropsByReason: Record<string, number>;
-  perTenant: Map<number, { input: number; forwarded: number; dropped: number }>;
-  perPath: Map<number, { input: number; forwarded: number; dropped: number; drops: Record<string, number> }>;
-  fates?: PacketFate[];
-}
+import type { PacketFate, ProgressCallback, TrafficPacket, TrafficRun } from './target';
 
 export function emptyRun(): TrafficRun {
   return {
@@ -34,12 +17,6 @@ export function emptyRun(): TrafficRun {
     perPath: new Map(),
   };
 }
-
-export type ProgressCallback = (p: {
-  elapsedSeconds: number;
-  input: number;
-  perTenantPps: Record<string, number>;
-}) => void;
 
 export class TrafficAccount {
   readonly run: TrafficRun;
@@ -58,7 +35,7 @@ export class TrafficAccount {
     return Date.now() - this.started;
   }
 
-  account(p: GeneratedPacket, fate: PacketFate, index: number, record: boolean): void {
+  account(p: TrafficPacket, fate: PacketFate, index: number, record: boolean): void {
     const r = this.run;
     const t = r.perTenant.get(p.tenant) ?? { input: 0, forwarded: 0, dropped: 0 };
     const path = r.perPath.get(p.path) ?? { input: 0, forwarded: 0, dropped: 0, drops: {} };
