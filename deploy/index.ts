@@ -9,7 +9,13 @@ import { loadGraph, partition, validatePlan } from '../partitioner';
 import { NfpError } from '../partitioner/errors';
 import type { Plan } from '../partitioner/plan';
 import type { IsolationBackend } from '../host-runtime/lib';
-import { deploy, type DeployProgress, type DeployResult, type DeployStep } from './deploy';
+import {
+  deploy,
+  type DeployOptions,
+  type DeployProgress,
+  type DeployResult,
+  type DeployStep,
+} from './deploy';
 import { parsePacket } from './packet';
 import { PcapWriter, readPcap, type TargetSpec } from '../targets';
 import {
@@ -20,7 +26,14 @@ import {
   type GeneratorSpec,
 } from './traffic';
 
-export { deploy, DeployError, type DeployStep, type DeployOptions, type DeployResult } from './deploy';
+export {
+  deploy,
+  DeployError,
+  type DeployStep,
+  type DeployOptions,
+  type DeployResult,
+  type LiveDeployment,
+} from './deploy';
 export { renderReport, type DeployReport } from './report';
 export { TARGET_KINDS, type TargetKind, type TargetSpec } from '../targets';
 export { generateTraffic, parseGeneratorSpec, DEFAULT_GENERATOR, type GeneratedPacket } from './traffic';
@@ -43,6 +56,8 @@ export interface DeployRequest {
   onProgress?: (p: DeployProgress) => void;
   onStep?: (s: DeployStep | 'partition' | 'emit') => void;
   signal?: AbortSignal;
+  /** Called as traffic starts with a handle on the running deployment (live reports, metrics). */
+  onLive?: DeployOptions['onLive'];
 }
 
 export interface Prepared {
@@ -117,6 +132,7 @@ export async function runDeploy(req: DeployRequest): Promise<DeployResult & { pr
       onProgress: req.onProgress,
       onStep: req.onStep,
       signal: req.signal,
+      onLive: req.onLive,
     });
     return { ...result, prepared };
   } finally {
