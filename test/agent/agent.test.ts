@@ -92,7 +92,7 @@ async function status(agent: NodeAgent): Promise<AgentStatus> {
 
 /** Sends `n` frames of acme (UDP to `dstPort`) into wire port 0; returns the frames out of port 1. */
 async function exchange(n: number, dstPort: number): Promise<Buffer[]> {
-  for (const s of far) while (s.recv(256).length) {} // drain
+  for (const s of far) while (s.recv(256).length > 0) continue; // drain what is left
   for (let i = 0; i < n; i++) {
     far[0].send(
       buildPacket({
