@@ -21,6 +21,8 @@ import { FilePlanSource } from '../../agent/plan-source';
 import { KubePlanSource } from '../../agent/kube';
 import { parseWirePorts } from '../../agent/ports';
 import { parseExposition, valueOf } from '../metrics/exposition';
+import Ajv from 'ajv';
+import agentSchema from '../../schemas/cli/agent.schema.json';
 
 const root = process.getuid?.() === 0;
 if (!root) console.warn('agent.test: skipping the port tests: veth pairs need root');
@@ -86,8 +88,13 @@ async function until<T>(
   }
 }
 
+const statusSchema = new Ajv({ strict: false }).compile(agentSchema);
+
+/** GET /status, checked against schemas/cli/agent.schema.json. */
 async function status(agent: NodeAgent): Promise<AgentStatus> {
-  return (await (await fetch(`http://${agent.address}/status`)).json()) as AgentStatus;
+  const s = (await (await fetch(`http://${agent.address}/status`)).json()) as AgentStatus;
+  expect(statusSchema(s), JSON.stringify(statusSchema.errors)).toBe(true);
+  return s;
 }
 
 /** Sends `n` frames of acme (UDP to `dstPort`) into wire port 0; returns the frames out of port 1. */

@@ -28,6 +28,7 @@ import { NODEPLAN_GROUP, NODEPLAN_KIND, NODEPLAN_PLURAL, NODEPLAN_VERSION } from
 import { parseWirePorts } from '../../agent/ports';
 import Agent from '../../cli/commands/agent';
 import { nfp } from '../partitioner/cli-run';
+import k8sRenderSchema from '../../schemas/cli/k8s-render.schema.json';
 
 const tmp = mkdtempSync(join(tmpdir(), 'nfp-k8s-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -175,6 +176,8 @@ describe('nfp k8s render', () => {
       'Service,ServiceMonitor',
     ]);
     expect(result.nodePlans).toEqual([]);
+    const validate = new Ajv({ strict: false }).compile(k8sRenderSchema);
+    expect(validate(result), JSON.stringify(validate.errors)).toBe(true);
     expect(docs(out)).toHaveLength(8);
     const bad = await nfp('k8s', 'render', '--out', out, '--memory', 'lots');
     expect(bad.status).toBe(1);
