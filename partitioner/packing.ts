@@ -49,8 +49,20 @@ export interface Packing {
 const EPS = 1e-9;
 
 function zero(): Amounts {
-  return Object.fromEntries(RESOURCES.map((k) => [k, 0])) as Amounts;
+  return {
+    hostCycles: 0,
+    weight: 0,
+    exactEntries: 0,
+    ternaryEntries: 0,
+    lpmEntries: 0,
+    rangeEntries: 0,
+    meters: 0,
+    counters: 0,
+  };
 }
+
+/** Nothing used yet (read only). */
+const NONE: Readonly<Amounts> = Object.freeze(zero());
 
 export function capacityOf(n: ClusterNode): Amounts {
   const c = { ...zero(), hostCycles: n.hostCores * n.coreHz, weight: n.weightBudget ?? Infinity };
@@ -169,7 +181,7 @@ export function packTenants(input: PackingInput): Packing {
     let best = Infinity;
     nodes.forEach((n, i) => {
       const f = fitOn(t, n);
-      if ('variants' in f) best = Math.min(best, utilisation(f.variants[0].demand, zero(), caps[i]));
+      if ('variants' in f) best = Math.min(best, utilisation(f.variants[0].demand, NONE, caps[i]));
     });
     return best;
   };

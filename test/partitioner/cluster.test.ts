@@ -348,6 +348,21 @@ describe('cluster descriptions', () => {
     expect(c.nodes[0].coreHz).toBe(2.4e9);
   });
 
+  it('docs/scale-out.md documents every key of the format, and the schema allows exactly them', () => {
+    const doc = readFileSync('docs/scale-out.md', 'utf8');
+    const keys = (table: string): string[] =>
+      doc
+        .split(table)[1]
+        .split('\n\n')[0]
+        .split('\n')
+        .filter((l) => l.startsWith('| `'))
+        .map((l) => l.split('`')[1]);
+    const top = keys('| key | required | meaning |\n');
+    const node = keys('A node:\n\n| key | required | meaning |\n');
+    expect(top.map((k) => k.split('.')[0]).sort()).toEqual(Object.keys(clusterSchema.properties).sort());
+    expect(node).toEqual(Object.keys(clusterSchema.properties.nodes.items.properties));
+  });
+
   const validate = new Ajv({ allErrors: true, strict: false }).compile(clusterSchema);
   it('schemas/cluster.schema.json accepts the example', () => {
     expect(validate(parse(readFileSync(EXAMPLE_CLUSTER, 'utf8')))).toBe(true);
