@@ -11,6 +11,9 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 import type { DeployReport, PathReport, TenantReport } from '../deploy/report';
 
+/** The counts a tenant or path report carries. */
+type TrafficCounts = Pick<TenantReport, 'input' | 'forwarded' | 'dropped' | 'inputBytes' | 'forwardedBytes'>;
+
 /** Where the current report comes from; undefined while nothing is deployed. */
 export type ReportSource = () => Promise<DeployReport | undefined>;
 
@@ -44,6 +47,15 @@ const perPath =
         return v === undefined ? [] : [{ labels: { tenant: t.name, path: String(p.id) }, value: v }];
       }),
     );
+
+/** The traffic counters kept per tenant and per path: name suffix, help, value. */
+const TRAFFIC: ReadonlyArray<[string, string, (c: TrafficCounts) => number]> = [
+  ['packets_total', 'Packets that arrived', (c) => c.input],
+  ['forwarded_packets_total', 'Packets that left on a wire port', (c) => c.forwarded],
+  ['dropped_packets_total', 'Packets dropped (nfp_drops_total says why)', (c) => c.dropped],
+  ['bytes_total', 'Bytes of the frames that arrived', (c) => c.inputBytes],
+  ['forwarded_bytes_total', 'Bytes of the frames that left, after rewrites', (c) => c.forwardedBytes],
+];
 
 /** Host NFs of each tenant, once each (an NF appears on every path through it). */
 function hostNfs(
@@ -82,41 +94,13 @@ export const METRICS: readonly Spec[] = [
     labelNames: ['target', 'address', 'isolation'],
     series: (r) => [{ labels: { target: r.target, address: r.address, isolation: r.isolation }, value: 1 }],
   },
-  {
-    name: 'nfp_tenant_packets_total',
-    help: "Packets that arrived in a tenant's slice.",
+  ...TRAFFIC.map(([suffix, help, value]): Spec => ({
+    name: `nfp_tenant_${suffix}`,
+    help: `${help} (per tenant).`,
     kind: 'counter',
     labelNames: ['tenant'],
-    series: perTenant((t) => t.input),
-  },
-  {
-    name: 'nfp_tenant_forwarded_packets_total',
-    help: "A tenant's packets that left on a wire port.",
-    kind: 'counter',
-    labelNames: ['tenant'],
-    series: perTenant((t) => t.forwarded),
-  },
-  {
-    name: 'nfp_tenant_dropped_packets_total',
-    help: "A tenant's packets that were dropped (nfp_drops_total says why).",
-    kind: 'counter',
-    labelNames: ['tenant'],
-    series: perTenant((t) => t.dropped),
-  },
-  {
-    name: 'nfp_tenant_bytes_total',
-    help: "Bytes of the frames that arrived in a tenant's slice.",
-    kind: 'counter',
-    labelNames: ['tenant'],
-    series: perTenant((t) => t.inputBytes),
-  },
-  {
-    name: 'nfp_tenant_forwarded_bytes_total',
-    help: "Bytes of a tenant's frames that left on a wire port (after rewrites).",
-    kind: 'counter',
-    labelNames: ['tenant'],
-    series: perTenant((t) => t.forwardedBytes),
-  },
+    series: perTenant(value),
+  })),
   {
     name: 'nfp_tenant_host_cycles_total',
     help: "CPU cycles the host runtime spent in a tenant's NFs.",
@@ -131,41 +115,13 @@ export const METRICS: readonly Spec[] = [
     labelNames: ['tenant'],
     series: perTenant((t) => (t.quarantined ? 1 : 0)),
   },
-  {
-    name: 'nfp_path_packets_total',
-    help: "Packets the NIC classified into a service path (path = the plan's path id, the NSH SPI).",
+  ...TRAFFIC.map(([suffix, help, value]): Spec => ({
+    name: `nfp_path_${suffix}`,
+    help: `${help} (per service path; path = the plan's path id, the NSH SPI).`,
     kind: 'counter',
     labelNames: ['tenant', 'path'],
-    series: perPath((p) => p.input),
-  },
-  {
-    name: 'nfp_path_forwarded_packets_total',
-    help: "A path's packets that left on a wire port.",
-    kind: 'counter',
-    labelNames: ['tenant', 'path'],
-    series: perPath((p) => p.forwarded),
-  },
-  {
-    name: 'nfp_path_dropped_packets_total',
-    help: "A path's packets that were dropped.",
-    kind: 'counter',
-    labelNames: ['tenant', 'path'],
-    series: perPath((p) => p.dropped),
-  },
-  {
-    name: 'nfp_path_bytes_total',
-    help: "Bytes of a path's frames as they arrived.",
-    kind: 'counter',
-    labelNames: ['tenant', 'path'],
-    series: perPath((p) => p.inputBytes),
-  },
-  {
-    name: 'nfp_path_forwarded_bytes_total',
-    help: "Bytes of a path's frames as they left.",
-    kind: 'counter',
-    labelNames: ['tenant', 'path'],
-    series: perPath((p) => p.forwardedBytes),
-  },
+    series: perPath(value),
+  })),
   {
     name: 'nfp_path_host_cycles_per_packet',
     help: "Host cycles per packet on a path's host NFs, measured.",
