@@ -71,7 +71,8 @@ export default class Agent extends NfpCommand<AgentStatus> {
     const source: PlanSource = flags.plan
       ? new FilePlanSource(flags.plan, flags['poll-ms'])
       : KubePlanSource.fromEnvironment({ node, namespace: flags.namespace, api: flags['kube-api'] });
-    const say = (line: string): void => this.logToStderr(line);
+    // Straight to stderr, also under --json: these lines are the pod's log.
+    const say = (line: string): void => void process.stderr.write(`${line}\n`);
     const agent = new NodeAgent({
       node,
       source,

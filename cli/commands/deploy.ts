@@ -103,7 +103,8 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
         endpoint = await serveHttp(flags.metrics, {
           '/metrics': async () => ({ status: 200, type: metrics.contentType, body: await metrics.scrape() }),
         });
-        this.logToStderr(`nfp deploy: metrics on http://${endpoint.address}/metrics`);
+        // On stderr even under --json (stdout carries only the report): scripts need the address.
+        process.stderr.write(`nfp deploy: metrics on http://${endpoint.address}/metrics\n`);
       }
       const { report, prepared } = await runDeploy({
         input: args.input,
