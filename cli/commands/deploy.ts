@@ -11,7 +11,6 @@ import {
 } from '../../deploy';
 import { DeployMetrics } from '../../metrics/metrics';
 import { serveHttp, type HttpEndpoint } from '../../metrics/http';
-import type { IsolationBackend } from '../../host-runtime/lib';
 
 export default class Deploy extends NfpCommand<DeployReport> {
   static override summary =
@@ -93,7 +92,6 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
     const onSignal = (): void => abort.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const quiet = this.jsonEnabled();
     let live: LiveDeployment | undefined;
     let final: DeployReport | undefined;
     let endpoint: HttpEndpoint | undefined;
