@@ -1,5 +1,5 @@
 /**
- * P4RuntimeClient: a typed P4Runtime v1.4 controller for one device and role. It keeps the
+ * P4RuntimeClient: a typed P4Runtime controller for one device and role. It keeps the
  * StreamChannel open (arbitration, packet I/O, notifications), reconnects with backoff when the
  * stream breaks, and offers Capabilities, Get/SetForwardingPipelineConfig, batched Write with
  * per-update errors, and streaming Read. With a P4Info loaded it also builds entities by name.

@@ -1,5 +1,5 @@
 /**
- * nfp's P4Runtime v1.4 library: protos and typed messages, a client, name-based builders, and a
+ * nfp's P4Runtime library: protos and typed messages, a client, name-based builders, and a
  * server framework over a small Device interface (with an in-memory device).
  */
 export * from './messages';

@@ -1,5 +1,5 @@
 /**
- * P4RuntimeServer: a grpc-js P4Runtime v1.4 server implementing the specification's semantics
+ * P4RuntimeServer: a grpc-js P4Runtime server implementing the specification's semantics
  * on top of a Device: arbitration per (device id, role), primary-only writes, roles as access
  * control, validation against P4Info with per-update errors, wildcard reads, every
  * SetForwardingPipelineConfig action, Capabilities, packet I/O, digests and idle timeouts.
@@ -44,7 +44,7 @@ export interface P4RuntimeServerOptions {
 }
 
 /** The P4Runtime version this server implements. */
-export const P4RUNTIME_API_VERSION = '1.4.0';
+export const P4RUNTIME_API_VERSION = '1.5.1-dev';
 
 interface Pipeline extends PipelineConfig {
   p4infoMessage: m.P4Info;

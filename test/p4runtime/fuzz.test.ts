@@ -10,6 +10,7 @@ import {
   codecs,
   insert,
   P4RuntimeClient,
+  P4RUNTIME_API_VERSION,
   UpdateType,
   type Entity,
   type FieldMatch,
@@ -77,7 +78,7 @@ function readRaw(body: Buffer): Promise<number> {
 }
 
 async function serverAlive(): Promise<void> {
-  expect((await primary.capabilities()).p4runtimeApiVersion).toBe('1.4.0');
+  expect((await primary.capabilities()).p4runtimeApiVersion).toBe(P4RUNTIME_API_VERSION);
 }
 
 const bytes = fc.uint8Array({ minLength: 0, maxLength: 20 }).map((u) => Buffer.from(u));
