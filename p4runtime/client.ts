@@ -10,6 +10,7 @@ import { EntityBuilder } from './builders';
 import {
   NotPrimaryError,
   P4RuntimeError,
+  P4RuntimeReadError,
   P4RuntimeWriteError,
   P4SchemaError,
   type UpdateFailure,
@@ -391,7 +392,7 @@ export class P4RuntimeClient extends TypedEmitter<ClientEvents> {
 
   async capabilities(): Promise<m.CapabilitiesResponse> {
     try {
-      return await this.unary(svc.Capabilities, {});
+      return await this.unary(svc.Capabilities, { deviceId: this.deviceId.toString() });
     } catch (e) {
       throw toError(e);
     }
@@ -522,6 +523,15 @@ export class P4RuntimeClient extends TypedEmitter<ClientEvents> {
     try {
       for await (const res of call as AsyncIterable<m.ReadResponse>) yield* res.entities ?? [];
     } catch (e) {
+      // Per-request errors come as one p4.v1.Error per request in the status details.
+      const details = decodeWriteErrors((e as grpc.ServiceError).metadata);
+      if (details && details.errors.length === list.length) {
+        const failures = details.errors.flatMap((error, index) =>
+          (error.canonicalCode ?? 0) === grpc.status.OK ? [] : [{ index, entity: list[index], error }],
+        );
+        if (failures.length)
+          throw new P4RuntimeReadError((e as grpc.ServiceError).code, failures, list.length);
+      }
       throw toError(e);
     } finally {
       call.cancel();

@@ -18,10 +18,11 @@ export {
   codeName,
   P4RuntimeError,
   P4RuntimeWriteError,
+  P4RuntimeReadError,
   P4SchemaError,
   NotPrimaryError,
 } from './errors';
-export type { UpdateFailure } from './errors';
+export type { UpdateFailure, ReadFailure } from './errors';
 export type { P4Value } from './values';
 export {
   ValueError,

@@ -11,11 +11,13 @@ import { DeviceError } from './device';
 import type {
   ActionProfileGroup,
   ActionProfileMember,
+  CloneSessionEntry,
   CounterData,
   DigestEntryConfig,
   Entity,
   FieldMatch,
   MeterConfig,
+  MulticastGroupEntry,
   P4Data,
   PacketIn,
   PacketOut,
@@ -46,7 +48,10 @@ interface StoredEntry {
 
 interface TableState {
   entries: Map<string, StoredEntry>;
+  /** The default entry a controller wrote; undefined: the program's (`initial`). */
   defaultEntry: TableEntry | undefined;
+  /** The program's default entry from P4Info's initial_default_action, when it declares one. */
+  initial: TableEntry | undefined;
   size: number;
   hasDirectCounter: boolean;
   hasDirectMeter: boolean;
@@ -106,6 +111,9 @@ export class MemoryDevice implements Device {
   /** Action profile members and groups, by profile id then member/group id. */
   private members = new Map<number, Map<number, ActionProfileMember>>();
   private groups = new Map<number, Map<number, ActionProfileGroup>>();
+  /** The packet replication engine: multicast groups and clone sessions by id. */
+  private multicastGroups = new Map<number, MulticastGroupEntry>();
+  private cloneSessions = new Map<number, CloneSessionEntry>();
   private events: DeviceEvents | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly idleEntries = new Set<StoredEntry>();
@@ -132,9 +140,22 @@ export class MemoryDevice implements Device {
     for (const t of s.tables.all) {
       const id = t.preamble?.id ?? 0;
       const direct = t.directResourceIds ?? [];
+      const init = t.initialDefaultAction;
       tables.set(id, {
         entries: new Map(),
         defaultEntry: undefined,
+        initial: init
+          ? {
+              tableId: id,
+              isDefaultAction: true,
+              action: {
+                action: {
+                  actionId: init.actionId,
+                  params: (init.arguments ?? []).map((a) => ({ paramId: a.paramId, value: a.value })),
+                },
+              },
+            }
+          : undefined,
         size: Number(num(t.size)) || Infinity,
         hasDirectCounter: direct.some((d) => s.directCounters.byIdOrUndefined(d)),
         hasDirectMeter: direct.some((d) => s.directMeters.byIdOrUndefined(d)),
@@ -185,6 +206,8 @@ export class MemoryDevice implements Device {
       this.digestConfigs.clear();
       this.members.clear();
       this.groups.clear();
+      this.multicastGroups.clear();
+      this.cloneSessions.clear();
     }
     this.schema = s;
     this.startIdleScan();
@@ -226,6 +249,7 @@ export class MemoryDevice implements Device {
       const cells = this.counters.get(e.counterEntry.counterId ?? 0)!;
       const idx = e.counterEntry.index ? [Number(num(e.counterEntry.index.index))] : cells.map((_, i) => i);
       const data = e.counterEntry.data;
+      if (!data) return; // unset data leaves the value (spec: CounterEntry)
       for (const i of idx) {
         const old = cells[i];
         cells[i] = { bytes: num(data?.byteCount), packets: num(data?.packetCount) };
@@ -250,7 +274,8 @@ export class MemoryDevice implements Device {
       if (e.directCounterEntry) {
         const old = stored.counter;
         const d = e.directCounterEntry.data;
-        stored.counter = { bytes: num(d?.byteCount), packets: num(d?.packetCount) };
+        if (!d) return; // unset data leaves the value (spec: DirectCounterEntry)
+        stored.counter = { bytes: num(d.byteCount), packets: num(d.packetCount) };
         undo?.push(() => (stored.counter = old));
       } else {
         const old = stored.meter;
@@ -258,6 +283,17 @@ export class MemoryDevice implements Device {
         undo?.push(() => (stored.meter = old));
       }
       return;
+    }
+    if (e.packetReplicationEngineEntry) {
+      const pre = e.packetReplicationEngineEntry;
+      if (pre.multicastGroupEntry) {
+        const g = pre.multicastGroupEntry;
+        const id = g.multicastGroupId ?? 0;
+        return this.applyKeyed(u.type!, this.multicastGroups, id, g, `multicast group ${id}`, undo);
+      }
+      const cs = pre.cloneSessionEntry!;
+      const id = cs.sessionId ?? 0;
+      return this.applyKeyed(u.type!, this.cloneSessions, id, cs, `clone session ${id}`, undo);
     }
     if (e.actionProfileMember) return this.applyMember(u.type!, e.actionProfileMember, undo);
     if (e.actionProfileGroup) return this.applyGroup(u.type!, e.actionProfileGroup, undo);
@@ -365,7 +401,8 @@ export class MemoryDevice implements Device {
     if (type !== UpdateType.DELETE) this.checkIndirect(te);
     if (te.isDefaultAction) {
       const old = t.defaultEntry;
-      t.defaultEntry = te;
+      // No action resets the default entry to the program's (spec: Default Entry).
+      t.defaultEntry = te.action ? te : undefined;
       undo?.push(() => (t.defaultEntry = old));
       return;
     }
@@ -427,19 +464,33 @@ export class MemoryDevice implements Device {
   *read(entity: Entity): Iterable<Entity> {
     if (entity.tableEntry) {
       const req = entity.tableEntry;
-      const withCounters = !!req.counterData;
       const ids = req.tableId ? [req.tableId] : [...this.tables.keys()];
+      const now = Date.now();
       for (const id of ids) {
         const t = this.table(id);
         if (req.isDefaultAction) {
-          if (t.defaultEntry) yield { tableEntry: t.defaultEntry };
+          const d = t.defaultEntry ?? t.initial;
+          if (d) yield { tableEntry: d };
           continue;
         }
         const one = (req.match ?? []).length > 0;
         const source = one
           ? [t.entries.get(entryKey(req))].filter((x) => x !== undefined)
           : t.entries.values();
-        for (const s of source) yield { tableEntry: this.present(t, s, withCounters) };
+        for (const s of source) yield { tableEntry: this.present(t, s, req, now) };
+      }
+      return;
+    }
+    if (entity.packetReplicationEngineEntry) {
+      const pre = entity.packetReplicationEngineEntry;
+      if (pre.multicastGroupEntry) {
+        const id = pre.multicastGroupEntry.multicastGroupId ?? 0;
+        for (const [k, g] of this.multicastGroups)
+          if (!id || k === id) yield { packetReplicationEngineEntry: { multicastGroupEntry: g } };
+      } else {
+        const id = pre.cloneSessionEntry?.sessionId ?? 0;
+        for (const [k, cs] of this.cloneSessions)
+          if (!id || k === id) yield { packetReplicationEngineEntry: { cloneSessionEntry: cs } };
       }
       return;
     }
@@ -476,10 +527,10 @@ export class MemoryDevice implements Device {
         const t = this.table(id);
         if (isCounter ? !t.hasDirectCounter : !t.hasDirectMeter) continue;
         const one = (te.match ?? []).length > 0;
-        const source = one
-          ? [t.entries.get(entryKey(te))].filter((x) => x !== undefined)
-          : t.entries.values();
+        const source = one ? [t.entries.get(entryKey(te))] : t.entries.values();
         for (const s of source) {
+          // Spec (DirectCounterEntry, DirectMeterEntry): reading a missing entry is NOT_FOUND.
+          if (!s) throw new DeviceError(Code.NOT_FOUND, 'no table entry with this match');
           const key = { tableId: id, match: s.entry.match, priority: s.entry.priority };
           yield isCounter
             ? { directCounterEntry: { tableEntry: key, data: counterData(s.counter) } }
@@ -516,13 +567,17 @@ export class MemoryDevice implements Device {
     throw new DeviceError(Code.UNIMPLEMENTED, 'entity kind not supported by the memory device');
   }
 
-  private present(t: TableState, s: StoredEntry, withCounters: boolean): TableEntry {
-    if (!(withCounters && t.hasDirectCounter) && !s.meter) return s.entry;
-    return {
-      ...s.entry,
-      counterData: withCounters && t.hasDirectCounter ? counterData(s.counter) : null,
-      meterConfig: s.meter,
-    };
+  /** An entry as a read answers it: direct resources and idle time only when asked for. */
+  private present(t: TableState, s: StoredEntry, req: TableEntry, now: number): TableEntry {
+    const counters = !!req.counterData && t.hasDirectCounter;
+    const meter = !!req.meterConfig && !!s.meter;
+    if (!counters && !meter && !req.timeSinceLastHit) return s.entry;
+    const out: TableEntry = { ...s.entry };
+    if (counters) out.counterData = counterData(s.counter);
+    if (meter) out.meterConfig = s.meter;
+    if (req.timeSinceLastHit)
+      out.timeSinceLastHit = { elapsedNs: (BigInt(now - s.lastHit) * 1000000n).toString() };
+    return out;
   }
 
   async packetOut(packet: PacketOut): Promise<void> {

@@ -645,5 +645,13 @@ export interface P4Info {
   valueSets?: ValueSetInfo[];
   registers?: RegisterInfo[];
   digests?: DigestInfo[];
+  externs?: ExternInfo[];
   typeInfo?: P4TypeInfo | null;
+}
+
+/** Architecture-specific externs (p4.config.v1.Extern). */
+export interface ExternInfo {
+  externTypeId?: number;
+  externTypeName?: string;
+  instances?: { preamble?: Preamble | null; info?: Any | null }[];
 }
