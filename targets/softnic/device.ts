@@ -27,9 +27,13 @@ import {
   type NativeOutcome,
 } from './native';
 import type { SoftnicPort } from './ports';
+import { DEFAULT_CPU_PORT } from '../../p4/lower';
 
 export interface SoftnicDeviceOptions {
-  /** Port that connects to the controller: PacketOut enters here, egress here becomes PacketIn. */
+  /**
+   * Port that connects to the controller: PacketOut enters here, egress here becomes PacketIn
+   * (default 255, the CPU port of nfp's NIC profiles, as BMv2's `--cpu-port`).
+   */
   cpuPort?: number;
   /** Packet clock for meters, in ns (default: monotonic clock). */
   clock?: () => number;
@@ -102,6 +106,7 @@ export class SoftnicDevice implements Device {
   private events: DeviceEvents | undefined;
   private readonly ports = new Map<number, SoftnicPort>();
   private readonly clock: () => number;
+  readonly cpuPort: number;
   private readonly stats: SoftnicStats = {
     rx: {},
     tx: {},
@@ -110,6 +115,7 @@ export class SoftnicDevice implements Device {
 
   constructor(private readonly options: SoftnicDeviceOptions = {}) {
     this.clock = options.clock ?? (() => Number(process.hrtime.bigint()));
+    this.cpuPort = options.cpuPort ?? DEFAULT_CPU_PORT;
   }
 
   attach(events: DeviceEvents): void {
@@ -520,6 +526,8 @@ export class SoftnicDevice implements Device {
   async addPort(port: SoftnicPort): Promise<void> {
     if (this.ports.has(port.id))
       throw new DeviceError(Code.ALREADY_EXISTS, `port ${port.id} is already attached`);
+    if (port.id === this.cpuPort)
+      throw new DeviceError(Code.INVALID_ARGUMENT, `port ${port.id} is the CPU port (the controller's)`);
     this.ports.set(port.id, port);
     await port.start((frames) => {
       this.inject(port.id, frames);
@@ -544,7 +552,7 @@ export class SoftnicDevice implements Device {
         this.stats.drops[o.drop]++;
         continue;
       }
-      if (o.port === this.options.cpuPort && this.events) {
+      if (o.port === this.cpuPort && this.events) {
         this.stats.tx[o.port] = (this.stats.tx[o.port] ?? 0) + 1;
         this.events.packetIn(this.toPacketIn(a, o.data));
         continue;
@@ -563,12 +571,7 @@ export class SoftnicDevice implements Device {
   async packetOut(packet: PacketOut): Promise<void> {
     const a = this.active;
     if (!a) throw new DeviceError(Code.FAILED_PRECONDITION, 'no pipeline committed');
-    const cpu = this.options.cpuPort;
-    if (cpu === undefined)
-      throw new DeviceError(
-        Code.FAILED_PRECONDITION,
-        'the softnic has no CPU port (start it with --cpu-port N)',
-      );
+    const cpu = this.cpuPort;
     let header = Buffer.alloc(0);
     if (a.layout.packetOut) {
       let v = 0n;
