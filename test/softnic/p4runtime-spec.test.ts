@@ -227,3 +227,91 @@ describe('P4Runtime spec rules on the softnic', () => {
     expect(e).toBeInstanceOf(P4RuntimeError);
   });
 });
+
+describe('roles, digests and idle timeouts on the softnic', () => {
+  it('roles limit a controller to its tables, its reads and its packet I/O', async () => {
+    const d = new SoftnicDevice({ cpuPort: 64 });
+    const s = new P4RuntimeServer({
+      device: d,
+      roles: { 'acl-admin': { tables: ['acl'] }, 'route-admin': { tables: ['route'], packetIo: true } },
+    });
+    await s.start();
+    const admin = new P4RuntimeClient({ address: s.address, electionId: 1, reconnect: false });
+    const aclAdmin = new P4RuntimeClient({
+      address: s.address,
+      electionId: 1,
+      role: 'acl-admin',
+      reconnect: false,
+    });
+    const routeAdmin = new P4RuntimeClient({
+      address: s.address,
+      electionId: 1,
+      role: 'route-admin',
+      reconnect: false,
+    });
+    try {
+      for (const x of [admin, aclAdmin, routeAdmin]) expect(await x.connect()).toBe(true);
+      await admin.setPipeline({ p4info, deviceConfig: bmv2 });
+      aclAdmin.useP4Info(p4info);
+      routeAdmin.useP4Info(p4info);
+      const b = aclAdmin.entities;
+      await aclAdmin.write([
+        insert(
+          b.tableEntry({
+            table: 'acl',
+            match: { 'hdr.ipv4.srcAddr': '10.0.0.0&&&255.0.0.0' },
+            action: 'acl_drop',
+            priority: 1,
+          }),
+        ),
+      ]);
+      const denied = await aclAdmin
+        .write([
+          insert(
+            b.tableEntry({ table: 'route', match: { 'hdr.ipv4.dstAddr': '10.0.0.0/8' }, action: 'drop' }),
+          ),
+        ])
+        .catch((x: unknown) => x);
+      expect((denied as P4RuntimeWriteError).failures[0].error.canonicalCode).toBe(Code.PERMISSION_DENIED);
+      await routeAdmin.write([
+        insert(
+          b.tableEntry({
+            table: 'route',
+            match: { 'hdr.ipv4.dstAddr': '10.0.0.0/8' },
+            action: 'set_nhop',
+            params: { port: 64, dmac: 1 },
+          }),
+        ),
+      ]);
+      expect((await collect(aclAdmin.read({ tableEntry: {} }))).map((e) => e.tableEntry?.tableId)).toEqual([
+        ids.acl,
+      ]);
+      expect(await collect(admin.read({ tableEntry: {} }))).toHaveLength(2);
+      // a packet the route sends to the CPU port reaches only the role with packet I/O
+      let aclGot = 0;
+      aclAdmin.on('packetIn', () => aclGot++);
+      const got = new Promise((r) => routeAdmin.once('packetIn', r));
+      d.inject(1, [udpPacket({ src: '9.9.9.9', dst: '10.1.1.1' })]);
+      await got;
+      expect(aclGot).toBe(0);
+    } finally {
+      for (const x of [admin, aclAdmin, routeAdmin]) x.close();
+      await s.stop(50);
+    }
+  });
+
+  it('a pipeline with digests or idle-timeout tables is refused with the reason (the softnic serves neither)', async () => {
+    const withDigest = { ...p4info, digests: [{ preamble: { id: 385875969, name: 'learn_t' } }] };
+    const e1 = await c.setPipeline({ p4info: withDigest, deviceConfig: bmv2 }).catch((x: unknown) => x);
+    expect((e1 as P4RuntimeError).code).toBe(Code.INVALID_ARGUMENT);
+    expect((e1 as Error).message).toMatch(/digest "learn_t" is not supported by the softnic/);
+    const withIdle = {
+      ...p4info,
+      tables: (p4info.tables ?? []).map((t) =>
+        t.preamble?.id === ids.route ? { ...t, idleTimeoutBehavior: 1 } : t,
+      ),
+    };
+    const e2 = await c.setPipeline({ p4info: withIdle, deviceConfig: bmv2 }).catch((x: unknown) => x);
+    expect((e2 as Error).message).toMatch(/idle-timeout notifications/);
+  });
+});
