@@ -19,6 +19,7 @@ import { p4runtimeServerService } from './service';
 import { writeErrorTrailer } from './status-details';
 import { validateEntity, validateTableRead } from './validate';
 import { int64ToBigInt } from './values';
+import { listenNoDelay, listenWithNagle, type Listening } from './listen';
 import { checkAccess, roleAccessFor, visibleTo, type RoleAccess, type RoleConfig } from './roles';
 
 export type { RoleConfig } from './roles';
@@ -43,6 +44,11 @@ export interface P4RuntimeServerOptions {
   maxMessageSize?: number;
   /** Entities per ReadResponse (default 1000). */
   readChunk?: number;
+  /**
+   * TCP_NODELAY on accepted connections (default true; see listen.ts). False keeps grpc-js'
+   * own listener, Nagle on: only for measuring what that costs.
+   */
+  noDelay?: boolean;
 }
 
 /** The P4Runtime version this server implements. */
@@ -103,6 +109,7 @@ export class P4RuntimeServer {
   private roleAccess = new Map<string, RoleAccess>();
   private readonly streams: StreamChannel;
   private port = 0;
+  private listening: Listening | undefined;
   /** Serialises state-changing calls so that a Write never sees a half-committed pipeline. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -143,13 +150,15 @@ export class P4RuntimeServer {
     });
   }
 
-  /** Starts listening; resolves with the bound port. */
+  /** Starts listening (TCP with Nagle off, see listen.ts); resolves with the bound port. */
   async start(): Promise<number> {
     const address = this.options.address ?? '127.0.0.1:0';
     const creds = this.options.credentials ?? grpc.ServerCredentials.createInsecure();
-    this.port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))),
-    );
+    this.listening =
+      this.options.noDelay === false
+        ? await listenWithNagle(this.server, address, creds)
+        : await listenNoDelay(this.server, address, creds);
+    this.port = this.listening.port;
     return this.port;
   }
 
@@ -171,6 +180,8 @@ export class P4RuntimeServer {
         resolve();
       });
     });
+    await this.listening?.close();
+    this.listening = undefined;
     await this.device.close();
   }
 
