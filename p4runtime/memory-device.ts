@@ -15,7 +15,6 @@ import type {
   CounterData,
   DigestEntryConfig,
   Entity,
-  FieldMatch,
   MeterConfig,
   MulticastGroupEntry,
   P4Data,
@@ -57,31 +56,71 @@ interface TableState {
   hasDirectMeter: boolean;
 }
 
-/** Bytes as a compact string key (latin1 is one char per byte, cheaper than hex). */
-function hex(b: Uint8Array | undefined): string {
-  if (!b) return '';
-  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
-}
-
 const num = int64ToBigInt;
 
-function matchKey(m: FieldMatch): string {
-  // Lengths delimit the raw byte strings so that no two matches share a key.
-  const v = (b: Uint8Array | undefined): string => `${b?.length ?? 0}:${hex(b)}`;
-  if (m.exact) return `${m.fieldId}e${v(m.exact.value)}`;
-  if (m.lpm) return `${m.fieldId}l${v(m.lpm.value)}/${m.lpm.prefixLen}`;
-  if (m.ternary) return `${m.fieldId}t${v(m.ternary.value)}${v(m.ternary.mask)}`;
-  if (m.range) return `${m.fieldId}r${v(m.range.low)}${v(m.range.high)}`;
-  if (m.optional) return `${m.fieldId}o${v(m.optional.value)}`;
-  return `${m.fieldId}?`;
+const KIND = { exact: 1, lpm: 2, ternary: 3, range: 4, optional: 5 } as const;
+
+/**
+ * The identity of a table entry within its table: its match and priority (canonical input), as
+ * one flat latin1 string built from one buffer (a string of many concatenated pieces would be
+ * flattened again by every Map lookup). Lengths delimit the byte strings, so no two matches
+ * share a key.
+ */
+export function entryKey(e: TableEntry): string {
+  const match = e.match ?? [];
+  const parts: Uint8Array[] = [];
+  let size = 4;
+  for (const m of match) {
+    const vs = m.exact
+      ? [m.exact.value]
+      : m.lpm
+        ? [m.lpm.value]
+        : m.ternary
+          ? [m.ternary.value, m.ternary.mask]
+          : m.range
+            ? [m.range.low, m.range.high]
+            : m.optional
+              ? [m.optional.value]
+              : [];
+    size += 6;
+    for (const v of vs) {
+      const b = v ?? EMPTY;
+      parts.push(b);
+      size += 2 + b.length;
+    }
+  }
+  const key = Buffer.allocUnsafe(size);
+  key.writeInt32LE(e.priority ?? 0, 0);
+  let at = 4;
+  let p = 0;
+  for (const m of match) {
+    key.writeUInt32LE(m.fieldId ?? 0, at);
+    const kind = m.exact
+      ? KIND.exact
+      : m.lpm
+        ? KIND.lpm
+        : m.ternary
+          ? KIND.ternary
+          : m.range
+            ? KIND.range
+            : m.optional
+              ? KIND.optional
+              : 0;
+    key[at + 4] = kind;
+    key[at + 5] = m.lpm ? (m.lpm.prefixLen ?? 0) : 0;
+    at += 6;
+    const n = kind === KIND.ternary || kind === KIND.range ? 2 : kind ? 1 : 0;
+    for (let i = 0; i < n; i++) {
+      const b = parts[p++];
+      key.writeUInt16LE(b.length, at);
+      key.set(b, at + 2);
+      at += 2 + b.length;
+    }
+  }
+  return key.toString('latin1', 0, at);
 }
 
-/** The identity of a table entry within its table: its match and priority (canonical input). */
-export function entryKey(e: TableEntry): string {
-  let k = String(e.priority ?? 0);
-  for (const m of e.match ?? []) k += `|${matchKey(m)}`;
-  return k;
-}
+const EMPTY = new Uint8Array(0);
 
 /** A journal of undo steps, so ROLLBACK_ON_ERROR can restore the state before the batch. */
 type Undo = () => void;
@@ -423,8 +462,9 @@ export class MemoryDevice implements Device {
           idleNs: te.idleTimeoutNs ? num(te.idleTimeoutNs) : 0n,
           idleNotified: false,
         };
-        te.counterData = null;
-        te.meterConfig = null;
+        // Only clear what is there: adding properties would change the object's shape.
+        if (cd) te.counterData = null;
+        if (te.meterConfig) te.meterConfig = null;
         t.entries.set(key, stored);
         if (stored.idleNs > 0n) this.idleEntries.add(stored);
         undo?.push(() => {

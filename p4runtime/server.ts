@@ -286,7 +286,8 @@ export class P4RuntimeServer {
           if (!u.entity) throw new DeviceError(Code.INVALID_ARGUMENT, 'update has no entity');
           const entity = validateEntity(target.schema, u.entity, u.type ?? UpdateType.UNSPECIFIED);
           checkAccess(access, entity, target.schema);
-          valid.push({ type: u.type, entity });
+          u.entity = entity; // the decoded request is ours: no copy per update
+          valid.push(u);
           validAt.push(i);
         } catch (e) {
           results[i] = e instanceof DeviceError ? e : new DeviceError(Code.INTERNAL, String(e));

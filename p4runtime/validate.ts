@@ -14,6 +14,7 @@ import type {
   Entity,
   FieldMatch,
   Index,
+  MatchFieldInfo,
   MeterConfig,
   MeterSpec,
   PacketReplicationEngineEntry,
@@ -33,10 +34,14 @@ function outOfRange(message: string): DeviceError {
   return new DeviceError(Code.OUT_OF_RANGE, message);
 }
 
-/** A bytestring for a `width`-bit value (spec: Bytestrings): empty or too wide is OUT_OF_RANGE. */
-function bytesOf(b: Uint8Array | undefined, what: string, width: number): Uint8Array {
-  if (!b || b.length === 0) throw outOfRange(`${what}: empty bytestring`);
-  if (width > 0 && bitLength(b) > width) throw outOfRange(`${what}: value does not fit in ${width} bits`);
+/**
+ * A bytestring for a `width`-bit value in canonical form (spec: Bytestrings), or why it is out
+ * of range (empty, or too wide). Callers name the field only when they throw: building that
+ * text for every value of a large batch would cost more than the check.
+ */
+function canonicalOr(b: Uint8Array | undefined, width: number): Uint8Array | string {
+  if (!b || b.length === 0) return 'empty bytestring';
+  if (width > 0 && bitLength(b) > width) return `value does not fit in ${width} bits`;
   return canonicalBytes(b);
 }
 
@@ -65,48 +70,68 @@ function num(v: unknown): bigint {
   return isZero(v) ? 0n : int64ToBigInt(v);
 }
 
+function fieldWhat(t: TableFacts, f: MatchFieldInfo, part = ''): string {
+  return `table "${t.name}" match field "${f.name}"${part}`;
+}
+
+function fieldBytes(t: TableFacts, f: MatchFieldInfo, b: Uint8Array | undefined, part?: string): Uint8Array {
+  const v = canonicalOr(b, f.bitwidth ?? 0);
+  if (typeof v === 'string') throw outOfRange(`${fieldWhat(t, f, part)}: ${v}`);
+  return v;
+}
+
+/**
+ * A match field checked against its table. A field that is already canonical comes back as the
+ * same object (the server owns the decoded request), so a large batch allocates nothing here.
+ */
 function fieldMatch(t: TableFacts, m: FieldMatch): FieldMatch {
   const f = t.fieldsById.get(m.fieldId ?? 0);
   if (!f) throw invalid(`table "${t.name}": unknown match field id ${m.fieldId}`);
   const w = f.bitwidth ?? 0;
-  const what = `table "${t.name}" match field "${f.name}"`;
   const id = m.fieldId;
   switch (f.matchType) {
-    case MatchType.EXACT:
-      if (!m.exact) throw invalid(`${what}: expected an exact match`);
-      return { fieldId: id, exact: { value: bytesOf(m.exact.value, what, w) } };
-    case MatchType.OPTIONAL:
-      if (!m.optional) throw invalid(`${what}: expected an optional match`);
-      return { fieldId: id, optional: { value: bytesOf(m.optional.value, what, w) } };
+    case MatchType.EXACT: {
+      if (!m.exact) throw invalid(`${fieldWhat(t, f)}: expected an exact match`);
+      const value = fieldBytes(t, f, m.exact.value);
+      return value === m.exact.value ? m : { fieldId: id, exact: { value } };
+    }
+    case MatchType.OPTIONAL: {
+      if (!m.optional) throw invalid(`${fieldWhat(t, f)}: expected an optional match`);
+      const value = fieldBytes(t, f, m.optional.value);
+      return value === m.optional.value ? m : { fieldId: id, optional: { value } };
+    }
     case MatchType.LPM: {
-      if (!m.lpm) throw invalid(`${what}: expected an LPM match`);
+      if (!m.lpm) throw invalid(`${fieldWhat(t, f)}: expected an LPM match`);
       const p = m.lpm.prefixLen ?? 0;
       if (p <= 0 || p > w)
-        throw invalid(`${what}: prefix length ${p} is outside 1..${w} (omit the field for /0)`);
-      const value = bytesOf(m.lpm.value, what, w);
-      if (!lowBitsZero(value, w - p)) throw invalid(`${what}: bits beyond the /${p} prefix must be zero`);
-      return { fieldId: id, lpm: { value, prefixLen: p } };
+        throw invalid(`${fieldWhat(t, f)}: prefix length ${p} is outside 1..${w} (omit the field for /0)`);
+      const value = fieldBytes(t, f, m.lpm.value);
+      if (!lowBitsZero(value, w - p))
+        throw invalid(`${fieldWhat(t, f)}: bits beyond the /${p} prefix must be zero`);
+      return value === m.lpm.value ? m : { fieldId: id, lpm: { value, prefixLen: p } };
     }
     case MatchType.TERNARY: {
-      if (!m.ternary) throw invalid(`${what}: expected a ternary match`);
-      const value = bytesOf(m.ternary.value, what, w);
-      const mask = bytesOf(m.ternary.mask, `${what} mask`, w);
+      if (!m.ternary) throw invalid(`${fieldWhat(t, f)}: expected a ternary match`);
+      const value = fieldBytes(t, f, m.ternary.value);
+      const mask = fieldBytes(t, f, m.ternary.mask, ' mask');
       const mk = big(mask);
-      if (mk === 0n) throw invalid(`${what}: an all-zero mask must be omitted (don't care)`);
-      if (big(value) & ~mk) throw invalid(`${what}: value has bits set outside the mask`);
-      return { fieldId: id, ternary: { value, mask } };
+      if (mk === 0n) throw invalid(`${fieldWhat(t, f)}: an all-zero mask must be omitted (don't care)`);
+      if (big(value) & ~mk) throw invalid(`${fieldWhat(t, f)}: value has bits set outside the mask`);
+      return value === m.ternary.value && mask === m.ternary.mask
+        ? m
+        : { fieldId: id, ternary: { value, mask } };
     }
     case MatchType.RANGE: {
-      if (!m.range) throw invalid(`${what}: expected a range match`);
-      const low = bytesOf(m.range.low, `${what} low`, w);
-      const high = bytesOf(m.range.high, `${what} high`, w);
-      if (big(low) > big(high)) throw invalid(`${what}: range low is above high`);
+      if (!m.range) throw invalid(`${fieldWhat(t, f)}: expected a range match`);
+      const low = fieldBytes(t, f, m.range.low, ' low');
+      const high = fieldBytes(t, f, m.range.high, ' high');
+      if (big(low) > big(high)) throw invalid(`${fieldWhat(t, f)}: range low is above high`);
       if (big(low) === 0n && big(high) === (1n << BigInt(w)) - 1n)
-        throw invalid(`${what}: a full range must be omitted (don't care)`);
-      return { fieldId: id, range: { low, high } };
+        throw invalid(`${fieldWhat(t, f)}: a full range must be omitted (don't care)`);
+      return low === m.range.low && high === m.range.high ? m : { fieldId: id, range: { low, high } };
     }
     default:
-      throw invalid(`${what}: unsupported match type`);
+      throw invalid(`${fieldWhat(t, f)}: unsupported match type`);
   }
 }
 
@@ -149,17 +174,26 @@ export function validateAction(
   const given = a.params ?? [];
   if (given.length !== declared.length)
     throw invalid(`action "${name}": expected ${declared.length} parameters, got ${given.length}`);
-  const seen = new Set<number>();
+  // Canonical and in id order already (what builders send): keep the decoded objects.
+  let same = true;
+  let last = 0;
   const params = given.map((p) => {
     const d = declared.find((x) => x.id === p.paramId);
     if (!d) throw invalid(`action "${name}": unknown parameter id ${p.paramId}`);
-    if (seen.has(d.id ?? 0)) throw invalid(`action "${name}": parameter "${d.name}" given twice`);
-    seen.add(d.id ?? 0);
-    return {
-      paramId: p.paramId,
-      value: bytesOf(p.value, `action "${name}" parameter "${d.name}"`, d.bitwidth ?? 0),
-    };
+    const id = d.id ?? 0;
+    if (id <= last) {
+      same = false;
+      if (given.some((q) => q !== p && q.paramId === p.paramId))
+        throw invalid(`action "${name}": parameter "${d.name}" given twice`);
+    }
+    last = Math.max(last, id);
+    const value = canonicalOr(p.value, d.bitwidth ?? 0);
+    if (typeof value === 'string') throw outOfRange(`action "${name}" parameter "${d.name}": ${value}`);
+    if (value === p.value) return p;
+    same = false;
+    return { paramId: p.paramId, value };
   });
+  if (same && a.params) return a;
   params.sort((x, y) => (x.paramId ?? 0) - (y.paramId ?? 0));
   return { actionId: a.actionId, params };
 }
@@ -307,12 +341,15 @@ export function validateTableEntry(schema: P4Schema, e: TableEntry, type: Update
 /** Match fields checked against the table and sorted by field id. */
 function matchOf(t: TableFacts, fields: FieldMatch[] | undefined): FieldMatch[] {
   if (!fields?.length) return [];
-  const seen = new Set<number>();
-  const match = fields.map((m) => {
-    if (seen.has(m.fieldId ?? 0)) throw invalid(`table "${t.name}": match field id ${m.fieldId} given twice`);
-    seen.add(m.fieldId ?? 0);
-    return fieldMatch(t, m);
-  });
+  if (fields.length > 1) {
+    const seen = new Set<number>();
+    for (const m of fields) {
+      if (seen.has(m.fieldId ?? 0))
+        throw invalid(`table "${t.name}": match field id ${m.fieldId} given twice`);
+      seen.add(m.fieldId ?? 0);
+    }
+  }
+  const match = fields.map((m) => fieldMatch(t, m));
   if (match.length > 1) match.sort((a, b) => (a.fieldId ?? 0) - (b.fieldId ?? 0));
   return match;
 }
