@@ -121,6 +121,7 @@ export class P4RuntimeServer {
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': max,
       'grpc.max_send_message_length': max,
+      'grpc.enable_channelz': 0, // per-call statistics nobody reads here
     });
     this.server.addService(p4runtimeServerService, {
       Write: this.handleUnary((b, md) => this.write(b, md)),
