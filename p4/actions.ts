@@ -87,8 +87,8 @@ export const SHARED_ACTIONS: Record<string, Action> = {
   },
   send_packet_out: {
     name: 'send_packet_out',
-    params: [],
-    ops: forward(fld('packet_out', 'egress_port')),
+    params: [{ name: 'port', width: 9 }],
+    ops: forward(p('port')),
     comment: 'a controller PacketOut: out of the port its packet_out header names, unchanged',
   },
   push_packet_in: {

@@ -385,6 +385,11 @@ export const DROP_REASONS: DropReason[] = [
   { code: 8, name: 'no-path', description: 'packet matched no path rule of its tenant' },
   { code: 9, name: 'bad-spi', description: 'packet from the host carried an unknown SPI or wrong tenant' },
   { code: 10, name: 'no-nsh-from-host', description: 'packet from a host port carried no NSH' },
+  {
+    code: 11,
+    name: 'bad-packet-out',
+    description: 'a controller PacketOut named a port the NIC does not have',
+  },
 ];
 
 export function dropCode(name: string): number {

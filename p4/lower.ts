@@ -327,11 +327,25 @@ export function lowerPlan(plan: Plan): NicPipeline {
   b.counters.push({ name: 'drop_reasons', size: DROP_REASONS.length + 1, comment: 'drops by reason code' });
   // Named so that it shadows no architecture extern (PNA declares drop_packet()).
   const dropStage = b.fixed('drop_stage', call('drop_and_count'), 'drop, counted by reason');
-  const cpuSend = b.fixed(
-    'cpu_send',
-    call('send_packet_out'),
-    'a controller PacketOut leaves by the port its packet_out header names',
-  );
+  // A PacketOut leaves by the port its header names through one entry per NIC port: PNA's
+  // send_to_port() has a directionless parameter, which p4c accepts only as a compile-time
+  // constant or an action parameter, never a header field. A port the NIC lacks is a counted drop.
+  const nicPorts = [...new Set([...profile.wirePorts, ...profile.hostPorts])].sort((x, y) => x - y);
+  for (const port of nicPorts)
+    b.entry({
+      table: 'cpu_send',
+      match: [{ kind: 'exact', value: BigInt(port) }],
+      action: call('send_packet_out', port),
+      comment: `PacketOut to port ${port}`,
+    });
+  const cpuSend = b.table({
+    name: 'cpu_send',
+    keys: [{ field: f('packet_out', 'egress_port'), matchKind: 'exact' }],
+    actions: ['send_packet_out', 'mark_drop'],
+    defaultAction: call('mark_drop', dropCode('bad-packet-out')),
+    constDefault: false,
+    comment: 'a controller PacketOut leaves by the port its packet_out header names',
+  });
   const cpuReceive = b.fixed(
     'cpu_receive',
     call('push_packet_in'),

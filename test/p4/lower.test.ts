@@ -305,7 +305,8 @@ describe('lowerPlan: bad input', () => {
       queues: [],
     };
     const p = lowerPlan(plan);
-    expect(p.entries.filter((e) => e.table !== 'port_role')).toEqual([]);
+    // only the per-port entries: port roles and the PacketOut ports
+    expect(p.entries.filter((e) => e.table !== 'port_role' && e.table !== 'cpu_send')).toEqual([]);
     expect(p.tables.find((t) => t.name === 'tenant_classify')?.defaultAction.action).toBe('mark_drop');
     expect(emitNicArtifacts(plan).files).toHaveLength(6);
   });
@@ -365,6 +366,22 @@ describe('lowerPlan: packet I/O with the controller', () => {
     for (const a of p.actions)
       if (a.ops.some((o) => o.op === 'forward'))
         expect(a.ops.some((o) => o.op === 'assign' && o.dst.field === 'out_port')).toBe(true);
+  });
+
+  it('sends a PacketOut only to a port the NIC has; any other is a counted drop', () => {
+    const cpuSend = p.tables.find((t) => t.name === 'cpu_send')!;
+    expect(cpuSend.keys).toEqual([
+      { field: { instance: 'packet_out', field: 'egress_port' }, matchKind: 'exact' },
+    ]);
+    expect(cpuSend.defaultAction).toEqual({
+      action: 'mark_drop',
+      args: [BigInt(dropCode('bad-packet-out'))],
+    });
+    const entries = p.entries.filter((e) => e.table === 'cpu_send');
+    const ports = [...PROFILE.wirePorts, ...PROFILE.hostPorts].sort((x, y) => x - y);
+    expect(entries.map((e) => e.match[0].value)).toEqual(ports.map(BigInt));
+    expect(entries.map((e) => e.action.args)).toEqual(ports.map((x) => [BigInt(x)]));
+    expect(entries.every((e) => e.action.action === 'send_packet_out')).toBe(true);
   });
 
   it('declares controller headers of whole bytes', () => {

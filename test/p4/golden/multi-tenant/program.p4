@@ -2,7 +2,7 @@
 // Wire ports: 0, 1, 2, 3, 4, 5, 6, 7. Host ports: 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127.
 // NSH (RFC 8300, EtherType 0x894F) marks packets on their way to or from the host: SPI = service
 // path id, SI = host hops left, MD type 2 context TLV = tenant id + the EtherType NSH displaced.
-// Drop reasons: 1=no-tenant, 2=nsh-on-wire, 3=acl-deny, 4=meter-red, 5=no-route, 6=graph-drop, 7=no-edge, 8=no-path, 9=bad-spi, 10=no-nsh-from-host.
+// Drop reasons: 1=no-tenant, 2=nsh-on-wire, 3=acl-deny, 4=meter-red, 5=no-route, 6=graph-drop, 7=no-edge, 8=no-path, 9=bad-spi, 10=no-nsh-from-host, 11=bad-packet-out.
 #include <core.p4>
 #define V1MODEL_VERSION 20200408
 #include <v1model.p4>
@@ -230,7 +230,7 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     counter<bit<32>>(32w7, CounterType.packets_and_bytes) nf1_acme_mon_packets;
     // drops by reason code
     @id(0x12be56c6)
-    counter<bit<32>>(32w11, CounterType.packets_and_bytes) drop_reasons;
+    counter<bit<32>>(32w12, CounterType.packets_and_bytes) drop_reasons;
     // per-tenant rate limits, indexed by tenant id
     @id(0x145256db)
     meter<bit<32>>(32w4, MeterType.bytes) tenant_meter;
@@ -380,9 +380,9 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
 
     // a controller PacketOut: out of the port its packet_out header names, unchanged
     @id(0x01a5d491)
-    action send_packet_out() {
-        standard_metadata.egress_spec = hdr.packet_out.egress_port;
-        meta.out_port = hdr.packet_out.egress_port;
+    action send_packet_out(bit<9> port) {
+        standard_metadata.egress_spec = port;
+        meta.out_port = port;
     }
 
     // to the controller: a packet_in header in front says where the packet came in
@@ -573,9 +573,12 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     // a controller PacketOut leaves by the port its packet_out header names
     @id(0x02ada760)
     table cpu_send {
-        actions = { send_packet_out; }
-        const default_action = send_packet_out();
-        size = 1;
+        key = {
+            hdr.packet_out.egress_port: exact;
+        }
+        actions = { send_packet_out; mark_drop; }
+        default_action = mark_drop(8w0xb);
+        size = 128;
     }
 
     // a packet sent to the CPU port goes to the controller with a packet_in header
