@@ -236,7 +236,7 @@ describe('p4c cross-checks', () => {
               out.length === 1
                 ? `${out[0].port}:${out[0].data.toString('hex')}`
                 : out.length
-                  ? 'many'
+                  ? `many(${out.map((f) => `${f.port}:${f.data.subarray(0, 16).toString('hex')}`).join(' ')})`
                   : 'drop',
             );
           }
