@@ -7,12 +7,16 @@
  *   bare unary round trip (Capabilities) as the transport's floor;
  * - the same server with grpc-js' own listener (Nagle on), one update per request: what TCP
  *   delays cost;
+ * - a bare grpc-js server (one method that answers its request's bytes, same listener and channel
+ *   options) with a bare grpc-js client: the floor any Node gRPC server sits on, so nfp's own
+ *   per-request work is the difference;
  * - nfp's server over the softnic, and a real simple_switch_grpc when it is on PATH, with the
  *   same emitted pipeline (a `steer` table grown to hold the entries).
  * CPU microseconds per entry are given for each end. `--quick` uses fewer entries. The last line
  * is one line of JSON.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -29,6 +33,7 @@ import {
   type P4Info,
   type P4Update,
 } from '../p4runtime';
+import { listenNoDelay } from '../p4runtime/listen';
 import { SoftnicDevice } from '../targets/softnic/device';
 import { findOnPath } from '../targets/bmv2/launch';
 
@@ -57,8 +62,51 @@ async function benchPipeline(): Promise<{ p4info: P4Info; json: string; a: NicAr
   return { p4info, json: JSON.stringify(bmv2), a };
 }
 
+/** One unary method on raw bytes, for the bare grpc-js floor. */
+const ECHO: grpc.ServiceDefinition = {
+  echo: {
+    path: '/nfp.bench.Echo/Echo',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (b: Buffer) => b,
+    requestDeserialize: (b: Buffer) => b,
+    responseSerialize: (b: Buffer) => b,
+    responseDeserialize: (b: Buffer) => b,
+  },
+};
+
+/** Child-process mode for `bare`: a grpc-js server with only ECHO, listening as nfp's does. */
+async function serveBare(): Promise<void> {
+  const server = new grpc.Server({ 'grpc.enable_channelz': 0 });
+  server.addService(ECHO, {
+    echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+      cb(null, call.request),
+  });
+  const l = await listenNoDelay(server, '127.0.0.1:0', grpc.ServerCredentials.createInsecure());
+  process.send?.({ address: `127.0.0.1:${l.port}` });
+  process.on('message', (m: unknown) => {
+    if (m === 'cpu') process.send?.({ cpu: cpuSeconds(process.cpuUsage()) });
+    if (m === 'stop') void l.close().then(() => process.exit(0));
+  });
+}
+
+/** A bare grpc-js client of ECHO, with the channel options nfp's client uses. */
+function bareCall(address: string): { call: (b: Buffer) => Promise<Buffer>; close: () => void } {
+  const Client = grpc.makeGenericClientConstructor(ECHO, 'Echo');
+  const c = new Client(address, grpc.credentials.createInsecure(), {
+    'grpc.enable_channelz': 0,
+    'grpc.enable_retries': 0,
+  });
+  const echo = c.echo.bind(c) as (b: Buffer, cb: (e: grpc.ServiceError | null, r?: Buffer) => void) => void;
+  return {
+    call: (b) => new Promise((resolve, reject) => echo(b, (e, r) => (e ? reject(e) : resolve(r!)))),
+    close: () => c.close(),
+  };
+}
+
 /** Child-process mode: serve P4Runtime on loopback and report the address to the parent. */
 async function serve(kind: string): Promise<void> {
+  if (kind === 'bare') return serveBare();
   const device: Device = kind === 'softnic' ? new SoftnicDevice() : new MemoryDevice();
   const server = new P4RuntimeServer({ device, noDelay: kind !== 'nagle' });
   await server.start();
@@ -77,7 +125,7 @@ interface ServerHandle {
   stop(): Promise<void>;
 }
 
-function startServerProcess(kind: 'memory' | 'nagle' | 'softnic'): Promise<ServerHandle> {
+function startServerProcess(kind: 'memory' | 'nagle' | 'softnic' | 'bare'): Promise<ServerHandle> {
   const child = fork(__filename, ['--serve', kind], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -286,6 +334,22 @@ export async function main(args: string[]): Promise<void> {
     await memory.stop();
   }
 
+  // The floor: bare grpc-js on both ends, a request the size of a one-update WriteRequest.
+  const bare = await startServerProcess('bare');
+  let bareT: Awaited<ReturnType<typeof roundTrips>>;
+  try {
+    const b = bareCall(bare.address);
+    try {
+      const payload = Buffer.alloc(64, 1);
+      for (let i = 0; i < 200; i++) await b.call(payload);
+      bareT = await roundTrips(single, () => b.call(payload), bare);
+    } finally {
+      b.close();
+    }
+  } finally {
+    await bare.stop();
+  }
+
   // The same server with grpc-js' own listener: Nagle on for the server's replies.
   const nagle = await startServerProcess('nagle');
   let nagleSingle: Awaited<ReturnType<typeof roundTrips>>;
@@ -365,6 +429,9 @@ export async function main(args: string[]): Promise<void> {
     `  unary round trip (Capabilities): ${unary.perSec}/s, p50 ${unary.p50} µs, p99 ${unary.p99} µs (${perEntry(unary, single)})`,
   );
   console.log(
+    `bare grpc-js, both ends (the floor): ${bareT.perSec}/s, p50 ${bareT.p50} µs, p99 ${bareT.p99} µs (${perEntry(bareT, single)})`,
+  );
+  console.log(
     `  1 update/request with Nagle on the server (grpc-js' listener): ${nagleSingle.perSec}/s, p50 ${nagleSingle.p50} µs, p99 ${nagleSingle.p99} µs`,
   );
   const line = (name: string, r: Awaited<ReturnType<typeof writeReadSingle>>): void =>
@@ -374,7 +441,7 @@ export async function main(args: string[]): Promise<void> {
   line(`nfp server, softnic (steer, ${cmp.n} entries)`, onSoftnic);
   if (onBmv2) line(`simple_switch_grpc (same pipeline, same client)`, onBmv2);
   console.log(
-    `ratios: pipelined/serial batches ${(writesPerSec / serialPerSec).toFixed(2)}x, batched/single ${(serialPerSec / main.single.perSec).toFixed(1)}x, Nagle/no-delay single p99 ${(nagleSingle.p99 / main.single.p99).toFixed(1)}x` +
+    `ratios: pipelined/serial batches ${(writesPerSec / serialPerSec).toFixed(2)}x, batched/single ${(serialPerSec / main.single.perSec).toFixed(1)}x, single write/bare grpc-js p50 ${(main.single.p50 / bareT.p50).toFixed(2)}x, Nagle/no-delay single p99 ${(nagleSingle.p99 / main.single.p99).toFixed(1)}x` +
       (onBmv2
         ? `, softnic/BMv2 writes ${(rate(cmp.n, onSoftnic.write) / rate(cmp.n, onBmv2.write)).toFixed(1)}x, reads ${(rate(onSoftnic.readCount, onSoftnic.read) / rate(onBmv2.readCount, onBmv2.read)).toFixed(1)}x, single ${(onSoftnic.single.perSec / onBmv2.single.perSec).toFixed(1)}x`
         : ''),
@@ -398,6 +465,16 @@ export async function main(args: string[]): Promise<void> {
       serialBatchWritesPerSec: serialPerSec,
       unaryP50Us: unary.p50,
       unaryP99Us: unary.p99,
+      bareGrpcPerSec: bareT.perSec,
+      bareGrpcP50Us: bareT.p50,
+      bareGrpcCpuUsPerCall: {
+        client: us(bareT, single, 'clientCpu'),
+        server: us(bareT, single, 'serverCpu'),
+      },
+      singleWriteCpuUsPerCall: {
+        client: us(main.single, single, 'clientCpu'),
+        server: us(main.single, single, 'serverCpu'),
+      },
       nagleSingleWriteP50Us: nagleSingle.p50,
       nagleSingleWriteP99Us: nagleSingle.p99,
       writeCpuUsPerEntry: { client: us(main.write, n, 'clientCpu'), server: us(main.write, n, 'serverCpu') },

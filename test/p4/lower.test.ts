@@ -379,7 +379,7 @@ describe('lowerPlan: packet I/O with the controller', () => {
     });
     const entries = p.entries.filter((e) => e.table === 'cpu_send');
     const ports = [...PROFILE.wirePorts, ...PROFILE.hostPorts].sort((x, y) => x - y);
-    expect(entries.map((e) => e.match[0].value)).toEqual(ports.map(BigInt));
+    expect(entries.map((e) => e.match[0])).toEqual(ports.map((x) => ({ kind: 'exact', value: BigInt(x) })));
     expect(entries.map((e) => e.action.args)).toEqual(ports.map((x) => [BigInt(x)]));
     expect(entries.every((e) => e.action.action === 'send_packet_out')).toBe(true);
   });
