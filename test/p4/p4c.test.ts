@@ -1,6 +1,7 @@
 /**
- * Cross-checks with the real compiler, for every example graph and the hand-made fixture plan,
- * where p4c is on PATH (build p4c to run them; otherwise they say they were skipped):
+ * Cross-checks with the real compiler, for every example graph, the hand-made fixture plan and a
+ * synthetic four-tenant graph no golden holds, where p4c is on PATH (build p4c to run them;
+ * otherwise they say they were skipped):
  * - p4test compiles program.p4 (v1model) and program.pna.p4 (PNA) without error or warning;
  * - p4c-bm2-ss compiles program.p4, and its P4Info equals nfp's: names, ids (nfp's `@id`s and
  *   p4c's own hash for NoAction), match fields, parameters, sizes, controller headers;
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emitNicArtifacts, type NicArtifacts } from '../../p4/index';
 import { loadGraph, partition } from '../../partitioner';
+import { syntheticGraph } from '../../partitioner/synthetic';
 import { DEFAULT_GENERATOR, generateTraffic } from '../../deploy/traffic';
 import { p4infoFromJson, type P4Info } from '../../p4runtime';
 import { SoftnicDevice } from '../../targets/softnic/device';
@@ -35,7 +37,10 @@ else if (!BMV2)
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
 const graphs = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
-const cases = ['fixture (two tenants, every offloadable NF)', ...graphs];
+const FIXTURE = 'fixture (two tenants, every offloadable NF)';
+/** A graph none of nfp's examples or goldens hold: four tenants, forks, IDS verdict branches. */
+const UNSEEN = 'random four-tenant graph (synthetic, seed 13)';
+const cases = [FIXTURE, ...graphs, UNSEEN];
 
 const dir = mkdtempSync(join(tmpdir(), 'nfp-p4c-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,16 +54,21 @@ const compiled = new Map<string, Compiled>();
 
 beforeAll(async () => {
   for (const name of cases) {
-    const plan = name.endsWith('.yaml')
-      ? await partition(loadGraph(join(EXAMPLES, name)), { solver: 'heuristic' })
-      : twoTenantPlan();
+    const plan =
+      name === FIXTURE
+        ? twoTenantPlan()
+        : await partition(
+            name === UNSEEN
+              ? syntheticGraph({ tenants: 4, nfsPerTenant: 5, seed: 13, forks: 2, idsRate: 0.2 })
+              : loadGraph(join(EXAMPLES, name)),
+            { solver: 'heuristic' },
+          );
     const a = emitNicArtifacts(plan);
     const d = mkdtempSync(join(dir, 'case-'));
     for (const f of ['program.p4', 'program.pna.p4']) writeFileSync(join(d, f), fileText(a, f));
     const cpu = a.pipeline.cpuPort;
-    const generated = name.endsWith('.yaml')
-      ? generateTraffic(plan, { ...DEFAULT_GENERATOR, packetsPerPath: 4 }).packets
-      : [];
+    const generated =
+      name === FIXTURE ? [] : generateTraffic(plan, { ...DEFAULT_GENERATOR, packetsPerPath: 4 }).packets;
     const nsh = Buffer.alloc(64);
     nsh.writeUInt16BE(0x894f, 12);
     const packetOut = (port: number, submit: number, frame: Buffer): { port: number; data: Buffer } => ({
@@ -74,6 +84,7 @@ beforeAll(async () => {
         { port: a.pipeline.wirePorts[0], data: nsh },
         { port: a.pipeline.hostPorts[0], data: sample },
         packetOut(a.pipeline.wirePorts[1], 0, sample),
+        packetOut(500, 0, sample), // a port the NIC lacks: dropped as bad-packet-out
         packetOut(0, 1, nsh),
         packetOut(0, 1, sample),
       ],
@@ -168,7 +179,8 @@ describe('the comparisons themselves (always run)', () => {
     const ours = await softnicFates(c.a, c.a.bmv2, c.packets);
     expect(ours).toHaveLength(c.packets.length);
     expect(ours.filter((f) => f !== 'drop').length).toBeGreaterThan(0);
-    expect(ours[ours.length - 3]).toMatch(new RegExp(`^${c.a.pipeline.wirePorts[1]}:`)); // PacketOut → wire
+    expect(ours[ours.length - 4]).toMatch(new RegExp(`^${c.a.pipeline.wirePorts[1]}:`)); // PacketOut → wire
+    expect(ours[ours.length - 3]).toBe('drop'); // PacketOut → a port the NIC lacks
     const broken = structuredClone(c.a.bmv2);
     broken.deparsers = [{ name: 'deparser', id: 0, order: ['ethernet'] }];
     expect(await softnicFates(c.a, broken, c.packets)).not.toEqual(ours);
