@@ -6,8 +6,7 @@
  */
 import { launchBmv2, type Bmv2Switch } from '../../targets/bmv2/launch';
 import { loadSoftnic, type NativeRawSocket } from '../../targets/softnic/native';
-import { entriesToUpdates } from '../../targets/softnic/install';
-import type { NicArtifacts } from '../../p4';
+import { entriesToUpdates, type NicArtifacts } from '../../p4';
 import { P4RuntimeClient } from '../../p4runtime/client';
 import { insert, modify } from '../../p4runtime/updates';
 import { UpdateType } from '../../p4runtime/messages';

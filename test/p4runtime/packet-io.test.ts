@@ -8,7 +8,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DROP_REASONS, emitNicArtifacts, type NicArtifacts } from '../../p4';
+import { DROP_REASONS, emitNicArtifacts, entriesToUpdates, type NicArtifacts } from '../../p4';
 import { loadGraph, partition } from '../../partitioner';
 import type { Plan } from '../../partitioner/plan';
 import { DEFAULT_GENERATOR, generateTraffic, type GeneratedPacket } from '../../deploy/traffic';
@@ -22,7 +22,6 @@ import {
   type Update,
 } from '../../p4runtime';
 import { SoftnicDevice } from '../../targets/softnic/device';
-import { entriesToUpdates } from '../../targets/softnic/install';
 import { MemoryPort } from '../../targets/softnic/ports';
 import { findOnPath } from '../../targets/bmv2/launch';
 import { bmv2Wire, type Bmv2Wire } from '../p4/bmv2-wire';
