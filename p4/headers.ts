@@ -42,7 +42,34 @@ export function f(instance: string, field: string): FieldRef {
   return { instance, field };
 }
 
+/**
+ * The controller headers (P4Runtime packet I/O). A PacketOut arrives on the CPU port behind a
+ * `packet_out` header: it leaves by `egress_port` as it is, or, when `submit_to_ingress` is not
+ * 0, runs through the ingress pipeline as a wire packet from the CPU port. A packet the pipeline
+ * sends to the CPU port gets a `packet_in` header with the port it arrived on. Each header is a
+ * whole number of bytes, as BMv2 needs.
+ */
+export const PACKET_OUT_HEADER: HeaderType = {
+  name: 'packet_out_header_t',
+  controllerHeader: 'packet_out',
+  fields: [
+    { name: 'egress_port', width: 9 },
+    { name: 'submit_to_ingress', width: 7 },
+  ],
+};
+
+export const PACKET_IN_HEADER: HeaderType = {
+  name: 'packet_in_header_t',
+  controllerHeader: 'packet_in',
+  fields: [
+    { name: 'ingress_port', width: 9 },
+    { name: '_pad', width: 7 },
+  ],
+};
+
 export const HEADER_TYPES: HeaderType[] = [
+  PACKET_OUT_HEADER,
+  PACKET_IN_HEADER,
   {
     name: 'ethernet_t',
     fields: [
@@ -160,6 +187,8 @@ export const HEADER_TYPES: HeaderType[] = [
       { name: 'drop_reason', width: 8 },
       { name: 'exit_drop', width: 1 },
       { name: 'exit_reason', width: 8 },
+      // The port the packet is sent to (PNA cannot read its output port back).
+      { name: 'out_port', width: 9 },
       { name: 'color', width: 2 },
       { name: 'ip_ver', width: 4 },
       { name: 'ip_proto', width: 8 },
@@ -193,8 +222,10 @@ export const HEADER_TYPES: HeaderType[] = [
   },
 ];
 
-/** Packet headers in wire (deparse) order, then the metadata instances. */
+/** Packet headers in wire order, then the metadata instances. */
 export const INSTANCES: HeaderInstance[] = [
+  { name: 'packet_out', type: 'packet_out_header_t', metadata: false },
+  { name: 'packet_in', type: 'packet_in_header_t', metadata: false },
   { name: 'ethernet', type: 'ethernet_t', metadata: false },
   { name: 'nsh', type: 'nsh_t', metadata: false },
   { name: 'vlan', type: 'vlan_t', metadata: false },
@@ -207,7 +238,10 @@ export const INSTANCES: HeaderInstance[] = [
   { name: 'std', type: 'standard_metadata_t', metadata: true },
 ];
 
-export const DEPARSE_ORDER: string[] = INSTANCES.filter((i) => !i.metadata).map((i) => i.name);
+/** The deparser emits packet_in (when valid) in front; packet_out never leaves the NIC. */
+export const DEPARSE_ORDER: string[] = INSTANCES.filter((i) => !i.metadata && i.name !== 'packet_out').map(
+  (i) => i.name,
+);
 
 const copy = (metaField: string, instance: string, field: string): { dst: FieldRef; src: Operand } => ({
   dst: f('meta', metaField),
@@ -221,12 +255,29 @@ const l3Cases = (): Array<{ values: bigint[]; next: string }> => [
 ];
 
 /**
- * NSH sits right after the outer Ethernet header, before any VLAN tag; the EtherType it
- * displaced travels in its context TLV, so the parser continues from there.
+ * The parser. A packet from the CPU port starts with the `packet_out` header. NSH sits right
+ * after the outer Ethernet header, before any VLAN tag; the EtherType it displaced travels in
+ * its context TLV, so the parser continues from there.
  */
-export const PARSER: ParserState[] = [
+export function parserStates(cpuPort: number): ParserState[] {
+  return [
+    {
+      name: 'start',
+      sets: [],
+      select: {
+        keys: [f('std', 'ingress_port')],
+        cases: [{ values: [BigInt(cpuPort)], next: 'parse_packet_out' }],
+        default: 'parse_ethernet',
+      },
+    },
+    { name: 'parse_packet_out', extract: 'packet_out', sets: [], next: 'parse_ethernet' },
+    ...PARSER,
+  ];
+}
+
+const PARSER: ParserState[] = [
   {
-    name: 'start',
+    name: 'parse_ethernet',
     extract: 'ethernet',
     sets: [],
     select: {
@@ -334,6 +385,11 @@ export const DROP_REASONS: DropReason[] = [
   { code: 8, name: 'no-path', description: 'packet matched no path rule of its tenant' },
   { code: 9, name: 'bad-spi', description: 'packet from the host carried an unknown SPI or wrong tenant' },
   { code: 10, name: 'no-nsh-from-host', description: 'packet from a host port carried no NSH' },
+  {
+    code: 11,
+    name: 'bad-packet-out',
+    description: 'a controller PacketOut named a port the NIC does not have',
+  },
 ];
 
 export function dropCode(name: string): number {

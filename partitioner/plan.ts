@@ -136,6 +136,11 @@ export interface NicProfile {
   /** Wire ports and the host-facing ports or queues of the device. */
   wirePorts: number[];
   hostPorts: number[];
+  /**
+   * The port that connects to the P4Runtime controller (packet I/O; BMv2 `--cpu-port`). Plans
+   * made before profiles had one use 255.
+   */
+  cpuPort?: number;
   /** Overrides of the catalogue's default host cycles per packet, by NF type. */
   hostCycles?: Partial<Record<NfType, number>>;
 }

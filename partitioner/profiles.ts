@@ -24,6 +24,7 @@ export const profiles: Record<string, NicProfile> = {
     crossingCycles: 150,
     wirePorts: range(0, 8),
     hostPorts: range(64, 64),
+    cpuPort: 255,
   },
   bmv2: {
     name: 'bmv2',
@@ -41,6 +42,7 @@ export const profiles: Record<string, NicProfile> = {
     crossingCycles: 2500,
     wirePorts: range(0, 8),
     hostPorts: range(8, 8),
+    cpuPort: 255,
   },
   'hw-small': {
     name: 'hw-small',
@@ -58,6 +60,7 @@ export const profiles: Record<string, NicProfile> = {
     crossingCycles: 400,
     wirePorts: range(0, 4),
     hostPorts: range(4, 2),
+    cpuPort: 255,
   },
 };
 

@@ -29,6 +29,11 @@ export interface Bmv2LaunchOptions {
   /** NIC ports that face the host, in host-queue order: the host runtime attaches to their ends. */
   hostPorts: number[];
   deviceId: number;
+  /**
+   * The port that connects to the controller (`--cpu-port`): PacketOut enters the pipeline
+   * there and egress to it becomes PacketIn (default 255, as in nfp's NIC profiles).
+   */
+  cpuPort?: number;
   /** Binary to run (default: simple_switch_grpc on PATH). */
   binary?: string;
   /**
@@ -211,7 +216,11 @@ export async function launchBmv2(opts: Bmv2LaunchOptions): Promise<Bmv2Switch> {
     for (const port of opts.wirePorts) wireInterfaces.set(port, attach(port, 'w'));
     for (const port of opts.hostPorts) hostInterfaces.push(attach(port, 'h'));
 
-    const argv = (opts.command ?? bmv2Command(binary, opts.deviceId))(switchPorts, socket, logFile);
+    const argv = (opts.command ?? bmv2Command(binary, opts.deviceId, opts.cpuPort ?? 255))(
+      switchPorts,
+      socket,
+      logFile,
+    );
     child = spawn('ip', ['netns', 'exec', namespace, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
@@ -254,7 +263,7 @@ export async function launchBmv2(opts: Bmv2LaunchOptions): Promise<Bmv2Switch> {
 }
 
 /** simple_switch_grpc without a program, its P4Runtime server on the unix socket. */
-function bmv2Command(binary: string, deviceId: number): SwitchCommand {
+function bmv2Command(binary: string, deviceId: number, cpuPort: number): SwitchCommand {
   return (ports, socket, logFile) => [
     binary,
     '--no-p4',
@@ -268,6 +277,8 @@ function bmv2Command(binary: string, deviceId: number): SwitchCommand {
     '--',
     '--grpc-server-addr',
     `unix:${socket}`,
+    '--cpu-port',
+    String(cpuPort),
   ];
 }
 
