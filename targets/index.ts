@@ -3,6 +3,7 @@
  * spec into one. `deploy/` reaches targets through this module only.
  */
 import { Bmv2Target } from './bmv2/target';
+import { DpdkTarget } from './dpdk/target';
 import type { SwitchCommand } from './bmv2/launch';
 import { RemoteP4RuntimeTarget } from './remote';
 import { SoftnicTarget } from './softnic/target';
@@ -16,7 +17,7 @@ export type { SwitchCommand } from './bmv2/launch';
 export type { DataPathMode } from './softnic/datapath';
 
 /** The NIC target kinds `nfp deploy --target` offers. */
-export const TARGET_KINDS = ['softnic', 'bmv2'] as const;
+export const TARGET_KINDS = ['softnic', 'bmv2', 'dpdk'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 interface P4RuntimeSpec {
@@ -30,23 +31,28 @@ interface P4RuntimeSpec {
 export type TargetSpec =
   | ({
       kind: 'softnic';
-      /** How batches cross to the host (tests compare the two). */ dataPath?: DataPathMode;
+      /** How batches cross to the host (tests compare the two). */
+      dataPath?: DataPathMode;
     } & P4RuntimeSpec)
   | ({
       kind: 'bmv2';
-      /** Run this switch instead of simple_switch_grpc (tests). */ switchCommand?: SwitchCommand;
-    } & P4RuntimeSpec);
+      /** Run this switch instead of simple_switch_grpc (tests). */
+      switchCommand?: SwitchCommand;
+    } & P4RuntimeSpec)
+  | {
+      kind: 'dpdk';
+      /** `N@DEVARGS` per wire port (a PCI address or a vdev spec); absent: veth ports in a namespace. */
+      ports?: string[];
+    };
 
 /** A target for `spec`, not yet started. */
 export function openTarget(spec: TargetSpec): Target {
+  if (spec.kind === 'dpdk') return new DpdkTarget({ ports: spec.ports });
   const session = { deviceId: spec.deviceId ?? 1, electionId: spec.electionId };
   if (spec.grpc !== undefined) return new RemoteP4RuntimeTarget(spec.kind, spec.grpc, session);
-  switch (spec.kind) {
-    case 'softnic':
-      return new SoftnicTarget(session, spec.dataPath);
-    case 'bmv2':
-      return new Bmv2Target(session, spec.switchCommand);
-  }
+  return spec.kind === 'softnic'
+    ? new SoftnicTarget(session, spec.dataPath)
+    : new Bmv2Target(session, spec.switchCommand);
 }
 
 /** Whether `t` is a Target already (rather than a spec). */

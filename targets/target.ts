@@ -135,7 +135,7 @@ export interface Installed {
 /** A target could not do what was asked; `step` says where in the deployment it failed. */
 export class TargetError extends NfpError {
   constructor(
-    readonly step: InstallStep | 'start-target',
+    readonly step: InstallStep | 'start-target' | 'start-host',
     message: string,
     hint?: string,
   ) {

@@ -54,6 +54,11 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
         'P4Runtime address of an already running device (HOST:PORT or unix:PATH); without it, nfp starts the target',
     }),
     'device-id': Flags.integer({ description: 'P4Runtime device id', default: 1, min: 0 }),
+    port: Flags.string({
+      description:
+        'dpdk: wire port N on a DPDK device, N@DEVARGS: a NIC by PCI address (0@0000:3b:00.0) or a vdev spec (1@net_af_packet0,iface=eth1); repeat per wire port [default: veth ports in a namespace, with generated traffic]',
+      multiple: true,
+    }),
     traffic: Flags.string({ description: 'pcap file to replay', exclusive: ['generate'] }),
     'traffic-port': Flags.integer({ description: 'wire port the pcap enters on [default: first wire port]' }),
     generate: Flags.string({
@@ -82,12 +87,16 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
     try {
       const { report, prepared } = await runDeploy({
         input: args.input,
-        target: { kind: flags.target, grpc: flags.grpc, deviceId: flags['device-id'] },
+        target:
+          flags.target === 'dpdk'
+            ? { kind: 'dpdk', ports: flags.port }
+            : { kind: flags.target, grpc: flags.grpc, deviceId: flags['device-id'] },
         profile: flags.profile,
         traffic: flags.traffic,
         trafficPort: flags['traffic-port'],
         generate: flags.generate ? parseGeneratorSpec(flags.generate) : undefined,
-        durationSeconds: flags.duration ?? (flags.grpc ? Infinity : 10),
+        // A device on its own ports carries real traffic: it stays deployed until Ctrl-C.
+        durationSeconds: flags.duration ?? (flags.grpc || flags.port?.length ? Infinity : 10),
         pcapOut: flags['pcap-out'],
         isolation: flags.isolation as IsolationBackend | undefined,
         workers: flags.workers,

@@ -54,9 +54,13 @@ export interface HostStartConfig {
   /**
    * ring: in-memory queues (inject/collect); vdev: one DPDK vdev with a queue per host queue;
    * vdevs: one single-queue vdev per host queue, devargs joined by ';' in queue order (such as a
-   * net_af_packet per host-facing veth); ethdev: a device the EAL probed.
+   * net_af_packet per host-facing veth); ethdev: a device the EAL probed; ports: several ports
+   * joined by ';' (each a vdev spec or a probed device's name), every one with all the plan's
+   * host queues (a NIC's wire ports, its queues carrying the paths). `isolate` asks each port for
+   * rte_flow isolation before it is configured (see nfp_host_port_get for the answer).
    */
-  port?: { kind: 'ring' } | { kind: 'vdev' | 'vdevs' | 'ethdev'; devargs: string };
+  port?:
+    { kind: 'ring' } | { kind: 'vdev' | 'vdevs' | 'ports' | 'ethdev'; devargs: string; isolate?: boolean };
 }
 
 export interface LoadOptions {
@@ -207,6 +211,9 @@ export function load(plan: Plan, opts: LoadOptions = {}): LoadedHostPlan {
   if (loaded) stop();
   const lowered = lowerHostPlan(plan, { mode: config.mode, workers: config.workers, ...opts });
   const native: NativeConfig = { ...config };
+  // `ports`: every port carries every host queue; the runtime numbers them port by port.
+  const port = config.port;
+  if (port.kind === 'ports') lowered.native.queues *= port.devargs.split(';').filter(Boolean).length;
   let result: { reasons: string[]; handle: number };
   try {
     result = addon().load(native, lowered.native);
