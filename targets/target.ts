@@ -120,6 +120,8 @@ export interface NicPlacementReport {
   /** The NIC model or driver, e.g. `mlx5` or `software`. */
   nic: string;
   nfs: Array<{ name: string; where: 'nic' | 'software'; reason: string }>;
+  /** Per root path: all of it in the NIC, part of its rules, or software. */
+  paths?: Array<{ id: number; name: string; where: 'nic' | 'partly' | 'software'; reason: string }>;
   /** Notices for the user (a fallback to software, a missing feature). */
   notices: string[];
 }

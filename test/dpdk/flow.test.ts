@@ -1,0 +1,165 @@
+/**
+ * The rte_flow back end, per NIC profile (mlx5, ice, i40e):
+ * - golden files: the rule set of every example graph (and the test graphs), from a saved plan,
+ *   as testpmd lines and JSON, byte for byte (regenerate after an intended change with
+ *   `UPDATE_GOLDEN=1 npx vitest run test/dpdk/flow`);
+ * - differential: the same rules executed by the rte_flow evaluator in front of the software
+ *   pipeline and the real host runtime (nic-model.ts), every packet's fate against the reference
+ *   semantics of the service graph, so a lowering bug shows up as a wrong fate;
+ * - the cross-check catches a rule whose testpmd text says something else.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emitNicArtifacts } from '../../p4';
+import { loadGraph, partition } from '../../partitioner';
+import type { Plan } from '../../partitioner/plan';
+import { generateTraffic, type GeneratedPacket } from '../../deploy';
+import { buildPacket, PROTO_UDP } from '../../deploy/packet';
+import { encapNsh } from '../../host-runtime/lib';
+import { nicCaps } from '../../targets/dpdk/caps';
+import { emitFlowArtifacts } from '../../targets/dpdk/flow';
+import { checkRuleSet } from '../../targets/dpdk/flow/check';
+import { emitTestpmd } from '../../targets/dpdk/flow/emit/testpmd';
+import { compareWithReference, trafficSpec } from '../deploy/differential';
+import { runOnModel } from './nic-model';
+
+const ROOT = join(__dirname, '..', '..');
+const GOLDEN = join(__dirname, 'golden');
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+const NICS = ['mlx5', 'ice', 'i40e'] as const;
+
+const graphs: Array<{ name: string; file: string; rel: string }> = [
+  ...readdirSync(join(ROOT, 'examples'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => ({ dir: 'examples', f })),
+  ...['test/deploy/graphs', 'test/dpdk/graphs'].flatMap((dir) =>
+    readdirSync(join(ROOT, dir))
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => ({ dir, f })),
+  ),
+]
+  .map(({ dir, f }) => ({ name: basename(f, '.yaml'), file: join(ROOT, dir, f), rel: `${dir}/${f}` }))
+  .sort((a, b) => a.name.localeCompare(b.name));
+
+async function freshPlan(g: { file: string; rel: string }): Promise<Plan> {
+  const plan = await partition(loadGraph(g.file), { profile: 'dpdk' });
+  return { ...plan, graphFile: g.rel, objective: { ...plan.objective, seconds: 0 } };
+}
+
+const summary: string[] = [];
+afterAll(async () => {
+  const host = await import('../../host-runtime/lib');
+  host.stop();
+  console.log(`rte_flow differential (evaluator + software pipeline + host runtime):\n${summary.join('\n')}`);
+});
+
+describe('rte_flow rule sets', () => {
+  it('has graphs to lower', () => {
+    expect(graphs.length).toBeGreaterThanOrEqual(5);
+  });
+
+  for (const g of graphs) {
+    const dir = join(GOLDEN, g.name);
+    const planFile = join(dir, 'plan.json.golden');
+
+    it(`${g.name}: a fresh partition lowers for every profile; the plan is saved`, async () => {
+      const plan = await freshPlan(g);
+      const nic = emitNicArtifacts(plan);
+      for (const n of NICS) expect(emitFlowArtifacts(plan, nic, n).files).toHaveLength(2);
+      if (UPDATE) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(planFile, `${JSON.stringify(plan, null, 2)}\n`);
+      }
+    });
+
+    for (const n of NICS) {
+      it(`${g.name} on ${n}: rules match test/dpdk/golden/${g.name}/flows.${n}.*`, () => {
+        expect(
+          existsSync(planFile),
+          `missing ${planFile}: run UPDATE_GOLDEN=1 npx vitest run test/dpdk/flow`,
+        ).toBe(true);
+        const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
+        const a = emitFlowArtifacts(plan, emitNicArtifacts(plan), n);
+        for (const f of a.files) {
+          const file = join(dir, f.path.endsWith('.json') ? `${f.path}.golden` : f.path);
+          if (UPDATE) writeFileSync(file, f.contents);
+          expect(f.contents, `${file} differs: rerun with UPDATE_GOLDEN=1 if the change is intended`).toBe(
+            readFileSync(file, 'utf8'),
+          );
+        }
+      });
+
+      it(`${g.name} on ${n}: the evaluator in front of the pipeline matches the reference, packet by packet`, async () => {
+        const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
+        const nic = emitNicArtifacts(plan);
+        const { ruleSet } = emitFlowArtifacts(plan, nic, n);
+        const roots = plan.paths.filter((p) => !p.branchOf).length;
+        const { packets } = generateTraffic(plan, trafficSpec(roots, 600));
+        // Frames of a VLAN no slice names; and NSH from the wire, which the NIC or software must drop
+        // (the reference semantics knows no NSH: those are checked on their own).
+        const stray = strayFrames(plan.profile.wirePorts);
+        const traffic = [...packets, ...stray.other];
+        const run = await runOnModel(plan, nic, ruleSet, [...traffic, ...stray.nsh]);
+        const { failures, seen } = compareWithReference(
+          `${g.name}/${n}`,
+          loadGraph(g.file),
+          traffic,
+          run.fates.slice(0, traffic.length),
+        );
+        expect(
+          run.fates.slice(traffic.length).map((f) => (f.kind === 'dropped' ? f.reason : 'forwarded')),
+        ).toEqual(stray.nsh.map(() => 'nsh-on-wire'));
+        summary.push(
+          `  ${g.name.padEnd(18)} ${n.padEnd(5)} ${String(ruleSet.rules.length).padStart(4)} rules, ${traffic.length} packets: NIC dropped ${run.nic.dropped}, steered ${run.nic.toHost} to the host and ${run.nic.toWire} to a wire port, ${run.nic.software} to software; ${JSON.stringify(seen)}`,
+        );
+        expect(failures.slice(0, 10)).toEqual([]);
+        // Every packet has a fate.
+        expect(run.fates.filter(Boolean)).toHaveLength(traffic.length + stray.nsh.length);
+        // mlx5 takes every classification of these graphs: nothing falls to the software pipeline.
+        if (n === 'mlx5') expect(run.nic.software).toBe(0);
+      }, 60_000);
+    }
+  }
+
+  it('the rules of a NIC without a flow API are none, and say so', async () => {
+    const plan = await freshPlan(graphs[0]);
+    const a = emitFlowArtifacts(plan, emitNicArtifacts(plan), 'software');
+    expect(a.ruleSet.rules).toEqual([]);
+    expect(a.files[0].contents).toMatch(/no rules: software runs the whole NIC half in software/);
+    expect(a.placement.nfs.every((x) => x.where === 'software')).toBe(true);
+  });
+
+  it('the cross-check catches testpmd text that says something else than the rules', async () => {
+    const plan = await freshPlan(graphs.find((x) => x.name === 'multi-tenant')!);
+    const { ruleSet } = emitFlowArtifacts(plan, emitNicArtifacts(plan), 'mlx5');
+    const text = emitTestpmd(ruleSet, 'x');
+    expect(() => checkRuleSet(ruleSet, text, nicCaps('mlx5'))).not.toThrow();
+    expect(() => checkRuleSet(ruleSet, text.replace('vid is 20', 'vid is 21'), nicCaps('mlx5'))).toThrow(
+      /reads back differently/,
+    );
+    const dropped = text
+      .split('\n')
+      .filter((l, i, all) => l !== all.find((x) => x.startsWith('flow create')));
+    expect(() => checkRuleSet(ruleSet, dropped.join('\n'), nicCaps('mlx5'))).toThrow(/flow create lines/);
+    // A rule outside the profile: mlx5's rules on i40e.
+    expect(() => checkRuleSet(ruleSet, text, nicCaps('i40e'))).toThrow(/lacks|priority|group/);
+  });
+});
+
+/** Frames of an unknown VLAN (no slice claims them, unless one takes its whole port), and NSH from the wire. */
+function strayFrames(wirePorts: number[]): { other: GeneratedPacket[]; nsh: GeneratedPacket[] } {
+  const spec = { srcIp: '10.200.0.1', dstIp: '10.200.0.2', proto: PROTO_UDP, srcPort: 4000, dstPort: 4001 };
+  const plain = buildPacket(spec);
+  const at = (port: number, data: Buffer): GeneratedPacket => ({
+    port,
+    data,
+    tenant: 0,
+    path: 0,
+    suspicious: false,
+  });
+  return {
+    other: wirePorts.map((port) => at(port, buildPacket({ ...spec, vlan: 4001 }))),
+    nsh: wirePorts.map((port) => at(port, encapNsh({ spi: 1, si: 1, tenant: 1 }, plain))),
+  };
+}
