@@ -22,7 +22,7 @@ import {
 
 export { deploy, DeployError, type DeployStep, type DeployOptions, type DeployResult } from './deploy';
 export { renderReport, type DeployReport } from './report';
-export { TARGET_KINDS, type TargetKind, type TargetSpec } from '../targets';
+export { TARGET_KINDS, NIC_FAMILIES, type TargetKind, type TargetSpec } from '../targets';
 export { generateTraffic, parseGeneratorSpec, DEFAULT_GENERATOR, type GeneratedPacket } from './traffic';
 
 export interface DeployRequest {

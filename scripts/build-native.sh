@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the native host runtime addon (node-gyp + node-addon-api, DPDK through pkg-config).
-# The addon also compiles host-runtime/src/isolation and targets/softnic/engine when present.
+# The addon also compiles host-runtime/src/isolation, targets/softnic/engine and targets/dpdk/engine
+# when present.
 set -euo pipefail
 cd "$(dirname "$0")/../host-runtime"
 if [ ! -f binding.gyp ]; then
@@ -11,11 +12,11 @@ if ! pkg-config --exists libdpdk; then
   echo "nfp build: DPDK not found (pkg-config libdpdk); run scripts/setup.sh as root" >&2
   exit 1
 fi
-# Rebuild only when a native source (here, in the isolation backends or in the softnic engine)
+# Rebuild only when a native source (here, in the isolation backends or in a target engine)
 # is newer than the addon, or when a source was added or removed since the last build.
 addon=build/Release/nfp_host.node
 list=build/.nfp-sources
-watch=(. ../targets/softnic/engine)
+watch=(. ../targets/softnic/engine ../targets/dpdk/engine)
 sources() {
   find "${watch[@]}" -path ./build -prune -o -path ./node_modules -prune -o \
     \( -name '*.c' -o -name '*.cc' -o -name '*.h' -o -name 'binding.gyp' \) -print 2>/dev/null | sort

@@ -3,7 +3,8 @@
  * spec into one. `deploy/` reaches targets through this module only.
  */
 import { Bmv2Target } from './bmv2/target';
-import { DpdkTarget } from './dpdk/target';
+import { DpdkTarget, type OffloadMode } from './dpdk/target';
+import type { NicFamily } from './dpdk/caps';
 import type { SwitchCommand } from './bmv2/launch';
 import { RemoteP4RuntimeTarget } from './remote';
 import { SoftnicTarget } from './softnic/target';
@@ -15,6 +16,8 @@ export { emptyRun } from './account';
 export { PcapWriter, readPcap, type PcapRecord } from './pcap';
 export type { SwitchCommand } from './bmv2/launch';
 export type { DataPathMode } from './softnic/datapath';
+export { NIC_FAMILIES, type NicFamily } from './dpdk/caps';
+export type { OffloadMode } from './dpdk/target';
 
 /** The NIC target kinds `nfp deploy --target` offers. */
 export const TARGET_KINDS = ['softnic', 'bmv2', 'dpdk'] as const;
@@ -43,11 +46,16 @@ export type TargetSpec =
       kind: 'dpdk';
       /** `N@DEVARGS` per wire port (a PCI address or a vdev spec); absent: veth ports in a namespace. */
       ports?: string[];
+      /** The NIC family whose rte_flow profile applies (default: recognised from the ports). */
+      nic?: NicFamily | 'auto';
+      /** auto: offload what the NIC takes, software for the rest; require: a refusal fails; off. */
+      offload?: OffloadMode;
     };
 
 /** A target for `spec`, not yet started. */
 export function openTarget(spec: TargetSpec): Target {
-  if (spec.kind === 'dpdk') return new DpdkTarget({ ports: spec.ports });
+  if (spec.kind === 'dpdk')
+    return new DpdkTarget({ ports: spec.ports, nic: spec.nic, offload: spec.offload });
   const session = { deviceId: spec.deviceId ?? 1, electionId: spec.electionId };
   if (spec.grpc !== undefined) return new RemoteP4RuntimeTarget(spec.kind, spec.grpc, session);
   return spec.kind === 'softnic'

@@ -98,7 +98,14 @@ export interface DataPathContext {
  * and loads the plan's host half, the same way for every target.
  */
 export type HostAttachment =
-  | { kind: 'runtime'; port: NonNullable<HostStartConfig['port']>; mode: InputMode; captureDrops: boolean }
+  | {
+      kind: 'runtime';
+      port: NonNullable<HostStartConfig['port']>;
+      mode: InputMode;
+      captureDrops: boolean;
+      /** PCI devices the EAL must probe (a NIC's ports); none for in-memory and virtual ports. */
+      devices?: string[];
+    }
   /** The host half does not run in this process (an external device with its own host). */
   | { kind: 'none'; why: string };
 

@@ -1,7 +1,14 @@
 import { Args, Flags } from '@oclif/core';
 import { NfpCommand } from '../base';
 import { profiles } from '../../partitioner/profiles';
-import { parseGeneratorSpec, renderReport, runDeploy, TARGET_KINDS, type DeployReport } from '../../deploy';
+import {
+  NIC_FAMILIES,
+  parseGeneratorSpec,
+  renderReport,
+  runDeploy,
+  TARGET_KINDS,
+  type DeployReport,
+} from '../../deploy';
 import type { IsolationBackend } from '../../host-runtime/lib';
 
 export default class Deploy extends NfpCommand<DeployReport> {
@@ -59,6 +66,18 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
         'dpdk: wire port N on a DPDK device, N@DEVARGS: a NIC by PCI address (0@0000:3b:00.0) or a vdev spec (1@net_af_packet0,iface=eth1); repeat per wire port [default: veth ports in a namespace, with generated traffic]',
       multiple: true,
     }),
+    nic: Flags.option({
+      description:
+        "dpdk: the NIC family whose rte_flow capabilities decide what is offloaded [default: recognised from the ports' PCI ids; software for virtual ports]",
+      options: ['auto', ...NIC_FAMILIES] as const,
+      default: 'auto' as const,
+    })(),
+    offload: Flags.option({
+      description:
+        'dpdk: auto: offload what the NIC takes, run the rest in software (a refused rule set falls back to software with a notice); require: fail if the NIC refuses; off: all in software',
+      options: ['auto', 'require', 'off'] as const,
+      default: 'auto' as const,
+    })(),
     traffic: Flags.string({ description: 'pcap file to replay', exclusive: ['generate'] }),
     'traffic-port': Flags.integer({ description: 'wire port the pcap enters on [default: first wire port]' }),
     generate: Flags.string({
@@ -89,7 +108,7 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
         input: args.input,
         target:
           flags.target === 'dpdk'
-            ? { kind: 'dpdk', ports: flags.port }
+            ? { kind: 'dpdk', ports: flags.port, nic: flags.nic, offload: flags.offload }
             : { kind: flags.target, grpc: flags.grpc, deviceId: flags['device-id'] },
         profile: flags.profile,
         traffic: flags.traffic,

@@ -28,6 +28,8 @@ export {
 export interface HostStartConfig {
   /** EAL arguments; the default works here: no hugepages, no PCI, one lcore per worker. */
   eal?: string[];
+  /** PCI devices (`0000:3b:00.0`) the default EAL arguments let the EAL probe (no others). */
+  devices?: string[];
   /** Worker lcores to run (default 1). */
   workers?: number;
   /** presorted: one queue per plan host queue; mixed: one queue for all paths; raw: rx→tx only. */
@@ -90,20 +92,23 @@ export interface CollectedPacket {
   data: Buffer;
 }
 
-let config: Required<Omit<HostStartConfig, 'eal'>> | undefined;
+let config: Required<Omit<HostStartConfig, 'eal' | 'devices'>> | undefined;
 let ealLcores = 0;
 let ealUp = false;
 let loaded = false;
 
-/** Default EAL arguments: `workers` worker lcores spread over the CPUs, main lcore floating. */
-export function defaultEalArgs(workers: number): string[] {
+/**
+ * Default EAL arguments: `workers` worker lcores spread over the CPUs, main lcore floating; no
+ * PCI device unless `devices` names some (then those only).
+ */
+export function defaultEalArgs(workers: number, devices: string[] = []): string[] {
   const ncpu = Math.max(1, cpus().length);
   const lcores = [`0@(0-${ncpu - 1})`];
   for (let w = 0; w < workers; w++) lcores.push(`${w + 1}@${(ncpu - 1 - (w % ncpu) + ncpu) % ncpu}`);
   return [
     'nfp',
     '--no-huge',
-    '--no-pci',
+    ...(devices.length ? devices.flatMap((d) => ['-a', d]) : ['--no-pci']),
     '--no-shconf',
     '--no-telemetry',
     '-m',
@@ -182,7 +187,7 @@ export function start(cfg: HostStartConfig = {}): void {
   const workers = cfg.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1)
     throw new NfpError(`workers must be a positive integer, got ${workers}`);
-  ensureEal(cfg.eal ?? defaultEalArgs(Math.max(2, workers)));
+  ensureEal(cfg.eal ?? defaultEalArgs(Math.max(2, workers), cfg.devices));
   if (workers > ealLcores) {
     throw new NfpError(
       `workers = ${workers}, but the EAL was started with ${ealLcores} worker lcores`,

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 
+#include <map>
 #include <stdexcept>
 #include <vector>
 
@@ -25,6 +26,29 @@ struct nfp_host {
 
 namespace nfp {
 namespace {
+
+// What runs when a plan's workers stopped: its stage's release, then the callbacks added.
+struct StopList {
+	std::vector<std::pair<void (*)(void *), void *>> calls;
+};
+std::map<const Runtime *, StopList> g_stops;
+
+void stage_stop(Runtime *rt);
+
+// The runtime's on_stop hook: the stage first (it may still hold packets for the ports), then
+// whatever else lives on the ports.
+void on_stop(Runtime *rt)
+{
+	if (rt->tx_stage_ctx != nullptr)
+		stage_stop(rt);
+	auto it = g_stops.find(rt);
+	if (it == g_stops.end())
+		return;
+	StopList list = std::move(it->second);
+	g_stops.erase(it);
+	for (auto &c : list.calls)
+		c.first(c.second);
+}
 
 // An attached stage: owned by the runtime's on_stop hook from attach until the workers stopped.
 struct StageLink {
@@ -58,6 +82,8 @@ uint16_t stage_tx(void *ctx, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 void stage_stop(Runtime *rt)
 {
 	auto *link = static_cast<StageLink *>(rt->tx_stage_ctx);
+	if (link == nullptr)
+		return;
 	rt->tx_stage = nullptr;
 	rt->tx_stage_ctx = nullptr;
 	// The workers stopped: nobody runs the callbacks any more, so they can go and be freed.
@@ -151,7 +177,7 @@ int nfp_host_stage_attach(struct nfp_host *h, const struct nfp_host_stage *stage
 	nfp::Runtime *rt = h->rt;
 	if (rt->cfg.port.kind == "ring")
 		return -ENOTSUP;
-	if (rt->on_stop != nullptr)
+	if (rt->tx_stage_ctx != nullptr)
 		return -EBUSY;
 	auto *link = new nfp::StageLink();
 	link->stage = *stage;
@@ -167,7 +193,7 @@ int nfp_host_stage_attach(struct nfp_host *h, const struct nfp_host_stage *stage
 	// The transmit hook first: a packet the receive hook lets through must find it in place.
 	rt->tx_stage_ctx = link;
 	rt->tx_stage = nfp::stage_tx;
-	rt->on_stop = nfp::stage_stop;
+	rt->on_stop = nfp::on_stop;
 	for (nfp::StageLink::Rx *r : link->rx) {
 		r->cb = rte_eth_add_rx_callback(r->port_id, r->hwq, nfp::stage_rx, r);
 		if (r->cb == nullptr) {
@@ -214,6 +240,17 @@ uint32_t nfp_host_collect(struct nfp_host *h, struct nfp_host_done *out, uint32_
 			  uint32_t(c.data.size())};
 	}
 	return k;
+}
+
+int nfp_host_on_stop(struct nfp_host *h, void (*fn)(void *ctx), void *ctx)
+{
+	try {
+		nfp::g_stops[h->rt].calls.push_back({fn, ctx});
+	} catch (const std::bad_alloc &) {
+		return -ENOMEM;
+	}
+	h->rt->on_stop = nfp::on_stop;
+	return 0;
 }
 
 } // extern "C"

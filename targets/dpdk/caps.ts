@@ -177,3 +177,24 @@ export function familyOfDriver(driver: string): NicFamily {
   if (/i40e/.test(driver)) return 'i40e';
   return 'software';
 }
+
+const MELLANOX = 0x15b3;
+const INTEL = 0x8086;
+/** mlx4 devices (ConnectX-3): a different PMD, not profiled here. */
+const MLX4 = new Set([0x1003, 0x1004, 0x1007]);
+const E810 = new Set([0x1591, 0x1592, 0x1593, 0x1599, 0x159a, 0x159b]);
+const X710 = new Set([
+  0x0d58, 0x1572, 0x1574, 0x1580, 0x1581, 0x1583, 0x1584, 0x1585, 0x1586, 0x1587, 0x1588, 0x1589, 0x158a,
+  0x158b, 0x37d0, 0x37d1, 0x37d2, 0x37d3,
+]);
+
+/**
+ * The family of a PCI device by its vendor and device id (what `lspci -n` shows), before any
+ * driver runs: the ids of the NICs the profiles describe, `software` for every other device.
+ */
+export function familyOfPciIds(vendor: number, device: number): NicFamily {
+  if (vendor === MELLANOX && !MLX4.has(device)) return 'mlx5';
+  if (vendor === INTEL && E810.has(device)) return 'ice';
+  if (vendor === INTEL && X710.has(device)) return 'i40e';
+  return 'software';
+}

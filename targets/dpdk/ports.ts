@@ -18,6 +18,11 @@ export interface WirePort {
 
 const PCI = /^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
 
+/** Whether a port's devargs name a PCI device (rather than a vdev). */
+export function isPci(devargs: string): boolean {
+  return PCI.test(devargs);
+}
+
 /** Parses `N@DEVARGS`; throws NfpError naming the flag value on a malformed one. */
 export function parsePortSpec(spec: string): WirePort {
   const m = /^(\d+)@(.+)$/.exec(spec.trim());

@@ -7,7 +7,12 @@
  *
  * Without `--port`, the target makes its own ports: one veth pair per wire port in a network
  * namespace, DPDK's net_af_packet on the ends here, the traffic sent and read on the far ends.
+ *
+ * Offload (`offload: 'auto'`, the default) is a speed-up, never a requirement: rules the NIC's
+ * driver refuses leave the NIC half in software, with a notice. `offload: 'require'` makes a
+ * refusal fail the deployment instead (atomically: no rule stays behind); `'off'` installs none.
  */
+import { readFileSync } from 'node:fs';
 import type { NicArtifacts } from '../../p4';
 import type { Plan } from '../../partitioner/plan';
 import type { LoadedHostPlan } from '../../host-runtime/lib';
@@ -29,11 +34,19 @@ import {
   type TargetDescription,
 } from '../target';
 import { WireDataPath, type WireEnd } from '../wire-datapath';
-import { givenPorts, labPorts, type WirePort } from './ports';
+import { familyOfDriver, familyOfPciIds, nicCaps, type NicFamily } from './caps';
+import { emitFlowArtifacts, type FlowRuleSet } from './flow';
+import { loadDpdk, nativeRuleSet, type FlowInstallError } from './native';
+import { givenPorts, isPci, labPorts, type WirePort } from './ports';
+
+export type OffloadMode = 'auto' | 'require' | 'off';
 
 export interface DpdkTargetOptions {
   /** `N@DEVARGS` per wire port; absent: a veth lab in a namespace. */
   ports?: string[];
+  /** The NIC's family (its capability profile); `auto`: from the ports' PCI ids or vdev drivers. */
+  nic?: NicFamily | 'auto';
+  offload?: OffloadMode;
 }
 
 /** The inline engine's view of its counters (inline.cc). */
@@ -73,7 +86,12 @@ export class DpdkTarget implements Target {
   private queues = 1;
   private device: SoftnicDevice | undefined;
   private nic: NicArtifacts | undefined;
+  private plan: Plan | undefined;
+  private family: NicFamily = 'software';
   private placement: NicPlacementReport | undefined;
+  private ruleSet: FlowRuleSet | undefined;
+  /** The installed rule set (native id), while the host plan holds it. */
+  private flows: number | undefined;
 
   constructor(private readonly options: DpdkTargetOptions = {}) {}
 
@@ -88,6 +106,7 @@ export class DpdkTarget implements Target {
   }
 
   async start(plan: Plan): Promise<void> {
+    this.plan = plan;
     this.queues = Math.max(1, plan.queues.length);
     try {
       if (this.options.ports?.length) {
@@ -101,6 +120,15 @@ export class DpdkTarget implements Target {
       if (err instanceof Error)
         throw new TargetError('start-target', err.message, (err as { hint?: string }).hint);
       throw err;
+    }
+    this.family =
+      this.options.nic && this.options.nic !== 'auto' ? this.options.nic : familyOfPorts(this.ports);
+    if (this.options.offload === 'require' && !nicCaps(this.family).flowApi) {
+      throw new TargetError(
+        'start-target',
+        `offload is required, but the ports (${this.ports.map((p) => p.devargs.split(',')[0]).join(', ')}) have no flow API (NIC family ${this.family})`,
+        'name the NIC family with --nic if it was not recognised, or use --offload auto to run the NIC half in software',
+      );
     }
   }
 
@@ -117,44 +145,127 @@ export class DpdkTarget implements Target {
       throw new TargetError(/^entry \d+/.test(message) ? 'write-entries' : 'push-pipeline', message);
     }
     onStep?.('push-pipeline');
+    // The NIC's part: the rule set its profile takes (checked before anything is installed).
+    const family = this.options.offload === 'off' ? 'software' : this.family;
+    const flows = emitFlowArtifacts(
+      this.plan!,
+      nic,
+      family,
+      this.ports.map((p) => p.port),
+    );
     onStep?.('write-entries');
     this.device = device;
     this.nic = nic;
-    this.placement = {
-      nic: 'software',
-      nfs: [],
-      notices: [],
-    };
+    this.ruleSet = flows.ruleSet;
+    this.placement = flows.placement;
+    if (this.options.offload === 'off')
+      this.placement.notices.unshift('offload is off: the NIC half runs in software');
     return {
       rollback: async () => {
-        // Nothing outlives the deployment: the engine goes with the target.
+        // Nothing outlives the deployment: the rules go with the host plan, the engine with the target.
       },
     };
   }
 
   hostAttachment(): HostAttachment {
+    const devices = this.ports.filter((p) => isPci(p.devargs)).map((p) => p.devargs);
     return {
       kind: 'runtime',
-      port: { kind: 'ports', devargs: this.ports.map((p) => p.devargs).join(';') },
+      port: {
+        kind: 'ports',
+        devargs: this.ports.map((p) => p.devargs).join(';'),
+        ...(this.ruleSet?.isolate ? { isolate: true } : {}),
+      },
       mode: 'presorted',
       captureDrops: false,
+      ...(devices.length ? { devices } : {}),
     };
   }
 
   async linkHost(host: LoadedHostPlan): Promise<void> {
     const engine = this.engine();
     const nic = this.nic!;
+    const rs = this.ruleSet!;
     const hostPorts = nic.pipeline.hostPorts;
     // Frames the host transmits on hardware queue q re-enter the pipeline on its host port.
     const returnPorts = Int32Array.from({ length: this.queues }, (_, q) => hostPorts[q] ?? hostPorts[0]);
+    // What a MARK stands for: a host path's SPI carries its tenant and first service index.
+    const maxSpi = Math.max(0, ...rs.hostPaths.map((h) => h.spi));
+    const tenantOfSpi = new Int32Array(maxSpi + 1).fill(-1);
+    const siOfSpi = new Int32Array(maxSpi + 1).fill(0);
+    for (const h of rs.hostPaths) {
+      tenantOfSpi[h.spi] = h.tenant;
+      siOfSpi[h.spi] = h.si;
+    }
     try {
       engine.attachInline(host.handle, {
         wirePorts: Int32Array.from(this.ports, (p) => p.port),
         hostPorts: Int32Array.from(hostPorts),
         returnPorts,
+        tenantOfSpi,
+        siOfSpi,
       });
     } catch (err) {
       throw new TargetError('start-host', `cannot run the NIC pipeline inline: ${(err as Error).message}`);
+    }
+    if (rs.rules.length) this.installFlows(host);
+  }
+
+  /** Validates every rule, then creates them; a refusal falls back to software or fails (require). */
+  private installFlows(host: LoadedHostPlan): void {
+    const rs = this.ruleSet!;
+    const dpdk = loadDpdk();
+    const ports = dpdk.portInfo(host.handle);
+    ports.forEach((p, i) => {
+      const seen = familyOfDriver(p.driver);
+      if (seen !== this.family && seen !== 'software')
+        this.placement!.notices.push(
+          `port ${this.ports[i].port} runs driver ${p.driver} (${seen}), rules are for ${this.family}`,
+        );
+    });
+    try {
+      this.flows = dpdk.flowInstall(host.handle, nativeRuleSet(rs));
+      return;
+    } catch (err) {
+      const e = err as FlowInstallError;
+      const rule = e.phase === 'meter' ? undefined : rs.rules[e.index];
+      const port = rule ? rule.port : this.ports[0].port;
+      const driver = ports[this.ports.findIndex((p) => p.port === port)]?.driver ?? '?';
+      const what =
+        e.phase === 'meter'
+          ? `meter ${e.index} (${rs.meters[e.index]?.cell.meter}[${rs.meters[e.index]?.cell.index}])`
+          : `rule ${e.index} (${rule?.origin.what ?? '?'})`;
+      const message = `wire port ${port} (${driver}) refused ${what} at ${e.phase === 'meter' ? 'rte_mtr' : `rte_flow_${e.phase}`}: ${e.message}; no rule was left installed`;
+      if (this.options.offload === 'require')
+        throw new TargetError(
+          'write-entries',
+          message,
+          'use --offload auto to run what the NIC refuses in software',
+        );
+      // The NIC half runs in software: every packet reaches the inline pipeline unmarked.
+      if (ports.some((p) => p.isolate === 0)) {
+        const back = dpdk.flowIsolate(host.handle, false);
+        if (back.some((rc) => rc !== 0))
+          throw new TargetError(
+            'write-entries',
+            `${message}; and the ports cannot leave flow isolation, so no traffic would reach them`,
+          );
+      }
+      this.placement = {
+        nic: this.family,
+        nfs: this.placement!.nfs.map((n) => ({
+          ...n,
+          where: 'software',
+          reason: 'the NIC refused the rules: software fallback',
+        })),
+        paths: this.placement!.paths?.map((p) => ({
+          ...p,
+          where: 'software',
+          reason: 'the NIC refused the rules: software fallback',
+        })),
+        notices: [`${message}: the NIC half runs in software (offload is a speed-up, not a requirement)`],
+      };
+      this.ruleSet = { ...rs, rules: [], counters: [], meters: [], isolate: false };
     }
   }
 
@@ -167,7 +278,7 @@ export class DpdkTarget implements Target {
     return new WireDataPath(
       ctx.plan,
       ctx.nic,
-      async () => this.readDrops(),
+      () => this.readDrops(),
       ends,
       ctx.recordFates,
       ctx.host !== undefined,
@@ -187,6 +298,18 @@ export class DpdkTarget implements Target {
         if (packets > 0) (out[name] ??= {})[i] = packets;
       }
     }
+    // What the NIC counted itself: flow counters and red meter drops, into the same cells.
+    const add = (name: string, index: number, n: number): void => {
+      if (n > 0) (out[name] ??= {})[index] = (out[name]?.[index] ?? 0) + n;
+    };
+    const rs = this.ruleSet;
+    if (this.flows !== undefined && rs) {
+      const read = loadDpdk().flowRead(this.flows);
+      read.counters.forEach((n, id) => {
+        for (const cell of rs.counters[id]?.cells ?? []) add(cell.counter, cell.index, n);
+      });
+      read.meterRed.forEach((n, i) => add(rs.dropCounter, rs.meters[i].redReason, n));
+    }
     return out;
   }
 
@@ -197,20 +320,20 @@ export class DpdkTarget implements Target {
   }
 
   async stop(): Promise<void> {
-    // The host plan (and with it the inline stage) is stopped by deploy before this runs.
+    // The host plan (and with it the inline stage and the rules) is stopped by deploy before this.
+    this.flows = undefined;
     await this.device?.close();
     this.device = undefined;
     this.lab?.remove();
     this.lab = undefined;
   }
 
-  private readDrops(): number[] {
-    const engine = this.device?.engine;
+  private async readDrops(): Promise<number[]> {
     const nic = this.nic;
     const counts: number[] = [];
-    if (!engine || !nic) return counts;
-    for (const r of nic.entries.dropReasons)
-      counts[r.code] = engine.counterRead(nic.entries.dropCounter.name, r.code).packets;
+    if (!nic) return counts;
+    const cells = (await this.readCounters())[nic.entries.dropCounter.name] ?? {};
+    for (const r of nic.entries.dropReasons) counts[r.code] = cells[r.code] ?? 0;
     return counts;
   }
 
@@ -223,4 +346,22 @@ export class DpdkTarget implements Target {
       );
     return engine as NativeEngine & InlineEngine;
   }
+}
+
+/** The family of the ports: from a PCI device's ids in sysfs, or a vdev's driver (software). */
+function familyOfPorts(ports: WirePort[]): NicFamily {
+  const families = ports.map((p) => {
+    if (!isPci(p.devargs)) return familyOfDriver(p.devargs.split(',')[0]);
+    try {
+      const dir = `/sys/bus/pci/devices/${p.devargs}`;
+      return familyOfPciIds(
+        Number(readFileSync(`${dir}/vendor`, 'utf8')),
+        Number(readFileSync(`${dir}/device`, 'utf8')),
+      );
+    } catch {
+      return 'software';
+    }
+  });
+  // One rule set for all ports: a mixed set gets what every one of them can take.
+  return families.every((f) => f === families[0]) ? families[0] : 'software';
 }

@@ -125,6 +125,14 @@ struct nfp_host_stage {
  */
 int nfp_host_stage_attach(struct nfp_host *h, const struct nfp_host_stage *stage);
 
+/*
+ * Calls fn(ctx) once, when the plan is unloaded: after its workers stopped and before its ports
+ * close (what lives on the ports, such as rte_flow rules, goes then). Callbacks run in the order
+ * they were added, after the stage's `release`. Returns 0, or -ENOMEM.
+ * Thread-safety: control thread.
+ */
+int nfp_host_on_stop(struct nfp_host *h, void (*fn)(void *ctx), void *ctx);
+
 #ifdef __cplusplus
 }
 #endif
