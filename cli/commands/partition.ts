@@ -3,6 +3,9 @@ import { NfpCommand } from '../base';
 import type { Plan } from '../../partitioner/plan';
 import { profiles } from '../../partitioner/profiles';
 import { partitionToDir } from '../../partitioner/output';
+import { NfpError } from '../../partitioner/errors';
+import { NIC_FAMILIES } from '../../targets/dpdk/caps';
+import { writeFlowArtifacts } from '../../targets/dpdk/partition';
 
 export default class Partition extends NfpCommand<Plan> {
   static override summary = 'Split service graphs between the NIC and the host, and write the plan.';
@@ -35,6 +38,11 @@ Targets: ${Object.values(profiles)
       description: 'Use the greedy heuristic (large inputs) and print the plan as JSON',
       command: '<%= config.bin %> <%= command.id %> examples/multi-tenant.yaml --solver heuristic --json',
     },
+    {
+      description:
+        'Partition for a DPDK NIC and write its rte_flow rules as testpmd commands (nic/flows.mlx5.testpmd)',
+      command: '<%= config.bin %> <%= command.id %> examples/multi-tenant.yaml --target dpdk --nic mlx5',
+    },
   ];
 
   static override args = {
@@ -54,10 +62,15 @@ Targets: ${Object.values(profiles)
       options: ['auto', 'milp', 'heuristic'],
       default: 'auto',
     }),
-    nic: Flags.boolean({
-      description: 'also write the NIC artifacts under nic/ when the P4 back end is present',
-      default: true,
-      allowNo: true,
+    nic: Flags.option({
+      description:
+        "with --target dpdk: also write this NIC family's rte_flow rules (nic/flows.NIC.testpmd, testpmd commands to read or paste, and .json) and print what it offloads, NF by NF",
+      options: NIC_FAMILIES,
+    })(),
+    'no-nic': Flags.boolean({
+      description:
+        'do not write the NIC artifacts under nic/ (they are written when the P4 back end is present)',
+      default: false,
     }),
   };
 
@@ -67,10 +80,18 @@ Targets: ${Object.values(profiles)
       target: flags.target,
       out: flags.out,
       solver: flags.solver as 'auto' | 'milp' | 'heuristic',
-      nic: flags.nic,
+      nic: !flags['no-nic'],
     });
     this.log(run.summary);
     this.log('');
+    if (flags.nic) {
+      if (flags.target !== 'dpdk')
+        throw new NfpError(`--nic ${flags.nic} needs --target dpdk`, 'add --target dpdk');
+      const flows = writeFlowArtifacts(run.plan, run.outDir, flags.nic);
+      this.log(flows.summary);
+      this.log('');
+      run.files.push(...flows.files);
+    }
     this.log(`wrote ${run.files.join(', ')}`);
     for (const note of run.notes) this.log(note);
     return run.plan;

@@ -8,12 +8,22 @@
  *   semantics of the service graph, so a lowering bug shows up as a wrong fate;
  * - the cross-check catches a rule whose testpmd text says something else.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emitNicArtifacts } from '../../p4';
 import { loadGraph, partition } from '../../partitioner';
 import type { Plan } from '../../partitioner/plan';
+import { syntheticYaml } from '../../partitioner/synthetic';
 import { generateTraffic, type GeneratedPacket } from '../../deploy';
 import { buildPacket, PROTO_UDP } from '../../deploy/packet';
 import { encapNsh } from '../../host-runtime/lib';
@@ -47,11 +57,17 @@ async function freshPlan(g: { file: string; rel: string }): Promise<Plan> {
   return { ...plan, graphFile: g.rel, objective: { ...plan.objective, seconds: 0 } };
 }
 
+const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
+const dir = mkdtempSync(join(tmpdir(), 'nfp-flow-fuzz-'));
+const fuzzed = { graphs: 0, packets: 0, nicDecided: 0 };
 const summary: string[] = [];
 afterAll(async () => {
   const host = await import('../../host-runtime/lib');
   host.stop();
-  console.log(`rte_flow differential (evaluator + software pipeline + host runtime):\n${summary.join('\n')}`);
+  rmSync(dir, { recursive: true, force: true });
+  console.log(
+    `rte_flow differential (evaluator + software pipeline + host runtime):\n${summary.join('\n')}\n  random graphs: ${fuzzed.graphs}, ${fuzzed.packets} packet fates over the three profiles (${fuzzed.nicDecided} decided by mlx5 rules)`,
+  );
 });
 
 describe('rte_flow rule sets', () => {
@@ -120,6 +136,35 @@ describe('rte_flow rule sets', () => {
         if (n === 'mlx5') expect(run.nic.software).toBe(0);
       }, 60_000);
     }
+  }
+
+  // Seeded random graphs (forks, bypasses, drops, IDS branches, every NF type): no saved rules,
+  // only the differential, on every profile.
+  for (const seed of SEEDS) {
+    it(`random graph of seed ${seed}: every profile's rules in front of the pipeline match the reference`, async () => {
+      const yaml = syntheticYaml({
+        tenants: 1 + (seed % 3),
+        nfsPerTenant: 2 + (seed % 5),
+        seed,
+        forks: seed % 4,
+        idsRate: 0.2,
+      });
+      const file = join(dir, `g${seed}.yaml`);
+      writeFileSync(file, yaml);
+      const plan = await partition(loadGraph(file), { profile: 'dpdk' });
+      const nic = emitNicArtifacts(plan);
+      const roots = plan.paths.filter((p) => !p.branchOf).length;
+      const { packets } = generateTraffic(plan, trafficSpec(roots, 300));
+      for (const n of NICS) {
+        const { ruleSet } = emitFlowArtifacts(plan, nic, n);
+        const run = await runOnModel(plan, nic, ruleSet, packets);
+        const { failures } = compareWithReference(`seed ${seed}/${n}`, loadGraph(file), packets, run.fates);
+        expect(failures.slice(0, 8), `graph of seed ${seed} on ${n}:\n${yaml}`).toEqual([]);
+        if (n === 'mlx5') fuzzed.nicDecided += run.nic.dropped + run.nic.toHost + run.nic.toWire;
+        fuzzed.packets += packets.length;
+      }
+      fuzzed.graphs++;
+    }, 60_000);
   }
 
   it('the rules of a NIC without a flow API are none, and say so', async () => {

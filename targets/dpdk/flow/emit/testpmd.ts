@@ -93,7 +93,10 @@ export function emitTestpmd(rs: FlowRuleSet, source: string): string {
     lines.push(`# no rules: ${rs.nic} runs the whole NIC half in software`);
     return `${lines.join('\n')}\n`;
   }
-  if (rs.isolate) for (let i = 0; i < rs.ports.length; i++) lines.push(`flow isolate ${i} 1`);
+  if (rs.isolate) {
+    lines.push('# flow isolation: only what a rule matches reaches the ports (issue while they are stopped)');
+    for (let i = 0; i < rs.ports.length; i++) lines.push(`flow isolate ${i} 1`);
+  }
   for (const m of rs.meters) {
     const port = rs.ports.indexOf(portOfMeter(rs, m.id));
     lines.push(`# meter ${m.id}: ${m.cell.meter}[${m.cell.index}], ${m.cir} bytes/s, burst ${m.cbs} bytes`);
