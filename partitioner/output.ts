@@ -35,10 +35,12 @@ export interface PartitionRunOptions {
 type NicEmitter = (plan: Plan) => { files: Array<{ path: string; contents: string | Uint8Array }> };
 
 /** The P4 back end (p4/index.ts) is optional; use it when it is present. */
-async function findNicEmitter(): Promise<NicEmitter | undefined> {
+function findNicEmitter(): NicEmitter | undefined {
   const base = join(__dirname, '..', 'p4', 'index');
   if (!existsSync(`${base}.js`) && !existsSync(`${base}.ts`)) return undefined;
-  const mod = (await import(base)) as { emitNicArtifacts?: NicEmitter };
+  // require resolves the extension, also where oclif runs the TypeScript sources (a dynamic
+  // import() then reaches an ES module loader that knows no .ts).
+  const mod = require(base) as { emitNicArtifacts?: NicEmitter };
   return typeof mod.emitNicArtifacts === 'function' ? mod.emitNicArtifacts : undefined;
 }
 
@@ -80,7 +82,7 @@ export async function partitionToDir(
     if (svg.status === 0) write('graph.svg', svg.stdout);
     else notes.push(`graph.svg not written: dot failed: ${svg.stderr.trim().split('\n')[0]}`);
   } else notes.push('graph.svg not written: Graphviz `dot` is not installed (apt-get install graphviz)');
-  const emit = opts.nic === false ? undefined : await findNicEmitter();
+  const emit = opts.nic === false ? undefined : findNicEmitter();
   if (emit) for (const f of emit(plan).files) write(join('nic', f.path), f.contents);
   return { plan, outDir, files, summary: renderSummary(plan), notes };
 }
