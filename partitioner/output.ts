@@ -35,12 +35,17 @@ export interface PartitionRunOptions {
 type NicEmitter = (plan: Plan) => { files: Array<{ path: string; contents: string | Uint8Array }> };
 
 /** The P4 back end (p4/index.ts) is optional; use it when it is present. */
-function findNicEmitter(): NicEmitter | undefined {
+async function findNicEmitter(): Promise<NicEmitter | undefined> {
   const base = join(__dirname, '..', 'p4', 'index');
   if (!existsSync(`${base}.js`) && !existsSync(`${base}.ts`)) return undefined;
-  // require resolves the extension, also where oclif runs the TypeScript sources (a dynamic
-  // import() then reaches an ES module loader that knows no .ts).
-  const mod = require(base) as { emitNicArtifacts?: NicEmitter };
+  // require where it resolves the file (compiled code, oclif running the TypeScript sources), an
+  // ES import where the loader does (vitest): each fails to find it in the other.
+  let mod: { emitNicArtifacts?: NicEmitter };
+  try {
+    mod = require(base) as typeof mod;
+  } catch {
+    mod = (await import(base)) as typeof mod;
+  }
   return typeof mod.emitNicArtifacts === 'function' ? mod.emitNicArtifacts : undefined;
 }
 
@@ -82,7 +87,7 @@ export async function partitionToDir(
     if (svg.status === 0) write('graph.svg', svg.stdout);
     else notes.push(`graph.svg not written: dot failed: ${svg.stderr.trim().split('\n')[0]}`);
   } else notes.push('graph.svg not written: Graphviz `dot` is not installed (apt-get install graphviz)');
-  const emit = opts.nic === false ? undefined : findNicEmitter();
+  const emit = opts.nic === false ? undefined : await findNicEmitter();
   if (emit) for (const f of emit(plan).files) write(join('nic', f.path), f.contents);
   return { plan, outDir, files, summary: renderSummary(plan), notes };
 }

@@ -8,7 +8,7 @@
  *   inject(loaded.queueOfPath.get(1)!, [encapNsh({ spi: 1, si: 2, tenant: 1 }, frame)]);
  *   await settle();  collect();  stats();  stop();
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { NfpError } from '../../partitioner/errors';
 import type { Plan } from '../../partitioner/plan';
@@ -99,7 +99,8 @@ let loaded = false;
 
 /**
  * Default EAL arguments: `workers` worker lcores spread over the CPUs, main lcore floating; no
- * PCI device unless `devices` names some (then those only).
+ * PCI device unless `devices` names some (then those only, and hugepages when the machine has
+ * free ones: a NIC DMAs into them).
  */
 export function defaultEalArgs(workers: number, devices: string[] = []): string[] {
   const ncpu = Math.max(1, cpus().length);
@@ -107,7 +108,7 @@ export function defaultEalArgs(workers: number, devices: string[] = []): string[
   for (let w = 0; w < workers; w++) lcores.push(`${w + 1}@${(ncpu - 1 - (w % ncpu) + ncpu) % ncpu}`);
   return [
     'nfp',
-    '--no-huge',
+    ...(devices.length && freeHugepages() > 0 ? [] : ['--no-huge']),
     ...(devices.length ? devices.flatMap((d) => ['-a', d]) : ['--no-pci']),
     '--no-shconf',
     '--no-telemetry',
@@ -120,6 +121,15 @@ export function defaultEalArgs(workers: number, devices: string[] = []): string[
     '--log-level',
     '*:warning',
   ];
+}
+
+function freeHugepages(): number {
+  try {
+    const m = /HugePages_Free:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function isEmptyDir(dir: string): boolean {
