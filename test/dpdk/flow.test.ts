@@ -28,7 +28,8 @@ import { generateTraffic, type GeneratedPacket } from '../../deploy';
 import { buildPacket, PROTO_UDP } from '../../deploy/packet';
 import { encapNsh } from '../../host-runtime/lib';
 import { nicCaps } from '../../targets/dpdk/caps';
-import { emitFlowArtifacts } from '../../targets/dpdk/flow';
+import { emitFlowArtifacts, markMeaning } from '../../targets/dpdk/flow';
+import { loadSoftnic } from '../../targets/softnic/native';
 import { checkRuleSet } from '../../targets/dpdk/flow/check';
 import { emitTestpmd } from '../../targets/dpdk/flow/emit/testpmd';
 import { compareWithReference, trafficSpec } from '../deploy/differential';
@@ -56,6 +57,11 @@ async function freshPlan(g: { file: string; rel: string }): Promise<Plan> {
   const plan = await partition(loadGraph(g.file), { profile: 'dpdk' });
   return { ...plan, graphFile: g.rel, objective: { ...plan.objective, seconds: 0 } };
 }
+
+type DecodeMarks = (
+  table: { tenantOfSpi: Int32Array; siOfSpi: Int32Array },
+  marks: Int32Array,
+) => Array<ReturnType<typeof markMeaning>>;
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
 const dir = mkdtempSync(join(tmpdir(), 'nfp-flow-fuzz-'));
@@ -166,6 +172,31 @@ describe('rte_flow rule sets', () => {
       fuzzed.graphs++;
     }, 60_000);
   }
+
+  it("the inline stage reads every MARK of a rule set as the model does (the stage's own decoder)", async () => {
+    const decode = (loadSoftnic() as unknown as { decodeMarks: DecodeMarks }).decodeMarks;
+    let checked = 0;
+    for (const g of graphs) {
+      const plan = await freshPlan(g);
+      const { ruleSet } = emitFlowArtifacts(plan, emitNicArtifacts(plan), 'mlx5');
+      const maxSpi = Math.max(0, ...ruleSet.hostPaths.map((h) => h.spi));
+      const tenantOfSpi = new Int32Array(maxSpi + 1).fill(-1);
+      const siOfSpi = new Int32Array(maxSpi + 1);
+      for (const h of ruleSet.hostPaths) [tenantOfSpi[h.spi], siOfSpi[h.spi]] = [h.tenant, h.si];
+      // Every MARK the rules set, plus ones they never set (an unknown SPI, no mark at all).
+      const marks = [
+        ...new Set(ruleSet.rules.flatMap((r) => r.actions.flatMap((a) => (a.type === 'mark' ? [a.id] : [])))),
+        maxSpi + 7,
+        -1,
+      ];
+      const native = decode({ tenantOfSpi, siOfSpi }, Int32Array.from(marks));
+      marks.forEach((m, i) =>
+        expect(native[i], `mark ${m}`).toEqual(markMeaning(ruleSet, m < 0 ? undefined : m)),
+      );
+      checked += marks.length;
+    }
+    expect(checked).toBeGreaterThan(20);
+  });
 
   it('the rules of a NIC without a flow API are none, and say so', async () => {
     const plan = await freshPlan(graphs[0]);

@@ -345,6 +345,39 @@ void attach_inline(Engine &eng, rte_spinlock_t &lock, std::shared_ptr<InlineStat
 	s.release(); // owned by the host plan from now on (stage_release)
 }
 
+// decodeMarks({ tenantOfSpi, siOfSpi }, marks: Int32Array) → [{ kind, spi?, si?, tenant?, port? }]:
+// what the receive hook makes of each MARK value (the same DispatchTable::decode).
+Napi::Value decode_marks(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	if (info.Length() < 2 || !info[0].IsObject()) throw Napi::TypeError::New(env, "decodeMarks(config, marks: Int32Array)");
+	DispatchTable t;
+	std::vector<int32_t> marks;
+	try {
+		t.tenant_of_spi = int32s(info[0].As<Napi::Object>(), "tenantOfSpi", true);
+		t.si_of_spi = int32s(info[0].As<Napi::Object>(), "siOfSpi", true);
+		Napi::Object holder = Napi::Object::New(env);
+		holder.Set("marks", info[1]);
+		marks = int32s(holder, "marks", true);
+	} catch (const std::exception &e) {
+		throw Napi::TypeError::New(env, e.what());
+	}
+	Napi::Array out = Napi::Array::New(env, marks.size());
+	for (uint32_t i = 0; i < marks.size(); i++) {
+		const Dispatch d = t.decode(marks[i]);
+		Napi::Object o = Napi::Object::New(env);
+		o.Set("kind", d.kind == Dispatch::HostPath ? "host" : d.kind == Dispatch::Wire ? "wire" : "software");
+		if (d.kind == Dispatch::HostPath) {
+			o.Set("spi", d.spi);
+			o.Set("si", d.si);
+			o.Set("tenant", d.tenant);
+		}
+		if (d.kind == Dispatch::Wire) o.Set("port", d.port);
+		out.Set(i, o);
+	}
+	return out;
+}
+
 Napi::Value inline_stats(Napi::Env env, const std::shared_ptr<InlineStats> &stats)
 {
 	Napi::Object o = Napi::Object::New(env);

@@ -47,6 +47,7 @@ struct InlineStats {
 void attach_inline(Engine &eng, rte_spinlock_t &lock, std::shared_ptr<InlineStats> &stats, Napi::Object self,
                    const Napi::CallbackInfo &info);
 Napi::Value inline_stats(Napi::Env env, const std::shared_ptr<InlineStats> &stats);
+Napi::Value decode_marks(const Napi::CallbackInfo &info);
 
 } // namespace nfp_softnic
 
