@@ -13,8 +13,9 @@ export interface NfReport {
   name: string;
   type: string;
   placement: 'nic' | 'host';
-  /** Host NFs: packets processed and cycles per packet measured around each batch call. */
+  /** Host NFs: packets processed, cycles measured around each batch call, and their ratio. */
   packets?: number;
+  cycles?: number;
   cyclesPerPacket?: number;
 }
 
@@ -25,6 +26,9 @@ export interface PathReport {
   input: number;
   forwarded: number;
   dropped: number;
+  /** Bytes of the frames that came in, and of the frames that went out. */
+  inputBytes: number;
+  forwardedBytes: number;
   dropsByReason: Record<string, number>;
   hostCyclesPerPacket?: number;
   nfs: NfReport[];
@@ -36,6 +40,8 @@ export interface TenantReport {
   input: number;
   forwarded: number;
   dropped: number;
+  inputBytes: number;
+  forwardedBytes: number;
   hostCycles: number;
   quarantined: boolean;
   paths: PathReport[];
@@ -77,11 +83,24 @@ export function buildReport(
   const pathStats = new Map((hostStats?.paths ?? []).map((p) => [p.id, p] as const));
   const tenantStats = new Map((hostStats?.tenants ?? []).map((t) => [t.id, t] as const));
   const tenants: TenantReport[] = plan.tenants.map((t) => {
-    const counts = run.perTenant.get(t.id) ?? { input: 0, forwarded: 0, dropped: 0 };
+    const counts = run.perTenant.get(t.id) ?? {
+      input: 0,
+      forwarded: 0,
+      dropped: 0,
+      inputBytes: 0,
+      forwardedBytes: 0,
+    };
     const paths: PathReport[] = plan.paths
       .filter((p) => p.tenant === t.id)
       .map((p) => {
-        const c = run.perPath.get(p.id) ?? { input: 0, forwarded: 0, dropped: 0, drops: {} };
+        const c = run.perPath.get(p.id) ?? {
+          input: 0,
+          forwarded: 0,
+          dropped: 0,
+          inputBytes: 0,
+          forwardedBytes: 0,
+          drops: {},
+        };
         const ps = pathStats.get(p.id);
         return {
           id: p.id,
@@ -90,6 +109,8 @@ export function buildReport(
           input: c.input,
           forwarded: c.forwarded,
           dropped: c.dropped,
+          inputBytes: c.inputBytes,
+          forwardedBytes: c.forwardedBytes,
           dropsByReason: c.drops,
           ...(ps && ps.packets > 0 ? { hostCyclesPerPacket: round(ps.cycles / ps.packets) } : {}),
           nfs: p.hops.map((h) => {
@@ -100,7 +121,11 @@ export function buildReport(
               type: nf.type,
               placement: nf.placement,
               ...(s
-                ? { packets: s.packets, cyclesPerPacket: s.packets ? round(s.cycles / s.packets) : 0 }
+                ? {
+                    packets: s.packets,
+                    cycles: s.cycles,
+                    cyclesPerPacket: s.packets ? round(s.cycles / s.packets) : 0,
+                  }
                 : {}),
             };
           }),

@@ -4,7 +4,9 @@
  * differential tests) its fate kept.
  */
 import type { Plan } from '../partitioner/plan';
-import type { PacketFate, ProgressCallback, TrafficPacket, TrafficRun } from './target';
+import type { PacketFate, ProgressCallback, TrafficCounts, TrafficPacket, TrafficRun } from './target';
+
+const zero = (): TrafficCounts => ({ input: 0, forwarded: 0, dropped: 0, inputBytes: 0, forwardedBytes: 0 });
 
 export function emptyRun(): TrafficRun {
   return {
@@ -37,15 +39,19 @@ export class TrafficAccount {
 
   account(p: TrafficPacket, fate: PacketFate, index: number, record: boolean): void {
     const r = this.run;
-    const t = r.perTenant.get(p.tenant) ?? { input: 0, forwarded: 0, dropped: 0 };
-    const path = r.perPath.get(p.path) ?? { input: 0, forwarded: 0, dropped: 0, drops: {} };
+    const t = r.perTenant.get(p.tenant) ?? zero();
+    const path = r.perPath.get(p.path) ?? { ...zero(), drops: {} };
     r.input++;
     t.input++;
     path.input++;
+    t.inputBytes += p.data.length;
+    path.inputBytes += p.data.length;
     if (fate.kind === 'forwarded') {
       r.forwarded++;
       t.forwarded++;
       path.forwarded++;
+      t.forwardedBytes += fate.data.length;
+      path.forwardedBytes += fate.data.length;
     } else {
       const key = `${fate.where}:${fate.reason}`;
       r.dropped++;
@@ -73,6 +79,11 @@ export class TrafficAccount {
     this.lastPerTenant = new Map([...this.run.perTenant].map(([id, c]) => [id, c.input]));
     this.lastProgress = now;
     onProgress({ elapsedSeconds: (now - this.started) / 1000, input: this.run.input, perTenantPps });
+  }
+
+  /** The account so far, with the seconds elapsed (the run goes on). */
+  snapshot(): TrafficRun {
+    return { ...this.run, seconds: this.elapsedMs / 1000 };
   }
 
   finish(): TrafficRun {

@@ -36,6 +36,8 @@ export type TargetSpec =
       kind: 'softnic';
       /** How batches cross to the host (tests compare the two). */
       dataPath?: DataPathMode;
+      /** Wire port → network interface: carry the live traffic arriving there (a node agent). */
+      ports?: Record<number, string>;
     } & P4RuntimeSpec)
   | ({
       kind: 'bmv2';
@@ -59,7 +61,7 @@ export function openTarget(spec: TargetSpec): Target {
   const session = { deviceId: spec.deviceId ?? 1, electionId: spec.electionId };
   if (spec.grpc !== undefined) return new RemoteP4RuntimeTarget(spec.kind, spec.grpc, session);
   return spec.kind === 'softnic'
-    ? new SoftnicTarget(session, spec.dataPath)
+    ? new SoftnicTarget(session, spec.dataPath, spec.ports)
     : new Bmv2Target(session, spec.switchCommand);
 }
 

@@ -38,6 +38,15 @@ export type PacketFate =
   | { kind: 'forwarded'; port: number; data: Buffer }
   | { kind: 'dropped'; where: 'nic' | 'host'; reason: string };
 
+/** Packets in, forwarded and dropped; bytes of the frames in and of the frames sent out. */
+export interface TrafficCounts {
+  input: number;
+  forwarded: number;
+  dropped: number;
+  inputBytes: number;
+  forwardedBytes: number;
+}
+
 /** The end-to-end account of a traffic run: each input packet forwarded or dropped with a reason. */
 export interface TrafficRun {
   seconds: number;
@@ -46,8 +55,8 @@ export interface TrafficRun {
   dropped: number;
   /** `nic:<reason>` and `host:<reason>` keys. */
   dropsByReason: Record<string, number>;
-  perTenant: Map<number, { input: number; forwarded: number; dropped: number }>;
-  perPath: Map<number, { input: number; forwarded: number; dropped: number; drops: Record<string, number> }>;
+  perTenant: Map<number, TrafficCounts>;
+  perPath: Map<number, TrafficCounts & { drops: Record<string, number> }>;
   fates?: PacketFate[];
 }
 
@@ -78,6 +87,8 @@ export interface DataPath {
    * when not finite, until aborted) and returns an empty run.
    */
   run(traffic: TrafficPacket[], seconds: number, opts?: TrafficOptions): Promise<TrafficRun>;
+  /** The account so far, while `run` is in progress (live reports and metrics). */
+  snapshot?(): TrafficRun;
   close(): Promise<void> | void;
 }
 
@@ -91,6 +102,8 @@ export interface DataPathContext {
   recordFates: boolean;
   /** Called with every frame that leaves a wire port (for `--pcap-out`). */
   onEgress?: (port: number, frame: Buffer) => void;
+  /** Tenant and path of a frame that arrives on a live port, for the account (live ports only). */
+  classify?: (port: number, frame: Buffer) => { tenant: number; path: number } | undefined;
 }
 
 /**

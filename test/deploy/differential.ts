@@ -25,7 +25,8 @@ export interface DifferentialResult {
   seen: { forwarded: number; dropped: number; meterRed: number; natOrLb: number };
 }
 
-function headersOf(port: number, data: Buffer): PacketHeaders {
+/** The reference's view of a wire frame entering on `port`. */
+export function headersOf(port: number, data: Buffer): PacketHeaders {
   const p = parsePacket(data);
   return {
     ingressPort: port,
