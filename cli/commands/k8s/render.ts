@@ -23,7 +23,7 @@ export default class K8sRender extends NfpCommand<K8sRun> {
     {
       description: 'Manifests and the NodePlans of a cluster plan, into k8s/',
       command:
-        '<%= config.bin %> <%= command.id %> --cluster-plan out/multi-tenant --out k8s --image registry.example/nfp:0.1.0',
+        '<%= config.bin %> <%= command.id %> --cluster-plan out/multi-tenant --out out/k8s --image registry.example/nfp:0.1.0',
     },
     {
       description: 'Four wire ports per node from an E810 pool, 4 exclusive cores, no hugepages',
@@ -33,7 +33,7 @@ export default class K8sRender extends NfpCommand<K8sRun> {
   ];
 
   static override flags = {
-    out: Flags.string({ char: 'o', description: 'output folder', default: 'k8s' }),
+    out: Flags.string({ char: 'o', description: 'output folder', default: 'out/k8s' }),
     'cluster-plan': Flags.string({
       description: 'folder written by `nfp partition --cluster`: also write its NodePlans',
     }),
