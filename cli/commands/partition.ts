@@ -3,7 +3,6 @@ import { NfpCommand } from '../base';
 import type { Plan } from '../../partitioner/plan';
 import { profiles } from '../../partitioner/profiles';
 import { partitionToDir } from '../../partitioner/output';
-import { NfpError } from '../../partitioner/errors';
 import { NIC_FAMILIES } from '../../targets/dpdk/caps';
 import { writeFlowArtifacts } from '../../targets/dpdk/partition';
 import type { ClusterPlan } from '../../partitioner/cluster';
@@ -83,6 +82,7 @@ Targets: ${Object.values(profiles)
       description:
         "with --target dpdk: also write this NIC family's rte_flow rules (nic/flows.NIC.testpmd, testpmd commands to read or paste, and .json) and print what it offloads, NF by NF",
       options: NIC_FAMILIES,
+      exclusive: ['cluster', 'no-nic'],
     })(),
     'no-nic': Flags.boolean({
       description:
@@ -94,6 +94,9 @@ Targets: ${Object.values(profiles)
   async run(): Promise<Plan | ClusterPlan> {
     const { args, flags } = await this.parse(Partition);
     const solver = flags.solver as 'auto' | 'milp' | 'heuristic';
+    // A usage error (exit status 2), checked before any work so that nothing is written.
+    if (flags.nic && flags.target !== 'dpdk')
+      this.error(`--nic ${flags.nic} needs --target dpdk`, { exit: 2 });
     if (flags.cluster) {
       const progress = process.stderr.isTTY && !this.jsonEnabled();
       const cluster = await clusterToDir(args.graph, flags.cluster, {
@@ -122,8 +125,6 @@ Targets: ${Object.values(profiles)
     this.log(run.summary);
     this.log('');
     if (flags.nic) {
-      if (flags.target !== 'dpdk')
-        throw new NfpError(`--nic ${flags.nic} needs --target dpdk`, 'add --target dpdk');
       const flows = writeFlowArtifacts(run.plan, run.outDir, flags.nic);
       this.log(flows.summary);
       this.log('');

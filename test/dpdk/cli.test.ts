@@ -102,8 +102,9 @@ describe('nfp with --target dpdk (CLI)', () => {
       '--out',
       join(out, 'x'),
     ]);
-    expect(a.status).toBe(1);
+    expect(a.status).toBe(2);
     expect(a.stderr).toMatch(/--nic ice needs --target dpdk/);
+    expect(existsSync(join(out, 'x'))).toBe(false);
     const b = nfp([
       'partition',
       join(ROOT, 'examples', 'multi-tenant.yaml'),
