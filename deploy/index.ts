@@ -35,7 +35,7 @@ export {
   type LiveDeployment,
 } from './deploy';
 export { renderReport, type DeployReport } from './report';
-export { TARGET_KINDS, type TargetKind, type TargetSpec } from '../targets';
+export { TARGET_KINDS, NIC_FAMILIES, type TargetKind, type TargetSpec } from '../targets';
 export { generateTraffic, parseGeneratorSpec, DEFAULT_GENERATOR, type GeneratedPacket } from './traffic';
 
 export interface DeployRequest {

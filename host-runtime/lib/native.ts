@@ -40,7 +40,8 @@ export interface NativeConfig {
   scheduler: SchedulerKind;
   fairQuantumUs: number;
   fairClock: FairClock;
-  port: { kind: 'ring' } | { kind: 'vdev' | 'vdevs' | 'ethdev'; devargs: string };
+  port:
+    { kind: 'ring' } | { kind: 'vdev' | 'vdevs' | 'ports' | 'ethdev'; devargs: string; isolate?: boolean };
 }
 
 /**

@@ -68,6 +68,7 @@ Config config_of(const Napi::Object &o)
 	if (port.IsObject()) {
 		c.port.kind = str_of(port.As<Napi::Object>(), "kind", "ring");
 		c.port.devargs = str_of(port.As<Napi::Object>(), "devargs", "");
+		c.port.isolate = bool_of(port.As<Napi::Object>(), "isolate", false);
 	}
 	return c;
 }

@@ -12,6 +12,7 @@
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
+#include <rte_flow.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -100,6 +101,14 @@ static uint16_t create_vdev(const std::string &da)
 
 static void configure_port(Runtime *rt, uint16_t port, const std::string &name, uint16_t nq)
 {
+	if (rt->cfg.port.isolate) {
+		// Before configuring, as rte_flow.h recommends; a PMD without it answers an error, kept
+		// for whoever asked (the dpdk target) to report.
+		struct rte_flow_error ferr;
+		rt->isolate_rc.push_back(rte_flow_isolate(port, 1, &ferr));
+	} else {
+		rt->isolate_rc.push_back(1);
+	}
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
 	int rc = rte_eth_dev_configure(port, nq, nq, &conf);
@@ -147,11 +156,52 @@ static void open_queue_vdevs(Runtime *rt)
 	rt->port_id = rt->queue_port[0];
 }
 
+// `ports`: several ports, each a vdev spec (`driver,args`) or the name of a device the EAL probed,
+// separated by ';'. The host queues are spread evenly: queue q lives on port q / per_port, as its
+// hardware queue q % per_port (the TypeScript binding multiplies the plan's queues by the ports).
+static void open_port_list(Runtime *rt)
+{
+	std::vector<std::string> specs;
+	const std::string &all = rt->cfg.port.devargs;
+	for (size_t b = 0; b <= all.size();) {
+		size_t e = all.find(';', b);
+		if (e == std::string::npos)
+			e = all.size();
+		if (e > b)
+			specs.push_back(all.substr(b, e - b));
+		b = e + 1;
+	}
+	if (specs.empty() || rt->n_queues % specs.size() != 0)
+		throw fail("port kind ports needs a whole number of host queues per port: " + std::to_string(rt->n_queues) +
+			   " queues, " + std::to_string(specs.size()) + " ports");
+	const uint16_t per_port = (uint16_t)(rt->n_queues / specs.size());
+	for (const std::string &spec : specs) {
+		uint16_t port;
+		const bool probed = spec.find(',') == std::string::npos && rte_eth_dev_get_port_by_name(spec.c_str(), &port) == 0;
+		std::string name = spec.substr(0, spec.find(','));
+		if (!probed)
+			port = create_vdev(spec);
+		rt->list_ports.push_back(port);
+		rt->list_vdevs.push_back(probed ? "" : name);
+		rt->port_open = true;
+		configure_port(rt, port, name, per_port);
+		for (uint16_t q = 0; q < per_port; q++) {
+			rt->queue_port.push_back(port);
+			rt->queue_hwq.push_back(q);
+		}
+	}
+	rt->port_id = rt->list_ports[0];
+}
+
 static void setup_port(Runtime *rt)
 {
 	uint32_t gen = g_generation.fetch_add(1);
 	if (rt->cfg.port.kind == "vdevs") {
 		open_queue_vdevs(rt);
+		return;
+	}
+	if (rt->cfg.port.kind == "ports") {
+		open_port_list(rt);
 		return;
 	}
 	if (rt->cfg.port.kind == "ring") {
@@ -168,7 +218,7 @@ static void setup_port(Runtime *rt)
 		rt->port_id = port;
 		rt->vdev_name = rt->cfg.port.devargs;
 	} else {
-		throw fail("unknown port kind `" + rt->cfg.port.kind + "` (expected ring, vdev, vdevs or ethdev)");
+		throw fail("unknown port kind `" + rt->cfg.port.kind + "` (expected ring, vdev, vdevs, ports or ethdev)");
 	}
 	rt->port_open = true;
 	configure_port(rt, rt->port_id, rt->vdev_name, (uint16_t)rt->n_queues);
@@ -370,7 +420,20 @@ void runtime_destroy(Runtime *rt)
 			rte_eal_wait_lcore(w->lcore);
 		rt->running = false;
 	}
-	if (rt->port_open && rt->cfg.port.kind == "vdevs") {
+	if (rt->on_stop != nullptr) {
+		rt->on_stop(rt);
+		rt->on_stop = nullptr;
+	}
+	if (rt->port_open && rt->cfg.port.kind == "ports") {
+		// Probed devices are stopped but never closed, so a later load can use them again.
+		for (size_t i = 0; i < rt->list_ports.size(); i++) {
+			rte_eth_dev_stop(rt->list_ports[i]);
+			if (rt->list_vdevs[i].empty())
+				continue;
+			rte_eth_dev_close(rt->list_ports[i]);
+			rte_vdev_uninit(rt->list_vdevs[i].c_str());
+		}
+	} else if (rt->port_open && rt->cfg.port.kind == "vdevs") {
 		for (size_t i = 0; i < rt->extra_vdevs.size(); i++) {
 			rte_eth_dev_stop(rt->queue_port[i]);
 			rte_eth_dev_close(rt->queue_port[i]);

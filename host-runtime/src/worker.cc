@@ -295,6 +295,8 @@ static void flush(Worker *w, Scratch *s, uint16_t queue, uint32_t n_rx)
 	if (rt->cfg.loopback)
 		for (uint32_t i = 0; i < s->n_tx; i++)
 			restore(s->tx[i]);
+	if (unlikely(rt->tx_stage != nullptr) && s->n_tx)
+		s->n_tx = rt->tx_stage(rt->tx_stage_ctx, queue, s->tx, (uint16_t)s->n_tx);
 	uint16_t sent = s->n_tx ? rte_eth_tx_burst(rt->queue_port[queue], rt->queue_hwq[queue], s->tx, (uint16_t)s->n_tx) : 0;
 	for (uint32_t i = sent; i < s->n_tx; i++)
 		drop_pkt(w, s, s->tx[i], kTxFull);

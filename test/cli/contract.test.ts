@@ -245,6 +245,57 @@ describe.skipIf(!cliBuilt)('--json errors a user meets first', () => {
     }
   }, 180_000);
 
+  it.skipIf(!isRoot)(
+    'deploy --target dpdk --json (root: its own veth ports): a valid report saying what ran where',
+    async () => {
+      const r = await nfp(['deploy', EDGE, '--target', 'dpdk', '--duration', '0', '--json']);
+      expect(r.stderr).not.toMatch(/^error:/m);
+      expect(r.status).toBe(0);
+      const report = JSON.parse(r.stdout) as { nicPlacement?: { nic: string; nfs: unknown[] } };
+      expectValid(schema('deploy'), report);
+      expect(report.nicPlacement?.nic).toBe('software');
+      expect(report.nicPlacement?.nfs.length).toBeGreaterThan(0);
+    },
+    180_000,
+  );
+  if (!isRoot)
+    console.warn('deploy --target dpdk --json skipped: it needs root (a namespace and veth pairs)');
+
+  it.skipIf(!isRoot)(
+    'deploy --target dpdk --offload require on ports without a flow API: the step and what to do',
+    async () => {
+      const r = await nfp([
+        'deploy',
+        EDGE,
+        '--target',
+        'dpdk',
+        '--offload',
+        'require',
+        '--duration',
+        '0',
+        '--json',
+      ]);
+      const e = expectJsonError(r, 'deploy-error');
+      expect(e.step).toBe('start-target');
+      expect(e.message).toMatch(/offload is required, but the ports .* have no flow API/);
+      expect(e.hint).toMatch(/--offload auto/);
+    },
+    180_000,
+  );
+
+  it('partition --nic without --target dpdk: an error before anything is written', async () => {
+    const dir = join(tmp, 'nic-without-dpdk');
+    const e = expectJsonError(
+      await nfp(['partition', EDGE, '--nic', 'mlx5', '--out', dir, '--json']),
+      'usage-error',
+      2,
+    );
+    expect(e.message).toBe('--nic mlx5 needs --target dpdk');
+    expect(existsSync(dir)).toBe(false);
+    const both = await nfp(['partition', EDGE, '--target', 'dpdk', '--nic', 'mlx5', '--no-nic', '--json']);
+    expect(expectJsonError(both, 'usage-error', 2).message).toMatch(/--no-nic/);
+  });
+
   it('deploy --target bmv2 without simple_switch_grpc: the step and how to provide one', async () => {
     const r = await nfp(['deploy', EDGE, '--target', 'bmv2', '--duration', '0', '--json'], {
       env: { ...process.env, PATH: pathWithout('simple_switch_grpc') },

@@ -92,6 +92,14 @@ const NOT_RUN: Array<{ match: RegExp; why: (part: string) => string | undefined 
           : undefined,
   },
   {
+    match: /--port \d+@[0-9a-fA-F]{4}:/,
+    why: () => 'needs a DPDK NIC at that PCI address (as root), absent here',
+  },
+  {
+    match: /^nfp deploy .*--target dpdk/,
+    why: () => (!isRoot ? 'needs root (a network namespace, veth pairs and DPDK on them)' : undefined),
+  },
+  {
     match: /^nfp agent .*--port \d+@iface:/,
     why: (part) => {
       const missing = [...part.matchAll(/@iface:([\w.-]+)/g)]
