@@ -180,7 +180,7 @@ export async function main(args: string[]): Promise<void> {
     const parts = CHAIN.map((t) => builtinSources(t));
     await buildNf({
       kind: 'sfi',
-      bounds: 'guard',
+      bounds: 'explicit',
       sources: parts.map((p) => p.source),
       libs: parts[0].libs,
       includes: parts[0].includes,
@@ -215,7 +215,7 @@ export async function main(args: string[]): Promise<void> {
     console.log(`  ${k.padEnd(11)} ${v.toFixed(1).padStart(10)}  (${(v / cpp.none).toFixed(2)}x none)`);
   if (guardCycles !== undefined)
     console.log(
-      `  sfi-chain with guard pages instead of bounds checks: ~${guardCycles.toFixed(1)} (${(guardCycles / cpp.none).toFixed(2)}x none)`,
+      `  sfi-chain with explicit bounds checks instead of guard pages: ~${guardCycles.toFixed(1)} (${(guardCycles / cpp.none).toFixed(2)}x none)`,
     );
   console.log('macswap, cycles per packet:');
   for (const [k, v] of Object.entries(swp))
@@ -234,7 +234,7 @@ export async function main(args: string[]): Promise<void> {
       domainCrossCycles: Math.round(crs.sfi - crs.none),
       sfiPerNfOverNone: +(cpp['sfi-per-nf'] / cpp.none).toFixed(3),
       sfiChainOverNone: +(cpp['sfi-chain'] / cpp.none).toFixed(3),
-      sfiGuardOverNone: guardCycles !== undefined ? +(guardCycles / cpp.none).toFixed(3) : null,
+      sfiExplicitOverNone: guardCycles !== undefined ? +(guardCycles / cpp.none).toFixed(3) : null,
       processCrossCycles: Math.round(crs.process - crs.none),
       macswapSfiOverNone: +(swp.sfi / swp.none).toFixed(3),
       macswapProcessOverNone: +(swp.process / swp.none).toFixed(3),

@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { NfpError } from '../../partitioner/errors';
@@ -39,10 +39,18 @@ export interface TenantOptions {
   weight?: number;
   /** Watchdog: cycles one batch may take in the domain before it is a runaway (default 5e8). */
   budgetCycles?: number;
-  /** sfi only: run the chain inside one sandbox call (one chain module, NFs in module order). */
+  /** sfi only: run the chain inside one sandbox call (NFs of one module, in their order here). */
   chain?: boolean;
+  /**
+   * How the NFs reach packets (docs/isolation.md): `shared` (default) puts the tenant's packets
+   * in its domain's memory and checks what the NFs may not write against a saved copy; `windows`
+   * copies each packet in per call, limited to the regions the NF declares readable.
+   */
+  packetAccess?: PacketAccess;
   nfs: NfSpec[];
 }
+
+export type PacketAccess = 'shared' | 'windows';
 
 export interface RunResult {
   packets: Buffer[];
@@ -78,6 +86,8 @@ export interface BenchResult {
   packets: number;
   passed: number;
   batches: number;
+  /** The median batch's cycles: robust to the thread being descheduled on a shared machine. */
+  medianBatchCycles: number;
 }
 
 export interface ScheduleTenant {
@@ -109,6 +119,7 @@ interface NativeIsolation {
     weight: number;
     budgetCycles?: number;
     chain: boolean;
+    packetAccess?: PacketAccess;
     nfs: Array<{ builtin?: string; artifact?: string; config: string }>;
   }): number;
   tenantRun(h: number, packets: Buffer[], path?: number, nowNs?: number): RunResult;
@@ -205,6 +216,7 @@ export class IsolatedTenant {
           weight,
           ...(opts.budgetCycles !== undefined ? { budgetCycles: opts.budgetCycles } : {}),
           chain: opts.chain ?? false,
+          ...(opts.packetAccess !== undefined ? { packetAccess: opts.packetAccess } : {}),
           nfs: specsOf(opts.nfs),
         }),
       opts.backend === 'mpk' ? 'use isolation `sfi` on CPUs without protection keys' : undefined,
@@ -372,6 +384,24 @@ function cacheDir(): string {
 }
 
 /**
+ * The files an NF module's build depends on besides its own sources (nf-build, the ABI headers):
+ * part of every build cache key, so a changed toolchain rebuilds what it built.
+ */
+export function nfBuildInputs(): string[] {
+  const hr = hostRuntimeDir();
+  const nfb = join(hr, 'nf-build');
+  return [
+    ...readdirSync(nfb)
+      .filter((f) => /\.(c|h|sh|syms)$/.test(f))
+      .sort()
+      .map((f) => join(nfb, f)),
+    join(nfb, 'sfi-compat', 'rte_acl.h'),
+    join(hr, 'src', 'isolation', 'iso_abi.h'),
+    join(hr, 'include', 'nfp', 'nf.h'),
+  ];
+}
+
+/**
  * Builds built-in NF types (one module; a chain when several) for a backend, once: the result is
  * cached by the hash of every input, so repeated calls are free. Returns the module path.
  */
@@ -382,13 +412,7 @@ export async function builtinArtifact(types: string | string[], kind: ArtifactKi
   const inputs = [
     ...parts.map((p) => p.source),
     ...parts[0].libs,
-    join(hr, 'nf-build', 'nfp-nf-build.sh'),
-    join(hr, 'nf-build', 'sfi_guest.c'),
-    join(hr, 'nf-build', 'sfi_host.c'),
-    join(hr, 'nf-build', 'sfi_env.h'),
-    join(hr, 'nf-build', 'native_host.c'),
-    join(hr, 'src', 'isolation', 'iso_abi.h'),
-    join(hr, 'include', 'nfp', 'nf.h'),
+    ...nfBuildInputs(),
     ...['builtin.h', 'config.h', 'json.h', 'nf_util.h'].map((h) => join(hr, 'src', 'nfs', h)),
   ];
   const h = createHash('sha256').update(kind).update(list.join(','));

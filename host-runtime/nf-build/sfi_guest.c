@@ -1,7 +1,9 @@
 /*
  * Guest side of an sfi module: compiled to wasm32 together with the NFs. It exports the entry
- * points the runtime calls (enum nfp_sfi_fn) and runs a tenant's chain inside the sandbox, so a
- * batch crosses the boundary once per chain rather than once per NF.
+ * points the runtime calls (enum nfp_sfi_fn), runs a tenant's chain inside the sandbox (a batch
+ * crosses the boundary once per chain rather than once per NF), and implements the runtime
+ * services that need nothing from outside the sandbox: table values (they live in this linear
+ * memory), counters and the batch clock, read from the NF's context (struct nfp_sfi_ctx).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +21,32 @@ _Static_assert(offsetof(struct nfp_pkt, flow_hash) == offsetof(struct nfp_sfi_pk
 _Static_assert(offsetof(struct nfp_pkt, path) == offsetof(struct nfp_sfi_pkt, path), "nfp_pkt layout");
 _Static_assert(sizeof(struct nfp_batch) == sizeof(struct nfp_sfi_batch), "nfp_batch layout");
 
-/* The NF context handed to NF i is the small integer i + 1; the host maps it to NF i's services. */
-static nfp_ctx *ctx_of(unsigned nf) { return (nfp_ctx *)(uintptr_t)(nf + 1); }
-
 #define EXPORT(name) __attribute__((export_name(name)))
+
+/* The clock, when the runtime gave the batch none (a wasm import; see sfi_host.c). */
+uint64_t nfp_sfi_now(nfp_ctx *ctx);
+
+static struct nfp_sfi_ctx *sctx(nfp_ctx *ctx) { return (struct nfp_sfi_ctx *)ctx; }
+
+void *nfp_table_value(nfp_ctx *ctx, uint32_t table, int32_t slot)
+{
+	const struct nfp_sfi_ctx *c = sctx(ctx);
+	if (table >= c->n_tables || table >= NFP_NF_MAX_TABLES || slot < 0 || (uint32_t)slot >= c->tables[table].slots)
+		return NULL;
+	return (void *)(uintptr_t)(c->tables[table].values + (uint32_t)slot * c->tables[table].value_bytes);
+}
+
+void nfp_counter_add(nfp_ctx *ctx, uint32_t counter, uint64_t n)
+{
+	if (counter < 8)
+		sctx(ctx)->counters[counter] += n;
+}
+
+uint64_t nfp_now_ns(nfp_ctx *ctx)
+{
+	uint64_t t = sctx(ctx)->now_ns;
+	return t != 0 ? t : nfp_sfi_now(ctx);
+}
 
 EXPORT("nfp_sfi_alloc") uint32_t nfp_sfi_alloc(uint32_t bytes)
 {
@@ -44,88 +68,117 @@ EXPORT("nfp_sfi_n_nfs") uint32_t nfp_sfi_n_nfs(void) { return nfp_module_n_nfs; 
 
 /* Keeps at least one runtime import in every module, so wasm2c always gives the generated code
  * the import environment (where the watchdog fuel and the call depth live). */
-EXPORT("nfp_sfi_clock") uint64_t nfp_sfi_clock(void) { return nfp_now_ns(ctx_of(0)); }
+EXPORT("nfp_sfi_clock") uint64_t nfp_sfi_clock(uint32_t ctx) { return nfp_sfi_now((nfp_ctx *)(uintptr_t)ctx); }
 
-EXPORT("nfp_sfi_init") int32_t nfp_sfi_init(uint32_t nf, uint32_t state, uint32_t config, uint32_t len)
+EXPORT("nfp_sfi_init") int32_t nfp_sfi_init(uint32_t nf, uint32_t state, uint32_t config, uint32_t len, uint32_t ctx)
 {
 	if (nf >= nfp_module_n_nfs)
 		return -22;
 	const struct nfp_nf_descriptor *d = nfp_module_nfs[nf];
 	if (d->init == NULL)
 		return 0;
-	return d->init(ctx_of(nf), (void *)(uintptr_t)state, (const char *)(uintptr_t)config, len);
+	return d->init((nfp_ctx *)(uintptr_t)ctx, (void *)(uintptr_t)state, (const char *)(uintptr_t)config, len);
 }
 
-EXPORT("nfp_sfi_fini") int32_t nfp_sfi_fini(uint32_t nf, uint32_t state)
+EXPORT("nfp_sfi_fini") int32_t nfp_sfi_fini(uint32_t nf, uint32_t state, uint32_t ctx)
 {
 	if (nf < nfp_module_n_nfs && nfp_module_nfs[nf]->fini != NULL)
-		nfp_module_nfs[nf]->fini(ctx_of(nf), (void *)(uintptr_t)state);
+		nfp_module_nfs[nf]->fini((nfp_ctx *)(uintptr_t)ctx, (void *)(uintptr_t)state);
 	return 0;
 }
 
-/* Scratch for the sub-batch of packets still on the chain. */
+/* The packets still on the chain once one has left it: copies of their descriptors, compacted. */
 static struct nfp_pkt sub_pkts[NFP_NF_MAX_BATCH];
 static uint8_t sub_verdicts[NFP_NF_MAX_BATCH];
 static uint8_t sub_reasons[NFP_NF_MAX_BATCH];
 static uint16_t sub_index[NFP_NF_MAX_BATCH];
+static uint32_t front[NFP_NF_MAX_BATCH];
 
-EXPORT("nfp_sfi_process") int32_t nfp_sfi_process(uint32_t first, uint32_t n, uint32_t block)
+/* A front adjustment (nf.h): later NFs find the headers `grow` bytes further on. */
+static void follow_front(struct nfp_pkt *p, int32_t grow)
+{
+	uint16_t *offs[3] = {&p->l3_off, &p->l4_off, &p->payload_off};
+	for (int o = 0; o < 3; o++) {
+		int32_t v = *offs[o] == NFP_OFF_NONE ? -1 : (int32_t)*offs[o] + grow;
+		*offs[o] = v < 0 || v > (int32_t)p->len ? (uint16_t)NFP_OFF_NONE : (uint16_t)v;
+	}
+}
+
+/*
+ * Verdicts apply between NFs: only the packets every earlier NF passed go on. While every packet
+ * passes, each NF gets the batch itself (no copy); once one leaves, the rest go on as a compacted
+ * copy whose moved fronts are written back to the batch for the runtime.
+ */
+EXPORT("nfp_sfi_process") int32_t nfp_sfi_process(uint32_t block)
 {
 	struct nfp_sfi_chain *chain = (struct nfp_sfi_chain *)(uintptr_t)block;
 	struct nfp_batch *b = (struct nfp_batch *)(uintptr_t)chain->batch;
-	if (first + n > nfp_module_n_nfs || n == 0 || n > NFP_ISO_MAX_NFS || b->count > NFP_NF_MAX_BATCH)
+	uint32_t n = chain->n, count = b->count;
+	if (n == 0 || n > NFP_ISO_MAX_NFS || count > NFP_NF_MAX_BATCH)
 		return -22;
-	uint32_t count = b->count;
-	for (uint32_t i = 0; i < count; i++) {
-		b->verdicts[i] = NFP_VERDICT_PASS;
-		b->drop_reasons[i] = 0;
-		chain->hop[i] = (uint8_t)n;
-	}
-	if (n == 1) {
-		nfp_module_nfs[first]->process(ctx_of(first), (void *)(uintptr_t)chain->states[0], b);
-		for (uint32_t i = 0; i < count; i++)
-			if (b->verdicts[i] != NFP_VERDICT_PASS)
-				chain->hop[i] = 0;
-		return 0;
-	}
-	/* Verdicts apply between NFs: only the packets every earlier NF passed go on. */
+	for (uint32_t k = 0; k < n; k++)
+		if (chain->nf[k] >= nfp_module_n_nfs)
+			return -22;
+	memset(b->verdicts, NFP_VERDICT_PASS, count);
+	memset(b->drop_reasons, 0, count);
+	memset(chain->hop, (int)n, count);
+	struct nfp_pkt *cur = b->pkts;
+	uint8_t *verdicts = b->verdicts, *reasons = b->drop_reasons;
+	int compact = 0;
 	uint32_t live = count;
-	for (uint32_t i = 0; i < count; i++)
-		sub_index[i] = (uint16_t)i;
 	for (uint32_t k = 0; k < n && live > 0; k++) {
-		for (uint32_t j = 0; j < live; j++) {
-			sub_pkts[j] = b->pkts[sub_index[j]];
-			sub_verdicts[j] = NFP_VERDICT_PASS;
-			sub_reasons[j] = 0;
-		}
-		struct nfp_batch sub = {live, sub_pkts, sub_verdicts, sub_reasons};
-		nfp_module_nfs[first + k]->process(ctx_of(first + k), (void *)(uintptr_t)chain->states[k], &sub);
-		uint32_t kept = 0;
-		for (uint32_t j = 0; j < live; j++) {
-			uint16_t i = sub_index[j];
-			struct nfp_pkt *p = &b->pkts[i];
-			int32_t grow = (int32_t)(p->data - sub_pkts[j].data);
-			if (grow != 0) {
-				/* A front adjustment (nf.h): later NFs find the headers `grow` further on. */
-				p->data = sub_pkts[j].data;
-				p->len = sub_pkts[j].len;
-				uint16_t *offs[3] = {&p->l3_off, &p->l4_off, &p->payload_off};
-				for (int o = 0; o < 3; o++) {
-					int32_t v = *offs[o] == NFP_OFF_NONE ? -1 : (int32_t)*offs[o] + grow;
-					*offs[o] = v < 0 || v > (int32_t)p->len ? (uint16_t)NFP_OFF_NONE : (uint16_t)v;
+		const struct nfp_nf_descriptor *d = nfp_module_nfs[chain->nf[k]];
+		int moves = (d->manifest.writes & NFP_REGION_L2) != 0;
+		if (moves)
+			for (uint32_t j = 0; j < live; j++)
+				front[j] = (uint32_t)(uintptr_t)cur[j].data;
+		struct nfp_batch sub = {live, cur, verdicts, reasons};
+		d->process((nfp_ctx *)(uintptr_t)chain->ctxs[k], (void *)(uintptr_t)chain->states[k], &sub);
+		if (moves)
+			for (uint32_t j = 0; j < live; j++) {
+				int32_t grow = (int32_t)(front[j] - (uint32_t)(uintptr_t)cur[j].data);
+				if (grow != 0)
+					follow_front(&cur[j], grow);
+				if (compact) {
+					b->pkts[sub_index[j]].data = cur[j].data;
+					b->pkts[sub_index[j]].len = cur[j].len;
 				}
-			} else {
-				p->len = sub_pkts[j].len;
 			}
-			if (sub_verdicts[j] == NFP_VERDICT_PASS) {
-				sub_index[kept++] = i;
+		uint32_t kept = 0;
+		if (!compact) {
+			uint32_t left = 0;
+			for (uint32_t j = 0; j < live; j++)
+				if (verdicts[j] != NFP_VERDICT_PASS) {
+					chain->hop[j] = (uint8_t)k;
+					left++;
+				}
+			if (left == 0 || k + 1 == n)
 				continue;
+			for (uint32_t j = 0; j < live; j++)
+				if (verdicts[j] == NFP_VERDICT_PASS) {
+					sub_pkts[kept] = b->pkts[j];
+					sub_index[kept++] = (uint16_t)j;
+				}
+			compact = 1;
+			cur = sub_pkts;
+			verdicts = sub_verdicts;
+			reasons = sub_reasons;
+		} else {
+			for (uint32_t j = 0; j < live; j++) {
+				if (verdicts[j] == NFP_VERDICT_PASS) {
+					sub_pkts[kept] = sub_pkts[j];
+					sub_index[kept++] = sub_index[j];
+					continue;
+				}
+				uint16_t i = sub_index[j];
+				b->verdicts[i] = verdicts[j];
+				b->drop_reasons[i] = reasons[j];
+				chain->hop[i] = (uint8_t)k;
 			}
-			b->verdicts[i] = sub_verdicts[j];
-			b->drop_reasons[i] = sub_reasons[j];
-			chain->hop[i] = (uint8_t)k;
 		}
 		live = kept;
+		memset(verdicts, NFP_VERDICT_PASS, live);
+		memset(reasons, 0, live);
 	}
 	return 0;
 }

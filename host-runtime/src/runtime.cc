@@ -297,7 +297,8 @@ static void setup_nfs(Runtime *rt)
 					d = bt.second;
 			char err[256] = "";
 			if (d == nullptr) {
-				struct nfp_domain_params params = {nf.tenant, w->index, (int)rte_lcore_to_socket_id(w->lcore)};
+				struct nfp_domain_params params = {nf.tenant, w->index, (int)rte_lcore_to_socket_id(w->lcore),
+										 NFP_PACKET_ACCESS_SHARED};
 				d = ops->create(&params, err, sizeof(err));
 				if (d == nullptr)
 					throw fail("NF " + nf.name + ": cannot create its domain: " + err);

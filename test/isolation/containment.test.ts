@@ -114,6 +114,28 @@ describe.skipIf(!isolationBuilt)('sfi containment', () => {
     coResident(victim, a, 1);
   });
 
+  it('V8’s own WebAssembly traps still work beside the sandboxes’ guard-page handler', () => {
+    // A guard-page fault of an sfi NF and an out-of-bounds load in a JS WebAssembly module (as
+    // HiGHS runs in this process) each go to their own handler.
+    const a = attacker('write-oob');
+    a.run(udpFlows(2));
+    expect(a.stats().fault).toMatch(/out-of-bounds/);
+    // (module (memory 1) (func (export "f") (result i32) (i32.load (i32.const 0x20000))))
+    const bytes = Buffer.from(
+      '0061736d01000000' +
+        '010501600001' +
+        '7f' +
+        '03020100' +
+        '0503010001' +
+        '07050101660000' +
+        '0a0b010900418080082802000b',
+      'hex',
+    );
+    const f = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as () => number;
+    expect(() => f()).toThrow(WebAssembly.RuntimeError);
+    coResident(victim, a, 1);
+  });
+
   it('a quarantined tenant is reloaded without a restart and runs again', () => {
     const a = attacker('divzero');
     a.run(udpFlows(2));

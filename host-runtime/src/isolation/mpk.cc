@@ -418,5 +418,5 @@ int nfp_mpk_nf_state(struct nfp_domain *base, uint32_t slot, struct nfp_iso_nf_s
 }
 
 extern "C" const struct nfp_domain_ops nfp_domain_mpk_ops = {
-	"mpk", mpk_create, mpk_load, mpk_manifest, mpk_process, mpk_counters, mpk_unload, mpk_destroy,
+	"mpk", mpk_create, mpk_load, mpk_manifest, mpk_process, mpk_counters, mpk_unload, mpk_destroy, nullptr,
 };

@@ -615,5 +615,5 @@ void proc_destroy(struct nfp_domain *base)
 } // namespace
 
 extern "C" const struct nfp_domain_ops nfp_domain_process_ops = {
-	"process", proc_create, proc_load, proc_manifest, proc_process, proc_counters, proc_unload, proc_destroy,
+	"process", proc_create, proc_load, proc_manifest, proc_process, proc_counters, proc_unload, proc_destroy, nullptr,
 };

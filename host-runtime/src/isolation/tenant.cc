@@ -8,6 +8,7 @@
 
 #include "nfs/builtin.h"
 #include "pkt_parse.h"
+#include "windows.h"
 
 namespace nfp {
 
@@ -16,7 +17,7 @@ void iso_tenant_start(IsoTenant &t)
 	const struct nfp_domain_ops *ops = nfp_domain_backend_find(t.backend.c_str());
 	if (ops == nullptr)
 		throw std::runtime_error("unknown isolation backend `" + t.backend + "` (use sfi, mpk, none or process)");
-	struct nfp_domain_params params = {t.id, 0, -1};
+	struct nfp_domain_params params = {t.id, 0, -1, t.packet_access};
 	char err[256] = "";
 	t.domain = ops->create(&params, err, sizeof(err));
 	if (t.domain == nullptr)
@@ -38,8 +39,17 @@ void iso_tenant_start(IsoTenant &t)
 		}
 		t.slots.push_back(slot);
 	}
+	t.packet_mem = nullptr;
+	if (t.domain->ops->packet_memory != nullptr)
+		t.packet_mem = (uint8_t *)t.domain->ops->packet_memory(t.domain, (size_t)NFP_NF_MAX_BATCH * NFP_ISO_SLOT,
+									 err, sizeof(err));
 	t.quarantined = false;
 	t.fault.clear();
+}
+
+uint8_t *iso_tenant_slot(IsoTenant &t, uint8_t *fallback, uint32_t i)
+{
+	return (t.packet_mem != nullptr ? t.packet_mem : fallback) + (size_t)i * NFP_ISO_SLOT;
 }
 
 void iso_tenant_stop(IsoTenant &t)
@@ -48,6 +58,7 @@ void iso_tenant_stop(IsoTenant &t)
 		return;
 	t.domain->ops->destroy(t.domain);
 	t.domain = nullptr;
+	t.packet_mem = nullptr;
 	t.slots.clear();
 }
 
