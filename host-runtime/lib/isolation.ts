@@ -39,7 +39,7 @@ export interface TenantOptions {
   weight?: number;
   /** Watchdog: cycles one batch may take in the domain before it is a runaway (default 5e8). */
   budgetCycles?: number;
-  /** sfi only: run the chain inside one sandbox call (NFs of one module, in their order here). */
+  /** sfi and mpk: run the chain with one entry into the domain per batch (sfi: NFs of one module). */
   chain?: boolean;
   /**
    * How the NFs reach packets (docs/isolation.md): `shared` (default) puts the tenant's packets
@@ -397,6 +397,7 @@ export function nfBuildInputs(): string[] {
       .map((f) => join(nfb, f)),
     join(nfb, 'sfi-compat', 'rte_acl.h'),
     join(hr, 'src', 'isolation', 'iso_abi.h'),
+    join(hr, 'src', 'isolation', 'chain.h'),
     join(hr, 'include', 'nfp', 'nf.h'),
   ];
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds NF C sources into one module for the host runtime's isolation backends.
 #
-#   nfp-nf-build.sh --backend sfi|native -o OUT.so [--bounds explicit|guard] [--segue on|off]
+#   nfp-nf-build.sh --backend sfi|native -o OUT.so [--bounds explicit|guard] [--segue auto|on|off]
 #                   [--memory MiB] [-I DIR]... [-DNAME[=V]]... [--lib SHARED.c]... NF.c...
 #
 # Each NF.c is one NF (exporting `nfp_nf_v1`, see include/nfp/nf.h); several NFs make one module
@@ -11,14 +11,15 @@
 #           watchdog inserted, a fixed-size linear memory (--memory MiB, default 32) that never
 #           moves, and bounds enforced by guard pages (the default: the runtime's SIGSEGV handler,
 #           which chains to V8's, turns a guard fault into a trap) or explicit checks
-#           (--bounds explicit); --segue on addresses the memory through %gs (docs/isolation.md)
+#           (--bounds explicit); the memory is addressed through %gs (Segue) on x86-64 unless
+#           --segue off (docs/isolation.md)
 #   native: cc -shared (for `none`, `mpk` and `process`)
 # Exit status: 0 built, 2 bad usage, 3 a tool is missing, 4 compile/link error, 5 forbidden import.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-backend="" out="" bounds="guard" segue="off" mem_mib=32
+backend="" out="" bounds="guard" segue="auto" mem_mib=32
 incs=() srcs=() libs=()
 die() { echo "nf build: $2" >&2; exit "$1"; }
 
@@ -42,7 +43,9 @@ done
 ((${#srcs[@]})) || die 2 "no NF source given"
 ((${#srcs[@]} <= 16)) || die 2 "at most 16 NFs per module"
 [[ "$bounds" == explicit || "$bounds" == guard ]] || die 2 "--bounds must be explicit or guard"
-[[ "$segue" == on || "$segue" == off ]] || die 2 "--segue must be on or off"
+[[ "$segue" == auto || "$segue" == on || "$segue" == off ]] || die 2 "--segue must be auto, on or off"
+if [[ "$segue" == auto ]]; then [[ "$(uname -m)" == x86_64 ]] && segue=on || segue=off; fi
+[[ "$segue" == off || "$(uname -m)" == x86_64 ]] || die 2 "--segue on needs x86-64 (%gs)"
 [[ "$mem_mib" =~ ^[0-9]+$ ]] && ((mem_mib >= 2 && mem_mib <= 1024)) || die 2 "--memory must be 2..1024 (MiB)"
 for s in "${srcs[@]}" "${libs[@]}"; do [[ -f "$s" ]] || die 2 "no such NF source: $s"; done
 
@@ -70,16 +73,16 @@ common=(-I"$root/include" -I"$root/src/isolation" "${incs[@]}" -I"$here/sfi-comp
 if [[ "$backend" == native ]]; then
   objs=()
   for ((i = 0; i < n; i++)); do
-    "$cc" -O2 -fPIC -fvisibility=hidden -c "${common[@]}" -Dnfp_nf_v1="nfp_nf_v1__$i" \
+    "$cc" -O3 -fPIC -fvisibility=hidden -c "${common[@]}" -Dnfp_nf_v1="nfp_nf_v1__$i" \
       "${srcs[$i]}" -o "$work/nf$i.o" || die 4 "compiling ${srcs[$i]} failed"
     objs+=("$work/nf$i.o")
   done
   for ((i = 0; i < ${#libs[@]}; i++)); do
-    "$cc" -O2 -fPIC -fvisibility=hidden -c "${common[@]}" "${libs[$i]}" -o "$work/lib$i.o" ||
+    "$cc" -O3 -fPIC -fvisibility=hidden -c "${common[@]}" "${libs[$i]}" -o "$work/lib$i.o" ||
       die 4 "compiling ${libs[$i]} failed"
     objs+=("$work/lib$i.o")
   done
-  "$cc" -O2 -fPIC -shared -fvisibility=hidden "${common[@]}" -DNFP_MODULE_N_NFS="$n" \
+  "$cc" -O3 -fPIC -shared -fvisibility=hidden "${common[@]}" -DNFP_MODULE_N_NFS="$n" \
     "${objs[@]}" "$work/list.c" "$here/native_host.c" -Wl,-z,defs -o "$out" ||
     die 4 "linking $out failed"
   exit 0

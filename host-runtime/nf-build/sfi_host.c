@@ -198,9 +198,11 @@ static int fsgsbase = -1;
 
 static uint64_t gs_get(void)
 {
-	if (fsgsbase)
-		return __builtin_ia32_rdgsbase64();
 	unsigned long v = 0;
+	if (fsgsbase) {
+		__asm__ volatile("rdgsbase %0" : "=r"(v));
+		return v;
+	}
 	syscall(SYS_arch_prctl, ARCH_GET_GS, &v);
 	return v;
 }
@@ -208,7 +210,7 @@ static uint64_t gs_get(void)
 static void gs_set(uint64_t v)
 {
 	if (fsgsbase)
-		__builtin_ia32_wrgsbase64(v);
+		__asm__ volatile("wrgsbase %0" ::"r"(v) : "memory");
 	else
 		syscall(SYS_arch_prctl, ARCH_SET_GS, v);
 }

@@ -5,12 +5,11 @@
 // cycle budget, and any trap, watchdog expiry or access violation is a fault of the domain.
 //
 // Bounds: a module built with guard pages reserves 8 GiB of address space behind its memory; an
-// access there faults, and this file's SIGSEGV handler turns it into a trap of the call in
-// progress. Any other fault goes to the handler installed before (V8's, which handles its own
-// WebAssembly traps), so both kinds of sandbox work in one process.
+// access there faults, and the isolation layer's SIGSEGV handler (fault.h) turns it into a trap
+// of the call in progress. Any other fault goes to the handler installed before (V8's, which
+// handles its own WebAssembly traps), so both kinds of sandbox work in one process.
 #include <dlfcn.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +18,7 @@
 
 #include <rte_malloc.h>
 
+#include "fault.h"
 #include "iso.h"
 #include "iso_abi.h"
 #include "windows.h"
@@ -78,55 +78,11 @@ const char *fault_text(int32_t code)
 	}
 }
 
-// ---- guard pages ----
-
-// The sandbox call in progress on this thread, for the fault handler.
-struct GuardedCall {
-	const uint8_t *lo, *hi;
-	struct sfi_instance *in;
-};
-thread_local GuardedCall *t_call __attribute__((tls_model("initial-exec"))) = nullptr;
-
-struct sigaction g_prev_segv, g_prev_bus;
-bool g_handler = false;
-
-void chain(int sig, siginfo_t *si, void *uc)
+// Guard pages: a fault in the instance's reservation ends the call in progress (fault.h).
+void guard_trap(void *arg)
 {
-	struct sigaction *prev = sig == SIGSEGV ? &g_prev_segv : &g_prev_bus;
-	if (prev->sa_flags & SA_SIGINFO) {
-		prev->sa_sigaction(sig, si, uc);
-	} else if (prev->sa_handler == SIG_DFL || prev->sa_handler == SIG_IGN) {
-		signal(sig, SIG_DFL); // returning re-executes the access: the default action ends the process
-	} else {
-		prev->sa_handler(sig);
-	}
-}
-
-void on_fault(int sig, siginfo_t *si, void *uc)
-{
-	GuardedCall *c = t_call;
-	const uint8_t *a = (const uint8_t *)si->si_addr;
-	if (c != nullptr && a >= c->lo && a < c->hi) {
-		t_call = nullptr;
-		c->in->mod->trap(c->in->env, NFP_SFI_FAULT_OOB); // ends the call: never returns
-	}
-	chain(sig, si, uc);
-}
-
-// Installed once, after V8's own handler (Node installs it at start-up), which it chains to.
-void install_handler()
-{
-	if (g_handler)
-		return;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_fault;
-	// NODEFER: the handler leaves by longjmp, which would otherwise keep SIGSEGV blocked.
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &g_prev_segv);
-	sigaction(SIGBUS, &sa, &g_prev_bus);
-	g_handler = true;
+	auto *in = (struct sfi_instance *)arg;
+	in->mod->trap(in->env, NFP_SFI_FAULT_OOB); // never returns
 }
 
 int32_t guest_call(struct sfi_instance *in, uint32_t fn, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
@@ -135,11 +91,15 @@ int32_t guest_call(struct sfi_instance *in, uint32_t fn, uint32_t a0, uint32_t a
 	const uint32_t args[5] = {a0, a1, a2, a3, a4};
 	if (in->reserved == in->mem_size)
 		return in->mod->call(in->env, fn, args, budget, ret);
-	GuardedCall c = {in->mem, in->mem + in->reserved, in};
-	GuardedCall *outer = t_call;
-	t_call = &c;
+	nfp::IsoCall c;
+	c.lo = in->mem;
+	c.hi = in->mem + in->reserved;
+	c.trap = guard_trap;
+	c.arg = in;
+	nfp::IsoCall *outer = nfp::t_iso_call;
+	nfp::t_iso_call = &c;
 	int32_t rc = in->mod->call(in->env, fn, args, budget, ret);
-	t_call = outer;
+	nfp::t_iso_call = outer;
 	return rc;
 }
 
@@ -199,7 +159,7 @@ struct sfi_instance *instance_open(const std::string &path, char *err, size_t er
 	}
 	in->mem = in->mod->memory(in->env, &in->mem_size, &in->reserved);
 	if (in->reserved != in->mem_size)
-		install_handler();
+		nfp::iso_fault_install();
 	in->win_off = guest_alloc(in, NFP_NF_MAX_BATCH * NFP_ISO_SLOT);
 	in->pkts_off = guest_alloc(in, NFP_NF_MAX_BATCH * sizeof(struct nfp_sfi_pkt));
 	in->batch_off = guest_alloc(in, sizeof(struct nfp_sfi_batch));
@@ -440,10 +400,7 @@ int run(struct sfi_domain *d, struct sfi_instance *in, struct sfi_slot *const *s
 		uint8_t k = chain->hop[i];
 		uint8_t v = verdicts[i];
 		const struct nfp_nf_manifest *m = &slots[k < n ? k : 0]->manifest;
-		bool ok = k <= n && (v == NFP_VERDICT_PASS) == (k == n) &&
-			  (v == NFP_VERDICT_PASS || (v == NFP_VERDICT_DROP && (reasons[i] < m->n_drop_reasons || reasons[i] == 0)) ||
-			   (v >= NFP_VERDICT_BRANCH && v < NFP_VERDICT_BRANCH + m->n_verdicts));
-		if (!ok) {
+		if (!nfp_iso_verdict_ok(m, k, n, v, reasons[i])) {
 			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u for packet %u", m->name, v, i);
 			return -EFAULT;
 		}
@@ -535,19 +492,21 @@ void *sfi_packet_memory(struct nfp_domain *base, size_t bytes, char *err, size_t
 
 } // namespace
 
-int nfp_sfi_process_chain(struct nfp_domain *base, uint32_t first, uint32_t n, struct nfp_batch *batch,
+int nfp_sfi_process_chain(struct nfp_domain *base, const uint32_t *slot_ids, uint32_t n, struct nfp_batch *batch,
 			  uint64_t now_ns, uint8_t *hop)
 {
 	if (base->ops != &nfp_domain_sfi_ops)
 		return -ENOTSUP;
 	struct sfi_domain *d = dom(base);
-	if (n == 0 || n > NFP_ISO_MAX_NFS || first + n > d->n_slots)
+	if (n == 0 || n > NFP_ISO_MAX_NFS || slot_ids[0] >= d->n_slots)
 		return -EINVAL;
-	struct sfi_instance *in = d->slots[first].inst;
+	struct sfi_instance *in = d->slots[slot_ids[0]].inst;
 	struct sfi_slot *slots[NFP_ISO_MAX_NFS];
 	uint32_t readable = 0, writable = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		struct sfi_slot *s = &d->slots[first + i];
+		if (slot_ids[i] >= d->n_slots)
+			return -EINVAL;
+		struct sfi_slot *s = &d->slots[slot_ids[i]];
 		if (s->inst != in || in == NULL) // one crossing runs NFs of one module instance
 			return -EINVAL;
 		slots[i] = s;

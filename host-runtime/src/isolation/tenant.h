@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "chain.h"
 #include "iso.h"
 
 namespace nfp {
@@ -44,6 +45,7 @@ struct IsoTenant {
 	bool quarantined = false;
 	std::string fault; // why it was quarantined
 	IsoTenantStats stats;
+	struct nfp_chain_scratch scratch; // per-NF runs: the packets still on the chain
 	std::vector<std::string> events; // fault and reload log, newest last
 };
 
