@@ -39,7 +39,7 @@ export interface TenantOptions {
   weight?: number;
   /** Watchdog: cycles one batch may take in the domain before it is a runaway (default 5e8). */
   budgetCycles?: number;
-  /** sfi and mpk: run the chain with one entry into the domain per batch (sfi: NFs of one module). */
+  /** sfi, mpk, process: run the chain with one entry into the domain per batch (sfi: one module). */
   chain?: boolean;
   /**
    * How the NFs reach packets (docs/isolation.md): `shared` (default) puts the tenant's packets

@@ -160,7 +160,7 @@ describe.skipIf(!isolationBuilt)('process containment', () => {
       ['write-oob', /signal 11/],
       ['divzero', /signal 8/],
       ['loop', /watchdog/],
-      ['write-ro', /may not write/],
+      ['write-ro', /does not declare writable/],
     ] as const) {
       const a = tenant({
         id: 2,

@@ -73,5 +73,7 @@ int nfp_iso_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t 
 		return nfp_sfi_process_chain(d, slots, n, batch, now_ns, hop);
 	if (d->ops == &nfp_domain_mpk_ops)
 		return nfp_mpk_process_chain(d, slots, n, batch, now_ns, hop);
+	if (d->ops == &nfp_domain_process_ops)
+		return nfp_proc_process_chain(d, slots, n, batch, now_ns, hop);
 	return -ENOTSUP;
 }

@@ -53,8 +53,8 @@ int nfp_iso_nf_state(struct nfp_domain *d, uint32_t nf_slot, struct nfp_iso_nf_s
 int nfp_mpk_nf_state(struct nfp_domain *d, uint32_t nf_slot, struct nfp_iso_nf_state *out);
 
 /*
- * sfi and mpk: runs the NF slots `slots[0..n-1]` of `d` as a chain on `batch` with one entry into
- * the domain (sfi: NFs of one module instance). `hop[i]` receives the index within the chain of
+ * sfi, mpk and process: runs the NF slots `slots[0..n-1]` of `d` as a chain on `batch` with one
+ * entry into the domain (sfi: NFs of one module instance; process: one round trip). `hop[i]` receives the index within the chain of
  * the NF that decided packet i (n when all passed). Returns 0, < 0 on a fault (-EFAULT, -EACCES),
  * -EINVAL for slots that cannot run as one chain, -ENOTSUP for another backend.
  */
@@ -64,6 +64,8 @@ int nfp_sfi_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t 
 			  uint64_t now_ns, uint8_t *hop);
 int nfp_mpk_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t n, struct nfp_batch *batch,
 			  uint64_t now_ns, uint8_t *hop);
+int nfp_proc_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t n, struct nfp_batch *batch,
+			   uint64_t now_ns, uint8_t *hop);
 
 /* The services table handed to modules: nf.h's functions over struct nfp_ctx. */
 extern const struct nfp_iso_services nfp_iso_services_native;

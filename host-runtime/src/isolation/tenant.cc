@@ -19,9 +19,9 @@ void iso_tenant_start(IsoTenant &t)
 	const struct nfp_domain_ops *ops = nfp_domain_backend_find(t.backend.c_str());
 	if (ops == nullptr)
 		throw std::runtime_error("unknown isolation backend `" + t.backend + "` (use sfi, mpk, none or process)");
-	if (t.chain && t.backend != "sfi" && t.backend != "mpk")
-		throw std::runtime_error("tenant " + std::to_string(t.id) + ": a chain with one entry per batch runs under sfi or mpk, not " +
-					 t.backend);
+	if (t.chain && t.backend == "none")
+		throw std::runtime_error("tenant " + std::to_string(t.id) +
+					 ": a chain with one entry per batch needs an isolation domain (sfi, mpk or process)");
 	struct nfp_domain_params params = {t.id, 0, -1, t.packet_access};
 	char err[256] = "";
 	t.domain = ops->create(&params, err, sizeof(err));
