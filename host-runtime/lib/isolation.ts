@@ -15,8 +15,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { NfpError } from '../../partitioner/errors';
-import type { Plan } from '../../partitioner/plan';
+import type { CustomConfig } from '../../partitioner/nf-config';
+import type { Plan, PlanNf } from '../../partitioner/plan';
 import { start } from './index';
+import { nfSourceFiles } from './nf-sources';
 import { addon } from './native';
 
 export type IsolationBackendName = 'sfi' | 'mpk' | 'none' | 'process';
@@ -433,21 +435,119 @@ export async function builtinArtifact(types: string | string[], kind: ArtifactKi
   return out;
 }
 
+/** One NF a tenant module holds: a built-in type, or a tenant's own C source. */
+type ModuleEntry = { builtin: string } | { custom: string; nf: PlanNf };
+
+/** Sandbox memory of a tenant module (MiB): its NFs' state and tables, and its packet buffers. */
+const TENANT_MODULE_MIB = 256;
+
+/** Builds (or finds in the cache) one module holding `entries`, in that order. */
+async function buildTenantModule(kind: ArtifactKind, entries: ModuleEntry[]): Promise<string> {
+  const builtins = entries.flatMap((e) => ('builtin' in e ? [builtinSources(e.builtin)] : []));
+  const sources = entries.map((e) => ('builtin' in e ? builtinSources(e.builtin).source : e.custom));
+  const hr = hostRuntimeDir();
+  const libs = builtins.length ? builtins[0].libs : [];
+  const includes = [
+    ...(builtins.length ? builtins[0].includes : []),
+    ...new Set(entries.flatMap((e) => ('custom' in e ? [dirname(e.custom)] : []))),
+  ];
+  const inputs = [
+    ...sources.flatMap(nfSourceFiles),
+    ...libs,
+    ...nfBuildInputs(),
+    ...['builtin.h', 'config.h', 'json.h', 'nf_util.h'].map((h) => join(hr, 'src', 'nfs', h)),
+  ];
+  const h = createHash('sha256').update(`${kind}:${TENANT_MODULE_MIB}:`).update(sources.join(','));
+  for (const f of inputs) if (existsSync(f)) h.update(readFileSync(f));
+  const name = entries.map((e) => ('builtin' in e ? e.builtin : e.nf.type)).join('-');
+  const out = join(cacheDir(), `${name.slice(0, 80)}.${kind}.${h.digest('hex').slice(0, 16)}.so`);
+  if (existsSync(out)) return out;
+  const tmp = `${out}.${process.pid}.tmp`;
+  try {
+    await buildNf({
+      kind,
+      sources,
+      out: tmp,
+      libs,
+      includes,
+      defines: ['NFP_NF_STANDALONE'],
+      ...(kind === 'sfi' ? { memoryMiB: TENANT_MODULE_MIB } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof NfBuildError)) throw err;
+    // Name the tenant's NF whose source did not build, and quote the compiler.
+    const bad = entries.find((e) => 'custom' in e && err.message.includes(e.custom));
+    if (!bad || !('custom' in bad)) throw err;
+    const quoted = err.log
+      .split('\n')
+      .filter((l) => /\berror\b|warning: implicit/.test(l))
+      .slice(0, 8)
+      .join('\n  ');
+    throw new NfBuildError(
+      `custom NF ${bad.nf.name} does not build for ${kind === 'sfi' ? 'the sfi sandbox' : 'native modules'}: ` +
+        `${err.message.replace(/^nf build: /, '')}${quoted ? `\n  ${quoted}` : ''}`,
+      err.log,
+      err.hint ?? `fix ${bad.custom} (C against host-runtime/include/nfp/nf.h)`,
+    );
+  }
+  renameSync(tmp, out); // atomic: parallel builders never see a half-written module
+  return out;
+}
+
+/** Where a custom NF's C source is: its manifest's `source`, relative to the plan's sourceDir. */
+export function customSource(plan: Plan, nf: PlanNf): string {
+  const manifest = (nf.config as CustomConfig).manifest;
+  const base = plan.sourceDir ?? dirname(plan.graphFile);
+  const file = resolve(base, manifest.source);
+  if (!existsSync(file)) {
+    throw new NfpError(
+      `custom NF ${nf.name}: its source ${manifest.source} is not in ${resolve(base)}`,
+      plan.sourceDir
+        ? 'a plan folder written by `nfp partition` carries its NF sources in nf/; partition the graph again'
+        : 'manifest.source is relative to the graph file',
+    );
+  }
+  return file;
+}
+
 /**
- * Artifacts for the host runtime's `load(plan, { artifacts })`: every host NF of a tenant whose
- * isolation is `sfi`, `mpk` or `process`, built from its built-in source for that backend.
+ * Artifacts for the host runtime's `load(plan, { artifacts })`: for every tenant whose host NFs
+ * run sandboxed (`sfi`, `mpk`, `process`, or `override`), one module holding all of them, built-in
+ * types and the tenant's own `custom` NFs (C against nf.h) alike, so that under `sfi` they share
+ * one linear memory, where the tenant's packets live too; each host NF gets `module#k`. Custom NFs
+ * of a tenant under `none` get a native module (trusted code, called directly). Modules are built
+ * once per content hash (NFP_NF_CACHE, default the temp folder). A source that does not build is
+ * an NfBuildError naming the NF and quoting the compiler.
  */
 export async function planArtifacts(
   plan: Plan,
   override?: IsolationBackendName,
 ): Promise<Record<number, string>> {
   const out: Record<number, string> = {};
-  const isolationOf = new Map(plan.tenants.map((t) => [t.id, t.isolation] as const));
-  for (const nf of plan.nfs) {
-    if (nf.placement !== 'host' || nf.type === 'custom') continue;
-    const backend = override ?? isolationOf.get(nf.tenant) ?? 'none';
-    if (backend === 'none') continue;
-    out[nf.id] = await builtinArtifact(nf.type, backend === 'sfi' ? 'sfi' : 'native');
+  const hostNfs = new Set<number>();
+  for (const p of plan.paths) for (const hop of p.hops) if (hop.spot === 'host') hostNfs.add(hop.nf);
+  for (const tenant of plan.tenants) {
+    const backend = override ?? tenant.isolation;
+    const nfs = plan.nfs.filter(
+      (nf) => nf.tenant === tenant.id && hostNfs.has(nf.id) && (backend !== 'none' || nf.type === 'custom'),
+    );
+    if (nfs.length === 0) continue;
+    const entries: ModuleEntry[] = [];
+    const index = new Map<number, number>();
+    for (const t of [...new Set(nfs.filter((nf) => nf.type !== 'custom').map((nf) => nf.type))].sort()) {
+      for (const nf of nfs) if (nf.type === t) index.set(nf.id, entries.length);
+      entries.push({ builtin: t });
+    }
+    for (const nf of nfs.filter((n) => n.type === 'custom')) {
+      const source = customSource(plan, nf);
+      const same = entries.findIndex((e) => 'custom' in e && e.custom === source);
+      index.set(nf.id, same >= 0 ? same : entries.length);
+      if (same < 0) entries.push({ custom: source, nf });
+    }
+    if (entries.length > 16)
+      throw new NfpError(`tenant ${tenant.name}: more than 16 kinds of host NF in one module`);
+    const module = await buildTenantModule(backend === 'sfi' ? 'sfi' : 'native', entries);
+    for (const nf of nfs) out[nf.id] = `${module}#${index.get(nf.id)}`;
   }
   return out;
 }

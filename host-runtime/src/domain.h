@@ -87,6 +87,12 @@ struct nfp_domain_ops {
 	 * packets wherever they are).
 	 */
 	void *(*packet_memory)(struct nfp_domain *d, size_t bytes, char *err, size_t errlen);
+	/*
+	 * Lets the calling thread (a worker, before its first burst) reach the domain's packet memory
+	 * outside calls into the domain, to classify and transmit the tenant's packets (mpk: opens the
+	 * domain's protection key on this thread). May be NULL.
+	 */
+	void (*attach_thread)(struct nfp_domain *d);
 };
 
 /* Registers a backend. Returns 0, -EEXIST for a duplicate name, -ENOSPC when full. */
@@ -100,6 +106,18 @@ uint32_t nfp_domain_backend_names(const char **out, uint32_t max);
 
 /* The built-in trusted backend. */
 extern const struct nfp_domain_ops nfp_domain_none_ops;
+
+/*
+ * Native NF modules for the `none` backend (a tenant's own NF that it trusts, called directly):
+ * the isolation layer provides the loader at start-up (isolation/native.cc); without it `none`
+ * runs built-in NFs only. `open` returns the descriptor of "module.so" or "module.so#k" and a
+ * handle for `close`, or NULL and fills `err`. Control thread.
+ */
+struct nfp_native_loader {
+	const struct nfp_nf_descriptor *(*open)(const char *artifact, void **handle, char *err, size_t errlen);
+	void (*close)(void *handle);
+};
+void nfp_domain_set_native_loader(const struct nfp_native_loader *loader);
 
 #ifdef __cplusplus
 }

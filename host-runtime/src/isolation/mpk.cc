@@ -362,6 +362,8 @@ void *mpk_packet_memory(struct nfp_domain *base, size_t bytes, char *err, size_t
 	return p;
 }
 
+void mpk_attach_thread(struct nfp_domain *base) { open_key_here(dom(base)->pkey); }
+
 int mpk_process_chain(struct nfp_domain *base, const uint32_t *slot_ids, uint32_t n, struct nfp_batch *batch,
 		      uint64_t now_ns, uint8_t *hop)
 {
@@ -431,5 +433,5 @@ int nfp_mpk_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t 
 
 extern "C" const struct nfp_domain_ops nfp_domain_mpk_ops = {
 	"mpk",	     mpk_create,  mpk_load,	   mpk_manifest, mpk_process,
-	mpk_counters, mpk_unload, mpk_destroy, mpk_packet_memory,
+	mpk_counters, mpk_unload, mpk_destroy, mpk_packet_memory, mpk_attach_thread,
 };

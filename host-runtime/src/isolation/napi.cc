@@ -13,6 +13,7 @@
 #include "eal.h"
 #include "iso.h"
 #include "lab.h"
+#include "native.h"
 #include "pkt_parse.h"
 #include "snapshot.h"
 #include "tenant.h"
@@ -386,6 +387,7 @@ void nfp_isolation_register(Napi::Env env, Napi::Object exports)
 	nfp_domain_backend_register(&nfp_domain_sfi_ops);
 	nfp_domain_backend_register(&nfp_domain_mpk_ops);
 	nfp_domain_backend_register(&nfp_domain_process_ops);
+	nfp_domain_set_native_loader(&nfp_native_loader_iso);
 	auto iso = Napi::Object::New(env);
 	iso.Set("support", Napi::Function::New(env, nfp::Support));
 	iso.Set("tenantCreate", Napi::Function::New(env, nfp::TenantCreate));
