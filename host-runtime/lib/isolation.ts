@@ -435,6 +435,16 @@ export async function builtinArtifact(types: string | string[], kind: ArtifactKi
   return out;
 }
 
+/** The built-in NF types with a host implementation (host-runtime/src/nfs), in name order. */
+export function builtinTypes(): string[] {
+  const dir = join(hostRuntimeDir(), 'src', 'nfs');
+  const libs = new Set(['builtin.c', ...BUILTIN_LIBS]);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.c') && !libs.has(f))
+    .map((f) => f.slice(0, -2))
+    .sort();
+}
+
 /** One NF a tenant module holds: a built-in type, or a tenant's own C source. */
 type ModuleEntry = { builtin: string } | { custom: string; nf: PlanNf };
 
@@ -459,7 +469,8 @@ async function buildTenantModule(kind: ArtifactKind, entries: ModuleEntry[]): Pr
   ];
   const h = createHash('sha256').update(`${kind}:${TENANT_MODULE_MIB}:`).update(sources.join(','));
   for (const f of inputs) if (existsSync(f)) h.update(readFileSync(f));
-  const name = entries.map((e) => ('builtin' in e ? e.builtin : e.nf.type)).join('-');
+  const customs = entries.filter((e) => 'custom' in e).length;
+  const name = `tenant-${entries.length - customs}builtin-${customs}custom`;
   const out = join(cacheDir(), `${name.slice(0, 80)}.${kind}.${h.digest('hex').slice(0, 16)}.so`);
   if (existsSync(out)) return out;
   const tmp = `${out}.${process.pid}.tmp`;
@@ -492,6 +503,14 @@ async function buildTenantModule(kind: ArtifactKind, entries: ModuleEntry[]): Pr
   }
   renameSync(tmp, out); // atomic: parallel builders never see a half-written module
   return out;
+}
+
+/** The module of every built-in type for a backend kind (what planArtifacts gives a tenant without custom NFs). */
+export function builtinModule(kind: ArtifactKind): Promise<string> {
+  return buildTenantModule(
+    kind,
+    builtinTypes().map((t) => ({ builtin: t })),
+  );
 }
 
 /** Where a custom NF's C source is: its manifest's `source`, relative to the plan's sourceDir. */
@@ -532,13 +551,18 @@ export async function planArtifacts(
       (nf) => nf.tenant === tenant.id && hostNfs.has(nf.id) && (backend !== 'none' || nf.type === 'custom'),
     );
     if (nfs.length === 0) continue;
-    const entries: ModuleEntry[] = [];
+    // Every built-in type, then the tenant's own sources: tenants without custom NFs share one
+    // module build (a tenant's domain still opens it once: one linear memory for all its NFs).
+    const builtins = nfs.some((nf) => nf.type !== 'custom') ? builtinTypes() : [];
+    const entries: ModuleEntry[] = builtins.map((t) => ({ builtin: t }));
     const index = new Map<number, number>();
-    for (const t of [...new Set(nfs.filter((nf) => nf.type !== 'custom').map((nf) => nf.type))].sort()) {
-      for (const nf of nfs) if (nf.type === t) index.set(nf.id, entries.length);
-      entries.push({ builtin: t });
-    }
-    for (const nf of nfs.filter((n) => n.type === 'custom')) {
+    for (const nf of nfs) {
+      if (nf.type !== 'custom') {
+        const k = builtins.indexOf(nf.type);
+        if (k < 0) throw new NfpError(`${nf.name}: type \`${nf.type}\` has no host implementation`);
+        index.set(nf.id, k);
+        continue;
+      }
       const source = customSource(plan, nf);
       const same = entries.findIndex((e) => 'custom' in e && e.custom === source);
       index.set(nf.id, same >= 0 ? same : entries.length);
