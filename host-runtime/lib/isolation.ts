@@ -130,6 +130,7 @@ interface NativeIsolation {
   tenantRestore(h: number, snap: Buffer): void;
   tenantReload(h: number, nfs: NativeSpec[] | undefined, keepState: boolean): void;
   tenantSetBudget(h: number, cycles: number): void;
+  tenantPacketMemory(h: number): { address: bigint; bytes: number } | undefined;
   tenantDestroy(h: number): void;
   bench(h: number, packets: Buffer[], iterations: number): BenchResult;
   schedule(opts: {
@@ -258,6 +259,11 @@ export class IsolatedTenant {
 
   setBudget(cycles: number): void {
     native().tenantSetBudget(this.handle, cycles);
+  }
+
+  /** Where its packets live (its domain's packet memory, shared access); undefined: host memory. */
+  packetMemory(): { address: bigint; bytes: number } | undefined {
+    return native().tenantPacketMemory(this.handle);
   }
 
   /** Runs the batch `iterations` times, timing only the domain (packets restored in between). */

@@ -208,3 +208,74 @@ describe.skipIf(!isolationBuilt)('mpk', () => {
     }
   });
 });
+
+/**
+ * The memory layout of shared packet access: the tenant's packets lie in its own domain memory,
+ * so an NF may scribble around them, lie about their length, data pointer or header offsets, or
+ * aim at another tenant's packet buffers. Writes of its own memory that touch no packet byte are
+ * harmless (what leaves is exactly what came in); everything else is a fault of the attacker
+ * only, and the co-resident tenant keeps every packet.
+ */
+describe.skipIf(!isolationBuilt)('the tenant packet memory', () => {
+  const backends = (['sfi', 'mpk', 'process'] as const).filter((b) => b !== 'mpk' || pku);
+  for (const backend of backends) {
+    describe(backend, () => {
+      const kind = backend === 'sfi' ? 'sfi' : 'native';
+      let evil = '';
+      let victim: IsolatedTenant;
+      beforeAll(async () => {
+        evil = await testNf('evil', kind);
+        victim = tenant({ id: 1, backend, nfs: [{ artifact: await testNf('secret', kind) }] });
+      });
+      const attacker = (attack: string, extra: Record<string, unknown> = {}): IsolatedTenant =>
+        tenant({
+          id: 2,
+          backend,
+          // A crashing child may take a while to be scheduled and die on a loaded machine.
+          budgetCycles: backend === 'process' ? 5e9 : 100e6,
+          nfs: [{ artifact: evil, config: { attack, ...extra } }],
+        });
+
+      it('the victim’s packets lie in its own domain memory', () => {
+        const mem = victim.packetMemory();
+        expect(mem).toBeDefined();
+        expect(mem!.bytes).toBeGreaterThanOrEqual(32 * 2048);
+      });
+
+      for (const attack of ['write-around', 'bad-offsets']) {
+        it(`${attack}: touches no packet byte the runtime trusts, so every packet leaves as it came`, () => {
+          const a = attacker(attack);
+          const input = udpFlows(8, 200);
+          const r = a.run(input);
+          expect(r.verdicts).toEqual(input.map(() => 0));
+          expect(r.packets).toEqual(input);
+          expect(a.stats().quarantined).toBe(false);
+          coResident(victim, a, 2);
+        });
+      }
+
+      for (const [attack, why] of [
+        ['write-sibling', /does not declare writable \(packet 1\)/],
+        ['bad-len', /moved a packet's data or length/],
+        ['bad-data', /moved a packet's data or length/],
+      ] as const) {
+        it(`${attack}: is a fault of the attacker alone`, () => {
+          const a = attacker(attack);
+          coResident(victim, a, 2);
+          expect(a.stats().quarantined).toBe(true);
+          expect(a.stats().fault).toMatch(why);
+        });
+      }
+
+      it('write-other: another tenant’s packet buffers are out of reach', () => {
+        const mem = victim.packetMemory()!;
+        const a = attacker('write-other', { addr: Number(mem.address + 64n) });
+        coResident(victim, a, 2);
+        expect(a.stats().quarantined).toBe(true);
+        expect(a.stats().fault).toMatch(
+          { sfi: /out-of-bounds/, mpk: /protection key/, process: /signal 11/ }[backend],
+        );
+      });
+    });
+  }
+});

@@ -292,6 +292,19 @@ Napi::Value TenantReload(const Napi::CallbackInfo &info)
 	return env.Undefined();
 }
 
+// Where the tenant's packets live (its domain's packet memory), for the containment tests that
+// aim at another tenant's buffers; undefined when they are in host memory.
+Napi::Value TenantPacketMemory(const Napi::CallbackInfo &info)
+{
+	IsoTenant &t = tenant_arg(info);
+	if (t.packet_mem == nullptr)
+		return info.Env().Undefined();
+	auto o = Napi::Object::New(info.Env());
+	o.Set("address", Napi::BigInt::New(info.Env(), (uint64_t)(uintptr_t)t.packet_mem));
+	o.Set("bytes", (double)((size_t)NFP_NF_MAX_BATCH * NFP_ISO_SLOT));
+	return o;
+}
+
 Napi::Value TenantSetBudget(const Napi::CallbackInfo &info)
 {
 	IsoTenant &t = tenant_arg(info);
@@ -397,6 +410,7 @@ void nfp_isolation_register(Napi::Env env, Napi::Object exports)
 	iso.Set("tenantRestore", Napi::Function::New(env, nfp::TenantRestore));
 	iso.Set("tenantReload", Napi::Function::New(env, nfp::TenantReload));
 	iso.Set("tenantSetBudget", Napi::Function::New(env, nfp::TenantSetBudget));
+	iso.Set("tenantPacketMemory", Napi::Function::New(env, nfp::TenantPacketMemory));
 	iso.Set("tenantDestroy", Napi::Function::New(env, nfp::TenantDestroy));
 	iso.Set("bench", Napi::Function::New(env, nfp::Bench));
 	iso.Set("schedule", Napi::Function::New(env, nfp::Schedule));
