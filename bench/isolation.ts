@@ -12,8 +12,9 @@
  *   - where the cycles go per backend: NF body, domain entry/exit, checks and services, bounds
  *     checks, window copy (phaseBreakdown: differences of these side-by-side runs).
  * Figures are TSC cycles per packet inside the domain call (packet restore excluded): per round
- * the median batch, then the median of interleaved rounds. Every tenant chain runs with one
- * domain entry per batch (`chain`), as the runtime runs them. The last line is JSON.
+ * the median batch, then the median of interleaved rounds. The sfi, mpk and process chains run
+ * with one domain entry per batch (`chain`); the deployed runtime still enters a domain once per
+ * NF hop (domain.h), which `sfi-per-nf` measures. The last line is JSON.
  */
 import { execFileSync } from 'node:child_process';
 import {

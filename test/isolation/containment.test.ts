@@ -131,8 +131,18 @@ describe.skipIf(!isolationBuilt)('sfi containment', () => {
         '0a0b010900418080082802000b',
       'hex',
     );
-    const f = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as () => number;
-    expect(() => f()).toThrow(WebAssembly.RuntimeError);
+    // Node's WebAssembly global (the project's lib settings do not declare it).
+    const wasm = (
+      globalThis as unknown as {
+        WebAssembly: {
+          Module: new (b: Uint8Array) => object;
+          Instance: new (m: object) => { exports: Record<string, unknown> };
+          RuntimeError: new () => Error;
+        };
+      }
+    ).WebAssembly;
+    const f = new wasm.Instance(new wasm.Module(bytes)).exports.f as () => number;
+    expect(() => f()).toThrow(wasm.RuntimeError);
     coResident(victim, a, 1);
   });
 
