@@ -320,7 +320,7 @@ export interface BuildOptions {
   defines?: string[];
   /** sfi: linear memory in MiB (fixed size; default 32). */
   memoryMiB?: number;
-  /** sfi: `explicit` bounds checks (default) or `guard` pages (measurement only, see docs). */
+  /** sfi: `guard` pages (default) or `explicit` bounds checks (for the benchmark's comparison). */
   bounds?: 'explicit' | 'guard';
 }
 
