@@ -166,11 +166,16 @@ describe.skipIf(!isolationBuilt)('process containment', () => {
       backend: 'process',
       nfs: [{ artifact: await testNf('secret', 'native') }],
     });
-    for (const [attack, why] of [
-      ['write-oob', /signal 11/],
-      ['divzero', /signal 8/],
-      ['loop', /watchdog/],
-      ['write-ro', /does not declare writable/],
+    // Its own address space: the victim's packet memory is not mapped in the attacker's child.
+    const victimPackets = Number(victim.packetMemory()!.address);
+    for (const [attack, why, extra] of [
+      ['write-oob', /signal 11/, {}],
+      ['divzero', /signal 8/, {}],
+      ['loop', /watchdog/, {}],
+      ['write-ro', /does not declare writable/, {}],
+      ['read-other', /signal 11/, { addr: victimPackets }],
+      ['recurse', /signal 11/, {}],
+      ['forge-ctx', /signal 11/, { handle: 7 }],
     ] as const) {
       const a = tenant({
         id: 2,
@@ -178,7 +183,7 @@ describe.skipIf(!isolationBuilt)('process containment', () => {
         // Only the runaway needs a short budget; on a loaded machine a crashing child may take
         // longer than that to be scheduled and die.
         budgetCycles: attack === 'loop' ? 100e6 : 5e9,
-        nfs: [{ artifact: evil, config: { attack } }],
+        nfs: [{ artifact: evil, config: { attack, ...extra } }],
       });
       coResident(victim, a, 2);
       expect(a.stats().fault).toMatch(why);
@@ -201,20 +206,27 @@ describe.skipIf(!isolationBuilt)('mpk', () => {
   it.skipIf(!pku)('contains faults of native NFs with protection keys', async () => {
     const evil = await testNf('evil', 'native');
     const victim = tenant({ id: 1, backend: 'mpk', nfs: [{ artifact: await testNf('secret', 'native') }] });
-    for (const [attack, why] of [
-      ['write-oob', /protection key|outside|unmapped address/],
-      ['divzero', /trap/],
-      ['loop', /watchdog/],
-      ['write-ro', /does not declare writable/],
+    // The victim's arena (its packets) carries the victim's key.
+    const victimPackets = Number(victim.packetMemory()!.address);
+    for (const [attack, why, extra] of [
+      ['write-oob', /protection key|outside|unmapped address/, {}],
+      ['divzero', /trap/, {}],
+      ['loop', /watchdog/, {}],
+      ['write-ro', /does not declare writable/, {}],
+      ['read-other', /protection key/, { addr: victimPackets }],
+      // A stack overflow in native code: caught on the thread's alternate signal stack.
+      ['recurse', /unmapped address|protection key/, {}],
+      ['forge-ctx', /unmapped address|protection key/, { handle: 7 }],
     ] as const) {
       const a = tenant({
         id: 2,
         backend: 'mpk',
         budgetCycles: 100e6,
-        nfs: [{ artifact: evil, config: { attack } }],
+        nfs: [{ artifact: evil, config: { attack, ...extra } }],
       });
       coResident(victim, a, 2);
       expect(a.stats().fault).toMatch(why);
+      a.close(); // protection keys are few (15)
     }
   });
 });
@@ -261,6 +273,7 @@ describe.skipIf(!isolationBuilt)('the tenant packet memory', () => {
           expect(r.packets).toEqual(input);
           expect(a.stats().quarantined).toBe(false);
           coResident(victim, a, 2);
+          a.close(); // protection keys are few (15)
         });
       }
 
@@ -274,6 +287,7 @@ describe.skipIf(!isolationBuilt)('the tenant packet memory', () => {
           coResident(victim, a, 2);
           expect(a.stats().quarantined).toBe(true);
           expect(a.stats().fault).toMatch(why);
+          a.close();
         });
       }
 
@@ -285,6 +299,7 @@ describe.skipIf(!isolationBuilt)('the tenant packet memory', () => {
         expect(a.stats().fault).toMatch(
           { sfi: /out-of-bounds/, mpk: /protection key/, process: /signal 11/ }[backend],
         );
+        a.close();
       });
     });
   }

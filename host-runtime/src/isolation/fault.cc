@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +36,27 @@ Watched g_watched[kMaxWatched];
 std::atomic<uint32_t> g_n_watched{0};
 std::mutex g_watch_mu;
 thread_local Watched *t_watched = nullptr;
+thread_local bool t_altstack = false;
+
+// A native NF that overflows its thread's stack faults with no room left to run the handler:
+// without a stack of its own the kernel kills the process. Each thread that enters an mpk domain
+// gets one (once, 64 KiB, kept for the thread's life) unless it already has one.
+void ensure_altstack()
+{
+	t_altstack = true;
+	stack_t cur;
+	if (sigaltstack(nullptr, &cur) == 0 && !(cur.ss_flags & SS_DISABLE))
+		return;
+	const size_t bytes = 64 * 1024;
+	void *mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return;
+	stack_t ss = {};
+	ss.ss_sp = mem;
+	ss.ss_size = bytes;
+	if (sigaltstack(&ss, nullptr) != 0)
+		munmap(mem, bytes);
+}
 
 void chain(int sig, siginfo_t *si, void *uc)
 {
@@ -146,6 +168,8 @@ void iso_watchdog_release()
 
 void iso_watchdog_arm(uint64_t deadline)
 {
+	if (!t_altstack)
+		ensure_altstack();
 	if (t_watched == nullptr) {
 		if (deadline == 0)
 			return;

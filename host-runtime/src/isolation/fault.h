@@ -45,7 +45,8 @@ void iso_watchdog_acquire();
 void iso_watchdog_release();
 
 // Arms the watchdog for the call about to run on this thread: past TSC `deadline` it is ended
-// (SIGALRM); 0 disarms. The first call on a thread registers it (not per packet).
+// (SIGALRM); 0 disarms. The first call on a thread registers it and gives the thread an alternate
+// signal stack, so that a stack overflow in the domain is caught too (not per packet).
 void iso_watchdog_arm(uint64_t deadline);
 
 } // namespace nfp
