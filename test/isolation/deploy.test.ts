@@ -1,6 +1,6 @@
 /**
  * Tenants' own NFs through plain `nfp deploy`: graphs/malicious.yaml puts a victim tenant beside
- * three tenants whose custom NF (nfs/evil.c, built by deploy from its manifest's source) attacks.
+ * four tenants whose custom NF (nfs/evil.c, built by deploy from its manifest's source) attacks.
  * Under every isolating backend each attacker is quarantined and the victim forwards every one of
  * its packets. `none` runs tenants' NFs as trusted native code and contains no memory fault (see
  * docs/isolation.md), so there only the damage the runtime itself checks is deployed: a lying
@@ -86,7 +86,7 @@ describe.skipIf(!built || !isolationBuilt)('malicious tenant NFs through nfp dep
       }
       const report = await deploy(input, backend);
       victimLosesNothing(report);
-      for (const name of ['oob', 'readonly', 'baddata']) {
+      for (const name of ['oob', 'readonly', 'baddata', 'stack']) {
         const t = report.tenants.find((x) => x.name === name)!;
         expect(t.quarantined, name).toBe(true);
         expect(t.forwarded, name).toBe(0);
@@ -101,6 +101,7 @@ describe.skipIf(!built || !isolationBuilt)('malicious tenant NFs through nfp dep
       .replace('attack: write-oob', 'attack: bad-len')
       .replace('attack: write-ro', 'attack: bad-offsets')
       .replace('attack: bad-data', 'attack: none')
+      .replace('attack: recurse', 'attack: none')
       .replaceAll('../nfs/', join(__dirname, 'nfs') + '/');
     const file = join(tmp, 'none.yaml');
     writeFileSync(file, graph);
@@ -110,7 +111,7 @@ describe.skipIf(!built || !isolationBuilt)('malicious tenant NFs through nfp dep
     const badLen = report.tenants.find((t) => t.name === 'oob')!;
     expect(badLen.dropped).toBeGreaterThan(0);
     expect(badLen.forwarded + badLen.dropped).toBe(badLen.input);
-    for (const name of ['readonly', 'baddata']) {
+    for (const name of ['readonly', 'baddata', 'stack']) {
       const t = report.tenants.find((x) => x.name === name)!;
       expect(t.forwarded, name).toBe(t.input);
     }
