@@ -493,11 +493,16 @@ async function buildTenantModule(kind: ArtifactKind, entries: ModuleEntry[]): Pr
   } catch (err) {
     if (!(err instanceof NfBuildError)) throw err;
     // Name the tenant's NF whose source did not build, and quote the compiler.
-    const bad = entries.find((e) => 'custom' in e && err.message.includes(e.custom));
+    // The compiler names the source; a link error (an undefined function) is in the log only.
+    const bad =
+      entries.find((e) => 'custom' in e && err.message.includes(e.custom)) ??
+      entries.find((e) => 'custom' in e && err.log.includes(e.custom));
     if (!bad || !('custom' in bad)) throw err;
-    const quoted = err.log
-      .split('\n')
-      .filter((l) => /\berror\b|warning: implicit/.test(l))
+    const quoted = [
+      ...new Set(
+        err.log.split('\n').filter((l) => /\berror\b|warning: implicit|undefined (symbol|reference)/.test(l)),
+      ),
+    ]
       .slice(0, 8)
       .join('\n  ');
     throw new NfBuildError(

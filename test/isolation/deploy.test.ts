@@ -7,7 +7,7 @@
  * length or header offsets cost the attacker its own packets and the victim nothing.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -115,5 +115,37 @@ describe.skipIf(!built || !isolationBuilt)('malicious tenant NFs through nfp dep
       const t = report.tenants.find((x) => x.name === name)!;
       expect(t.forwarded, name).toBe(t.input);
     }
+  }, 200_000);
+
+  it('a tenant NF that does not build stops the deployment, named, with the compiler quoted', async () => {
+    mkdirSync(join(tmp, 'bad', 'nf'), { recursive: true });
+    writeFileSync(
+      join(tmp, 'bad', 'nf', 'broken.c'),
+      '#include "nfp/nf.h"\nstatic void p(nfp_ctx *c, void *s, struct nfp_batch *b) { undefined_thing(b); }\n' +
+        'const struct nfp_nf_descriptor nfp_nf_v1 = { .manifest = { .abi_version = 1, .name = "broken" }, .process = p };\n',
+    );
+    const graph = join(tmp, 'bad', 'graph.yaml');
+    writeFileSync(
+      graph,
+      [
+        'version: 1',
+        'tenants:',
+        '  - name: t1',
+        '    slice: { ingressPort: 0 }',
+        '    egressPort: 1',
+        '    nfs:',
+        '      mine: { type: custom, config: { manifest: { name: broken, version: 1.0.0, source: nf/broken.c, reads: [l3], writes: [], stateful: false, cyclesPerPacket: 50, verdicts: [] } } }',
+        '    graph: [{ from: entry, to: mine }, { from: mine, to: exit }]',
+        '',
+      ].join('\n'),
+    );
+    const r = await nfp('deploy', graph, '--isolation', 'sfi', '--duration', '1');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /failed at step "start-host": custom NF t1\.mine does not build for the sfi sandbox/,
+    );
+    expect(r.stderr).toMatch(/undefined symbol: undefined_thing/);
+    expect(r.stderr).toMatch(/hint: fix .*broken\.c/);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
   }, 200_000);
 });
