@@ -29,8 +29,7 @@ export async function main(args: string[]): Promise<void> {
   for (const graph of graphs) {
     const { plan, nic } = await prepareDeploy({
       input: join(__dirname, '..', 'examples', graph),
-      target: 'softnic',
-      deviceId: 1,
+      target: { kind: 'softnic' },
       durationSeconds: seconds,
     });
     const { packets } = generateTraffic(plan, {
@@ -42,8 +41,7 @@ export async function main(args: string[]): Promise<void> {
     });
     for (const isolation of ['none', undefined] as const) {
       const { report } = await deploy(plan, nic, {
-        target: 'softnic',
-        deviceId: 1,
+        target: { kind: 'softnic' },
         durationSeconds: seconds,
         traffic: packets,
         isolation,
@@ -69,9 +67,7 @@ export async function main(args: string[]): Promise<void> {
   if (bmv2) {
     const { plan, nic } = await prepareDeploy({
       input: join(__dirname, '..', 'examples', 'multi-tenant.yaml'),
-      target: 'bmv2',
-      profile: 'bmv2',
-      deviceId: 1,
+      target: { kind: 'bmv2' },
       durationSeconds: seconds,
     });
     const { packets } = generateTraffic(plan, {
@@ -82,8 +78,7 @@ export async function main(args: string[]): Promise<void> {
       seed: 3,
     });
     const { report } = await deploy(plan, nic, {
-      target: 'bmv2',
-      deviceId: 1,
+      target: { kind: 'bmv2' },
       durationSeconds: seconds,
       traffic: packets,
     });

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { emitNicArtifacts } from '../p4';
+import { emitNicArtifacts, entriesToUpdates } from '../p4';
 import { loadGraph, partition } from '../partitioner';
 import { DEFAULT_GENERATOR, generateTraffic } from '../deploy/traffic';
 import { SoftnicDevice } from '../targets/softnic/device';
@@ -24,7 +24,6 @@ import type { Plan } from '../partitioner/plan';
 import { BMV2_BINARY, findOnPath, launchBmv2 } from '../targets/bmv2/launch';
 import { P4RuntimeClient } from '../p4runtime/client';
 import { Atomicity } from '../p4runtime/messages';
-import { entriesToUpdates } from '../targets/softnic/install';
 
 function cpuModel(): string {
   try {

@@ -7,30 +7,43 @@ import { join, resolve } from 'node:path';
 import { emitNicArtifacts, type NicArtifacts } from '../p4';
 import { loadGraph, partition, validatePlan } from '../partitioner';
 import { NfpError } from '../partitioner/errors';
+import { requireFile } from '../partitioner/files';
 import type { Plan } from '../partitioner/plan';
 import type { IsolationBackend } from '../host-runtime/lib';
-import { deploy, type DeployProgress, type DeployResult, type DeployStep } from './deploy';
-import { parsePacket } from './packet';
-import { PcapWriter, readPcap } from '../targets/softnic/pcap';
 import {
-  classifyByPlan,
+  deploy,
+  type DeployOptions,
+  type DeployProgress,
+  type DeployResult,
+  type DeployStep,
+} from './deploy';
+import { PcapWriter, readPcap, type TargetSpec } from '../targets';
+import {
   DEFAULT_GENERATOR,
+  frameClassifier,
   generateTraffic,
   type GeneratedPacket,
   type GeneratorSpec,
 } from './traffic';
 
-export { deploy, DeployError, type DeployStep, type DeployOptions, type DeployResult } from './deploy';
+export {
+  deploy,
+  DeployError,
+  type DeployStep,
+  type DeployOptions,
+  type DeployResult,
+  type LiveDeployment,
+} from './deploy';
 export { renderReport, type DeployReport } from './report';
+export { TARGET_KINDS, type TargetKind, type TargetSpec } from '../targets';
 export { generateTraffic, parseGeneratorSpec, DEFAULT_GENERATOR, type GeneratedPacket } from './traffic';
 
 export interface DeployRequest {
   /** A service graph file, or a folder holding plan.json from `nfp partition`. */
   input: string;
-  target: 'softnic' | 'bmv2';
+  target: TargetSpec;
+  /** NIC profile to partition a graph for (default: the target kind's own). */
   profile?: string;
-  grpc?: string;
-  deviceId: number;
   traffic?: string;
   /** Wire port the frames of `traffic` enter on (default: the profile's first wire port). */
   trafficPort?: number;
@@ -43,6 +56,8 @@ export interface DeployRequest {
   onProgress?: (p: DeployProgress) => void;
   onStep?: (s: DeployStep | 'partition' | 'emit') => void;
   signal?: AbortSignal;
+  /** Called as traffic starts with a handle on the running deployment (live reports, metrics). */
+  onLive?: DeployOptions['onLive'];
 }
 
 export interface Prepared {
@@ -54,7 +69,13 @@ export interface Prepared {
 }
 
 export async function prepareDeploy(req: DeployRequest): Promise<Prepared> {
-  if (!existsSync(req.input)) throw new NfpError(`${req.input}: no such file or folder`);
+  // Every input file before any work: a missing one reads as it does in every command.
+  requireFile(req.input, {
+    what: 'a service graph or a plan folder',
+    example: 'examples/enterprise-edge.yaml',
+    folder: true,
+  });
+  if (req.traffic) requireFile(req.traffic, { what: 'a pcap file to replay' });
   let plan: Plan;
   if (statSync(req.input).isDirectory()) {
     const file = join(req.input, 'plan.json');
@@ -74,27 +95,16 @@ export async function prepareDeploy(req: DeployRequest): Promise<Prepared> {
     // Custom NF sources travel with the folder (nf/, from `nfp partition`).
     if (plan.sourceDir) plan = { ...plan, sourceDir: resolve(req.input, plan.sourceDir) };
   } else {
-    plan = await partition(loadGraph(req.input), { profile: req.profile });
+    plan = await partition(loadGraph(req.input), { profile: req.profile ?? req.target.kind });
   }
   req.onStep?.('partition');
   const nic = emitNicArtifacts(plan);
   req.onStep?.('emit');
   if (req.traffic) {
     const port = req.trafficPort ?? plan.profile.wirePorts[0];
+    const classify = frameClassifier(plan);
     const traffic = readPcap(req.traffic).map((p) => {
-      const h = parsePacket(p.data);
-      const c = h.srcIp
-        ? classifyByPlan(plan, {
-            port,
-            vlan: h.vlan,
-            srcIp: h.srcIp,
-            dstIp: h.dstIp ?? '0.0.0.0',
-            proto: h.proto ?? 0,
-            srcPort: h.srcPort ?? 0,
-            dstPort: h.dstPort ?? 0,
-            dscp: h.dscp ?? 0,
-          })
-        : undefined;
+      const c = classify(port, p.data);
       return { port, data: p.data, tenant: c?.tenant ?? 0, path: c?.path ?? 0, suspicious: false };
     });
     if (traffic.length === 0) throw new NfpError(`${req.traffic}: the pcap holds no packets`);
@@ -110,8 +120,6 @@ export async function runDeploy(req: DeployRequest): Promise<DeployResult & { pr
   try {
     const result = await deploy(prepared.plan, prepared.nic, {
       target: req.target,
-      grpc: req.grpc,
-      deviceId: req.deviceId,
       isolation: req.isolation,
       workers: req.workers,
       traffic: prepared.traffic,
@@ -121,6 +129,7 @@ export async function runDeploy(req: DeployRequest): Promise<DeployResult & { pr
       onProgress: req.onProgress,
       onStep: req.onStep,
       signal: req.signal,
+      onLive: req.onLive,
     });
     return { ...result, prepared };
   } finally {

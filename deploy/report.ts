@@ -1,20 +1,21 @@
 /**
  * The deploy report: per tenant, path and NF, what came in, what left, what was dropped and why,
- * and what it cost; the NIC's own counters read back over P4Runtime; and the end-to-end account
+ * and what it cost; the NIC's own counters as the target reads them; where each NIC NF ran (the
+ * NIC itself or software, on targets that split it); and the end-to-end account
  * `input = forwarded + dropped`.
  */
 import type { NicArtifacts } from '../p4';
 import type { Plan } from '../partitioner/plan';
 import type { HostStats } from '../host-runtime/lib';
-import type { P4RuntimeClient } from '../p4runtime/client';
-import type { TrafficRun } from './datapath';
+import type { NicCounters, NicPlacementReport, TargetDescription, TrafficRun } from '../targets';
 
 export interface NfReport {
   name: string;
   type: string;
   placement: 'nic' | 'host';
-  /** Host NFs: packets processed and cycles per packet measured around each batch call. */
+  /** Host NFs: packets processed, cycles measured around each batch call, and their ratio. */
   packets?: number;
+  cycles?: number;
   cyclesPerPacket?: number;
 }
 
@@ -25,6 +26,9 @@ export interface PathReport {
   input: number;
   forwarded: number;
   dropped: number;
+  /** Bytes of the frames that came in, and of the frames that went out. */
+  inputBytes: number;
+  forwardedBytes: number;
   dropsByReason: Record<string, number>;
   hostCyclesPerPacket?: number;
   nfs: NfReport[];
@@ -36,6 +40,8 @@ export interface TenantReport {
   input: number;
   forwarded: number;
   dropped: number;
+  inputBytes: number;
+  forwardedBytes: number;
   hostCycles: number;
   quarantined: boolean;
   paths: PathReport[];
@@ -51,21 +57,22 @@ export interface DeployReport {
   totals: { input: number; forwarded: number; dropped: number };
   dropsByReason: Record<string, number>;
   tenants: TenantReport[];
-  /** NIC counters by name, read over P4Runtime: index → packets. */
-  nicCounters: Record<string, Record<number, number>>;
+  /** NIC counters by name, as the target reads them: index → packets. */
+  nicCounters: NicCounters;
   /** NIC drops by reason, from the pipeline's drop counter. */
   nicDropsByReason: Record<string, number>;
+  /** Where each NIC NF ran, on targets that split the NIC half (dpdk: the NIC or software). */
+  nicPlacement?: NicPlacementReport;
 }
 
-export async function buildReport(
+export function buildReport(
   plan: Plan,
   nic: NicArtifacts,
   run: TrafficRun,
   hostStats: HostStats | undefined,
-  client: P4RuntimeClient,
-  where: { target: string; address: string; deviceId: number; isolation?: string },
-): Promise<DeployReport> {
-  const nicCounters = await readNicCounters(client, nic);
+  nicCounters: NicCounters,
+  where: TargetDescription & { isolation?: string },
+): DeployReport {
   const dropCounter = nicCounters[nic.entries.dropCounter.name] ?? {};
   const nicDropsByReason: Record<string, number> = {};
   for (const r of nic.entries.dropReasons) {
@@ -76,11 +83,24 @@ export async function buildReport(
   const pathStats = new Map((hostStats?.paths ?? []).map((p) => [p.id, p] as const));
   const tenantStats = new Map((hostStats?.tenants ?? []).map((t) => [t.id, t] as const));
   const tenants: TenantReport[] = plan.tenants.map((t) => {
-    const counts = run.perTenant.get(t.id) ?? { input: 0, forwarded: 0, dropped: 0 };
+    const counts = run.perTenant.get(t.id) ?? {
+      input: 0,
+      forwarded: 0,
+      dropped: 0,
+      inputBytes: 0,
+      forwardedBytes: 0,
+    };
     const paths: PathReport[] = plan.paths
       .filter((p) => p.tenant === t.id)
       .map((p) => {
-        const c = run.perPath.get(p.id) ?? { input: 0, forwarded: 0, dropped: 0, drops: {} };
+        const c = run.perPath.get(p.id) ?? {
+          input: 0,
+          forwarded: 0,
+          dropped: 0,
+          inputBytes: 0,
+          forwardedBytes: 0,
+          drops: {},
+        };
         const ps = pathStats.get(p.id);
         return {
           id: p.id,
@@ -89,6 +109,8 @@ export async function buildReport(
           input: c.input,
           forwarded: c.forwarded,
           dropped: c.dropped,
+          inputBytes: c.inputBytes,
+          forwardedBytes: c.forwardedBytes,
           dropsByReason: c.drops,
           ...(ps && ps.packets > 0 ? { hostCyclesPerPacket: round(ps.cycles / ps.packets) } : {}),
           nfs: p.hops.map((h) => {
@@ -99,7 +121,11 @@ export async function buildReport(
               type: nf.type,
               placement: nf.placement,
               ...(s
-                ? { packets: s.packets, cyclesPerPacket: s.packets ? round(s.cycles / s.packets) : 0 }
+                ? {
+                    packets: s.packets,
+                    cycles: s.cycles,
+                    cyclesPerPacket: s.packets ? round(s.cycles / s.packets) : 0,
+                  }
                 : {}),
             };
           }),
@@ -127,26 +153,8 @@ export async function buildReport(
     tenants,
     nicCounters,
     nicDropsByReason,
+    ...(where.placement ? { nicPlacement: where.placement } : {}),
   };
-}
-
-async function readNicCounters(
-  client: P4RuntimeClient,
-  nic: NicArtifacts,
-): Promise<Record<string, Record<number, number>>> {
-  const byId = new Map(
-    (nic.p4info.counters ?? []).map((c) => [Number(c.preamble?.id), c.preamble?.name ?? '']),
-  );
-  const out: Record<string, Record<number, number>> = {};
-  for await (const e of client.read({ counterEntry: {} })) {
-    const c = e.counterEntry;
-    if (!c) continue;
-    const name = byId.get(Number(c.counterId)) ?? String(c.counterId);
-    const packets = Number(c.data?.packetCount ?? 0);
-    if (packets === 0) continue;
-    (out[name] ??= {})[Number(c.index?.index ?? 0)] = packets;
-  }
-  return out;
 }
 
 function round(x: number, digits = 1): number {
@@ -180,6 +188,15 @@ export function renderReport(r: DeployReport): string {
         lines.push(`    ${nf.name} (${nf.type}) on ${nf.placement}${cost}`);
       }
     }
+  }
+  if (r.nicPlacement) {
+    const p = r.nicPlacement;
+    const inNic = p.nfs.filter((n) => n.where === 'nic');
+    lines.push(
+      `NIC half on ${p.nic}: ${inNic.length} of ${p.nfs.length} NIC stage(s) offloaded to the NIC, the rest in software`,
+    );
+    for (const n of p.nfs) lines.push(`  ${n.name}: ${n.where === 'nic' ? 'NIC' : 'software'} (${n.reason})`);
+    for (const note of p.notices) lines.push(`  note: ${note}`);
   }
   lines.push('drops by reason:');
   for (const [k, v] of Object.entries(r.dropsByReason).sort((a, b) => b[1] - a[1])) {

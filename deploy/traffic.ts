@@ -11,14 +11,10 @@ import { NfpError } from '../partitioner/errors';
 import { parseIp } from '../partitioner/ip';
 import { matchesPacket, type PacketFields } from '../partitioner/match';
 import { rng } from '../partitioner/synthetic';
-import { buildPacket, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from './packet';
+import type { TrafficPacket } from '../targets';
+import { buildPacket, parsePacket, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from './packet';
 
-export interface GeneratedPacket {
-  /** Wire port the packet enters on. */
-  port: number;
-  data: Buffer;
-  tenant: number;
-  path: number;
+export interface GeneratedPacket extends TrafficPacket {
   /** True when the payload carries an IDS pattern of the tenant, to exercise dynamic branches. */
   suspicious: boolean;
 }
@@ -111,6 +107,39 @@ export function classifyByPlan(plan: Plan, f: Fields): { tenant: number; path: n
     matchesPacket(r.match, p),
   );
   return pathRule ? { tenant: tenantRule.tenant, path: pathRule.path } : undefined;
+}
+
+/**
+ * A classifier of wire frames by the plan, for accounting live traffic: the rules sorted once.
+ * Frames that are not IPv4 or match no tenant get none.
+ */
+export function frameClassifier(
+  plan: Plan,
+): (port: number, frame: Buffer) => { tenant: number; path: number } | undefined {
+  const byPriority = <T extends { priority: number }>(rules: T[]): T[] =>
+    [...rules].sort((a, b) => b.priority - a.priority);
+  const tenantRules = byPriority(plan.tenantRules);
+  const pathRules = new Map(
+    plan.tenants.map((t) => [t.id, byPriority(plan.pathRules.filter((r) => r.tenant === t.id))]),
+  );
+  return (port, frame) => {
+    const h = parsePacket(frame);
+    if (!h.srcIp) return undefined;
+    const p = packetFields({
+      port,
+      vlan: h.vlan,
+      srcIp: h.srcIp,
+      dstIp: h.dstIp ?? '0.0.0.0',
+      proto: h.proto ?? 0,
+      srcPort: h.srcPort ?? 0,
+      dstPort: h.dstPort ?? 0,
+      dscp: h.dscp ?? 0,
+    });
+    if (!p) return undefined;
+    const tr = tenantRules.find((r) => matchesTenant(r, p));
+    const pr = tr && pathRules.get(tr.tenant)?.find((r) => matchesPacket(r.match, p));
+    return tr && pr ? { tenant: tr.tenant, path: pr.path } : undefined;
+  };
 }
 
 function candidate(plan: Plan, tr: TenantRule, pr: PathRule, rnd: () => number): Fields {

@@ -30,6 +30,7 @@ export type { NicPipeline } from './ir';
 export type { NicEntries, TableEntryJson, MeterEntryJson, FieldMatchJson } from './emit/entries';
 export type { Bmv2Json } from './emit/bmv2-json';
 export { DROP_REASONS } from './headers';
+export { entriesToUpdates } from './updates';
 
 export interface NicArtifactFile {
   /** Relative to the NIC output folder (`DIR/nic/`). */

@@ -1,8 +1,16 @@
 import { Args, Flags } from '@oclif/core';
 import { NfpCommand } from '../base';
 import { profiles } from '../../partitioner/profiles';
-import { parseGeneratorSpec, renderReport, runDeploy, type DeployReport } from '../../deploy';
-import type { IsolationBackend } from '../../host-runtime/lib';
+import {
+  parseGeneratorSpec,
+  renderReport,
+  runDeploy,
+  TARGET_KINDS,
+  type DeployReport,
+  type LiveDeployment,
+} from '../../deploy';
+import { DeployMetrics } from '../../metrics/metrics';
+import { serveHttp, type HttpEndpoint } from '../../metrics/http';
 
 export default class Deploy extends NfpCommand<DeployReport> {
   static override summary =
@@ -13,6 +21,8 @@ export default class Deploy extends NfpCommand<DeployReport> {
 Traffic: a pcap replayed (--traffic), or the embedded generator (--generate, or by default flows on every tenant and path). The traffic repeats until --duration seconds have passed (10 by default). With --grpc the NIC half runs on that device's own ports, so the deployment stays up until Ctrl-C unless --duration is given.
 
 The report lists, per tenant, path and NF: packets, drops by reason and host cycles per packet; the NIC's counters as read back over P4Runtime; and the end-to-end account (every input packet is forwarded or dropped with a reason). With --json the report is printed as JSON.
+
+With --metrics ADDR, Prometheus metrics of the running deployment (docs/metrics.md) are served at http://ADDR/metrics while it runs: per tenant, path and NF packets, bytes, drops by reason, host cycles, quarantines, and the NIC's counters.
 
 Deployment is atomic: if a step fails (pipeline verification, an entry write, the host runtime), everything it set up is undone and the error names the step. Ctrl-C stops the traffic, prints the report and leaves nothing running.`;
 
@@ -44,7 +54,7 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
   };
 
   static override flags = {
-    target: Flags.string({ description: 'NIC target', options: ['softnic', 'bmv2'], default: 'softnic' }),
+    target: Flags.option({ description: 'NIC target', options: TARGET_KINDS, default: 'softnic' as const })(),
     profile: Flags.string({
       description: 'NIC profile used to partition a graph [default: the target]',
       options: Object.keys(profiles),
@@ -65,11 +75,15 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
       min: 0,
     }),
     'pcap-out': Flags.string({ description: 'write every frame that leaves a wire port to this pcap' }),
-    isolation: Flags.string({
+    isolation: Flags.option({
       description: "run every tenant under this isolation backend [default: each tenant's own]",
-      options: ['none', 'sfi', 'mpk', 'process'],
-    }),
+      options: ['none', 'sfi', 'mpk', 'process'] as const,
+    })(),
     workers: Flags.integer({ description: 'host runtime worker lcores', default: 1, min: 1 }),
+    metrics: Flags.string({
+      description: 'serve Prometheus metrics at http://ADDR/metrics while deployed (HOST:PORT, :PORT)',
+      helpValue: 'ADDR',
+    }),
   };
 
   async run(): Promise<DeployReport> {
@@ -78,26 +92,34 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
     const onSignal = (): void => abort.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const quiet = this.jsonEnabled();
+    let live: LiveDeployment | undefined;
+    let final: DeployReport | undefined;
+    let endpoint: HttpEndpoint | undefined;
     try {
+      if (flags.metrics) {
+        const metrics = new DeployMetrics(async () => final ?? (await live?.report()));
+        endpoint = await serveHttp(flags.metrics, {
+          '/metrics': async () => ({ status: 200, type: metrics.contentType, body: await metrics.scrape() }),
+        });
+        // On stderr even under --json (stdout carries only the report): scripts need the address.
+        process.stderr.write(`nfp deploy: metrics on http://${endpoint.address}/metrics\n`);
+      }
       const { report, prepared } = await runDeploy({
         input: args.input,
-        target: flags.target as 'softnic' | 'bmv2',
-        profile: flags.profile ?? (flags.target === 'bmv2' ? 'bmv2' : 'softnic'),
-        grpc: flags.grpc,
-        deviceId: flags['device-id'],
+        target: { kind: flags.target, grpc: flags.grpc, deviceId: flags['device-id'] },
+        profile: flags.profile,
         traffic: flags.traffic,
         trafficPort: flags['traffic-port'],
         generate: flags.generate ? parseGeneratorSpec(flags.generate) : undefined,
         durationSeconds: flags.duration ?? (flags.grpc ? Infinity : 10),
         pcapOut: flags['pcap-out'],
-        isolation: flags.isolation as IsolationBackend | undefined,
+        isolation: flags.isolation,
         workers: flags.workers,
         signal: abort.signal,
-        onStep: (s) => quiet || this.logToStderr(`nfp deploy: ${s} done`),
+        onLive: (l) => (live = l),
+        onStep: (s) => this.progress(`nfp deploy: ${s} done`),
         onProgress: (p) =>
-          quiet ||
-          this.logToStderr(
+          this.progress(
             `  ${p.elapsedSeconds.toFixed(0)}s ${p.input} packets  ` +
               Object.entries(p.perTenantPps)
                 .map(([t, pps]) => `${t} ${pps} pps`)
@@ -105,13 +127,13 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
           ),
       });
       if (prepared.unreachablePaths.length) {
-        this.logToStderr(
-          `note: no packet could be generated for paths ${prepared.unreachablePaths.join(', ')}`,
-        );
+        this.progress(`note: no packet could be generated for paths ${prepared.unreachablePaths.join(', ')}`);
       }
+      final = report;
       this.log(renderReport(report));
       return report;
     } finally {
+      await endpoint?.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }

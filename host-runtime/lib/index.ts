@@ -69,6 +69,11 @@ export interface LoadedHostPlan {
   queueOfPath: Map<number, number>;
   /** Drop reasons in index order: the runtime's own, then `nf:reason` per NF. */
   reasons: string[];
+  /**
+   * This load's handle: NIC code in the same process (the softnic's linked data path) reaches the
+   * plan's host queues through it (include/nfp/host.h). Never reused after stop().
+   */
+  handle: number;
 }
 
 export type HostStats = NativeStats;
@@ -202,14 +207,19 @@ export function load(plan: Plan, opts: LoadOptions = {}): LoadedHostPlan {
   if (loaded) stop();
   const lowered = lowerHostPlan(plan, { mode: config.mode, workers: config.workers, ...opts });
   const native: NativeConfig = { ...config };
-  let reasons: string[];
+  let result: { reasons: string[]; handle: number };
   try {
-    reasons = addon().load(native, lowered.native);
+    result = addon().load(native, lowered.native);
   } catch (err) {
     throw new NfpError(`cannot load the host plan: ${err instanceof Error ? err.message : String(err)}`);
   }
   loaded = true;
-  return { queues: lowered.native.queues, queueOfPath: lowered.queueOfPath, reasons };
+  return {
+    queues: lowered.native.queues,
+    queueOfPath: lowered.queueOfPath,
+    reasons: result.reasons,
+    handle: result.handle,
+  };
 }
 
 /** Stops the workers and frees the plan's ports and NFs; the EAL stays up for the next load. */

@@ -131,7 +131,8 @@ export interface NativeStats {
 export interface NativeAddon {
   abiVersion: number;
   ealInit(args: string[]): number[];
-  load(config: NativeConfig, plan: NativeHostPlan): string[];
+  /** `handle` names the loaded plan for NIC code (include/nfp/host.h: nfp_host_get). */
+  load(config: NativeConfig, plan: NativeHostPlan): { reasons: string[]; handle: number };
   unload(): void;
   inject(queue: number, packets: Buffer[]): { accepted: number; firstSeq: number };
   collect(): NativeCollected[];

@@ -8,6 +8,7 @@
 #include "addon_util.h"
 #include "domain.h"
 #include "eal.h"
+#include "host_link.h"
 #include "runtime.h"
 
 namespace nfp {
@@ -63,12 +64,17 @@ Napi::Value Load(const Napi::CallbackInfo &info)
 	Napi::Array reasons = Napi::Array::New(env);
 	for (uint32_t i = 0; i < rt->reasons.size(); i++)
 		reasons.Set(i, rt->reasons[i]);
-	return reasons;
+	// The handle is how NIC code reaches this plan through include/nfp/host.h.
+	Napi::Object out = Napi::Object::New(env);
+	out.Set("reasons", reasons);
+	out.Set("handle", Napi::Number::New(env, double(host_link_register(rt))));
+	return out;
 }
 
 Napi::Value Unload(const Napi::CallbackInfo &info)
 {
 	if (g_rt != nullptr) {
+		host_link_unregister(g_rt);
 		runtime_destroy(g_rt);
 		g_rt = nullptr;
 	}
@@ -173,8 +179,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 }
 
 } // namespace
-
-Runtime *addon_runtime() { return g_rt; }
 
 } // namespace nfp
 

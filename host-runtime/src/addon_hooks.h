@@ -11,11 +11,4 @@ extern "C++" __attribute__((weak)) void nfp_isolation_register(Napi::Env env, Na
 // targets/softnic/engine/*.cc: the embedded NIC model's native engine.
 extern "C++" __attribute__((weak)) void nfp_softnic_register(Napi::Env env, Napi::Object exports);
 
-// The runtime of the loaded host plan, or null (addon.cc); the softnic's linked data path
-// (targets/softnic/engine/link.cc) injects into and collects from its host queues.
-namespace nfp {
-struct Runtime;
-Runtime *addon_runtime();
-} // namespace nfp
-
 #endif

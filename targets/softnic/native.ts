@@ -127,7 +127,8 @@ export interface NativeRawSocket {
 
 interface SoftnicModule {
   Engine: new () => NativeEngine;
-  RawSocket: new (ifname: string) => NativeRawSocket;
+  /** With `netns` (a name under /var/run/netns) the socket lives in that network namespace. */
+  RawSocket: new (ifname: string, netns?: string) => NativeRawSocket;
   abiVersion: number;
 }
 
@@ -141,7 +142,7 @@ function repoRoot(): string {
 }
 
 /** The native API this code expects (kSoftnicAbiVersion in engine/binding.cc). */
-export const SOFTNIC_ABI_VERSION = 2;
+export const SOFTNIC_ABI_VERSION = 3;
 
 let cached: SoftnicModule | undefined;
 

@@ -42,7 +42,7 @@ describe('atomic deployment', () => {
   beforeAll(async () => {
     server = new P4RuntimeServer({ device: new SoftnicDevice(), deviceId: 1 });
     await server.start();
-    const req = { target: 'softnic' as const, deviceId: 1, durationSeconds: 0 };
+    const req = { target: { kind: 'softnic' as const }, durationSeconds: 0 };
     multi = await prepareDeploy({ ...req, input: join(EXAMPLES, 'multi-tenant.yaml') });
     edge = await prepareDeploy({ ...req, input: join(EXAMPLES, 'enterprise-edge.yaml') });
   });
@@ -54,9 +54,7 @@ describe('atomic deployment', () => {
 
   it('a failing entry write on a running device restores its previous pipeline and entries', async () => {
     const opts = {
-      target: 'softnic' as const,
-      grpc: server.address,
-      deviceId: 1,
+      target: { kind: 'softnic' as const, grpc: server.address, deviceId: 1 },
       durationSeconds: 0,
       traffic: [],
     };
@@ -64,9 +62,10 @@ describe('atomic deployment', () => {
     const before = await readState(server.address);
     expect(before.entries.length).toBe(multi.nic.entries.tableEntries.length);
 
-    const failure = await deploy(edge.plan, withDuplicateEntry(edge.nic), { ...opts, electionId: 2 }).catch(
-      (e: unknown) => e,
-    );
+    const failure = await deploy(edge.plan, withDuplicateEntry(edge.nic), {
+      ...opts,
+      target: { ...opts.target, electionId: 2 },
+    }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DeployError);
     expect((failure as DeployError).step).toBe('write-entries');
     expect((failure as DeployError).message).toMatch(
@@ -82,8 +81,7 @@ describe('atomic deployment', () => {
 
   it('a failing entry write on the embedded softnic tears everything down', async () => {
     const failure = await deploy(edge.plan, withDuplicateEntry(edge.nic), {
-      target: 'softnic',
-      deviceId: 1,
+      target: { kind: 'softnic' },
       durationSeconds: 0,
       traffic: edge.traffic,
     }).catch((e: unknown) => e);
@@ -102,8 +100,7 @@ describe('atomic deployment', () => {
       edge.plan,
       { ...edge.nic, bmv2: bmv2 as unknown as NicArtifacts['bmv2'] },
       {
-        target: 'softnic',
-        deviceId: 1,
+        target: { kind: 'softnic' },
         durationSeconds: 0,
         traffic: [],
       },
@@ -115,8 +112,7 @@ describe('atomic deployment', () => {
 
   it('a host plan the runtime cannot run fails at start-host and leaves no plan loaded', async () => {
     const failure = await deploy(edge.plan, edge.nic, {
-      target: 'softnic',
-      deviceId: 1,
+      target: { kind: 'softnic' },
       durationSeconds: 0,
       traffic: edge.traffic,
       workers: 64,

@@ -42,7 +42,7 @@ describe.skipIf(!haveBmv2 || !isRoot)(
           `bmv2 ${file}`,
           join(EXAMPLES, file),
           {
-            target: 'bmv2',
+            target: { kind: 'bmv2' },
             packets: 2400,
           },
         );
@@ -75,7 +75,7 @@ describe.skipIf(!haveBmv2 || !isRoot)(
         );
         try {
           const { failures } = await deployDifferential(`bmv2 seed ${seed}`, file, {
-            target: 'bmv2',
+            target: { kind: 'bmv2' },
             packets: 300,
           });
           expect(failures.slice(0, 8)).toEqual([]);
@@ -151,7 +151,7 @@ describe.skipIf(!haveBmv2)('nfp deploy onto a real simple_switch_grpc', () => {
     sw = spawn('simple_switch_grpc', ['--no-p4', '--device-id', '1', '--', '--grpc-server-addr', address], {
       stdio: 'ignore',
     });
-    const req = { target: 'bmv2' as const, deviceId: 1, durationSeconds: 0, profile: 'bmv2' };
+    const req = { target: { kind: 'bmv2' as const }, durationSeconds: 0 };
     multi = await prepareDeploy({ ...req, input: join(EXAMPLES, 'multi-tenant.yaml') });
     edge = await prepareDeploy({ ...req, input: join(EXAMPLES, 'enterprise-edge.yaml') });
     // Wait for its gRPC server.
@@ -170,9 +170,7 @@ describe.skipIf(!haveBmv2)('nfp deploy onto a real simple_switch_grpc', () => {
   });
 
   const opts = (): Parameters<typeof deploy>[2] => ({
-    target: 'bmv2',
-    grpc: address,
-    deviceId: 1,
+    target: { kind: 'bmv2', grpc: address, deviceId: 1 },
     durationSeconds: 0,
     traffic: [],
   });
@@ -191,7 +189,10 @@ describe.skipIf(!haveBmv2)('nfp deploy onto a real simple_switch_grpc', () => {
       ...edge.nic,
       entries: { ...edge.nic.entries, tableEntries: [...entries, entries[0]] },
     };
-    const failure = await deploy(edge.plan, bad, { ...opts(), electionId: 2 }).catch((e: unknown) => e);
+    const failure = await deploy(edge.plan, bad, {
+      ...opts(),
+      target: { kind: 'bmv2', grpc: address, deviceId: 1, electionId: 2 },
+    }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DeployError);
     expect((failure as DeployError).step).toBe('write-entries');
     expect((failure as DeployError).message).toMatch(

@@ -9,9 +9,8 @@
 import type { IsolationBackend } from '../../host-runtime/lib';
 import { loadGraph } from '../../partitioner';
 import type { ServiceGraph } from '../../partitioner/graph';
-import type { SwitchCommand } from '../../targets/bmv2/launch';
 import { packetFate, type PacketHeaders } from '../../partitioner/reference';
-import type { PacketFate } from '../../deploy/account';
+import type { PacketFate, TargetSpec } from '../../targets';
 import { parsePacket } from '../../deploy/packet';
 import {
   deploy,
@@ -26,7 +25,8 @@ export interface DifferentialResult {
   seen: { forwarded: number; dropped: number; meterRed: number; natOrLb: number };
 }
 
-function headersOf(port: number, data: Buffer): PacketHeaders {
+/** The reference's view of a wire frame entering on `port`. */
+export function headersOf(port: number, data: Buffer): PacketHeaders {
   const p = parsePacket(data);
   return {
     ingressPort: port,
@@ -157,29 +157,24 @@ export async function deployDifferential(
   label: string,
   graphFile: string,
   o: {
-    target: 'softnic' | 'bmv2';
+    target: TargetSpec;
     packets: number;
     isolation?: IsolationBackend;
-    switchCommand?: SwitchCommand;
   },
 ): Promise<DifferentialRun> {
   const { plan, nic } = await prepareDeploy({
     input: graphFile,
     target: o.target,
-    profile: o.target,
-    deviceId: 1,
     durationSeconds: 0,
   });
   const roots = plan.paths.filter((p) => !p.branchOf).length;
   const { packets: traffic } = generateTraffic(plan, trafficSpec(roots, o.packets));
   const { report, fates } = await deploy(plan, nic, {
     target: o.target,
-    deviceId: 1,
     durationSeconds: 0,
     isolation: o.isolation ?? 'none',
     recordFates: true,
     traffic,
-    switchCommand: o.switchCommand,
   });
   return { traffic, report, ...compareWithReference(label, loadGraph(graphFile), traffic, fates ?? []) };
 }

@@ -36,7 +36,7 @@ describe('nfp deploy, packet by packet against the reference semantics', () => {
 
   it.each(graphs.map((g) => [basename(g), g]))('%s', async (file, graphFile) => {
     const { traffic, report, failures, seen } = await deployDifferential(file, graphFile, {
-      target: 'softnic',
+      target: { kind: 'softnic' },
       packets: 2400,
     });
     expect(traffic.length).toBeGreaterThan(1000);

@@ -54,7 +54,7 @@ describe('random service graphs, deployed, packet by packet against the referenc
       const file = join(dir, `g${seed}.yaml`);
       writeFileSync(file, graphOf(seed));
       const { traffic, report, failures } = await deployDifferential(`seed ${seed}`, file, {
-        target: 'softnic',
+        target: { kind: 'softnic' },
         packets: 500,
         isolation,
       });

@@ -7,10 +7,10 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadGraph } from '../../partitioner';
 import { deploy, generateTraffic, prepareDeploy } from '../../deploy';
-import type { PacketFate } from '../../deploy/datapath';
+import type { PacketFate } from '../../targets';
 import { createEngine } from '../../targets/softnic/native';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
@@ -26,22 +26,25 @@ function describeFate(f: PacketFate | undefined): string {
 }
 
 describe('linked data path', () => {
-  const savedMode = process.env.NFP_DATAPATH;
-  afterEach(() => {
-    if (savedMode === undefined) delete process.env.NFP_DATAPATH;
-    else process.env.NFP_DATAPATH = savedMode;
-  });
   afterAll(async () => {
     const host = await import('../../host-runtime/lib');
     host.stop();
   });
 
-  it('refuses to run without a loaded host plan', () => {
+  it('refuses to run without a loaded host plan (an unknown handle)', () => {
     const engine = createEngine() as unknown as { runLinked: (...args: unknown[]) => unknown };
     expect(typeof engine.runLinked).toBe('function');
     expect(() =>
-      engine.runLinked(new Int32Array(0), [], new Int32Array(1), new Int32Array(1), 'c', new Int32Array(0)),
-    ).toThrow(/no host plan is loaded/);
+      engine.runLinked(
+        1e9,
+        new Int32Array(0),
+        [],
+        new Int32Array(1),
+        new Int32Array(1),
+        'c',
+        new Int32Array(0),
+      ),
+    ).toThrow(/no host plan with this handle is loaded/);
   });
 
   it.each(graphs)('%s: same per-packet fates as the JavaScript path', async (file) => {
@@ -49,8 +52,7 @@ describe('linked data path', () => {
     loadGraph(graphFile);
     const { plan, nic } = await prepareDeploy({
       input: graphFile,
-      target: 'softnic',
-      deviceId: 1,
+      target: { kind: 'softnic' },
       durationSeconds: 0,
     });
     const roots = plan.paths.filter((p) => !p.branchOf).length;
@@ -62,12 +64,10 @@ describe('linked data path', () => {
       seed: 11,
     });
     const runs: Record<string, { fates: PacketFate[]; egress: number }> = {};
-    for (const mode of ['js', 'linked']) {
-      process.env.NFP_DATAPATH = mode;
+    for (const mode of ['js', 'linked'] as const) {
       let egress = 0;
       const { report, fates } = await deploy(plan, nic, {
-        target: 'softnic',
-        deviceId: 1,
+        target: { kind: 'softnic', dataPath: mode },
         durationSeconds: 0,
         isolation: 'none',
         recordFates: true,
@@ -108,8 +108,7 @@ describe('linked data path', () => {
     const graphFile = join(EXAMPLES, 'enterprise-edge.yaml');
     const { plan, nic } = await prepareDeploy({
       input: graphFile,
-      target: 'softnic',
-      deviceId: 1,
+      target: { kind: 'softnic' },
       durationSeconds: 0,
     });
     const { packets: traffic } = generateTraffic(plan, {
@@ -120,11 +119,9 @@ describe('linked data path', () => {
       seed: 5,
     });
     const totals: Record<string, unknown> = {};
-    for (const mode of ['js', 'linked']) {
-      process.env.NFP_DATAPATH = mode;
+    for (const mode of ['js', 'linked'] as const) {
       const { report } = await deploy(plan, nic, {
-        target: 'softnic',
-        deviceId: 1,
+        target: { kind: 'softnic', dataPath: mode },
         durationSeconds: 0,
         isolation: 'none',
         traffic,

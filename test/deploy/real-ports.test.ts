@@ -49,9 +49,7 @@ const softnicSwitch: SwitchCommand = (ports, socket) => [
 function multiTenantOnBmv2Profile(): ReturnType<typeof prepareDeploy> {
   return prepareDeploy({
     input: join(EXAMPLES, 'multi-tenant.yaml'),
-    target: 'bmv2',
-    profile: 'bmv2',
-    deviceId: 1,
+    target: { kind: 'bmv2' },
     durationSeconds: 0,
   });
 }
@@ -66,9 +64,8 @@ describe.skipIf(skip)('deploy on a launched switch with real ports (veth, namesp
     '%s: every packet as the reference says',
     async (file) => {
       const { traffic, report, failures, seen } = await deployDifferential(file, join(EXAMPLES, file), {
-        target: 'bmv2',
+        target: { kind: 'bmv2', switchCommand: softnicSwitch },
         packets: 300,
-        switchCommand: softnicSwitch,
       });
       expect(report.totals.input).toBe(traffic.length);
       expect(report.totals.forwarded + report.totals.dropped).toBe(traffic.length);
@@ -89,11 +86,9 @@ describe.skipIf(skip)('deploy on a launched switch with real ports (veth, namesp
     const { packets: traffic } = generateTraffic(plan, trafficSpec(roots, 600));
     const egress: number[] = [];
     const { report } = await deploy(plan, nic, {
-      target: 'bmv2',
-      deviceId: 1,
+      target: { kind: 'bmv2', switchCommand: softnicSwitch },
       durationSeconds: 0,
       traffic,
-      switchCommand: softnicSwitch,
       onEgress: (port) => egress.push(port),
     });
     expect(report.totals.input).toBe(traffic.length);
@@ -107,11 +102,9 @@ describe.skipIf(skip)('deploy on a launched switch with real ports (veth, namesp
   it('a switch that dies at start is reported and leaves nothing behind', async () => {
     const { plan, nic } = await multiTenantOnBmv2Profile();
     const failure = await deploy(plan, nic, {
-      target: 'bmv2',
-      deviceId: 1,
+      target: { kind: 'bmv2', switchCommand: () => ['sh', '-c', 'echo "no such interface" >&2; exit 3'] },
       durationSeconds: 0,
       traffic: [],
-      switchCommand: () => ['sh', '-c', 'echo "no such interface" >&2; exit 3'],
     }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DeployError);
     expect((failure as DeployError).step).toBe('start-target');

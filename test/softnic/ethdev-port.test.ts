@@ -14,7 +14,7 @@ import { P4RuntimeClient } from '../../p4runtime/client';
 import { p4infoFromJson } from '../../p4runtime/proto';
 import { insert } from '../../p4runtime/updates';
 import { loadSoftnic, type NativeOutcome } from '../../targets/softnic/native';
-import { PcapWriter, readPcap } from '../../targets/softnic/pcap';
+import { PcapWriter, readPcap } from '../../targets/pcap';
 import { parsePortSpec } from '../../targets/softnic/ports';
 import { startSoftnic, type SoftnicInstance } from '../../targets/softnic/serve';
 import { bits, fixture, ipBits, l2l3Engine, macBits } from './helpers';

@@ -653,7 +653,7 @@ namespace nfp_softnic {
 void softnic_register_raw_socket(Napi::Env env, Napi::Object softnic);
 void softnic_register_ethdev_port(Napi::Env env, Napi::Object softnic);
 // Bumped on every change of the JS-visible API; targets/softnic/native.ts checks it.
-constexpr int kSoftnicAbiVersion = 2;
+constexpr int kSoftnicAbiVersion = 3;
 } // namespace nfp_softnic
 
 void nfp_softnic_register(Napi::Env env, Napi::Object exports) {

@@ -23,7 +23,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "eal.h"
+#include "nfp/host.h"
 
 namespace nfp_softnic {
 namespace {
@@ -180,7 +180,7 @@ void ethdev_close(EthdevPort &p) {
 }
 
 void ethdev_open(EthdevPort &p) {
-	if (!nfp::eal_ready())
+	if (!nfp_host_eal_ready())
 		throw std::runtime_error("the EAL is not initialised (the host runtime's ensureEal() starts it)");
 	try {
 		ethdev_attach(p);

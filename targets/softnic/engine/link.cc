@@ -1,10 +1,12 @@
 // The softnic linked to the host runtime in one native call: the softnic's host ports are the
-// runtime's host queues (DPDK rings). A batch of wire frames goes through the engine; host-bound
+// runtime's host queues (DPDK rings), reached through the published host link API
+// (host-runtime/include/nfp/host.h) and the plan's handle, which JavaScript passes in. A batch of wire frames goes through the engine; host-bound
 // outputs are injected into their queue, collected back (transmitted or dropped with a reason),
 // and transmitted ones run through the engine again on their host port (the return path).
 // JavaScript hands over the batch and gets every frame's fate back, packed.
 #include <napi.h>
 
+#include <errno.h>
 #include <sched.h>
 #include <time.h>
 
@@ -13,9 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "addon_hooks.h"
 #include "engine.h"
-#include "runtime.h"
+#include "nfp/host.h"
 
 namespace nfp_softnic {
 namespace {
@@ -41,16 +42,25 @@ struct Staged {
 	uint16_t queue;
 };
 
+// A frame the host transmitted: its input index, host queue and bytes in LinkScratch::back_data.
+struct Back {
+	uint32_t index;
+	uint16_t queue;
+	uint32_t off, len;
+};
+
 // Working memory of runLinked, grown as needed and kept between calls (one JS thread).
 struct LinkScratch {
 	std::vector<uint8_t> nic_out;  // one engine output
 	std::vector<uint8_t> staged;   // host-bound frames, back to back
 	std::vector<Staged> to_host;
-	std::vector<std::pair<const uint8_t *, size_t>> pkts;
+	std::vector<nfp_host_frame> pkts;
 	std::vector<std::vector<uint32_t>> pending; // by host queue: to_host items not yet injected
 	std::vector<int32_t> slot;     // seq - base -> index into to_host, -1: done or not ours
-	std::vector<nfp::Collected> back; // transmitted by the host, awaiting the return path
-	std::vector<uint32_t> back_index;
+	std::vector<nfp_host_done> done; // one nfp_host_collect's worth
+	std::vector<uint8_t> back_data; // frames transmitted by the host, back to back
+	std::vector<Back> back;         // ... awaiting the return path
+
 	std::vector<uint8_t> fwd;      // forwarded outputs, back to back
 	std::vector<uint64_t> snap;    // drop-reason counter values after the last packet
 	std::vector<uint32_t> group_ports;
@@ -127,7 +137,7 @@ Napi::Int32Array int32_arg(const Napi::CallbackInfo &info, size_t i, const char 
 
 } // namespace
 
-// runLinked(inPorts: Int32Array, frames: Buffer[], hostQueueOfPort: Int32Array,
+// runLinked(hostHandle: number, inPorts: Int32Array, frames: Buffer[], hostQueueOfPort: Int32Array,
 //           returnPortOfQueue: Int32Array, dropCounter: string, dropCodes: Int32Array,
 //           nowNs?: number, timeoutMs?: number)
 //   → {ports: Int32Array, reasons: Int32Array, offs: Uint32Array, lens: Uint32Array,
@@ -137,19 +147,21 @@ Napi::Int32Array int32_arg(const Napi::CallbackInfo &info, size_t i, const char 
 // the host, reasons[i] indexes hostReasons ("rx-overflow", "lost" or the runtime's reason).
 Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 	Napi::Env env = info.Env();
-	nfp::Runtime *rt = nfp::addon_runtime();
-	if (rt == nullptr) throw Napi::Error::New(env, "runLinked: no host plan is loaded");
-	Napi::Int32Array in_ports = int32_arg(info, 0, "inPorts");
-	if (info.Length() < 2 || !info[1].IsArray()) throw Napi::TypeError::New(env, "runLinked: frames must be an array");
-	Napi::Array frames_js = info[1].As<Napi::Array>();
-	Napi::Int32Array queue_of_port = int32_arg(info, 2, "hostQueueOfPort");
-	Napi::Int32Array port_of_queue = int32_arg(info, 3, "returnPortOfQueue");
-	if (info.Length() < 5 || !info[4].IsString()) throw Napi::TypeError::New(env, "runLinked: dropCounter must be a string");
-	std::string counter_name = info[4].As<Napi::String>().Utf8Value();
-	Napi::Int32Array codes_js = int32_arg(info, 5, "dropCodes");
-	const bool fixed_now = info.Length() > 6 && info[6].IsNumber();
-	const uint64_t given_now = fixed_now ? uint64_t(info[6].As<Napi::Number>().DoubleValue()) : 0;
-	const double timeout_ms = info.Length() > 7 && info[7].IsNumber() ? info[7].As<Napi::Number>().DoubleValue() : 10000;
+	if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "runLinked: hostHandle must be a number");
+	nfp_host *rt = nfp_host_get(uint64_t(info[0].As<Napi::Number>().DoubleValue()));
+	if (rt == nullptr) throw Napi::Error::New(env, "runLinked: no host plan with this handle is loaded");
+	const uint32_t n_queues = nfp_host_queue_count(rt);
+	Napi::Int32Array in_ports = int32_arg(info, 1, "inPorts");
+	if (info.Length() < 3 || !info[2].IsArray()) throw Napi::TypeError::New(env, "runLinked: frames must be an array");
+	Napi::Array frames_js = info[2].As<Napi::Array>();
+	Napi::Int32Array queue_of_port = int32_arg(info, 3, "hostQueueOfPort");
+	Napi::Int32Array port_of_queue = int32_arg(info, 4, "returnPortOfQueue");
+	if (info.Length() < 6 || !info[5].IsString()) throw Napi::TypeError::New(env, "runLinked: dropCounter must be a string");
+	std::string counter_name = info[5].As<Napi::String>().Utf8Value();
+	Napi::Int32Array codes_js = int32_arg(info, 6, "dropCodes");
+	const bool fixed_now = info.Length() > 7 && info[7].IsNumber();
+	const uint64_t given_now = fixed_now ? uint64_t(info[7].As<Napi::Number>().DoubleValue()) : 0;
+	const double timeout_ms = info.Length() > 8 && info[8].IsNumber() ? info[8].As<Napi::Number>().DoubleValue() : 10000;
 	if (port_of_queue.ElementLength() == 0) throw Napi::RangeError::New(env, "runLinked: returnPortOfQueue is empty");
 
 	const uint32_t n = frames_js.Length();
@@ -184,7 +196,7 @@ Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 	s.to_host.clear();
 	s.fwd.clear();
 	s.back.clear();
-	s.back_index.clear();
+	s.back_data.clear();
 	s.snap.resize(codes.size());
 	s.host_reasons.assign({"rx-overflow", "lost"});
 	NicStep nic{eng, counter, codes};
@@ -200,12 +212,11 @@ Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 		if (members.empty()) return;
 		s.pkts.clear();
 		for (uint32_t m : members) s.pkts.push_back({s.staged.data() + s.to_host[m].off, s.to_host[m].len});
-		uint32_t first = 0, ok = 0;
-		try {
-			ok = nfp::runtime_inject(rt, q, s.pkts, &first);
-		} catch (const std::exception &e) {
-			throw Napi::Error::New(env, e.what());
-		}
+		uint32_t first = 0;
+		const int32_t rc = nfp_host_inject(rt, q, s.pkts.data(), uint32_t(s.pkts.size()), &first);
+		if (rc == -ENOTSUP) throw Napi::Error::New(env, "runLinked: the host plan's queues are not in-memory rings");
+		if (rc < 0) throw Napi::Error::New(env, "runLinked: host queue " + std::to_string(q) + " refused the frames");
+		const uint32_t ok = uint32_t(rc);
 		if (!have_base) {
 			base = first;
 			have_base = true;
@@ -223,23 +234,30 @@ Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 		members.clear();
 	};
 	// Host -> here: whatever the workers have finished; false when nothing was there.
+	s.done.resize(kLinkBurst * 4);
 	auto drain = [&]() {
 		if (span == 0) return false;
-		std::vector<nfp::Collected> got = nfp::runtime_collect(rt);
-		for (nfp::Collected &col : got) {
-			uint32_t at = col.seq - base;
-			if (at >= s.slot.size() || s.slot[at] < 0) continue; // an earlier batch's straggler
-			const Staged &h = s.to_host[size_t(s.slot[at])];
-			s.slot[at] = -1;
-			span--;
-			if (!col.transmitted) {
-				drop(f, h.index, kHostDrop, int32_t(host_reason_index(col.reason)));
-				continue;
+		bool any = false;
+		for (;;) {
+			const uint32_t got = nfp_host_collect(rt, s.done.data(), uint32_t(s.done.size()));
+			if (got == 0) break;
+			any = true;
+			for (uint32_t k = 0; k < got; k++) {
+				const nfp_host_done &col = s.done[k];
+				uint32_t at = col.seq - base;
+				if (at >= s.slot.size() || s.slot[at] < 0) continue; // an earlier batch's straggler
+				const Staged &h = s.to_host[size_t(s.slot[at])];
+				s.slot[at] = -1;
+				span--;
+				if (!col.transmitted) {
+					drop(f, h.index, kHostDrop, int32_t(host_reason_index(col.reason)));
+					continue;
+				}
+				s.back.push_back({h.index, col.queue, uint32_t(s.back_data.size()), col.len});
+				s.back_data.insert(s.back_data.end(), col.data, col.data + col.len);
 			}
-			s.back.push_back(std::move(col));
-			s.back_index.push_back(h.index);
 		}
-		return !got.empty();
+		return any;
 	};
 
 	// Wire -> NIC, one ingress port after another in order of first appearance (as the JS path).
@@ -267,9 +285,9 @@ Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 			}
 			s.to_host.push_back({i, uint32_t(s.staged.size()), r.len, uint16_t(q)});
 			s.staged.insert(s.staged.end(), s.nic_out.data(), s.nic_out.data() + r.len);
-			if (uint32_t(q) >= rt->n_queues)
+			if (uint32_t(q) >= n_queues)
 				throw Napi::RangeError::New(env, "runLinked: host queue " + std::to_string(q) + " does not exist (the plan has " +
-				                                     std::to_string(rt->n_queues) + ")");
+				                                     std::to_string(n_queues) + ")");
 			if (uint32_t(q) >= s.pending.size()) s.pending.resize(uint32_t(q) + 1);
 			s.pending[size_t(q)].push_back(uint32_t(s.to_host.size() - 1));
 			// Hand the host a burst as soon as one is ready, so it works while the NIC does.
@@ -307,7 +325,7 @@ Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 		auto port_of = [&](uint16_t queue) {
 			return uint32_t(queue < port_of_queue.ElementLength() ? port_of_queue[queue] : port_of_queue[0]);
 		};
-		for (const nfp::Collected &col : s.back) {
+		for (const Back &col : s.back) {
 			uint32_t p = port_of(col.queue);
 			bool seen = false;
 			for (uint32_t g : s.group_ports) seen = seen || g == p;
@@ -315,12 +333,11 @@ Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 		}
 		for (uint32_t gp : s.group_ports) {
 			const uint64_t now = fixed_now ? given_now : mono_ns();
-			for (size_t k = 0; k < s.back.size(); k++) {
-				const nfp::Collected &col = s.back[k];
+			for (const Back &col : s.back) {
 				if (port_of(col.queue) != gp) continue;
-				uint32_t i = s.back_index[k];
+				uint32_t i = col.index;
 				int32_t reason = 0;
-				ProcessResult r = nic.run(gp, col.data.data(), uint32_t(col.data.size()), now, &reason);
+				ProcessResult r = nic.run(gp, s.back_data.data() + col.off, col.len, now, &reason);
 				if (r.verdict != Verdict::Forward) drop(f, i, kNicDrop, reason);
 				else forward(f, i, r.port, s.nic_out.data(), r.len);
 			}

@@ -1,9 +1,13 @@
 // An AF_PACKET socket on one network interface, for the stand-alone softnic's `N@iface:NAME`
-// ports: `exports.softnic.RawSocket(name)` with non-blocking recv(max) and send(frame).
+// ports and deploy's wire data path: `exports.softnic.RawSocket(name, netns?)` with non-blocking
+// recv(max) and send(frame). With `netns` (a name under /var/run/netns) the socket is created
+// in that network namespace and stays bound there; the calling thread returns to its own at once.
 // Control-rate packet I/O from JavaScript; deploy's fast path is the host runtime's DPDK ports.
 #include <napi.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <cerrno>
 #include <cstring>
 #include <linux/if_packet.h>
@@ -12,10 +16,41 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <stdexcept>
 #include <string>
 
 namespace nfp_softnic {
 namespace {
+
+// Runs `make` with the calling thread in network namespace `netns` (empty: this one) and returns
+// its result; the thread is back in its own namespace before this returns. Throws on failure.
+template <typename F> auto in_netns(const std::string &netns, F make) -> decltype(make()) {
+	if (netns.empty()) return make();
+	const int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0) throw std::runtime_error(std::string("cannot open this thread's network namespace: ") + std::strerror(errno));
+	const std::string path = "/var/run/netns/" + netns;
+	const int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (target < 0 || setns(target, CLONE_NEWNET) != 0) {
+		const int e = errno;
+		if (target >= 0) ::close(target);
+		::close(self);
+		throw std::runtime_error("cannot enter network namespace " + netns + ": " + std::strerror(e));
+	}
+	::close(target);
+	auto restore = [&]() {
+		if (setns(self, CLONE_NEWNET) != 0) std::abort(); // never leave the JS thread elsewhere
+		::close(self);
+	};
+	try {
+		auto r = make();
+		restore();
+		return r;
+	} catch (...) {
+		restore();
+		throw;
+	}
+}
 
 class RawSocketWrap : public Napi::ObjectWrap<RawSocketWrap> {
 public:
@@ -30,19 +65,34 @@ public:
 
 	explicit RawSocketWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RawSocketWrap>(info) {
 		Napi::Env env = info.Env();
-		if (info.Length() < 1 || !info[0].IsString()) {
-			Napi::TypeError::New(env, "RawSocket(interfaceName: string)").ThrowAsJavaScriptException();
+		if (info.Length() < 1 || !info[0].IsString() || (info.Length() > 1 && !info[1].IsString() && !info[1].IsUndefined())) {
+			Napi::TypeError::New(env, "RawSocket(interfaceName: string, netns?: string)").ThrowAsJavaScriptException();
 			return;
 		}
 		const std::string name = info[0].As<Napi::String>().Utf8Value();
-		const unsigned idx = if_nametoindex(name.c_str());
-		if (idx == 0) {
-			Napi::Error::New(env, "no network interface named \"" + name + "\"").ThrowAsJavaScriptException();
+		const std::string netns = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+		const std::string where = netns.empty() ? name : name + " (namespace " + netns + ")";
+		unsigned idx = 0;
+		int err = 0;
+		try {
+			// The interface index and the socket both belong to the namespace.
+			fd_ = in_netns(netns, [&]() {
+				idx = if_nametoindex(name.c_str());
+				if (idx == 0) return -1;
+				int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+				err = errno;
+				return fd;
+			});
+		} catch (const std::exception &e) {
+			Napi::Error::New(env, e.what()).ThrowAsJavaScriptException();
 			return;
 		}
-		fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+		if (idx == 0) {
+			Napi::Error::New(env, "no network interface named \"" + where + "\"").ThrowAsJavaScriptException();
+			return;
+		}
 		if (fd_ < 0) {
-			Napi::Error::New(env, "cannot open a packet socket on " + name + ": " + std::strerror(errno) +
+			Napi::Error::New(env, "cannot open a packet socket on " + where + ": " + std::strerror(err) +
 			                          " (needs root or CAP_NET_RAW)")
 			    .ThrowAsJavaScriptException();
 			return;

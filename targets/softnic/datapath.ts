@@ -7,16 +7,14 @@
  * packet's fate; otherwise JavaScript moves whole batches between the two native engines. Either
  * way it never touches a packet on its own.
  */
-import type { NicArtifacts } from '../p4';
-import type { Plan } from '../partitioner/plan';
-import * as host from '../host-runtime/lib';
-import type { LoadedHostPlan } from '../host-runtime/lib';
-import type { SoftnicDevice } from '../targets/softnic/device';
-import type { NativeEngine } from '../targets/softnic/native';
-import { TrafficAccount, type PacketFate, type ProgressCallback, type TrafficRun } from './account';
-import type { GeneratedPacket } from './traffic';
-
-export { emptyRun, type PacketFate, type TrafficRun } from './account';
+import type { NicArtifacts } from '../../p4';
+import type { Plan } from '../../partitioner/plan';
+import * as host from '../../host-runtime/lib';
+import type { LoadedHostPlan } from '../../host-runtime/lib';
+import { TrafficAccount } from '../account';
+import type { DataPath, PacketFate, TrafficOptions, TrafficPacket, TrafficRun } from '../target';
+import type { SoftnicDevice } from './device';
+import type { NativeEngine } from './native';
 
 const BATCH = 2048;
 /** Ports the softnic engine accepts (0..510; 511 is its drop port). */
@@ -43,6 +41,7 @@ interface LinkedResult {
 
 interface LinkedEngine {
   runLinked(
+    hostHandle: number,
     inPorts: Int32Array,
     frames: Buffer[],
     hostQueueOfPort: Int32Array,
@@ -60,10 +59,11 @@ function isLinked(engine: NativeEngine | undefined): engine is NativeEngine & Li
 
 interface InFlight {
   index: number;
-  packet: GeneratedPacket;
+  packet: TrafficPacket;
 }
 
-export class DataPath {
+/** The embedded softnic and the host runtime's in-memory queues, in this process. */
+export class SoftnicDataPath implements DataPath {
   private readonly hostPorts: number[];
   private readonly dropReasonNames = new Map<number, string>();
   private readonly ledger: TrafficAccount;
@@ -106,12 +106,8 @@ export class DataPath {
   }
 
   /** Sends `traffic` (replayed until `seconds` passed, at least once) and accounts for every packet. */
-  async runTraffic(
-    traffic: GeneratedPacket[],
-    seconds: number,
-    onProgress?: ProgressCallback,
-    signal?: AbortSignal,
-  ): Promise<TrafficRun> {
+  async run(traffic: TrafficPacket[], seconds: number, opts: TrafficOptions = {}): Promise<TrafficRun> {
+    const { onProgress, signal } = opts;
     let pass = 0;
     do {
       for (let i = 0; i < traffic.length && !signal?.aborted; i += BATCH) {
@@ -129,7 +125,27 @@ export class DataPath {
     return this.ledger.finish();
   }
 
-  private account(p: GeneratedPacket, fate: PacketFate, index: number, record: boolean): void {
+  /**
+   * Carries one batch of frames that arrived now (a live port's burst) through the NIC and the
+   * host, and accounts for each; `onEgress` sends what leaves a wire port.
+   */
+  async carry(packets: TrafficPacket[]): Promise<void> {
+    for (let i = 0; i < packets.length; i += BATCH) {
+      const batch = packets.slice(i, i + BATCH).map((packet, k) => ({ index: i + k, packet }));
+      if (this.linked) this.sendLinked(batch, false);
+      else await this.sendBatch(batch, false);
+    }
+  }
+
+  snapshot(): TrafficRun {
+    return this.ledger.snapshot();
+  }
+
+  close(): void {
+    // Nothing of its own: the device and the host runtime belong to the target and to deploy.
+  }
+
+  private account(p: TrafficPacket, fate: PacketFate, index: number, record: boolean): void {
     this.ledger.account(p, fate, index, record);
   }
 
@@ -137,6 +153,7 @@ export class DataPath {
   private sendLinked(batch: InFlight[], record: boolean): void {
     const engine = this.device.engine as NativeEngine & LinkedEngine;
     const r = engine.runLinked(
+      this.loaded.handle,
       Int32Array.from(batch, (b) => b.packet.port),
       batch.map((b) => b.packet.data),
       this.hostQueueOfPort,

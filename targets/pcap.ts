@@ -1,9 +1,9 @@
 /**
- * Reading and writing classic pcap files (libpcap format, Ethernet link type), for softnic wire
- * ports backed by files.
+ * Reading and writing classic pcap files (libpcap format, Ethernet link type): the softnic's file
+ * ports, and deploy's `--traffic` and `--pcap-out` (through targets/index.ts).
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { NfpError } from '../../partitioner/errors';
+import { NfpError } from '../partitioner/errors';
 
 const MAGIC_US = 0xa1b2c3d4;
 const MAGIC_NS = 0xa1b23c4d;

@@ -1,11 +1,10 @@
 /**
- * The data path of a deployment on a switch with real ports (BMv2 launched by nfp): frames are
- * sent into the switch's wire ports through raw sockets on their veth ends, the switch steers
- * host paths to the host-facing veths where the host runtime's net_af_packet ports pick them up,
- * and whatever leaves a wire port is read back from its veth.
+ * The data path of a deployment on a device with real ports (BMv2 launched by nfp, or the host
+ * runtime's own DPDK ports): frames are sent into the device's wire ports through raw sockets on
+ * the far ends of their veth pairs, and whatever leaves a wire port is read back from there.
  *
  * A packet's fate is observed, not assumed: it left on a wire port (seen on that veth), or a drop
- * counter moved (the NIC's per-reason drop counter, read over P4Runtime, or the host runtime's
+ * counter moved (the NIC's per-reason drop counter, read from the target, or the host runtime's
  * drop reasons). With `recordFates` packets go one at a time, so each fate is exact. Otherwise a
  * window of packets is in flight; forwarded packets are matched by a tag in their IPv4
  * identification (restored on egress), and which of the remaining packets had which drop reason
@@ -14,10 +13,25 @@
 import type { NicArtifacts } from '../p4';
 import type { Plan } from '../partitioner/plan';
 import * as host from '../host-runtime/lib';
-import type { P4RuntimeClient } from '../p4runtime/client';
-import { loadSoftnic, type NativeRawSocket } from '../targets/softnic/native';
-import { TrafficAccount, type PacketFate, type ProgressCallback, type TrafficRun } from './account';
-import type { GeneratedPacket } from './traffic';
+import { TrafficAccount } from './account';
+import { loadSoftnic, type NativeRawSocket } from './softnic/native';
+import type {
+  DataPath,
+  PacketFate,
+  ProgressCallback,
+  TrafficOptions,
+  TrafficPacket,
+  TrafficRun,
+} from './target';
+
+/** The NIC's per-reason drop counter, by reason code, as the device reports it now. */
+export type DropReader = () => Promise<number[]>;
+
+/** A wire port's far end: the interface, and the network namespace it lives in (if not this one). */
+export interface WireEnd {
+  ifname: string;
+  netns?: string;
+}
 
 /** How long a packet may take through the switch and the host before it counts as lost. */
 const LOST_AFTER_MS = 1000;
@@ -25,34 +39,24 @@ const LOST_AFTER_MS = 1000;
 const WINDOW = 64;
 const RECV_BURST = 256;
 
-export class WireDataPath {
+export class WireDataPath implements DataPath {
   private readonly sockets = new Map<number, NativeRawSocket>();
   private readonly ledger: TrafficAccount;
-  private readonly dropCounterId: number;
   private nicDrops: number[] = [];
   private hostDrops: Record<string, number> = {};
   /** Frames seen on a wire port that belong to no packet in flight (late or foreign). */
   strayFrames = 0;
 
   constructor(
-    private readonly plan: Plan,
+    plan: Plan,
     private readonly nic: NicArtifacts,
-    private readonly client: P4RuntimeClient,
-    private readonly wireInterfaces: Map<number, string>,
+    private readonly readDrops: DropReader,
+    private readonly wireEnds: Map<number, WireEnd>,
     private readonly recordFates: boolean,
     private readonly hostAttached: boolean,
     private readonly onEgress?: (port: number, frame: Buffer) => void,
   ) {
     this.ledger = new TrafficAccount(plan, recordFates);
-    const counter = (nic.p4info.counters ?? []).find(
-      (c) => c.preamble?.name === nic.entries.dropCounter.name,
-    );
-    this.dropCounterId = Number(counter?.preamble?.id ?? 0);
-  }
-
-  open(): void {
-    const { RawSocket } = loadSoftnic();
-    for (const [port, ifname] of this.wireInterfaces) this.sockets.set(port, new RawSocket(ifname));
   }
 
   close(): void {
@@ -60,12 +64,12 @@ export class WireDataPath {
     this.sockets.clear();
   }
 
-  async runTraffic(
-    traffic: GeneratedPacket[],
-    seconds: number,
-    onProgress?: ProgressCallback,
-    signal?: AbortSignal,
-  ): Promise<TrafficRun> {
+  async run(traffic: TrafficPacket[], seconds: number, opts: TrafficOptions = {}): Promise<TrafficRun> {
+    const { onProgress, signal } = opts;
+    if (this.sockets.size === 0) {
+      const { RawSocket } = loadSoftnic();
+      for (const [port, end] of this.wireEnds) this.sockets.set(port, new RawSocket(end.ifname, end.netns));
+    }
     await this.snapshotDrops();
     let pass = 0;
     do {
@@ -79,7 +83,7 @@ export class WireDataPath {
 
   /** One packet at a time: its fate is whichever of egress, NIC drop or host drop happens. */
   private async sendOneByOne(
-    traffic: GeneratedPacket[],
+    traffic: TrafficPacket[],
     onProgress?: ProgressCallback,
     signal?: AbortSignal,
   ): Promise<void> {
@@ -106,12 +110,12 @@ export class WireDataPath {
 
   /** A window of packets in flight, matched on egress by their IPv4 identification tag. */
   private async sendWindowed(
-    traffic: GeneratedPacket[],
+    traffic: TrafficPacket[],
     onProgress?: ProgressCallback,
     signal?: AbortSignal,
   ): Promise<void> {
-    const pending = new Map<number, { packet: GeneratedPacket; index: number; id: number }>();
-    const untagged: Array<{ packet: GeneratedPacket; index: number }> = [];
+    const pending = new Map<number, { packet: TrafficPacket; index: number; id: number }>();
+    const untagged: Array<{ packet: TrafficPacket; index: number }> = [];
     let dropsOwed: PacketFate[] = [];
     let next = 0;
     let lastProgressAt = Date.now();
@@ -181,7 +185,7 @@ export class WireDataPath {
     for (const p of left) this.ledger.account(p.packet, dropsOwed.shift() ?? lost(), p.index, false);
   }
 
-  private send(packet: GeneratedPacket, frame: Buffer = packet.data): void {
+  private send(packet: TrafficPacket, frame: Buffer = packet.data): void {
     const socket = this.sockets.get(packet.port);
     if (!socket) throw new Error(`the switch has no wire port ${packet.port}`);
     if (!socket.send(frame)) throw new Error(`sending on wire port ${packet.port} failed`);
@@ -223,13 +227,8 @@ export class WireDataPath {
     return fates;
   }
 
-  private async readNicDrops(): Promise<number[]> {
-    const counts: number[] = [];
-    for await (const e of this.client.read({ counterEntry: { counterId: this.dropCounterId } })) {
-      const c = e.counterEntry;
-      if (c) counts[Number(c.index?.index ?? 0)] = Number(c.data?.packetCount ?? 0);
-    }
-    return counts;
+  private readNicDrops(): Promise<number[]> {
+    return this.readDrops();
   }
 }
 

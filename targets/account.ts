@@ -4,24 +4,9 @@
  * differential tests) its fate kept.
  */
 import type { Plan } from '../partitioner/plan';
-import type { GeneratedPacket } from './traffic';
+import type { PacketFate, ProgressCallback, TrafficCounts, TrafficPacket, TrafficRun } from './target';
 
-/** What happened to one input packet. */
-export type PacketFate =
-  | { kind: 'forwarded'; port: number; data: Buffer }
-  | { kind: 'dropped'; where: 'nic' | 'host'; reason: string };
-
-export interface TrafficRun {
-  seconds: number;
-  input: number;
-  forwarded: number;
-  dropped: number;
-  /** `nic:<reason>` and `host:<reason>` keys. */
-  dropsByReason: Record<string, number>;
-  perTenant: Map<number, { input: number; forwarded: number; dropped: number }>;
-  perPath: Map<number, { input: number; forwarded: number; dropped: number; drops: Record<string, number> }>;
-  fates?: PacketFate[];
-}
+const zero = (): TrafficCounts => ({ input: 0, forwarded: 0, dropped: 0, inputBytes: 0, forwardedBytes: 0 });
 
 export function emptyRun(): TrafficRun {
   return {
@@ -34,12 +19,6 @@ export function emptyRun(): TrafficRun {
     perPath: new Map(),
   };
 }
-
-export type ProgressCallback = (p: {
-  elapsedSeconds: number;
-  input: number;
-  perTenantPps: Record<string, number>;
-}) => void;
 
 export class TrafficAccount {
   readonly run: TrafficRun;
@@ -58,17 +37,21 @@ export class TrafficAccount {
     return Date.now() - this.started;
   }
 
-  account(p: GeneratedPacket, fate: PacketFate, index: number, record: boolean): void {
+  account(p: TrafficPacket, fate: PacketFate, index: number, record: boolean): void {
     const r = this.run;
-    const t = r.perTenant.get(p.tenant) ?? { input: 0, forwarded: 0, dropped: 0 };
-    const path = r.perPath.get(p.path) ?? { input: 0, forwarded: 0, dropped: 0, drops: {} };
+    const t = r.perTenant.get(p.tenant) ?? zero();
+    const path = r.perPath.get(p.path) ?? { ...zero(), drops: {} };
     r.input++;
     t.input++;
     path.input++;
+    t.inputBytes += p.data.length;
+    path.inputBytes += p.data.length;
     if (fate.kind === 'forwarded') {
       r.forwarded++;
       t.forwarded++;
       path.forwarded++;
+      t.forwardedBytes += fate.data.length;
+      path.forwardedBytes += fate.data.length;
     } else {
       const key = `${fate.where}:${fate.reason}`;
       r.dropped++;
@@ -96,6 +79,11 @@ export class TrafficAccount {
     this.lastPerTenant = new Map([...this.run.perTenant].map(([id, c]) => [id, c.input]));
     this.lastProgress = now;
     onProgress({ elapsedSeconds: (now - this.started) / 1000, input: this.run.input, perTenantPps });
+  }
+
+  /** The account so far, with the seconds elapsed (the run goes on). */
+  snapshot(): TrafficRun {
+    return { ...this.run, seconds: this.elapsedMs / 1000 };
   }
 
   finish(): TrafficRun {
