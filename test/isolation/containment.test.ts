@@ -206,7 +206,13 @@ describe.skipIf(!isolationBuilt)('mpk', () => {
 
   it.skipIf(!pku)('contains faults of native NFs with protection keys', async () => {
     const evil = await testNf('evil', 'native');
-    const victim = tenant({ id: 1, backend: 'mpk', nfs: [{ artifact: await testNf('secret', 'native') }] });
+    // A generous budget: on a loaded machine a descheduled victim batch must not look like a runaway.
+    const victim = tenant({
+      id: 1,
+      backend: 'mpk',
+      budgetCycles: 5e9,
+      nfs: [{ artifact: await testNf('secret', 'native') }],
+    });
     // The victim's arena (its packets) carries the victim's key.
     const victimPackets = Number(victim.packetMemory()!.address);
     for (const [attack, why, extra] of [
@@ -248,7 +254,12 @@ describe.skipIf(!isolationBuilt)('the tenant packet memory', () => {
       let victim: IsolatedTenant;
       beforeAll(async () => {
         evil = await testNf('evil', kind);
-        victim = tenant({ id: 1, backend, nfs: [{ artifact: await testNf('secret', kind) }] });
+        victim = tenant({
+          id: 1,
+          backend,
+          budgetCycles: 5e9,
+          nfs: [{ artifact: await testNf('secret', kind) }],
+        });
       });
       const attacker = (attack: string, extra: Record<string, unknown> = {}): IsolatedTenant =>
         tenant({
