@@ -20,6 +20,8 @@ export interface PlanTenant {
   egressPort: number;
   trafficShare: number;
   isolation: 'sfi' | 'mpk' | 'none' | 'process';
+  /** How sandboxed NFs reach packets; absent: `shared` (graph.ts, Tenant.packetAccess). */
+  packetAccess?: 'shared' | 'windows';
 }
 
 export interface PlanNf {
@@ -158,6 +160,12 @@ export interface Objective {
 export interface Plan {
   version: typeof PLAN_VERSION;
   graphFile: string;
+  /**
+   * The folder that `custom` NFs' `manifest.source` paths (and the files they include) are
+   * relative to; relative itself to the plan file's folder when it is not absolute (a plan folder
+   * written by `nfp partition` carries its sources in `nf/`). Present when the plan has custom NFs.
+   */
+  sourceDir?: string;
   profile: NicProfile;
   tenants: PlanTenant[];
   nfs: PlanNf[];

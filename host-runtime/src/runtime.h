@@ -183,11 +183,17 @@ struct Runtime {
 	std::vector<std::atomic<uint64_t>> faults;     // by tenant id
 	std::vector<uint16_t> tenant_ids;
 	std::vector<uint32_t> tenant_weight;   // by tenant id (from the plan; default 1)
+	std::vector<uint8_t> tenant_access;    // by tenant id: enum nfp_packet_access (default shared)
 	std::vector<uint64_t> tenant_overload; // by tenant id: packets its full queue turned away
 	std::atomic<bool> quit{false};
 	bool running = false;
 
 	struct rte_mempool *pool = nullptr;
+	// Where each host queue's packets live: `pool`, or (shared packet access, a queue carrying one
+	// tenant's paths) a pool whose data buffers lie in that tenant's domain on the queue's worker.
+	std::vector<struct rte_mempool *> queue_pool;
+	std::vector<int32_t> queue_pool_tenant; // the tenant owning queue_pool[q], or -1
+	std::vector<struct rte_mempool *> tenant_pools;
 	uint16_t port_id = 0;
 	bool port_open = false;
 	std::string vdev_name;
