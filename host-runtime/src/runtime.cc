@@ -186,7 +186,7 @@ static void open_port_list(Runtime *rt)
 		rt->list_ports.push_back(port);
 		rt->list_vdevs.push_back(probed ? "" : name);
 		rt->port_open = true;
-		configure_port(rt, port, name, per_port);
+		configure_port(rt, port, name, per_port, (uint32_t)rt->queue_port.size());
 		for (uint16_t q = 0; q < per_port; q++) {
 			rt->queue_port.push_back(port);
 			rt->queue_hwq.push_back(q);
