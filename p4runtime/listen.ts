@@ -4,7 +4,9 @@
  * then trailers, often in separate writes) wait under Nagle's algorithm for the client's
  * delayed ACK: tens of milliseconds, now and then, on a one-update Write. This listener accepts
  * TCP connections itself, with Nagle off, and hands each to the grpc-js server through its
- * connection injector. Unix sockets (no Nagle there) go through grpc-js' own bind.
+ * connection injector. Unix sockets (no Nagle there) are accepted the same way, so that stopping
+ * closes the connections a controller still holds open (grpc-js' own bind leaves them, and the
+ * process would not exit).
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -41,7 +43,7 @@ export async function listenNoDelay(
   credentials: grpc.ServerCredentials,
 ): Promise<Listening> {
   const tcp = parseTcpAddress(address);
-  if (!tcp) return listenWithNagle(server, address, credentials);
+  const path = tcp ? undefined : address.slice('unix:'.length).replace(/^\/\/(?=\/)/, '');
   const injector = server.createConnectionInjector(credentials);
   const sockets = new Set<Socket>();
   const net: NetServer = createServer({ noDelay: true }, (socket) => {
@@ -52,14 +54,17 @@ export async function listenNoDelay(
   });
   await new Promise<void>((resolve, reject) => {
     net.once('error', reject);
-    net.listen(tcp.port, tcp.host, () => {
+    const listening = (): void => {
       net.off('error', reject);
       resolve();
-    });
+    };
+    if (tcp) net.listen(tcp.port, tcp.host, listening);
+    else net.listen(path, listening);
   });
   const bound = net.address();
   return {
-    port: typeof bound === 'object' && bound ? bound.port : tcp.port,
+    // grpc-js reports port 1 for a unix socket; so does this.
+    port: typeof bound === 'object' && bound ? bound.port : (tcp?.port ?? 1),
     async close(): Promise<void> {
       injector.destroy();
       for (const s of sockets) s.destroy();
