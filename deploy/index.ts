@@ -10,11 +10,10 @@ import { NfpError } from '../partitioner/errors';
 import type { Plan } from '../partitioner/plan';
 import type { IsolationBackend } from '../host-runtime/lib';
 import { deploy, type DeployProgress, type DeployResult, type DeployStep } from './deploy';
-import { parsePacket } from './packet';
 import { PcapWriter, readPcap, type TargetSpec } from '../targets';
 import {
-  classifyByPlan,
   DEFAULT_GENERATOR,
+  trafficFromFrames,
   generateTraffic,
   type GeneratedPacket,
   type GeneratorSpec,
@@ -79,22 +78,10 @@ export async function prepareDeploy(req: DeployRequest): Promise<Prepared> {
   req.onStep?.('emit');
   if (req.traffic) {
     const port = req.trafficPort ?? plan.profile.wirePorts[0];
-    const traffic = readPcap(req.traffic).map((p) => {
-      const h = parsePacket(p.data);
-      const c = h.srcIp
-        ? classifyByPlan(plan, {
-            port,
-            vlan: h.vlan,
-            srcIp: h.srcIp,
-            dstIp: h.dstIp ?? '0.0.0.0',
-            proto: h.proto ?? 0,
-            srcPort: h.srcPort ?? 0,
-            dstPort: h.dstPort ?? 0,
-            dscp: h.dscp ?? 0,
-          })
-        : undefined;
-      return { port, data: p.data, tenant: c?.tenant ?? 0, path: c?.path ?? 0, suspicious: false };
-    });
+    const traffic = trafficFromFrames(
+      plan,
+      readPcap(req.traffic).map((p) => ({ port, data: p.data })),
+    );
     if (traffic.length === 0) throw new NfpError(`${req.traffic}: the pcap holds no packets`);
     return { plan, nic, traffic, unreachablePaths: [] };
   }

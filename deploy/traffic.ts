@@ -9,6 +9,7 @@ import type { IdsConfig } from '../partitioner/nf-config';
 import type { PathRule, Plan, TenantRule } from '../partitioner/plan';
 import { NfpError } from '../partitioner/errors';
 import { parseIp } from '../partitioner/ip';
+import { readFrame } from '../partitioner/frame';
 import { matchesPacket, type PacketFields } from '../partitioner/match';
 import { rng } from '../partitioner/synthetic';
 import type { TrafficPacket } from '../targets';
@@ -63,6 +64,8 @@ function inRange(
 
 interface Fields {
   port: number;
+  /** False for a frame that is not IP (its addresses match no prefix). */
+  ip?: boolean;
   vlan?: number;
   srcIp: string;
   dstIp: string;
@@ -74,9 +77,9 @@ interface Fields {
 
 /** The fields as the NIC parses the frame: no VLAN reads as 0, ports only for TCP and UDP. */
 function packetFields(f: Fields): PacketFields | undefined {
-  const srcIp = parseIp(f.srcIp);
-  const dstIp = parseIp(f.dstIp);
-  if (!srcIp || !dstIp) return undefined;
+  const srcIp = f.ip === false ? undefined : parseIp(f.srcIp);
+  const dstIp = f.ip === false ? undefined : parseIp(f.dstIp);
+  if (f.ip !== false && (!srcIp || !dstIp)) return undefined;
   const ports = f.proto === PROTO_TCP || f.proto === PROTO_UDP;
   return {
     ingressPort: f.port,
@@ -123,6 +126,36 @@ function candidate(plan: Plan, tr: TenantRule, pr: PathRule, rnd: () => number):
     dstPort: inRange(m.dstPort, rnd, 1, 65535),
     dscp: m.dscp ?? 0,
   };
+}
+
+/**
+ * Replayed frames (a capture) with what the plan expects of each: the tenant and root path its
+ * NIC classification gives, read as the NIC reads the frame (partitioner/frame.ts). A frame the
+ * NIC drops before classifying it (malformed, oversize, ...) or that no tenant takes expects
+ * tenant 0 and path 0, which no plan uses.
+ */
+export function trafficFromFrames(
+  plan: Plan,
+  frames: Array<{ port: number; data: Buffer }>,
+): GeneratedPacket[] {
+  return frames.map(({ port, data }) => {
+    const r = readFrame(port, data);
+    const h = r.kind === 'packet' ? r.headers : undefined;
+    const c = h
+      ? classifyByPlan(plan, {
+          port,
+          ip: h.l3 !== 'none',
+          vlan: h.vlan,
+          srcIp: h.srcIp,
+          dstIp: h.dstIp,
+          proto: h.proto,
+          srcPort: h.srcPort ?? 0,
+          dstPort: h.dstPort ?? 0,
+          dscp: h.dscp,
+        })
+      : undefined;
+    return { port, data, tenant: c?.tenant ?? 0, path: c?.path ?? 0, suspicious: false };
+  });
 }
 
 export interface GeneratedTraffic {

@@ -10,8 +10,10 @@ import { banner, type Flavor, P4Writer } from './p4-source';
 const PNA: Flavor = {
   std: (field) => {
     if (field === 'ingress_port') return 'istd.input_port';
+    if (field === 'parser_error') return 'istd.parser_error';
     throw new InternalError('p4/emit/pna', `PNA has no intrinsic for ${field}`);
   },
+  packetLength: (pkt) => `${pkt}.length()`,
   drop: () => 'drop_packet();',
   forward: (port) => `send_to_port((PortId_t)(bit<32>)${port});`,
   counterDecl: (name, size) =>
@@ -35,6 +37,7 @@ export function emitPna(pipeline: NicPipeline, source: string): string {
     '#include <pna.p4>',
     '',
     ...w.headerTypes(),
+    ...w.errorDecl(),
     'parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,',
     '                      in pna_main_parser_input_metadata_t istd) {',
     ...w.parserStates('pkt'),

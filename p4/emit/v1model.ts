@@ -4,6 +4,7 @@ import { banner, type Flavor, P4Writer } from './p4-source';
 
 const V1MODEL: Flavor = {
   std: (field) => `standard_metadata.${field}`,
+  packetLength: () => 'standard_metadata.packet_length',
   drop: () => 'mark_to_drop(standard_metadata);',
   forward: (port) => `standard_metadata.egress_spec = ${port};`,
   counterDecl: (name, size) => `counter<bit<32>>(32w${size}, CounterType.packets_and_bytes) ${name};`,
@@ -20,6 +21,7 @@ export function emitV1Model(p: NicPipeline, source: string): string {
     '#include <v1model.p4>',
     '',
     ...w.headerTypes(),
+    ...w.errorDecl(),
     'parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,',
     '                inout standard_metadata_t standard_metadata) {',
     ...w.parserStates('packet'),

@@ -15,10 +15,19 @@ function applied(nodes: ControlNode[]): string[] {
   return nodes.flatMap((n) => (n.kind === 'apply' ? [n.table] : [...applied(n.then), ...applied(n.else)]));
 }
 
+/** The `from_host == 0` branch point, wherever the frame checks put it. */
+function fromHostNode(nodes: ControlNode[]): ControlNode | undefined {
+  for (const n of nodes) {
+    if (n.kind !== 'if') continue;
+    if (n.cond.kind === 'eq' && n.cond.field.field === 'from_host') return n;
+    const inner = fromHostNode(n.then) ?? fromHostNode(n.else);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
 function branch(p: NicPipeline, fromHost: boolean): ControlNode[] {
-  const top = p.ingress.find(
-    (n) => n.kind === 'if' && n.cond.kind === 'eq' && n.cond.field.field === 'from_host',
-  );
+  const top = fromHostNode(p.ingress);
   if (!top || top.kind !== 'if') throw new Error('no from_host branch');
   return fromHost ? top.else : top.then;
 }
@@ -141,6 +150,7 @@ describe('lowerPlan: NSH', () => {
     ).toEqual(PROFILE.hostPorts);
     expect(applied(branch(p, true))).toEqual([
       'return_classify',
+      'nf7_beta_mon2_post_ip_fault',
       'nf7_beta_mon2_post_monitor',
       'return_end_drop',
       'no_nsh_from_host',
@@ -185,6 +195,9 @@ describe('lowerPlan: offloaded NF stages', () => {
     expect(applied(branch(q, true))).toEqual([
       'return_classify',
       'nf5_beta_rt_post_route',
+      'nf5_beta_rt_post_route6',
+      'nf5_beta_rt_post_not_ip',
+      'nf7_beta_mon2_post_ip_fault',
       'nf7_beta_mon2_post_monitor',
       'return_end_drop',
       'no_nsh_from_host',
