@@ -467,7 +467,14 @@ export const IPV4_CHECKSUM: ChecksumUpdate = {
     'srcAddr',
     'dstAddr',
   ].map((x) => f('ipv4', x)),
-  when: 'ipv4',
+  // The sum covers the 20-byte header only, so a header with options keeps the sum it came with.
+  when: {
+    kind: 'and',
+    args: [
+      { kind: 'valid', header: 'ipv4' },
+      { kind: 'eq', field: f('ipv4', 'ihl'), value: 5n },
+    ],
+  },
 };
 
 export function dropCode(name: string): number {

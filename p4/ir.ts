@@ -186,8 +186,8 @@ export interface ChecksumUpdate {
   /** Field that receives the ones'-complement sum (RFC 1071), e.g. ipv4.hdrChecksum. */
   target: FieldRef;
   inputs: FieldRef[];
-  /** Header whose validity gates the update. */
-  when: string;
+  /** When the update runs (the header is valid, and has no options the sum would miss). */
+  when: Cond;
 }
 
 export interface NicPipeline {

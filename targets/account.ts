@@ -4,7 +4,7 @@
  * differential tests) its fate kept.
  */
 import type { Plan } from '../partitioner/plan';
-import type { PacketFate, ProgressCallback, TrafficPacket, TrafficRun } from './target';
+import type { PacketFate, PathCounts, ProgressCallback, TrafficPacket, TrafficRun } from './target';
 
 export function emptyRun(): TrafficRun {
   return {
@@ -24,24 +24,45 @@ export class TrafficAccount {
   private lastProgress = Date.now();
   private lastPerTenant = new Map<number, number>();
 
+  /** Paths only a dynamic branch on the host enters. */
+  private readonly branches: Set<number>;
+
   constructor(
     private readonly plan: Plan,
     recordFates: boolean,
   ) {
     this.run = { ...emptyRun(), ...(recordFates ? { fates: [] } : {}) };
+    this.branches = new Set(plan.paths.filter((p) => p.branchOf).map((p) => p.id));
   }
 
   get elapsedMs(): number {
     return Date.now() - this.started;
   }
 
+  private pathCounts(id: number): PathCounts {
+    let c = this.run.perPath.get(id);
+    if (!c) this.run.perPath.set(id, (c = { input: 0, forwarded: 0, dropped: 0, drops: {}, branched: {} }));
+    return c;
+  }
+
+  /**
+   * Counts one packet: on its root path (the NIC's classification, `p.path`), and when the host
+   * moved it to a branch path (`fate.path`), as branched there, its fate counted on the branch.
+   */
   account(p: TrafficPacket, fate: PacketFate, index: number, record: boolean): void {
     const r = this.run;
-    const t = r.perTenant.get(p.tenant) ?? { input: 0, forwarded: 0, dropped: 0 };
-    const path = r.perPath.get(p.path) ?? { input: 0, forwarded: 0, dropped: 0, drops: {} };
+    const t = r.perTenant.get(p.tenant) ?? { input: 0, forwarded: 0, dropped: 0, bytes: 0 };
+    t.bytes += p.data.length;
+    const root = this.pathCounts(p.path);
+    root.input++;
+    let path = root;
+    if (fate.path !== undefined && fate.path !== p.path && this.branches.has(fate.path)) {
+      root.branched[fate.path] = (root.branched[fate.path] ?? 0) + 1;
+      path = this.pathCounts(fate.path);
+      path.input++;
+    }
     r.input++;
     t.input++;
-    path.input++;
     if (fate.kind === 'forwarded') {
       r.forwarded++;
       t.forwarded++;
@@ -55,7 +76,6 @@ export class TrafficAccount {
       path.drops[key] = (path.drops[key] ?? 0) + 1;
     }
     r.perTenant.set(p.tenant, t);
-    r.perPath.set(p.path, path);
     if (record && r.fates) r.fates[index] = fate;
   }
 

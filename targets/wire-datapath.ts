@@ -39,6 +39,17 @@ const LOST_AFTER_MS = 1000;
 const WINDOW = 64;
 const RECV_BURST = 256;
 
+/**
+ * Whether a Linux link (veth) carries the frame to the device at all: the kernel pads a frame
+ * shorter than an Ethernet header before sending it, and drops a VLAN-tagged one shorter than
+ * its tag and EtherType on receive (skb_vlan_untag), before any packet socket sees it.
+ */
+export function linkCarries(frame: Buffer): boolean {
+  if (frame.length < 14) return false;
+  const type = frame.readUInt16BE(12);
+  return !((type === 0x8100 || type === 0x88a8) && frame.length < 20);
+}
+
 export class WireDataPath implements DataPath {
   private readonly sockets = new Map<number, NativeRawSocket>();
   private readonly ledger: TrafficAccount;
@@ -89,7 +100,11 @@ export class WireDataPath implements DataPath {
   ): Promise<void> {
     for (let i = 0; i < traffic.length && !signal?.aborted; i++) {
       const packet = traffic[i];
-      this.send(packet);
+      const unsent = this.send(packet);
+      if (unsent) {
+        this.ledger.account(packet, unsent, i, true);
+        continue;
+      }
       const sent = Date.now();
       let fate: PacketFate | undefined;
       while (!fate) {
@@ -128,6 +143,11 @@ export class WireDataPath implements DataPath {
       while (next < traffic.length && inFlight() < WINDOW) {
         const packet = traffic[next];
         const tagged = withIpId(packet.data, next & 0xffff);
+        const unsent = this.sendable(packet);
+        if (unsent) {
+          this.ledger.account(packet, unsent, next++, false);
+          continue;
+        }
         if (tagged) {
           const old = pending.get(next & 0xffff);
           if (old) {
@@ -135,11 +155,13 @@ export class WireDataPath implements DataPath {
             pending.delete(next & 0xffff);
             untagged.push(old);
           }
-          pending.set(next & 0xffff, { packet, index: next, id: tagged.original });
-          this.send(packet, tagged.frame);
+          const refused = this.send(packet, tagged.frame);
+          if (refused) this.ledger.account(packet, refused, next, false);
+          else pending.set(next & 0xffff, { packet, index: next, id: tagged.original });
         } else {
-          untagged.push({ packet, index: next });
-          this.send(packet);
+          const refused = this.send(packet);
+          if (refused) this.ledger.account(packet, refused, next, false);
+          else untagged.push({ packet, index: next });
         }
         next++;
       }
@@ -185,10 +207,20 @@ export class WireDataPath implements DataPath {
     for (const p of left) this.ledger.account(p.packet, dropsOwed.shift() ?? lost(), p.index, false);
   }
 
-  private send(packet: TrafficPacket, frame: Buffer = packet.data): void {
-    const socket = this.sockets.get(packet.port);
-    if (!socket) throw new Error(`the switch has no wire port ${packet.port}`);
-    if (!socket.send(frame)) throw new Error(`sending on wire port ${packet.port} failed`);
+  /** Why a frame cannot go on its wire at all, as its fate; undefined when it can. */
+  private sendable(packet: TrafficPacket): PacketFate | undefined {
+    if (!this.sockets.has(packet.port)) throw new Error(`the switch has no wire port ${packet.port}`);
+    if (!linkCarries(packet.data)) return { kind: 'dropped', where: 'wire', reason: 'runt' };
+    return undefined;
+  }
+
+  /** Sends the frame; its fate when it could not be sent (then no device saw it). */
+  private send(packet: TrafficPacket, frame: Buffer = packet.data): PacketFate | undefined {
+    const unsendable = this.sendable(packet);
+    if (unsendable) return unsendable;
+    if (!this.sockets.get(packet.port)!.send(frame))
+      return { kind: 'dropped', where: 'wire', reason: 'refused' };
+    return undefined;
   }
 
   private receive(): Array<{ port: number; data: Buffer }> {

@@ -1,7 +1,14 @@
 import { Args, Flags } from '@oclif/core';
 import { NfpCommand } from '../base';
 import { profiles } from '../../partitioner/profiles';
-import { parseGeneratorSpec, renderReport, runDeploy, TARGET_KINDS, type DeployReport } from '../../deploy';
+import {
+  parseGeneratorSpec,
+  parseTrafficSource,
+  renderReport,
+  runDeploy,
+  TARGET_KINDS,
+  type DeployReport,
+} from '../../deploy';
 import type { IsolationBackend } from '../../host-runtime/lib';
 
 export default class Deploy extends NfpCommand<DeployReport> {
@@ -10,9 +17,9 @@ export default class Deploy extends NfpCommand<DeployReport> {
 
   static override description = `Partitions the graph (or takes a plan folder written by \`nfp partition\`), starts the target (the embedded softnic serves P4Runtime on a loopback port; --target bmv2 launches simple_switch_grpc from PATH in a network namespace with veth ports, the host runtime attached to its host ports through net_af_packet — root needed — or uses a running one given with --grpc), pushes the NIC pipeline and its table entries over P4Runtime as the primary controller, starts the host runtime with the plan's host half, and runs traffic through both.
 
-Traffic: a pcap replayed (--traffic), or the embedded generator (--generate, or by default flows on every tenant and path). The traffic repeats until --duration seconds have passed (10 by default). With --grpc the NIC half runs on that device's own ports, so the deployment stays up until Ctrl-C unless --duration is given.
+Traffic: captures replayed (--traffic FILE, or --traffic PORT=FILE once per wire port; pcap or pcapng, frames of several files interleaved by capture time), or the embedded generator (--generate, or by default flows on every tenant and path, split by the tenants' trafficShare and the paths' shares). The traffic repeats until --duration seconds have passed (10 by default; 0: one pass). Any frame is accepted: a frame the NIC cannot read (cut short, lying lengths, oversize, stacked VLAN tags) is dropped and counted with its reason. With --grpc the NIC half runs on that device's own ports, so the deployment stays up until Ctrl-C unless --duration is given.
 
-The report lists, per tenant, path and NF: packets, drops by reason and host cycles per packet; the NIC's counters as read back over P4Runtime; and the end-to-end account (every input packet is forwarded or dropped with a reason). With --json the report is printed as JSON.
+The report lists, per tenant, the offered load (pps, Mbps) and, per path and NF: packets, drops by reason, packets moved to branch paths by a host verdict, and host cycles per packet on that path; the NIC's counters as read back over P4Runtime; and the end-to-end account (every input packet is forwarded or dropped with a reason). With --json the report is printed as JSON.
 
 Deployment is atomic: if a step fails (pipeline verification, an entry write, the host runtime), everything it set up is undone and the error names the step. Ctrl-C stops the traffic, prints the report and leaves nothing running.`;
 
@@ -24,6 +31,10 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
     {
       description: 'Deploy a plan written by nfp partition, replay a pcap, capture what leaves',
       command: '<%= config.bin %> <%= command.id %> out/edge --traffic in.pcap --pcap-out out.pcap',
+    },
+    {
+      description: 'Replay one capture per wire port (pcap or pcapng)',
+      command: '<%= config.bin %> <%= command.id %> out/edge --traffic 0=port0.pcapng --traffic 1=port1.pcap',
     },
     {
       description: 'Deploy on a real BMv2 that nfp launches (simple_switch_grpc on PATH, as root)',
@@ -54,10 +65,18 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
         'P4Runtime address of an already running device (HOST:PORT or unix:PATH); without it, nfp starts the target',
     }),
     'device-id': Flags.integer({ description: 'P4Runtime device id', default: 1, min: 0 }),
-    traffic: Flags.string({ description: 'pcap file to replay', exclusive: ['generate'] }),
-    'traffic-port': Flags.integer({ description: 'wire port the pcap enters on [default: first wire port]' }),
+    traffic: Flags.string({
+      description:
+        'capture to replay (pcap or pcapng): FILE, or PORT=FILE for the wire port it enters on; repeatable',
+      multiple: true,
+      exclusive: ['generate'],
+    }),
+    'traffic-port': Flags.integer({
+      description: 'wire port of --traffic files given without PORT= [default: first wire port]',
+    }),
     generate: Flags.string({
-      description: 'generator spec: packets=N,flows=N,sizes=A/B,suspicious=F,seed=N (per root path)',
+      description:
+        'generator spec: packets=N (per pass, split by shares),flows=N (per path),sizes=A/B,suspicious=F,seed=N',
       exclusive: ['traffic'],
     }),
     duration: Flags.integer({
@@ -84,7 +103,7 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
         input: args.input,
         target: { kind: flags.target, grpc: flags.grpc, deviceId: flags['device-id'] },
         profile: flags.profile,
-        traffic: flags.traffic,
+        traffic: flags.traffic?.map(parseTrafficSource),
         trafficPort: flags['traffic-port'],
         generate: flags.generate ? parseGeneratorSpec(flags.generate) : undefined,
         durationSeconds: flags.duration ?? (flags.grpc ? Infinity : 10),
@@ -92,7 +111,8 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
         isolation: flags.isolation as IsolationBackend | undefined,
         workers: flags.workers,
         signal: abort.signal,
-        onStep: (s) => quiet || this.logToStderr(`nfp deploy: ${s} done`),
+        onStep: (s, detail) =>
+          quiet || this.logToStderr(`nfp deploy: ${s} done${detail ? `: ${detail}` : ''}`),
         onProgress: (p) =>
           quiet ||
           this.logToStderr(

@@ -81,6 +81,8 @@ export type HostStats = NativeStats;
 export interface CollectedPacket {
   seq: number;
   queue: number;
+  /** The plan path the packet left the host on (the one it entered, or a branch); absent when none. */
+  path?: number;
   fate: 'tx' | 'drop';
   reason?: string;
   data: Buffer;

@@ -460,7 +460,7 @@ class Bmv2Emitter {
           calculation: 'calc',
           verify: false,
           update: true,
-          if_cond: { type: 'expression', value: this.expr({ kind: 'valid', header: ck.when }) },
+          if_cond: { type: 'expression', value: this.expr(ck.when) },
         },
       ],
       extern_instances: [],

@@ -58,7 +58,7 @@ export function emitPna(pipeline: NicPipeline, source: string): string {
     '    apply {',
     ...w.apply(p.ingress, 2),
     '        // PNA deparsers cannot write headers: recompute the IPv4 checksum here, after every rewrite.',
-    `        if (hdr.${ck.when}.isValid()) {`,
+    `        if (${w.cond(ck.when)}) {`,
     '            ipv4_checksum.clear();',
     `            ipv4_checksum.add({ ${w.checksumFields()} });`,
     `            ${w.field(ck.target)} = ipv4_checksum.get();`,

@@ -50,7 +50,7 @@ export function emitV1Model(p: NicPipeline, source: string): string {
     '// The IPv4 header checksum is recomputed after any rewrite (DSCP marking, VLAN, NSH pop).',
     'control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) {',
     '    apply {',
-    `        update_checksum(hdr.${p.checksums[0].when}.isValid(),`,
+    `        update_checksum(${w.cond(p.checksums[0].when)},`,
     `            { ${w.checksumFields()} },`,
     `            ${w.field(p.checksums[0].target)}, HashAlgorithm.csum16);`,
     '    }',

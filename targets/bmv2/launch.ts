@@ -111,6 +111,12 @@ function killNamespace(ns: string): void {
   quietly('ip', ['netns', 'del', ns]);
 }
 
+/**
+ * The veths carry jumbo frames, so that a frame longer than the NIC takes reaches the switch and
+ * is dropped there (oversize), as on a real link, rather than refused by the sending kernel.
+ */
+const VETH_MTU = '9600';
+
 /** Interface names are at most 15 characters: `nfp` + pid (base 36) + launch + role + port. */
 function ifName(tag: string, role: 'w' | 'h', port: number): string {
   return `n${tag}${role}${port}`;
@@ -188,14 +194,14 @@ export async function launchBmv2(opts: Bmv2LaunchOptions): Promise<Bmv2Switch> {
           'add',
           here,
           'mtu',
-          '9000',
+          VETH_MTU,
           'type',
           'veth',
           'peer',
           'name',
           there,
           'mtu',
-          '9000',
+          VETH_MTU,
           'netns',
           namespace,
         ],

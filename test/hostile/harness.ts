@@ -1,0 +1,109 @@
+/**
+ * Replays hostile frames through one data path of a deployment and checks that every frame is
+ * accounted for (forwarded, or dropped with a named reason) and meets the fate the reference
+ * semantics gives its bytes (partitioner/reference.ts `frameFate`), packet by packet.
+ *
+ * The data paths are rows of DATA_PATHS; a new target joins every hostile test with one row
+ * (for example `{ name: 'dpdk', target: () => ({ kind: 'dpdk' }) }` once targets/index.ts knows
+ * the kind).
+ */
+import { addonBuilt } from '../../host-runtime/lib';
+import { loadGraph } from '../../partitioner';
+import { deploy, generateTraffic, prepareDeploy, type DeployReport } from '../../deploy';
+import type { Plan } from '../../partitioner/plan';
+import type { PacketFate, TargetSpec, TrafficPacket } from '../../targets';
+import { trafficFromFrames } from '../../deploy/traffic';
+import { checkReportInvariants, compareWithReference } from '../deploy/differential';
+import { realPortsUnavailable, softnicSwitch } from '../deploy/softnic-switch';
+import type { HostileFrame } from './corpus';
+
+export interface DataPathCase {
+  name: string;
+  target: () => TargetSpec;
+  /** Why this machine cannot run it (the tests then say so), or undefined. */
+  unavailable?: () => string | undefined;
+  /** Frames it replays per run at most (paths that send one frame at a time are slower). */
+  maxFrames?: number;
+}
+
+export const DATA_PATHS: DataPathCase[] = [
+  {
+    name: 'softnic, linked',
+    target: () => ({ kind: 'softnic', dataPath: 'linked' }),
+    unavailable: () => (addonBuilt() ? undefined : 'needs the native addon (npm run build)'),
+  },
+  {
+    name: 'softnic, js',
+    target: () => ({ kind: 'softnic', dataPath: 'js' }),
+    unavailable: () => (addonBuilt() ? undefined : 'needs the native addon (npm run build)'),
+  },
+  {
+    name: 'real ports (launched switch, veth, net_af_packet)',
+    target: () => ({ kind: 'bmv2', switchCommand: softnicSwitch }),
+    unavailable: () => (addonBuilt() ? realPortsUnavailable() : 'needs the native addon (npm run build)'),
+    maxFrames: 700,
+  },
+];
+
+/** The plan's valid traffic: a few packets per root path, the base of every hostile frame. */
+export async function baseTraffic(
+  graphFile: string,
+  target: TargetSpec,
+): Promise<{ plan: Plan; nic: Awaited<ReturnType<typeof prepareDeploy>>['nic']; valid: TrafficPacket[] }> {
+  const { plan, nic } = await prepareDeploy({ input: graphFile, target, durationSeconds: 0 });
+  const { packets } = generateTraffic(plan, {
+    packetsPerPath: 3,
+    flowsPerPath: 3,
+    sizes: [64, 200],
+    suspiciousShare: 0.3,
+    seed: 5,
+  });
+  return { plan, nic, valid: packets };
+}
+
+export interface HostileRun {
+  report: DeployReport;
+  fates: Array<PacketFate | undefined>;
+  failures: string[];
+  /** Fates by class: `forwarded` or the drop reason key. */
+  byClass: Map<string, Map<string, number>>;
+}
+
+/** Deploys `graphFile` on `dp`, replays `frames` once with fates recorded, compares each. */
+export async function replayHostile(
+  graphFile: string,
+  dp: DataPathCase,
+  frames: (valid: TrafficPacket[]) => HostileFrame[],
+): Promise<HostileRun & { frames: HostileFrame[] }> {
+  const target = dp.target();
+  const { plan, nic, valid } = await baseTraffic(graphFile, target);
+  let list = frames(valid);
+  if (dp.maxFrames && list.length > dp.maxFrames) {
+    const step = list.length / dp.maxFrames;
+    list = Array.from({ length: dp.maxFrames }, (_, i) => list[Math.floor(i * step)]);
+  }
+  // What the plan expects of each frame, from its bytes, as for a replayed capture.
+  const expected = trafficFromFrames(plan, list);
+  list = list.map((f, i) => ({ ...f, tenant: expected[i].tenant, path: expected[i].path }));
+  const { report, fates = [] } = await deploy(plan, nic, {
+    target,
+    durationSeconds: 0,
+    isolation: 'none',
+    recordFates: true,
+    traffic: list,
+  });
+  const graph = loadGraph(graphFile);
+  const failures = [
+    ...compareWithReference(dp.name, graph, list, fates).failures,
+    ...checkReportInvariants(dp.name, plan, graph, list, fates, report),
+  ];
+  const byClass = new Map<string, Map<string, number>>();
+  list.forEach((f, i) => {
+    const fate = fates[i];
+    const key = !fate ? 'none' : fate.kind === 'forwarded' ? 'forwarded' : `${fate.where}:${fate.reason}`;
+    const m = byClass.get(f.class) ?? new Map<string, number>();
+    m.set(key, (m.get(key) ?? 0) + 1);
+    byClass.set(f.class, m);
+  });
+  return { report, fates, failures, byClass, frames: list };
+}
