@@ -8,7 +8,9 @@
  * drop reasons). With `recordFates` packets go one at a time, so each fate is exact. Otherwise a
  * window of packets is in flight; forwarded packets are matched by a tag in their IPv4
  * identification (restored on egress), and which of the remaining packets had which drop reason
- * is not observable individually: the totals by reason are the counters' own.
+ * is not observable individually: the totals by reason are the counters' own. Which packets a
+ * host verdict moved to a branch path is observed one at a time too (the runtime's per-path
+ * counts); with a window in flight they count on their root paths.
  */
 import type { NicArtifacts } from '../p4';
 import type { Plan } from '../partitioner/plan';
@@ -58,6 +60,9 @@ export class WireDataPath implements DataPath {
   /** Frames seen on a wire port that belong to no packet in flight (late or foreign). */
   strayFrames = 0;
 
+  /** Paths only a host verdict enters. */
+  private readonly branches: Set<number>;
+
   constructor(
     plan: Plan,
     private readonly nic: NicArtifacts,
@@ -68,6 +73,20 @@ export class WireDataPath implements DataPath {
     private readonly onEgress?: (port: number, frame: Buffer) => void,
   ) {
     this.ledger = new TrafficAccount(plan, recordFates);
+    this.branches = new Set(plan.paths.filter((p) => p.branchOf).map((p) => p.id));
+  }
+
+  /** Packets that entered each host path so far (the runtime's count). */
+  private hostPathCounts(): Map<number, number> {
+    if (!this.hostAttached || this.branches.size === 0) return new Map();
+    return new Map(host.stats().paths.map((p) => [p.id, p.packets] as const));
+  }
+
+  /** The branch path the one packet in flight entered on the host since `before`, if any. */
+  private branchTaken(before: Map<number, number>): number | undefined {
+    if (before.size === 0) return undefined;
+    for (const [id, n] of this.hostPathCounts()) if (this.branches.has(id) && n > (before.get(id) ?? 0)) return id;
+    return undefined;
   }
 
   close(): void {
@@ -100,6 +119,7 @@ export class WireDataPath implements DataPath {
   ): Promise<void> {
     for (let i = 0; i < traffic.length && !signal?.aborted; i++) {
       const packet = traffic[i];
+      const before = this.hostPathCounts();
       const unsent = this.send(packet);
       if (unsent) {
         this.ledger.account(packet, unsent, i, true);
@@ -118,7 +138,9 @@ export class WireDataPath implements DataPath {
         if (!fate && Date.now() - sent > LOST_AFTER_MS) fate = lost();
       }
       if (fate.kind === 'forwarded') this.onEgress?.(fate.port, fate.data);
-      this.ledger.account(packet, fate, i, true);
+      // One packet in flight: a branch path the host counted one more on is the one it took.
+      const branch = this.branchTaken(before);
+      this.ledger.account(packet, branch !== undefined ? { ...fate, path: branch } : fate, i, true);
       this.ledger.progress(onProgress);
     }
   }

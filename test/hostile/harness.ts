@@ -85,10 +85,10 @@ export async function replayHostile(
   // What the plan expects of each frame, from its bytes, as for a replayed capture.
   const expected = trafficFromFrames(plan, list);
   list = list.map((f, i) => ({ ...f, tenant: expected[i].tenant, path: expected[i].path }));
+  // Each tenant under its own isolation backend (sfi sandboxes included), as a user deploys.
   const { report, fates = [] } = await deploy(plan, nic, {
     target,
     durationSeconds: 0,
-    isolation: 'none',
     recordFates: true,
     traffic: list,
   });
