@@ -103,6 +103,8 @@ export interface Fate {
   traversed: string[];
   /** The graph route taken, with the oracle's verdicts. */
   route: string[];
+  /** The verdict each NF of `route` gave (`pass`, `drop`, or a dynamic one such as `alert`). */
+  verdicts: string[];
   outcome: Outcome;
   /** The headers after the deterministic rewrites. */
   headers: PacketHeaders;
@@ -255,9 +257,17 @@ export function packetFate(
   oracle: VerdictOracle = defaultOracle,
 ): Fate {
   const t = classifyTenant(g, wire);
-  if (!t) return { traversed: [], route: [], outcome: { kind: 'drop', reason: 'no-tenant' }, headers: wire };
+  if (!t)
+    return {
+      traversed: [],
+      route: [],
+      verdicts: [],
+      outcome: { kind: 'drop', reason: 'no-tenant' },
+      headers: wire,
+    };
   const traversed: string[] = [];
   const routeNodes: string[] = [];
+  const verdicts: string[] = [];
   let headers = wire;
   let port = t.egressPort;
   let node = ENTRY;
@@ -268,6 +278,7 @@ export function packetFate(
       tenant: t.name,
       traversed,
       route: routeNodes,
+      verdicts,
       outcome,
       headers,
     });
@@ -279,6 +290,7 @@ export function packetFate(
     routeNodes.push(nf.name);
     traversed.push(nf.name);
     const r = runNf(nf, t, headers, oracle);
+    verdicts.push(r.verdict);
     headers = r.headers;
     if (r.port !== undefined) port = r.port;
     if (r.drop) return done({ kind: 'drop', reason: r.drop });
@@ -304,7 +316,7 @@ export function frameFate(
       dscp: 0,
       l3: 'none',
     };
-    return { traversed: [], route: [], outcome: { kind: 'drop', reason: r.reason }, headers };
+    return { traversed: [], route: [], verdicts: [], outcome: { kind: 'drop', reason: r.reason }, headers };
   }
   return packetFate(g, r.headers, oracle);
 }
