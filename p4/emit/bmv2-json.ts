@@ -335,10 +335,15 @@ class Bmv2Emitter {
       });
     }
     for (const x of s.sets) {
-      const src =
+      // A computed value is wrapped once more than in a condition, as p4c writes it and
+      // BMv2's parser `set` reads it (its "value" is itself a typed expression); a field or a
+      // constant goes as it is.
+      const v =
         x.src.kind === 'field' || x.src.kind === 'const'
           ? this.operand(x.src, this.ix.width(x.dst), [])
           : this.pexpr(x.src);
+      const src: Bmv2Value | { type: 'expression'; value: Bmv2Value } =
+        v.type === 'expression' ? { type: 'expression', value: v } : v;
       ops.push({ op: 'set', parameters: [{ type: 'field', value: field(x.dst) }, src] });
     }
     const next = (n: string): string | null => (n === 'accept' ? null : n);

@@ -18,6 +18,9 @@ export function emitV1Model(p: NicPipeline, source: string): string {
   const out: string[] = [
     ...banner(p, 'v1model (BMv2 simple_switch)', source),
     '#include <core.p4>',
+    // Typed counters and meters (counter<bit<32>>) are v1model's since this version; its header
+    // falls back to the 2018 declarations unless the program asks.
+    '#define V1MODEL_VERSION 20200408',
     '#include <v1model.p4>',
     '',
     ...w.headerTypes(),

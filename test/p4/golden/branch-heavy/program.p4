@@ -4,6 +4,7 @@
 // path id, SI = host hops left, MD type 2 context TLV = tenant id + the EtherType NSH displaced.
 // Drop reasons: 1=no-tenant, 2=nsh-on-wire, 3=acl-deny, 4=meter-red, 5=no-route, 6=graph-drop, 7=no-edge, 8=no-path, 9=bad-spi, 10=no-nsh-from-host, 11=malformed, 12=oversize, 13=qinq, 14=not-ipv4, 15=fragment, 16=ip-options.
 #include <core.p4>
+#define V1MODEL_VERSION 20200408
 #include <v1model.p4>
 
 header ethernet_t {
@@ -786,7 +787,7 @@ control MyEgress(inout headers_t hdr, inout metadata_t meta,
 // The IPv4 header checksum is recomputed after any rewrite (DSCP marking, VLAN, NSH pop).
 control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) {
     apply {
-        update_checksum(hdr.ipv4.isValid(),
+        update_checksum(hdr.ipv4.isValid() && hdr.ipv4.ihl == 4w5,
             { hdr.ipv4.version,
                 hdr.ipv4.ihl,
                 hdr.ipv4.dscp,

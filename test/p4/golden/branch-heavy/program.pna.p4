@@ -778,7 +778,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
             drop_packet.apply();
         }
         // PNA deparsers cannot write headers: recompute the IPv4 checksum here, after every rewrite.
-        if (hdr.ipv4.isValid()) {
+        if (hdr.ipv4.isValid() && hdr.ipv4.ihl == 4w5) {
             ipv4_checksum.clear();
             ipv4_checksum.add({ hdr.ipv4.version,
                 hdr.ipv4.ihl,
