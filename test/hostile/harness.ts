@@ -15,6 +15,7 @@ import type { PacketFate, TargetSpec, TrafficPacket } from '../../targets';
 import { trafficFromFrames } from '../../deploy/traffic';
 import { checkReportInvariants, compareWithReference } from '../deploy/differential';
 import { realPortsUnavailable, softnicSwitch } from '../deploy/softnic-switch';
+import { BMV2_BINARY, findOnPath } from '../../targets/bmv2/launch';
 import type { HostileFrame } from './corpus';
 
 export interface DataPathCase {
@@ -41,7 +42,18 @@ export const DATA_PATHS: DataPathCase[] = [
     name: 'real ports (launched switch, veth, net_af_packet)',
     target: () => ({ kind: 'bmv2', switchCommand: softnicSwitch }),
     unavailable: () => (addonBuilt() ? realPortsUnavailable() : 'needs the native addon (npm run build)'),
-    maxFrames: 700,
+    maxFrames: 500,
+  },
+  {
+    name: 'real BMv2 (simple_switch_grpc launched on veth)',
+    target: () => ({ kind: 'bmv2' }),
+    unavailable: () =>
+      findOnPath(BMV2_BINARY) === undefined
+        ? 'simple_switch_grpc is not on PATH'
+        : addonBuilt()
+          ? realPortsUnavailable()
+          : 'needs the native addon (npm run build)',
+    maxFrames: 500,
   },
 ];
 

@@ -22,7 +22,7 @@ import {
   stop,
   type CollectedPacket,
 } from '../../host-runtime/lib';
-import { planArtifacts } from '../../host-runtime/lib/isolation';
+import { isolationSupport, planArtifacts } from '../../host-runtime/lib/isolation';
 import { generateTraffic, trafficFromFrames } from '../../deploy/traffic';
 import { loadGraph, partition } from '../../partitioner';
 import { readFrame } from '../../partitioner/frame';
@@ -37,6 +37,10 @@ const graphs = readdirSync(EXAMPLES)
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => join(EXAMPLES, f));
 const FAULTS = ['truncated', 'bad-ihl', 'ip-options', 'fragment', 'not-ipv4'];
+// Every isolation backend this machine runs: mpk needs protection keys (PKU) in the CPU.
+const pku = built ? isolationSupport() : undefined;
+if (pku && !pku.pku) console.warn(`test/hostile/host-runtime: isolation mpk skipped: ${pku.pkuReason}`);
+const BACKENDS = (['none', 'sfi', 'process', 'mpk'] as const).filter((b) => b !== 'mpk' || pku?.pku);
 
 interface Fed {
   frame: Buffer;
@@ -75,8 +79,9 @@ function feed(plan: Plan, queueOf: Map<number, number>, frames: HostileFrame[]):
 describe.skipIf(!built)('the host runtime on its own, fed hostile frames', () => {
   afterAll(() => stop());
 
-  // Under `sfi` every NF runs in its wasm sandbox, packets copied into its memory in windows.
-  it.each(graphs.flatMap((g) => (['none', 'sfi'] as const).map((iso) => [basename(g), iso, g] as const)))(
+  // Under `sfi` every NF runs in its wasm sandbox, packets copied into its memory in windows;
+  // under `process` in the tenant's own process, under `mpk` behind its protection key.
+  it.each(graphs.flatMap((g) => BACKENDS.map((iso) => [basename(g), iso, g] as const)))(
     '%s, isolation %s: every frame accounted for, IP-aware NFs as the reference reads the frame',
     async (_name, isolation, graphFile) => {
       const plan = await partition(loadGraph(graphFile));
@@ -157,7 +162,7 @@ describe.skipIf(!built)('the host runtime on its own, fed hostile frames', () =>
         if (!ok) mismatches.push(`${f.what}: reference ${want}, ${first.name} ${c.fate} ${c.reason ?? ''}`);
       });
       console.log(
-        `host runtime alone, ${basename(graphFile)}: ${fed.length} frames`,
+        `host runtime alone, ${basename(graphFile)}, ${isolation}: ${fed.length} frames`,
         JSON.stringify(Object.fromEntries(seen)),
       );
       expect(mismatches.slice(0, 10)).toEqual([]);
