@@ -23,7 +23,12 @@ export interface DataPathCase {
   target: () => TargetSpec;
   /** Why this machine cannot run it (the tests then say so), or undefined. */
   unavailable?: () => string | undefined;
-  /** Frames it replays per run at most (paths that send one frame at a time are slower). */
+  /**
+   * For paths that send one frame at a time (slower): the corpus is built on this many valid
+   * packets instead of 24, every frame of it replayed (each cut at every byte), and the fuzz
+   * frames are sampled evenly down to `maxFrames`.
+   */
+  corpusBases?: number;
   maxFrames?: number;
 }
 
@@ -42,6 +47,7 @@ export const DATA_PATHS: DataPathCase[] = [
     name: 'real ports (launched switch, veth, net_af_packet)',
     target: () => ({ kind: 'bmv2', switchCommand: softnicSwitch }),
     unavailable: () => (addonBuilt() ? realPortsUnavailable() : 'needs the native addon (npm run build)'),
+    corpusBases: 5,
     maxFrames: 500,
   },
   {
@@ -53,6 +59,7 @@ export const DATA_PATHS: DataPathCase[] = [
         : addonBuilt()
           ? realPortsUnavailable()
           : 'needs the native addon (npm run build)',
+    corpusBases: 5,
     maxFrames: 500,
   },
 ];
@@ -81,18 +88,22 @@ export interface HostileRun {
   byClass: Map<string, Map<string, number>>;
 }
 
-/** Deploys `graphFile` on `dp`, replays `frames` once with fates recorded, compares each. */
+/**
+ * Deploys `graphFile` on `dp`, replays `frames` once with fates recorded, compares each. With
+ * `maxFrames`, the frames are sampled evenly down to that many.
+ */
 export async function replayHostile(
   graphFile: string,
   dp: DataPathCase,
   frames: (valid: TrafficPacket[]) => HostileFrame[],
-): Promise<HostileRun & { frames: HostileFrame[] }> {
+  maxFrames?: number,
+): Promise<HostileRun & { frames: HostileFrame[]; valid: TrafficPacket[] }> {
   const target = dp.target();
   const { plan, nic, valid } = await baseTraffic(graphFile, target);
   let list = frames(valid);
-  if (dp.maxFrames && list.length > dp.maxFrames) {
-    const step = list.length / dp.maxFrames;
-    list = Array.from({ length: dp.maxFrames }, (_, i) => list[Math.floor(i * step)]);
+  if (maxFrames && list.length > maxFrames) {
+    const step = list.length / maxFrames;
+    list = Array.from({ length: maxFrames }, (_, i) => list[Math.floor(i * step)]);
   }
   // What the plan expects of each frame, from its bytes, as for a replayed capture.
   const expected = trafficFromFrames(plan, list);
@@ -117,5 +128,5 @@ export async function replayHostile(
     m.set(key, (m.get(key) ?? 0) + 1);
     byClass.set(f.class, m);
   });
-  return { report, fates, failures, byClass, frames: list };
+  return { report, fates, failures, byClass, frames: list, valid };
 }

@@ -28,13 +28,17 @@ for (const dp of DATA_PATHS) {
     it.each(graphs.map((g) => [basename(g), g]))(
       '%s: the corpus, every frame as the reference says',
       async (_name, graphFile) => {
-        const run = await replayHostile(graphFile, dp, (valid) => hostileCorpus(valid));
+        const run = await replayHostile(graphFile, dp, (valid) =>
+          hostileCorpus(valid, { bases: dp.corpusBases }),
+        );
         const { totals } = run.report;
         expect(totals.input).toBe(run.frames.length);
         expect(totals.forwarded + totals.dropped).toBe(totals.input);
         expect(run.fates.filter((f) => !f).length).toBe(0);
         const classes = new Set(run.frames.map((f) => f.class));
         for (const c of HOSTILE_CLASSES) expect(classes.has(c), `class ${c} in the corpus`).toBe(true);
+        // Every frame of the corpus, each base cut at every byte through its L4 header.
+        expect(run.frames.length).toBe(hostileCorpus(run.valid, { bases: dp.corpusBases }).length);
         console.log(
           `${dp.name}, ${basename(graphFile)}: ${run.frames.length} hostile frames`,
           JSON.stringify(Object.fromEntries([...run.byClass].map(([k, v]) => [k, Object.fromEntries(v)]))),
@@ -47,7 +51,7 @@ for (const dp of DATA_PATHS) {
     it.each(graphs.map((g) => [basename(g), g]))(
       `%s: ${FUZZ} random and ${FUZZ} mutated frames`,
       async (_name, graphFile) => {
-        const run = await replayHostile(graphFile, dp, (valid) => fuzzFrames(valid, FUZZ, 17));
+        const run = await replayHostile(graphFile, dp, (valid) => fuzzFrames(valid, FUZZ, 17), dp.maxFrames);
         const { totals } = run.report;
         expect(totals.input).toBe(run.frames.length);
         expect(totals.forwarded + totals.dropped).toBe(totals.input);
