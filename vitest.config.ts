@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Native DPDK EAL may be initialised once per process; isolate suites in forks.
     pool: 'forks',
-    reporters: ['default'],
+    // test/setup: the required build, TMPDIR and runtime log for the run, and the skip summary.
+    globalSetup: ['./test/setup/global.ts'],
+    reporters: ['default', './test/setup/summary-reporter.ts'],
   },
 });

@@ -19,6 +19,7 @@ import {
   builtinArtifact,
   builtinSources,
   isolationSupport,
+  nfCacheDir,
   tscHz,
   type NfSpec,
   type TenantOptions,
@@ -93,7 +94,7 @@ export async function main(args: string[]): Promise<void> {
   const rounds = quick ? 5 : 15;
   const iters = quick ? 1000 : 5000;
   const hz = tscHz(); // loads the runtime first: fail fast when it is not built
-  console.log(`isolation bench: building NF modules (cached in ${tmpdir()}/nfp-nf-cache)...`);
+  console.log(`isolation bench: building NF modules (cached in ${nfCacheDir()})...`);
   const sfi: Record<string, string> = {};
   const native: Record<string, string> = {};
   for (const t of [...CHAIN, 'macswap']) {

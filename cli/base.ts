@@ -1,30 +1,36 @@
 /**
- * Base of every nfp command: turns thrown errors into one readable message and a non-zero exit,
- * never a stack trace (set NFP_DEBUG=1 to see one).
+ * Base of every nfp command. A new command gets, by extending NfpCommand<Result>:
+ *
+ * - `--json`: `run()` returns the Result, which oclif prints as JSON on stdout; the human output
+ *   goes through `this.log` (muted under --json) and progress through `this.progress` (stderr).
+ * - errors: whatever `run()` throws (an NfpError with a hint, a GraphError with its diagnostics,
+ *   an oclif usage error) is printed as `error: …` / `hint: …` on stderr and, under --json, also as
+ *   `{"error": {code, message, hint, location, …}}` on stdout; exit status 1 (input), 2 (usage) or
+ *   70 (a bug, InternalError). Never a stack trace (NFP_DEBUG=1 prints one). See cli/errors.ts.
+ * - a contract, checked by test/cli/contract.test.ts for every command it finds:
+ *   schemas/cli/<id>.schema.json describes the Result (`<id>` is the command id with `-` for
+ *   spaces: `nf-build`), schemas/cli/error.schema.json every error; docs/cli.md documents every
+ *   flag exactly as `--help` shows it. Add a success case for the new command to that test.
+ * - inputs: check files with `requireFile` (partitioner/files.ts) before any work starts, and
+ *   declare enumerated flags with `Flags.option({options: [...] as const})`, not casts.
  */
 import { Command } from '@oclif/core';
-import { NfpError, InternalError } from '../partitioner/errors';
+import { describeError, reportError } from './errors';
 
 export abstract class NfpCommand<T> extends Command {
   static override enableJsonFlag = true;
 
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<T> {
+  /** A progress line on stderr, muted under --json (stdout then carries only the result). */
+  protected progress(line: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${line}\n`);
+  }
+
+  protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<T> {
+    // `this.exit()` inside run() is not a failure to report.
+    if (err.code === 'EEXIT') throw err;
     if (process.env.NFP_DEBUG) console.error(err.stack);
-    // oclif's own parse errors (unknown flag, missing arg) already read well.
-    if (err.oclif) return super.catch(err) as Promise<T>;
-    const thrown: unknown = err;
-    if (thrown instanceof NfpError) {
-      const hint = thrown.hint ? `\nhint: ${thrown.hint}` : '';
-      this.logToStderr(`error: ${thrown.message}${hint}`);
-      this.exit(1);
-    }
-    if (err instanceof InternalError) {
-      this.logToStderr(
-        `${err.message}\nThis is a bug in nfp; please report it with the input that caused it.`,
-      );
-      this.exit(70);
-    }
-    this.logToStderr(`error: ${err.message}`);
-    this.exit(1);
+    const e = describeError(err, this.id?.replace(/:/g, ' '));
+    reportError(e, this.jsonEnabled());
+    return this.exit(e.exitCode);
   }
 }

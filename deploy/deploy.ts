@@ -17,6 +17,7 @@ import * as host from '../host-runtime/lib';
 import type { IsolationBackend, LoadedHostPlan } from '../host-runtime/lib';
 import { planArtifacts } from '../host-runtime/lib/isolation';
 import {
+  emptyRun,
   isTarget,
   openTarget,
   TargetError,
@@ -26,6 +27,7 @@ import {
   type TrafficPacket,
 } from '../targets';
 import { buildReport, type DeployReport } from './report';
+import { frameClassifier } from './traffic';
 
 export type DeployStep =
   'start-target' | 'connect' | 'push-pipeline' | 'write-entries' | 'start-host' | 'traffic' | 'report';
@@ -60,6 +62,17 @@ export interface DeployOptions {
   onStep?: (step: DeployStep) => void;
   /** Aborting (Ctrl-C) stops the traffic and tears down cleanly. */
   signal?: AbortSignal;
+  /**
+   * Called once everything is deployed, as traffic starts: `live.report()` builds the report of
+   * the run so far (metrics endpoints, a node agent's status) until the deployment ends.
+   */
+  onLive?: (live: LiveDeployment) => void;
+}
+
+/** A deployment while its traffic runs. */
+export interface LiveDeployment {
+  /** The report so far: the data path's account, host stats and NIC counters read now. */
+  report(): Promise<DeployReport>;
 }
 
 export interface DeployProgress {
@@ -84,6 +97,7 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
   const teardown: Undo[] = [];
   const rollback: Undo[] = [];
   let step: DeployStep = 'start-target';
+  let ended = false;
   const done = (s: DeployStep): void => opts.onStep?.(s);
   try {
     const target = isTarget(opts.target) ? opts.target : openTarget(opts.target);
@@ -129,12 +143,29 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
       host: loaded,
       recordFates: opts.recordFates ?? false,
       onEgress: opts.onEgress,
+      classify: frameClassifier(plan),
     });
     teardown.push(() => dataPath.close());
+    const describe = { ...target.describe(), isolation: opts.isolation };
+    opts.onLive?.({
+      report: async () => {
+        if (ended) throw new NfpError('the deployment has ended');
+        const counters = await target.readCounters();
+        return buildReport(
+          plan,
+          nic,
+          dataPath.snapshot?.() ?? emptyRun(),
+          loaded ? host.stats() : undefined,
+          counters,
+          describe,
+        );
+      },
+    });
     const run = await dataPath.run(opts.traffic, opts.durationSeconds, {
       onProgress: opts.onProgress,
       signal: opts.signal,
     });
+    ended = true;
     done('traffic');
 
     // 5. Report: host stats, the NIC's counters as the target reads them.
@@ -155,6 +186,7 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
     await unwind(teardown);
     return { report, fates: run.fates };
   } catch (err) {
+    ended = true;
     await unwind(rollback);
     await unwind(teardown);
     if (err instanceof DeployError) throw err;

@@ -7,9 +7,16 @@ import { join } from 'node:path';
 import { emitNicArtifacts, type NicArtifacts } from '../p4';
 import { loadGraph, partition, validatePlan } from '../partitioner';
 import { NfpError } from '../partitioner/errors';
+import { requireFile } from '../partitioner/files';
 import type { Plan } from '../partitioner/plan';
 import type { IsolationBackend } from '../host-runtime/lib';
-import { deploy, type DeployProgress, type DeployResult, type DeployStep } from './deploy';
+import {
+  deploy,
+  type DeployOptions,
+  type DeployProgress,
+  type DeployResult,
+  type DeployStep,
+} from './deploy';
 import { PcapWriter, readPcap, type PcapRecord, type TargetSpec } from '../targets';
 import {
   DEFAULT_GENERATOR,
@@ -19,7 +26,14 @@ import {
   type GeneratorSpec,
 } from './traffic';
 
-export { deploy, DeployError, type DeployStep, type DeployOptions, type DeployResult } from './deploy';
+export {
+  deploy,
+  DeployError,
+  type DeployStep,
+  type DeployOptions,
+  type DeployResult,
+  type LiveDeployment,
+} from './deploy';
 export { renderReport, type DeployReport } from './report';
 export { TARGET_KINDS, type TargetKind, type TargetSpec } from '../targets';
 export { generateTraffic, parseGeneratorSpec, DEFAULT_GENERATOR, type GeneratedPacket } from './traffic';
@@ -48,6 +62,8 @@ export interface DeployRequest {
   /** Called after each step, with a line saying what it produced where it has one. */
   onStep?: (s: DeployStep | 'partition' | 'emit', detail?: string) => void;
   signal?: AbortSignal;
+  /** Called as traffic starts with a handle on the running deployment (live reports, metrics). */
+  onLive?: DeployOptions['onLive'];
 }
 
 /** One capture to replay, and the wire port its frames enter on (default: `trafficPort`). */
@@ -65,11 +81,9 @@ export function parseTrafficSource(text: string): TrafficSource {
 /** Every capture, read before any other work, so that a missing or bad file stops nothing half-done. */
 function readCaptures(sources: TrafficSource[]): Array<{ source: TrafficSource; records: PcapRecord[] }> {
   return sources.map((source) => {
-    if (!existsSync(source.file))
-      throw new NfpError(
-        `${source.file}: no such file`,
-        '--traffic takes a pcap or pcapng capture, or PORT=FILE for the wire port its frames enter on',
-      );
+    requireFile(source.file, {
+      what: 'a capture to replay (pcap or pcapng; PORT=FILE for the wire port its frames enter on)',
+    });
     const records = readPcap(source.file);
     if (records.length === 0) throw new NfpError(`${source.file}: the capture holds no packets`);
     return { source, records };
@@ -85,7 +99,12 @@ export interface Prepared {
 }
 
 export async function prepareDeploy(req: DeployRequest): Promise<Prepared> {
-  if (!existsSync(req.input)) throw new NfpError(`${req.input}: no such file or folder`);
+  // Every input file before any work: a missing one reads as it does in every command.
+  requireFile(req.input, {
+    what: 'a service graph or a plan folder',
+    example: 'examples/enterprise-edge.yaml',
+    folder: true,
+  });
   const sources = typeof req.traffic === 'string' ? [{ file: req.traffic }] : (req.traffic ?? []);
   const captures = readCaptures(sources);
   let plan: Plan;
@@ -155,6 +174,7 @@ export async function runDeploy(req: DeployRequest): Promise<DeployResult & { pr
       onProgress: req.onProgress,
       onStep: req.onStep,
       signal: req.signal,
+      onLive: req.onLive,
     });
     return { ...result, prepared };
   } finally {

@@ -25,7 +25,8 @@ export interface NfReport {
    * the runtime; a NIC monitor, from its counter. Absent where nothing counts them.
    */
   packets?: number;
-  /** Host NFs: cycles per packet measured around each batch call (on this path, under a path). */
+  /** Host NFs: cycles measured around each batch call (on this path, or in all), and per packet. */
+  cycles?: number;
   cyclesPerPacket?: number;
   /** Under a branch path: the NF ran before the branch, so its packets count on `onPath`. */
   onPath?: number;
@@ -41,6 +42,9 @@ export interface PathReport {
   input: number;
   forwarded: number;
   dropped: number;
+  /** Bytes of the frames that came in, and of the frames that went out. */
+  inputBytes: number;
+  forwardedBytes: number;
   dropsByReason: Record<string, number>;
   /** Packets that left this path for a branch path, by the branch's id. */
   branched: Record<string, number>;
@@ -65,6 +69,8 @@ export interface TenantReport {
   input: number;
   forwarded: number;
   dropped: number;
+  inputBytes: number;
+  forwardedBytes: number;
   hostCycles: number;
   quarantined: boolean;
   /** Per NF of the tenant, in all: the sum of its figures over the paths through it. */
@@ -129,7 +135,13 @@ export function buildReport(
   };
 
   const tenants: TenantReport[] = plan.tenants.map((t) => {
-    const counts = run.perTenant.get(t.id) ?? { input: 0, forwarded: 0, dropped: 0, bytes: 0 };
+    const counts = run.perTenant.get(t.id) ?? {
+      input: 0,
+      forwarded: 0,
+      dropped: 0,
+      inputBytes: 0,
+      forwardedBytes: 0,
+    };
     const paths = plan.paths.filter((p) => p.tenant === t.id).map((p) => pathReport(p));
     const ts = tenantStats.get(t.id);
     return {
@@ -137,17 +149,19 @@ export function buildReport(
       name: t.name,
       offered: {
         packets: counts.input,
-        bytes: counts.bytes,
+        bytes: counts.inputBytes,
         ...(timed
           ? {
               pps: Math.round(counts.input / run.seconds),
-              mbps: round((counts.bytes * 8) / run.seconds / 1e6, 2),
+              mbps: round((counts.inputBytes * 8) / run.seconds / 1e6, 2),
             }
           : {}),
       },
       input: counts.input,
       forwarded: counts.forwarded,
       dropped: counts.dropped,
+      inputBytes: counts.inputBytes,
+      forwardedBytes: counts.forwardedBytes,
       hostCycles: ts?.cycles ?? 0,
       quarantined: ts?.quarantined ?? false,
       nfs: tenantNfs(t.id, paths),
@@ -156,7 +170,15 @@ export function buildReport(
   });
 
   function pathReport(p: PlanPath): PathReport {
-    const c = run.perPath.get(p.id) ?? { input: 0, forwarded: 0, dropped: 0, drops: {}, branched: {} };
+    const c = run.perPath.get(p.id) ?? {
+      input: 0,
+      forwarded: 0,
+      dropped: 0,
+      inputBytes: 0,
+      forwardedBytes: 0,
+      drops: {},
+      branched: {},
+    };
     const ps = pathStats.get(p.id);
     const branchHop = p.branchOf?.hop ?? -1;
     return {
@@ -167,6 +189,8 @@ export function buildReport(
       input: c.input,
       forwarded: c.forwarded,
       dropped: c.dropped,
+      inputBytes: c.inputBytes,
+      forwardedBytes: c.forwardedBytes,
       dropsByReason: c.drops,
       branched: Object.fromEntries(Object.entries(c.branched).map(([k, v]) => [String(k), v])),
       ...(ps && ps.packets > 0 && ps.cycles > 0
@@ -188,11 +212,12 @@ export function buildReport(
   function hostFigures(
     ps: HostPath | undefined,
     nfId: number,
-  ): Pick<NfReport, 'packets' | 'cyclesPerPacket'> {
+  ): Pick<NfReport, 'packets' | 'cycles' | 'cyclesPerPacket'> {
     const hop = ps?.hops?.find((x) => x.nf === nfId);
     if (!hop && !nfStats.has(nfId)) return {};
     const packets = hop?.packets ?? 0;
-    return { packets, ...(packets > 0 ? { cyclesPerPacket: round((hop?.cycles ?? 0) / packets) } : {}) };
+    const cycles = hop?.cycles ?? 0;
+    return { packets, cycles, ...(packets > 0 ? { cyclesPerPacket: round(cycles / packets) } : {}) };
   }
 
   function tenantNfs(tenant: number, paths: PathReport[]): NfReport[] {
@@ -205,6 +230,7 @@ export function buildReport(
           return {
             ...base,
             packets: s.packets,
+            cycles: s.cycles,
             ...(s.packets ? { cyclesPerPacket: round(s.cycles / s.packets) } : {}),
           };
         if (nf.type === 'monitor' && nf.placement === 'nic') {

@@ -160,6 +160,42 @@ export function classifyByPlan(plan: Plan, f: Fields): { tenant: number; path: n
   return pathRule ? { tenant: tenantRule.tenant, path: pathRule.path } : undefined;
 }
 
+/**
+ * A classifier of wire frames by the plan (live traffic, replayed captures): each frame read as
+ * the NIC reads it (partitioner/frame.ts), the rules sorted once. A frame the NIC drops before
+ * classifying it (malformed, oversize, ...) or that matches no tenant gets none.
+ */
+export function frameClassifier(
+  plan: Plan,
+): (port: number, frame: Buffer) => { tenant: number; path: number } | undefined {
+  const byPriority = <T extends { priority: number }>(rules: T[]): T[] =>
+    [...rules].sort((a, b) => b.priority - a.priority);
+  const tenantRules = byPriority(plan.tenantRules);
+  const pathRules = new Map(
+    plan.tenants.map((t) => [t.id, byPriority(plan.pathRules.filter((r) => r.tenant === t.id))]),
+  );
+  return (port, frame) => {
+    const r = readFrame(port, frame);
+    if (r.kind !== 'packet') return undefined;
+    const h = r.headers;
+    const p = packetFields({
+      port,
+      ip: h.l3 !== 'none',
+      vlan: h.vlan,
+      srcIp: h.srcIp,
+      dstIp: h.dstIp,
+      proto: h.proto,
+      srcPort: h.srcPort ?? 0,
+      dstPort: h.dstPort ?? 0,
+      dscp: h.dscp,
+    });
+    if (!p) return undefined;
+    const tr = tenantRules.find((x) => matchesTenant(x, p));
+    const pr = tr && pathRules.get(tr.tenant)?.find((x) => matchesPacket(x.match, p));
+    return tr && pr ? { tenant: tr.tenant, path: pr.path } : undefined;
+  };
+}
+
 function candidate(plan: Plan, tr: TenantRule, pr: PathRule, rnd: () => number): Fields {
   const m = pr.match;
   const proto = m.proto ?? [PROTO_TCP, PROTO_UDP, PROTO_ICMP][Math.floor(rnd() * 3)];
@@ -186,22 +222,9 @@ export function trafficFromFrames(
   plan: Plan,
   frames: Array<{ port: number; data: Buffer }>,
 ): GeneratedPacket[] {
+  const classify = frameClassifier(plan);
   return frames.map(({ port, data }) => {
-    const r = readFrame(port, data);
-    const h = r.kind === 'packet' ? r.headers : undefined;
-    const c = h
-      ? classifyByPlan(plan, {
-          port,
-          ip: h.l3 !== 'none',
-          vlan: h.vlan,
-          srcIp: h.srcIp,
-          dstIp: h.dstIp,
-          proto: h.proto,
-          srcPort: h.srcPort ?? 0,
-          dstPort: h.dstPort ?? 0,
-          dscp: h.dscp,
-        })
-      : undefined;
+    const c = classify(port, data);
     return { port, data, tenant: c?.tenant ?? 0, path: c?.path ?? 0, suspicious: false };
   });
 }

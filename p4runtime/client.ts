@@ -29,7 +29,11 @@ export interface TlsOptions {
   rootCert?: Buffer;
   privateKey?: Buffer;
   certChain?: Buffer;
-  /** Expected server name when it differs from the address's host. */
+  /**
+   * Expected server name when it differs from the address's host. Give the certificate's DNS
+   * name when the address is an IP literal: otherwise grpc-js sends the IP as the TLS server
+   * name, which Node warns about (DEP0123, RFC 6066 allows only host names there).
+   */
   serverName?: string;
 }
 

@@ -4,15 +4,16 @@
  * `file:line:col` and its key path; all of them are thrown together as one GraphError.
  */
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { isMap, LineCounter, parseDocument } from 'yaml';
 import type { Edge, NfInstance, ServiceGraph, Tenant, TrafficSlice } from './graph';
 import { DROP, ENTRY, EXIT } from './graph';
 import type { NfType } from './nf-config';
 import { GraphError, NfpError } from './errors';
+import { requireFile } from './files';
 import { CATALOGUE, NF_TYPES } from './catalogue';
 import { MATCH_KEYS, defaultBurst, parseMatchFields, parsePrefixNode, parseRate, parseSize } from './fields';
 import { parseNfConfig } from './nf-parse';
-import { Reader, TOP_LEVEL, didYouMean, sub, type MapEntry, type YNode } from './reader';
+import { Reader, TOP_LEVEL, closest, didYouMean, sub, type MapEntry, type YNode } from './reader';
 import { checkSlices, checkTenantGraph, type EdgeNodes, type SliceSite } from './graph-check';
 
 const TOP_KEYS = ['version', 'tenants'];
@@ -35,27 +36,39 @@ const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const val = (e: Map<string, MapEntry>, k: string): YNode | undefined =>
   e.has(k) ? (e.get(k)?.value ?? null) : undefined;
 
-/** Reads and parses a graph file; a missing file is an NfpError, a bad one a GraphError. */
+/** Reads and parses a graph file; a missing file is a MissingFileError, a bad one a GraphError. */
 export function loadGraph(file: string): ServiceGraph {
+  requireFile(file, GRAPH_FILE);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new NfpError(
-      code === 'ENOENT'
-        ? `cannot read ${file}: no such file`
-        : `cannot read ${file}: ${(err as Error).message}`,
-      'give the path of a service graph, e.g. examples/enterprise-edge.yaml',
-    );
+    throw new NfpError(`cannot read ${file}: ${(err as Error).message}`, 'give the path of a service graph');
   }
   return parseGraph(text, file);
 }
+
+/** What `requireFile` says when a service graph is missing. */
+export const GRAPH_FILE = { what: 'a service graph', example: 'examples/enterprise-edge.yaml' };
+
+const NOT_A_GRAPH =
+  'a service graph is YAML that starts with "version: 1" and "tenants:" (see docs/graph-format.md)';
 
 export function parseGraph(text: string, file: string): ServiceGraph {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const r = new Reader(file, lines);
+  // A file that is not a service graph at all (a README, a pcap) gets one line, not a YAML error
+  // per line: without a top-level "tenants:" key its syntax errors say nothing useful.
+  if (doc.errors.length > 0 && !/^tenants\s*:/m.test(text)) {
+    const first = doc.errors[0];
+    r.error(
+      r.locAt(first.pos[0]),
+      '(file)',
+      `not a service graph: not YAML (${first.message.split('\n')[0]}); ${NOT_A_GRAPH}`,
+    );
+    throw new GraphError(r.diagnostics);
+  }
   for (const e of doc.errors)
     r.error(r.locAt(e.pos[0]), '(yaml)', `YAML syntax: ${e.message.split('\n')[0]}`);
   if (r.diagnostics.length > 0) throw new GraphError(r.diagnostics);
@@ -67,6 +80,15 @@ export function parseGraph(text: string, file: string): ServiceGraph {
       '(file)',
       'the file is empty; a service graph starts with "version: 1" and "tenants:"',
     );
+    throw new GraphError(r.diagnostics);
+  }
+  // Likewise a list, a scalar, or a mapping without "tenants" (nor a typo of it): package.json.
+  const keys = isMap(root) ? root.items.map((p) => String(r.scalar(p.key as YNode))) : [];
+  if (!isMap(root) || !keys.some((k) => closest(k, ['tenants']))) {
+    const what = isMap(root)
+      ? `its top-level keys are ${keys.slice(0, 4).join(', ')}${keys.length > 4 ? ', …' : ''}`
+      : 'YAML, but not a mapping';
+    r.error(r.locAt(0), '(file)', `not a service graph: ${what}; ${NOT_A_GRAPH}`);
     throw new GraphError(r.diagnostics);
   }
   const top = r.map(root, TOP_LEVEL, TOP_KEYS, ['version', 'tenants']);

@@ -32,19 +32,53 @@ export interface PartitionRunOptions {
   nic?: boolean;
 }
 
-type NicEmitter = (plan: Plan) => { files: Array<{ path: string; contents: string | Uint8Array }> };
+export type NicEmitter = (plan: Plan) => { files: Array<{ path: string; contents: string | Uint8Array }> };
 
 /** The P4 back end (p4/index.ts) is optional; use it when it is present. */
-async function findNicEmitter(): Promise<NicEmitter | undefined> {
+export async function findNicEmitter(): Promise<NicEmitter | undefined> {
   const base = join(__dirname, '..', 'p4', 'index');
   if (!existsSync(`${base}.js`) && !existsSync(`${base}.ts`)) return undefined;
-  const mod = (await import(base)) as { emitNicArtifacts?: NicEmitter };
+  let mod: { emitNicArtifacts?: NicEmitter };
+  try {
+    mod = (await import(base)) as typeof mod;
+  } catch {
+    // Under oclif's development mode (TypeScript sources; NODE_ENV=test, as in the CLI tests)
+    // import() reaches Node's ESM loader, which reads no TypeScript; its require hook does.
+    mod = require(base) as typeof mod;
+  }
   return typeof mod.emitNicArtifacts === 'function' ? mod.emitNicArtifacts : undefined;
 }
 
 function hasDot(): boolean {
   const r = spawnSync('dot', ['-V'], { stdio: 'ignore' });
   return r.status === 0;
+}
+
+export function defaultOutDir(graphFile: string): string {
+  return join('out', basename(graphFile, extname(graphFile)));
+}
+
+/** Creates `outDir` and returns a writer of files under it that records what it wrote. */
+export function outputFolder(outDir: string): {
+  files: string[];
+  write: (rel: string, contents: string | Uint8Array) => void;
+} {
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (err) {
+    throw new NfpError(
+      `cannot create output folder ${outDir}: ${(err as Error).message}`,
+      'choose another --out folder',
+    );
+  }
+  const files: string[] = [];
+  const write = (rel: string, contents: string | Uint8Array): void => {
+    const path = join(outDir, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, contents);
+    files.push(path);
+  };
+  return { files, write };
 }
 
 export async function partitionToDir(
@@ -55,23 +89,9 @@ export async function partitionToDir(
   const plan = validatePlan(
     JSON.parse(JSON.stringify(await partition(graph, { profile: opts.target, solver: opts.solver }))),
   );
-  const outDir = opts.out ?? join('out', basename(graphFile, extname(graphFile)));
-  try {
-    mkdirSync(outDir, { recursive: true });
-  } catch (err) {
-    throw new NfpError(
-      `cannot create output folder ${outDir}: ${(err as Error).message}`,
-      'choose another --out folder',
-    );
-  }
-  const files: string[] = [];
+  const outDir = opts.out ?? defaultOutDir(graphFile);
+  const { files, write } = outputFolder(outDir);
   const notes: string[] = [];
-  const write = (rel: string, contents: string | Uint8Array): void => {
-    const path = join(outDir, rel);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, contents);
-    files.push(path);
-  };
   write('plan.json', `${JSON.stringify(plan, null, 2)}\n`);
   const dot = renderDot(plan, graph);
   write('graph.dot', dot);

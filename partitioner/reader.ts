@@ -2,9 +2,10 @@
  * A typed walker over a YAML document that records diagnostics (with `file:line:col` and the key
  * path) instead of throwing, so that one pass reports every problem in the file.
  */
-import { isMap, isScalar, isSeq, type LineCounter, type Node, type Scalar } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Scalar } from 'yaml';
 import type { SourceLocation } from './graph';
-import type { Diagnostic } from './errors';
+import { GraphError, NfpError, type Diagnostic } from './errors';
 
 /** The key path shown for problems with the document as a whole. */
 export const TOP_LEVEL = '(top level)';
@@ -191,4 +192,38 @@ function describe(node: YNode): string {
   if (isMap(node)) return ', not a mapping';
   if (isSeq(node)) return ', not a list';
   return '';
+}
+
+/** A user's file as text; a missing or unreadable one is an NfpError with `hint`. */
+export function readUserFile(file: string, hint: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new NfpError(
+      code === 'ENOENT'
+        ? `cannot read ${file}: no such file`
+        : `cannot read ${file}: ${(err as Error).message}`,
+      hint,
+    );
+  }
+}
+
+/**
+ * Parses YAML text into its root node and a Reader for it. YAML syntax errors, and an empty
+ * document (`emptyMessage` says what the file should start with), throw a GraphError.
+ */
+export function parseYaml(text: string, file: string, emptyMessage: string): { r: Reader; root: Node } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const r = new Reader(file, lines);
+  for (const e of doc.errors)
+    r.error(r.locAt(e.pos[0]), '(yaml)', `YAML syntax: ${e.message.split('\n')[0]}`);
+  if (r.diagnostics.length > 0) throw new GraphError(r.diagnostics);
+  const root = doc.contents as YNode;
+  if (root === null || root === undefined) {
+    r.error(r.locAt(0), '(file)', emptyMessage);
+    throw new GraphError(r.diagnostics);
+  }
+  return { r, root };
 }

@@ -158,3 +158,26 @@ export function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
+
+export interface SyntheticClusterOptions {
+  nodes: number;
+  seed: number;
+  /** Packets per second offered to all tenants together. */
+  offeredLoadPps: number;
+  /** Every k-th node gets the tighter `bmv2` profile; the rest `softnic`. Default 5. */
+  bmv2Every?: number;
+}
+
+/** The YAML text of a synthetic cluster description: nodes of 2–8 cores, weight budgets, no pins. */
+export function syntheticClusterYaml(o: SyntheticClusterOptions): string {
+  const rand = rng(o.seed * 31 + 7);
+  const lines = ['version: 1', `offeredLoad: ${o.offeredLoadPps}`, 'nodes:'];
+  for (let i = 0; i < o.nodes; i++) {
+    lines.push(`  - name: node-${i + 1}`);
+    lines.push(`    nic: ${(i + 1) % (o.bmv2Every ?? 5) === 0 ? 'bmv2' : 'softnic'}`);
+    lines.push(`    hostCores: ${2 + Math.floor(rand() * 7)}`);
+    lines.push(`    coreHz: ${(2 + Math.floor(rand() * 10) / 10).toFixed(1)}GHz`);
+    lines.push(`    weightBudget: ${40 + Math.floor(rand() * 40)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -4,7 +4,16 @@
  * differential tests) its fate kept.
  */
 import type { Plan } from '../partitioner/plan';
-import type { PacketFate, PathCounts, ProgressCallback, TrafficPacket, TrafficRun } from './target';
+import type {
+  PacketFate,
+  PathCounts,
+  ProgressCallback,
+  TrafficCounts,
+  TrafficPacket,
+  TrafficRun,
+} from './target';
+
+const zero = (): TrafficCounts => ({ input: 0, forwarded: 0, dropped: 0, inputBytes: 0, forwardedBytes: 0 });
 
 export function emptyRun(): TrafficRun {
   return {
@@ -41,7 +50,7 @@ export class TrafficAccount {
 
   private pathCounts(id: number): PathCounts {
     let c = this.run.perPath.get(id);
-    if (!c) this.run.perPath.set(id, (c = { input: 0, forwarded: 0, dropped: 0, drops: {}, branched: {} }));
+    if (!c) this.run.perPath.set(id, (c = { ...zero(), drops: {}, branched: {} }));
     return c;
   }
 
@@ -51,15 +60,17 @@ export class TrafficAccount {
    */
   account(p: TrafficPacket, fate: PacketFate, index: number, record: boolean): void {
     const r = this.run;
-    const t = r.perTenant.get(p.tenant) ?? { input: 0, forwarded: 0, dropped: 0, bytes: 0 };
-    t.bytes += p.data.length;
+    const t = r.perTenant.get(p.tenant) ?? zero();
+    t.inputBytes += p.data.length;
     const root = this.pathCounts(p.path);
     root.input++;
+    root.inputBytes += p.data.length;
     let path = root;
     if (fate.path !== undefined && fate.path !== p.path && this.branches.has(fate.path)) {
       root.branched[fate.path] = (root.branched[fate.path] ?? 0) + 1;
       path = this.pathCounts(fate.path);
       path.input++;
+      path.inputBytes += p.data.length;
     }
     r.input++;
     t.input++;
@@ -67,6 +78,8 @@ export class TrafficAccount {
       r.forwarded++;
       t.forwarded++;
       path.forwarded++;
+      t.forwardedBytes += fate.data.length;
+      path.forwardedBytes += fate.data.length;
     } else {
       const key = `${fate.where}:${fate.reason}`;
       r.dropped++;
@@ -93,6 +106,11 @@ export class TrafficAccount {
     this.lastPerTenant = new Map([...this.run.perTenant].map(([id, c]) => [id, c.input]));
     this.lastProgress = now;
     onProgress({ elapsedSeconds: (now - this.started) / 1000, input: this.run.input, perTenantPps });
+  }
+
+  /** The account so far, with the seconds elapsed (the run goes on). */
+  snapshot(): TrafficRun {
+    return { ...this.run, seconds: this.elapsedMs / 1000 };
   }
 
   finish(): TrafficRun {

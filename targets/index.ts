@@ -31,6 +31,8 @@ export type TargetSpec =
   | ({
       kind: 'softnic';
       /** How batches cross to the host (tests compare the two). */ dataPath?: DataPathMode;
+      /** Wire port → network interface: carry the live traffic arriving there (a node agent). */
+      ports?: Record<number, string>;
     } & P4RuntimeSpec)
   | ({
       kind: 'bmv2';
@@ -43,7 +45,7 @@ export function openTarget(spec: TargetSpec): Target {
   if (spec.grpc !== undefined) return new RemoteP4RuntimeTarget(spec.kind, spec.grpc, session);
   switch (spec.kind) {
     case 'softnic':
-      return new SoftnicTarget(session, spec.dataPath);
+      return new SoftnicTarget(session, spec.dataPath, spec.ports);
     case 'bmv2':
       return new Bmv2Target(session, spec.switchCommand);
   }

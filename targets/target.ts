@@ -48,12 +48,19 @@ export type PacketFate = (
   path?: number;
 };
 
-/** Packets of one path: entered, forwarded, dropped by reason, and moved to branch paths. */
-export interface PathCounts {
-  /** Classified into this root path by the NIC, or branched into this path by the host. */
+/** Packets in, forwarded and dropped; bytes of the frames in and of the frames sent out. */
+export interface TrafficCounts {
   input: number;
   forwarded: number;
   dropped: number;
+  inputBytes: number;
+  forwardedBytes: number;
+}
+
+/** Packets of one path: entered, forwarded, dropped by reason, and moved to branch paths. */
+export interface PathCounts extends TrafficCounts {
+  /** Classified into this root path by the NIC, or branched into this path by the host. */
+  input: number;
   drops: Record<string, number>;
   /** Left this path for a branch path (by the branch's id): input = forwarded + dropped + these. */
   branched: Record<number, number>;
@@ -67,8 +74,8 @@ export interface TrafficRun {
   dropped: number;
   /** `nic:<reason>` and `host:<reason>` keys. */
   dropsByReason: Record<string, number>;
-  /** By tenant, as the traffic expected it; `bytes`: the frames' bytes (the offered load). */
-  perTenant: Map<number, { input: number; forwarded: number; dropped: number; bytes: number }>;
+  /** By tenant, as the traffic expected it; `inputBytes`: the frames' bytes (the offered load). */
+  perTenant: Map<number, TrafficCounts>;
   /** By path: root paths count what the NIC classified into them, branch paths what they took. */
   perPath: Map<number, PathCounts>;
   fates?: PacketFate[];
@@ -101,6 +108,8 @@ export interface DataPath {
    * when not finite, until aborted) and returns an empty run.
    */
   run(traffic: TrafficPacket[], seconds: number, opts?: TrafficOptions): Promise<TrafficRun>;
+  /** The account so far, while `run` is in progress (live reports and metrics). */
+  snapshot?(): TrafficRun;
   close(): Promise<void> | void;
 }
 
@@ -114,6 +123,8 @@ export interface DataPathContext {
   recordFates: boolean;
   /** Called with every frame that leaves a wire port (for `--pcap-out`). */
   onEgress?: (port: number, frame: Buffer) => void;
+  /** Tenant and path of a frame that arrives on a live port, for the account (live ports only). */
+  classify?: (port: number, frame: Buffer) => { tenant: number; path: number } | undefined;
 }
 
 /**

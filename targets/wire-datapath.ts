@@ -85,7 +85,8 @@ export class WireDataPath implements DataPath {
   /** The branch path the one packet in flight entered on the host since `before`, if any. */
   private branchTaken(before: Map<number, number>): number | undefined {
     if (before.size === 0) return undefined;
-    for (const [id, n] of this.hostPathCounts()) if (this.branches.has(id) && n > (before.get(id) ?? 0)) return id;
+    for (const [id, n] of this.hostPathCounts())
+      if (this.branches.has(id) && n > (before.get(id) ?? 0)) return id;
     return undefined;
   }
 

@@ -8,8 +8,10 @@ import {
   runDeploy,
   TARGET_KINDS,
   type DeployReport,
+  type LiveDeployment,
 } from '../../deploy';
-import type { IsolationBackend } from '../../host-runtime/lib';
+import { DeployMetrics } from '../../metrics/metrics';
+import { serveHttp, type HttpEndpoint } from '../../metrics/http';
 
 export default class Deploy extends NfpCommand<DeployReport> {
   static override summary =
@@ -20,6 +22,8 @@ export default class Deploy extends NfpCommand<DeployReport> {
 Traffic: captures replayed (--traffic FILE, or --traffic PORT=FILE once per wire port; pcap or pcapng, frames of several files interleaved by capture time), or the embedded generator (--generate, or by default flows on every tenant and path, split by the tenants' trafficShare and the paths' shares). The traffic repeats until --duration seconds have passed (10 by default; 0: one pass). Any frame is accepted: a frame the NIC cannot read (cut short, lying lengths, oversize, stacked VLAN tags) is dropped and counted with its reason. With --grpc the NIC half runs on that device's own ports, so the deployment stays up until Ctrl-C unless --duration is given.
 
 The report lists, per tenant, the offered load (pps, Mbps) and, per path and NF: packets, drops by reason, packets moved to branch paths by a host verdict, and host cycles per packet on that path; the NIC's counters as read back over P4Runtime; and the end-to-end account (every input packet is forwarded or dropped with a reason). With --json the report is printed as JSON.
+
+With --metrics ADDR, Prometheus metrics of the running deployment (docs/metrics.md) are served at http://ADDR/metrics while it runs: per tenant, path and NF packets, bytes, drops by reason, host cycles, quarantines, and the NIC's counters.
 
 Deployment is atomic: if a step fails (pipeline verification, an entry write, the host runtime), everything it set up is undone and the error names the step. Ctrl-C stops the traffic, prints the report and leaves nothing running.`;
 
@@ -84,11 +88,15 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
       min: 0,
     }),
     'pcap-out': Flags.string({ description: 'write every frame that leaves a wire port to this pcap' }),
-    isolation: Flags.string({
+    isolation: Flags.option({
       description: "run every tenant under this isolation backend [default: each tenant's own]",
-      options: ['none', 'sfi', 'mpk', 'process'],
-    }),
+      options: ['none', 'sfi', 'mpk', 'process'] as const,
+    })(),
     workers: Flags.integer({ description: 'host runtime worker lcores', default: 1, min: 1 }),
+    metrics: Flags.string({
+      description: 'serve Prometheus metrics at http://ADDR/metrics while deployed (HOST:PORT, :PORT)',
+      helpValue: 'ADDR',
+    }),
   };
 
   async run(): Promise<DeployReport> {
@@ -97,8 +105,18 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
     const onSignal = (): void => abort.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const quiet = this.jsonEnabled();
+    let live: LiveDeployment | undefined;
+    let final: DeployReport | undefined;
+    let endpoint: HttpEndpoint | undefined;
     try {
+      if (flags.metrics) {
+        const metrics = new DeployMetrics(async () => final ?? (await live?.report()));
+        endpoint = await serveHttp(flags.metrics, {
+          '/metrics': async () => ({ status: 200, type: metrics.contentType, body: await metrics.scrape() }),
+        });
+        // On stderr even under --json (stdout carries only the report): scripts need the address.
+        process.stderr.write(`nfp deploy: metrics on http://${endpoint.address}/metrics\n`);
+      }
       const { report, prepared } = await runDeploy({
         input: args.input,
         target: { kind: flags.target, grpc: flags.grpc, deviceId: flags['device-id'] },
@@ -108,14 +126,13 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
         generate: flags.generate ? parseGeneratorSpec(flags.generate) : undefined,
         durationSeconds: flags.duration ?? (flags.grpc ? Infinity : 10),
         pcapOut: flags['pcap-out'],
-        isolation: flags.isolation as IsolationBackend | undefined,
+        isolation: flags.isolation,
         workers: flags.workers,
         signal: abort.signal,
-        onStep: (s, detail) =>
-          quiet || this.logToStderr(`nfp deploy: ${s} done${detail ? `: ${detail}` : ''}`),
+        onLive: (l) => (live = l),
+        onStep: (s, detail) => this.progress(`nfp deploy: ${s} done${detail ? `: ${detail}` : ''}`),
         onProgress: (p) =>
-          quiet ||
-          this.logToStderr(
+          this.progress(
             `  ${p.elapsedSeconds.toFixed(0)}s ${p.input} packets  ` +
               Object.entries(p.perTenantPps)
                 .map(([t, pps]) => `${t} ${pps} pps`)
@@ -123,13 +140,13 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
           ),
       });
       if (prepared.unreachablePaths.length) {
-        this.logToStderr(
-          `note: no packet could be generated for paths ${prepared.unreachablePaths.join(', ')}`,
-        );
+        this.progress(`note: no packet could be generated for paths ${prepared.unreachablePaths.join(', ')}`);
       }
+      final = report;
       this.log(renderReport(report));
       return report;
     } finally {
+      await endpoint?.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }

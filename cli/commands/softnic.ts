@@ -16,7 +16,9 @@ export default class Softnic extends NfpCommand<SoftnicResult> {
   static override description = `Starts the softnic, nfp's embedded NIC model that executes the same BMv2 JSON that simple_switch loads (v1model; the supported constructs are listed in docs/targets.md), behind a P4Runtime server, like \`simple_switch_grpc --no-p4\`. Any P4Runtime controller (nfp deploy, p4runtime-shell, ONOS) can then push a pipeline (P4Info + BMv2 JSON as p4_device_config) and entries, and exchange packets through the ports.
 
 Ports:
-  N@pcap:FILE   replays FILE (if it exists) into port N once a pipeline is committed, and writes what leaves port N to FILE with .pcap replaced by .out.pcap
+  N@pcap:FILE   replays FILE (it must exist) into port N once a pipeline is committed, and writes what leaves port N to FILE with .pcap replaced by .out.pcap (in FILE's folder)
+  N@pcap:rx=IN.pcap,tx=OUT.pcap
+                the same with the output named; tx=OUT.pcap alone is an output-only port
   N@iface:NAME  sends and receives on network interface NAME through an AF_PACKET socket (root)
   N@ethdev:DEVARGS
                 sends and receives through a DPDK ethdev: a vdev created from DEVARGS and removed at exit, such as net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap or net_af_packet0,iface=veth0 or net_tap0,iface=tap0 (vdev names start with the driver name; each needs its own name), or the name of a device the EAL already probed. Frames are received from the first pipeline commit on. The DPDK EAL starts once in the process (no hugepages, no PCI)
@@ -25,9 +27,10 @@ Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports a
 
   static override examples = [
     {
-      description: 'Serve P4Runtime on the standard port with two pcap-backed ports',
+      description:
+        'Serve P4Runtime on the standard port: replay in.pcap into port 1 (what leaves it goes to in.out.pcap), write what leaves port 2 to out.pcap',
       command:
-        '<%= config.bin %> <%= command.id %> --grpc 127.0.0.1:9559 --port 1@pcap:in.pcap --port 2@pcap:out.pcap',
+        '<%= config.bin %> <%= command.id %> --grpc 127.0.0.1:9559 --port 1@pcap:in.pcap --port 2@pcap:tx=out.pcap',
     },
     {
       description: 'Bridge two veth interfaces through the pipeline a controller pushes',
@@ -49,7 +52,7 @@ Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports a
     grpc: Flags.string({ description: 'address to serve P4Runtime on', default: '127.0.0.1:9559' }),
     'device-id': Flags.integer({ description: 'P4Runtime device id', default: 1, min: 0 }),
     port: Flags.string({
-      description: 'a port: N@pcap:FILE, N@iface:NAME or N@ethdev:DEVARGS (repeatable)',
+      description: 'a port: N@pcap:FILE, N@pcap:rx=IN,tx=OUT, N@iface:NAME or N@ethdev:DEVARGS (repeatable)',
       multiple: true,
     }),
     'cpu-port': Flags.integer({
@@ -74,11 +77,13 @@ Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports a
     };
     say(`softnic: P4Runtime on ${sn.address}, device id ${sn.deviceId}`);
     for (const p of sn.ports) say(`  port ${p.id}: ${p.describe}${p.output ? ` → ${p.output}` : ''}`);
-    say('  stop with Ctrl-C');
-    await new Promise<void>((resolve) => {
+    // Listen for the signals before saying how to stop, so an early one is not lost.
+    const stopped = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    say('  stop with Ctrl-C');
+    await stopped;
     const stats = await sn.stop();
     const rx = Object.values(stats.rx).reduce((a, b) => a + b, 0);
     const tx = Object.values(stats.tx).reduce((a, b) => a + b, 0);
@@ -86,6 +91,9 @@ Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports a
     this.log(
       `softnic: stopped; ${rx} received, ${tx} sent, dropped ${d.ingress} in ingress, ${d.egress} in egress, ${d.noPort} to unattached ports, ${d.noPipeline} before a pipeline was loaded`,
     );
+    for (const p of sn.ports) {
+      if (p.output) this.log(`  port ${p.id}: wrote ${stats.tx[p.id] ?? 0} frames to ${p.output}`);
+    }
     return { address: sn.address, deviceId: sn.deviceId, ports: sn.ports, stats };
   }
 }

@@ -12,9 +12,10 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { NfpError } from '../../partitioner/errors';
+import { requireFile } from '../../partitioner/files';
 import type { Plan } from '../../partitioner/plan';
 import { start } from './index';
 import { addon } from './native';
@@ -323,12 +324,16 @@ function hostRuntimeDir(): string {
   throw new NfpError('host-runtime/nf-build is missing from this installation', 'reinstall nfp');
 }
 
+const NF_SOURCE = { what: 'an NF C source', example: 'examples/nf/tagger.c' };
+
 /** Builds NF C sources into a module for a backend (see host-runtime/nf-build/nfp-nf-build.sh). */
 export function buildNf(opts: BuildOptions): Promise<string> {
   const script = join(hostRuntimeDir(), 'nf-build', 'nfp-nf-build.sh');
   if (opts.sources.length === 0) return Promise.reject(new NfpError('nf build: no NF source given'));
-  for (const s of [...opts.sources, ...(opts.libs ?? [])]) {
-    if (!existsSync(s)) return Promise.reject(new NfpError(`nf build: no such source file ${s}`));
+  try {
+    for (const s of [...opts.sources, ...(opts.libs ?? [])]) requireFile(s, NF_SOURCE);
+  } catch (err) {
+    return Promise.reject(err);
   }
   const args = ['--backend', opts.kind, '-o', resolve(opts.out)];
   if (opts.bounds) args.push('--bounds', opts.bounds);
@@ -365,9 +370,16 @@ export function builtinSources(type: string): { source: string; libs: string[]; 
   return { source, libs: BUILTIN_LIBS.map((l) => join(dir, l)), includes: [dir] };
 }
 
-function cacheDir(): string {
-  const d = process.env.NFP_NF_CACHE ?? join(tmpdir(), 'nfp-nf-cache');
-  mkdirSync(d, { recursive: true });
+/**
+ * Where built NF modules are cached: $NFP_NF_CACHE, else $XDG_CACHE_HOME/nfp/nf (~/.cache/nfp/nf).
+ * A folder of the user's own: modules in a shared /tmp could be planted by another user and then
+ * loaded by a root runtime.
+ */
+export function nfCacheDir(): string {
+  const d =
+    process.env.NFP_NF_CACHE ??
+    join(process.env.XDG_CACHE_HOME || join(homedir() || tmpdir(), '.cache'), 'nfp', 'nf');
+  mkdirSync(d, { recursive: true, mode: 0o700 });
   return d;
 }
 
@@ -393,7 +405,7 @@ export async function builtinArtifact(types: string | string[], kind: ArtifactKi
   ];
   const h = createHash('sha256').update(kind).update(list.join(','));
   for (const f of inputs) if (existsSync(f)) h.update(readFileSync(f));
-  const out = join(cacheDir(), `${list.join('-')}.${kind}.${h.digest('hex').slice(0, 16)}.so`);
+  const out = join(nfCacheDir(), `${list.join('-')}.${kind}.${h.digest('hex').slice(0, 16)}.so`);
   if (existsSync(out)) return out;
   const tmp = `${out}.${process.pid}.tmp`;
   await buildNf({

@@ -16,6 +16,8 @@
 #include <rte_malloc.h>
 #include <rte_meter.h>
 
+#include "log.h"
+
 // One nfp_meter_create: a profile and `count` meters behind it. A meter whose `time` is 0 is fresh:
 // its first packet fills both buckets at that packet's time (nfp_meter_set_color).
 struct nfp_meter_set {
@@ -311,7 +313,7 @@ void nfp_log(nfp_ctx *ctx, int level, const char *msg)
 	}
 	ctx->log_in_window++;
 	const char *tag = level <= NFP_LOG_ERR ? "error" : level == NFP_LOG_WARN ? "warn" : "info";
-	fprintf(stderr, "nfp %s [%s]: %s\n", tag, ctx->name, msg);
+	fprintf(nfp_log_stream(), "nfp %s [%s]: %s\n", tag, ctx->name, msg);
 }
 
 } // extern "C"

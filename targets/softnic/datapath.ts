@@ -127,6 +127,22 @@ export class SoftnicDataPath implements DataPath {
     return this.ledger.finish();
   }
 
+  /**
+   * Carries one batch of frames that arrived now (a live port's burst) through the NIC and the
+   * host, and accounts for each; `onEgress` sends what leaves a wire port.
+   */
+  async carry(packets: TrafficPacket[]): Promise<void> {
+    for (let i = 0; i < packets.length; i += BATCH) {
+      const batch = packets.slice(i, i + BATCH).map((packet, k) => ({ index: i + k, packet }));
+      if (this.linked) this.sendLinked(batch, false);
+      else await this.sendBatch(batch, false);
+    }
+  }
+
+  snapshot(): TrafficRun {
+    return this.ledger.snapshot();
+  }
+
   close(): void {
     // Nothing of its own: the device and the host runtime belong to the target and to deploy.
   }

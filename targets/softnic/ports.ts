@@ -7,9 +7,9 @@
  * - `ethdev`: a DPDK ethdev, a vdev created from devargs (net_pcap, net_af_packet, net_tap...) or
  *   a device the EAL probed.
  */
-import { existsSync } from 'node:fs';
 import { ensureEal } from '../../host-runtime/lib/index';
 import { NfpError } from '../../partitioner/errors';
+import { requireFile } from '../../partitioner/files';
 import { loadSoftnic, type NativeRawSocket } from './native';
 import { PcapWriter, readPcap } from '../pcap';
 
@@ -67,23 +67,58 @@ export function pcapOutputFile(input: string): string {
   return input.endsWith('.pcap') ? `${input.slice(0, -5)}.out.pcap` : `${input}.out.pcap`;
 }
 
+/** The files of a pcap port: frames replayed from `input` (when given), egress written to `output`. */
+export interface PcapFiles {
+  input?: string;
+  output: string;
+}
+
 /**
- * A port backed by pcap files: replays `file` (when it exists) into the pipeline once the first
- * pipeline is committed, and writes every frame sent out of the port to `pcapOutputFile(file)`.
+ * The FILE part of `N@pcap:FILE`: `IN.pcap` (replayed; egress to `IN.out.pcap`), or
+ * `rx=IN.pcap,tx=OUT.pcap` with either half optional (`tx=OUT.pcap` alone: an output-only port).
+ * A named input must exist: it is checked here, before anything starts.
+ */
+export function parsePcapFiles(target: string): PcapFiles {
+  if (!/^(rx|tx)=/.test(target)) {
+    requireFile(target, PCAP_INPUT);
+    return { input: target, output: pcapOutputFile(target) };
+  }
+  const kv = new Map<string, string>();
+  for (const part of target.split(',')) {
+    const m = /^(rx|tx)=(.+)$/.exec(part);
+    if (!m || kv.has(m[1]))
+      throw new NfpError(
+        `bad pcap port files "${target}"`,
+        'write FILE, rx=IN.pcap, tx=OUT.pcap or rx=IN.pcap,tx=OUT.pcap',
+      );
+    kv.set(m[1], m[2]);
+  }
+  const input = kv.get('rx');
+  if (input) requireFile(input, PCAP_INPUT);
+  return { input, output: kv.get('tx') ?? pcapOutputFile(input!) };
+}
+
+const PCAP_INPUT = { what: 'a pcap file to replay (or tx=OUT.pcap for an output-only port)' };
+
+/**
+ * A port backed by pcap files: replays `files.input` into the pipeline once the first pipeline is
+ * committed, and writes every frame sent out of the port to `files.output`.
  */
 export class PcapPort implements SoftnicPort {
   private writer: PcapWriter | undefined;
   /** Frames replayed from the input file. */
   replayed = 0;
+  /** Frames written to the output file. */
+  written = 0;
   private done: Promise<void> = Promise.resolve();
 
   constructor(
     readonly id: number,
-    readonly file: string,
+    readonly files: PcapFiles,
   ) {}
 
   get describe(): string {
-    return `pcap:${this.file}`;
+    return this.files.input ? `pcap:${this.files.input}` : 'pcap (output only)';
   }
 
   private receive: Receive | undefined;
@@ -91,7 +126,7 @@ export class PcapPort implements SoftnicPort {
 
   async start(receive: Receive): Promise<void> {
     this.receive = receive;
-    this.writer = new PcapWriter(pcapOutputFile(this.file));
+    this.writer = new PcapWriter(this.files.output);
   }
 
   /** Replays the input file once a pipeline exists, in batches, yielding to the event loop. */
@@ -99,7 +134,7 @@ export class PcapPort implements SoftnicPort {
     const receive = this.receive;
     if (this.started || !receive) return;
     this.started = true;
-    const frames = existsSync(this.file) ? readPcap(this.file).map((r) => r.data) : [];
+    const frames = this.files.input ? readPcap(this.files.input).map((r) => r.data) : [];
     this.done = (async () => {
       for (let i = 0; i < frames.length; i += 256) {
         if (!this.receive) return; // closed
@@ -116,7 +151,9 @@ export class PcapPort implements SoftnicPort {
   }
 
   send(frame: Buffer): void {
-    this.writer?.write(frame);
+    if (!this.writer) return;
+    this.writer.write(frame);
+    this.written++;
   }
 
   async close(): Promise<void> {

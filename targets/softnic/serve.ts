@@ -7,13 +7,13 @@ import { NfpError } from '../../partitioner/errors';
 import { P4RuntimeServer } from '../../p4runtime/server';
 import { SoftnicDevice, type SoftnicStats } from './device';
 import { loadSoftnic } from './native';
-import { EthdevPort, IfacePort, parsePortSpec, PcapPort, pcapOutputFile, type SoftnicPort } from './ports';
+import { EthdevPort, IfacePort, parsePcapFiles, parsePortSpec, PcapPort, type SoftnicPort } from './ports';
 
 export interface SoftnicServeOptions {
   /** host:port to serve P4Runtime on (default 127.0.0.1:9559). */
   grpc?: string;
   deviceId?: number;
-  /** `N@pcap:FILE`, `N@iface:NAME` or `N@ethdev:DEVARGS` */
+  /** `N@pcap:FILE` (or `N@pcap:rx=IN,tx=OUT`), `N@iface:NAME` or `N@ethdev:DEVARGS` */
   ports?: string[];
   cpuPort?: number;
 }
@@ -29,16 +29,19 @@ export interface SoftnicInstance {
 
 function makePort(spec: string): { port: SoftnicPort; output?: string } {
   const p = parsePortSpec(spec);
-  if (p.kind === 'pcap') return { port: new PcapPort(p.id, p.target), output: pcapOutputFile(p.target) };
+  if (p.kind === 'pcap') {
+    const files = parsePcapFiles(p.target);
+    return { port: new PcapPort(p.id, files), output: files.output };
+  }
   if (p.kind === 'ethdev') return { port: new EthdevPort(p.id, p.target) };
   return { port: new IfacePort(p.id, p.target) };
 }
 
 /** Starts a softnic P4Runtime server; everything started is torn down again if a step fails. */
 export async function startSoftnic(opts: SoftnicServeOptions): Promise<SoftnicInstance> {
+  // Port specs and their input files first: nothing starts when one is wrong.
+  const made = (opts.ports ?? []).map(makePort);
   loadSoftnic(); // fail early, with a build hint, when the native engine is missing
-  const specs = opts.ports ?? [];
-  const made = specs.map(makePort);
   const ids = new Set<number>();
   for (const m of made) {
     if (ids.has(m.port.id)) throw new NfpError(`port ${m.port.id} is given twice`);

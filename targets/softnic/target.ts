@@ -9,6 +9,7 @@ import { P4RuntimeTarget, type P4RuntimeSession } from '../p4runtime-target';
 import type { DataPath, DataPathContext, HostAttachment } from '../target';
 import { SoftnicDataPath, type DataPathMode } from './datapath';
 import { SoftnicDevice } from './device';
+import { LivePortsDataPath, openWireSockets } from './live';
 
 export class SoftnicTarget extends P4RuntimeTarget {
   private device: SoftnicDevice | undefined;
@@ -17,6 +18,8 @@ export class SoftnicTarget extends P4RuntimeTarget {
   constructor(
     session: P4RuntimeSession,
     private readonly mode: DataPathMode = 'auto',
+    /** Wire port → network interface: carry live traffic on them instead of generated traffic. */
+    private readonly ports?: Record<number, string>,
   ) {
     super('softnic', session);
   }
@@ -44,6 +47,15 @@ export class SoftnicTarget extends P4RuntimeTarget {
 
   dataPath(ctx: DataPathContext): DataPath {
     if (!this.device || !ctx.host) throw new Error('the softnic data path needs a started device and host');
+    if (this.ports) {
+      const sockets = openWireSockets(this.ports);
+      const onEgress = (port: number, frame: Buffer): void => {
+        sockets.get(port)?.send(frame);
+        ctx.onEgress?.(port, frame);
+      };
+      const inner = new SoftnicDataPath(ctx.plan, this.device, ctx.nic, ctx.host, false, onEgress, this.mode);
+      return new LivePortsDataPath(inner, sockets, ctx.classify ?? (() => undefined));
+    }
     return new SoftnicDataPath(
       ctx.plan,
       this.device,

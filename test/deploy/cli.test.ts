@@ -2,10 +2,10 @@
  * `nfp deploy` as a user runs it: the built CLI, its --json report, bad input, and Ctrl-C.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { P4RuntimeServer } from '../../p4runtime/server';
 import { SoftnicDevice } from '../../targets/softnic/device';
 import { readPcap } from '../../targets/pcap';
@@ -13,6 +13,8 @@ import { readPcap } from '../../targets/pcap';
 const ROOT = join(__dirname, '..', '..');
 const NFP = join(ROOT, 'bin', 'run.js');
 const EDGE = join(ROOT, 'examples', 'enterprise-edge.yaml');
+const tmp = mkdtempSync(join(tmpdir(), 'nfp-deploy-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function nfp(
   args: string[],
@@ -37,7 +39,7 @@ function pathWithoutBmv2(): string {
 
 describe('nfp deploy (CLI)', () => {
   it('--json prints a report whose totals account for every packet', () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'nfp-deploy-')), 'out.pcap');
+    const out = join(tmp, 'out.pcap');
     const r = nfp(['deploy', EDGE, '--duration', '1', '--json', '--pcap-out', out]);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
     expect(r.status).toBe(0);

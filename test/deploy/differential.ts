@@ -11,7 +11,7 @@ import { loadGraph } from '../../partitioner';
 import type { ServiceGraph } from '../../partitioner/graph';
 import type { Plan, PlanPath } from '../../partitioner/plan';
 import { readFrame } from '../../partitioner/frame';
-import { frameFate } from '../../partitioner/reference';
+import { frameFate, type PacketHeaders } from '../../partitioner/reference';
 import type { PacketFate, TargetSpec, TrafficPacket } from '../../targets';
 import { parsePacket } from '../../deploy/packet';
 import { linkCarries } from '../../targets/wire-datapath';
@@ -26,6 +26,16 @@ import {
 export interface DifferentialResult {
   failures: string[];
   seen: { forwarded: number; dropped: number; meterRed: number; natOrLb: number };
+}
+
+/**
+ * The reference's view of a wire frame entering on `port`, read as the NIC reads it (for frames
+ * the NIC can read: generated traffic; a hostile frame goes through `frameFate` instead).
+ */
+export function headersOf(port: number, data: Buffer): PacketHeaders {
+  const r = readFrame(port, data);
+  if (r.kind === 'drop') throw new Error(`headersOf: the NIC drops this frame (${r.reason}: ${r.why})`);
+  return r.headers;
 }
 
 /** Reference drop reasons are `kind:nf`; the NIC counts `kind`, the host `tenant.nf:kind`. */

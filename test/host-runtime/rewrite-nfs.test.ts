@@ -3,7 +3,7 @@
  * in-memory ports, run by the workers, collected and compared byte for byte with frames built
  * here independently (checksums recomputed from scratch). VLAN push and pop change the length at
  * the front (nf.h, front adjustment), so a chain checks that later NFs find the moved headers.
- * The same plan then runs under the sandboxed backends (sfi, and process where available) and
+ * The same plan then runs under the sandboxed backends (sfi, process, and mpk where available) and
  * must give the same bytes.
  */
 import { createHash } from 'node:crypto';
@@ -344,35 +344,48 @@ describe.skipIf(!built)('vlan, marker and encap through the single-NF harness', 
   });
 });
 
-// The sandboxed backends that can run on this machine (mpk needs a CPU with protection keys).
-const sandboxes = built
-  ? backends().filter((b) => b === 'sfi' || b === 'process' || (b === 'mpk' && isolationSupport().pku))
-  : [];
-if (built && sandboxes.length === 0)
-  console.warn('rewrite NFs under sandboxes skipped: the addon has no sfi, process or mpk backend');
-if (built && !sandboxes.includes('mpk'))
-  console.warn(`rewrite NFs under mpk skipped: ${isolationSupport().pkuReason ?? 'no mpk backend'}`);
+// Every sandboxed backend gets its tests; those that cannot run here (mpk needs a CPU with
+// protection keys) are skipped, counted and say why.
+const SANDBOXES = ['sfi', 'process', 'mpk'] as const;
+function unavailable(b: (typeof SANDBOXES)[number]): string | undefined {
+  if (!built) return 'the native addon is not built';
+  if (!backends().includes(b)) return `the addon has no ${b} backend`;
+  if (b === 'mpk' && !isolationSupport().pku) return isolationSupport().pkuReason || 'no protection keys';
+  return undefined;
+}
+for (const b of SANDBOXES) {
+  const why = unavailable(b);
+  if (why) console.warn(`rewrite NFs under ${b} skipped: ${why}`);
+}
 
-describe.skipIf(sandboxes.length === 0)('vlan, marker and encap under sandboxed backends', () => {
-  for (const backend of sandboxes) {
-    it(`${backend}: the same bytes as under none`, async () => {
-      const p = plan(false);
-      const sandboxed: Plan = {
-        ...p,
-        tenants: p.tenants.map((x) => ({ ...x, isolation: backend as 'sfi' })),
-      };
-      const artifacts = await planArtifacts(sandboxed);
-      expect(Object.keys(artifacts).length).toBe(p.nfs.length);
-      check(CASES, await runCases(sandboxed, CASES, artifacts));
-    }, 240_000);
-    it(`${backend}: a tenant with two vlan NFs grows, shrinks and grows again`, async () => {
-      const p = plan(true);
-      const sandboxed: Plan = {
-        ...p,
-        tenants: p.tenants.map((x) => ({ ...x, isolation: backend as 'sfi' })),
-      };
-      check(REGROW, await runCases(sandboxed, REGROW, await planArtifacts(sandboxed)));
-    }, 240_000);
+describe('vlan, marker and encap under sandboxed backends', () => {
+  for (const backend of SANDBOXES) {
+    it.skipIf(unavailable(backend))(
+      `${backend}: the same bytes as under none`,
+      async () => {
+        const p = plan(false);
+        const sandboxed: Plan = {
+          ...p,
+          tenants: p.tenants.map((x) => ({ ...x, isolation: backend as 'sfi' })),
+        };
+        const artifacts = await planArtifacts(sandboxed);
+        expect(Object.keys(artifacts).length).toBe(p.nfs.length);
+        check(CASES, await runCases(sandboxed, CASES, artifacts));
+      },
+      240_000,
+    );
+    it.skipIf(unavailable(backend))(
+      `${backend}: a tenant with two vlan NFs grows, shrinks and grows again`,
+      async () => {
+        const p = plan(true);
+        const sandboxed: Plan = {
+          ...p,
+          tenants: p.tenants.map((x) => ({ ...x, isolation: backend as 'sfi' })),
+        };
+        check(REGROW, await runCases(sandboxed, REGROW, await planArtifacts(sandboxed)));
+      },
+      240_000,
+    );
   }
 });
 
@@ -419,7 +432,7 @@ async function frontProbe(kind: 'sfi' | 'native', by: number, extra: number): Pr
   return buildNf({ kind, sources: [src], out, defines: [`FRONT_BY=${by}`, `FRONT_EXTRA=${extra}`] });
 }
 
-describe.skipIf(sandboxes.length === 0)('front adjustment is held to its rules in sandboxes', () => {
+describe('front adjustment is held to its rules in sandboxes', () => {
   /** Path 1 runs the probe `times` times; returns the fate of one untagged frame. */
   async function probe(backend: string, by: number, extra: number, times: number): Promise<Outcome> {
     const art = await frontProbe(backend === 'sfi' ? 'sfi' : 'native', by, extra);
@@ -450,17 +463,25 @@ describe.skipIf(sandboxes.length === 0)('front adjustment is held to its rules i
     return { fate: 'tx', frame: decapNsh(c.data)!.frame };
   }
 
-  for (const backend of sandboxes) {
-    it(`${backend}: the whole headroom, three times over (the worker re-centres the frame)`, async () => {
-      const got = await probe(backend, 64, 0, 3);
-      // The MACs are the first 12 bytes the NSH re-encapsulation finds: the probe's 0xab.
-      const inner = Buffer.concat([Buffer.alloc(3 * 64, 0xab), u]);
-      expect(got.fate).toBe('tx');
-      expect(got.frame!.toString('hex')).toBe(inner.toString('hex'));
-    }, 120_000);
-    it(`${backend}: a byte past the headroom, or a moved end, faults the tenant`, async () => {
-      expect(await probe(backend, 65, 0, 1)).toEqual({ fate: 'drop', reason: 'quarantined' });
-      expect(await probe(backend, 0, 1, 1)).toEqual({ fate: 'drop', reason: 'quarantined' });
-    }, 120_000);
+  for (const backend of SANDBOXES) {
+    it.skipIf(unavailable(backend))(
+      `${backend}: the whole headroom, three times over (the worker re-centres the frame)`,
+      async () => {
+        const got = await probe(backend, 64, 0, 3);
+        // The MACs are the first 12 bytes the NSH re-encapsulation finds: the probe's 0xab.
+        const inner = Buffer.concat([Buffer.alloc(3 * 64, 0xab), u]);
+        expect(got.fate).toBe('tx');
+        expect(got.frame!.toString('hex')).toBe(inner.toString('hex'));
+      },
+      120_000,
+    );
+    it.skipIf(unavailable(backend))(
+      `${backend}: a byte past the headroom, or a moved end, faults the tenant`,
+      async () => {
+        expect(await probe(backend, 65, 0, 1)).toEqual({ fate: 'drop', reason: 'quarantined' });
+        expect(await probe(backend, 0, 1, 1)).toEqual({ fate: 'drop', reason: 'quarantined' });
+      },
+      120_000,
+    );
   }
 });

@@ -76,7 +76,8 @@ describe.skipIf(!built)('nfp nf build', () => {
     expect(broken.stderr).toMatch(/error: nf build: compiling .*broken\.c to wasm32 failed/);
     const missing = await nfp('nf', 'build', join(tmp, 'nope.c'), '-o', join(tmp, 'nope.so'));
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/no such source file .*nope\.c/);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.c: no such file/);
+    expect(missing.stderr).toMatch(/hint: give the path of an NF C source/);
   });
 });
 

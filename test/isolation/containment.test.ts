@@ -155,6 +155,7 @@ describe.skipIf(!isolationBuilt)('process containment', () => {
 
 const pku = isolationBuilt ? isolationSupport().pku : false;
 if (isolationBuilt && !pku) console.warn(`mpk containment tests skipped: ${isolationSupport().pkuReason}`);
+if (pku) console.warn('mpk refusal test skipped: this CPU has PKU, so mpk runs instead of refusing');
 
 describe.skipIf(!isolationBuilt)('mpk', () => {
   it.skipIf(pku)('refuses with a clear message where the CPU has no PKU', async () => {

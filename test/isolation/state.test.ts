@@ -3,6 +3,7 @@
  * snapshot restored into a fresh domain, across a hot reload onto newly built code, and in both
  * directions; the snapshot file decodes to the same entries (`nfp state dump`'s decoder).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,8 +22,10 @@ warnIfSkipped('isolation state tests');
 const NAT = { publicIp: '198.51.100.1', portRange: { lo: 20000, hi: 29999 }, maxFlows: 4096 };
 const FLOWS = 64;
 const open: IsolatedTenant[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'nfp-state-'));
 afterAll(() => {
   for (const t of open) t.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function natTenant(artifact: string, id = 1): IsolatedTenant {
@@ -104,7 +107,7 @@ describe.skipIf(!isolationBuilt)('NAT state under sfi', () => {
       libs: src.libs,
       includes: src.includes,
       defines: ['NFP_NF_STANDALONE', 'NFP_NAT_BUILD=2'],
-      out: join(tmpdir(), `nfp-nat-v2-${process.pid}.so`),
+      out: join(dir, 'nat-v2.so'),
     });
     first.reload([{ artifact: v2, config: NAT }], { keepState: true });
     expect(first.stats().reloads).toBe(1);

@@ -105,6 +105,7 @@ function client(s: P4RuntimeServer, withCert: boolean): P4RuntimeClient {
     timeoutMs: 3000,
     tls: {
       rootCert: file('ca.crt'),
+      serverName: 'localhost', // the certificate's DNS name; an IP as TLS server name is deprecated
       ...(withCert ? { privateKey: file('client.key'), certChain: file('client.crt') } : {}),
     },
   });

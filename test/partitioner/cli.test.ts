@@ -1,9 +1,9 @@
 // `nfp partition` end to end: the built CLI (dist/) on the examples, --json, errors and help.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nfp } from './cli-run';
 import { validatePlan } from '../../partitioner';
 import { partitionToDir } from '../../partitioner/output';
 
@@ -15,21 +15,6 @@ if (!hasP4)
 
 const tmp = mkdtempSync(join(tmpdir(), 'nfp-partition-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Runs the built CLI without blocking the test worker. */
-function nfp(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/run.js', ...args],
-      { encoding: 'utf8', timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const status = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-        resolve({ status, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe('nfp partition', () => {
   // One example through the CLI; the library tests partition every example on every profile.

@@ -59,7 +59,7 @@ describe('nfp softnic', () => {
     w.write(udpPacket({ src: '1.1.1.1', dst: '10.0.0.2' }));
     w.write(udpPacket({ src: '1.1.1.1', dst: '9.9.9.9' })); // no route: dropped
     w.close();
-    const wire2 = join(dir, 'wire2.pcap');
+    const wire2 = join(dir, 'wire2.out.pcap');
     const sn = nfpSoftnic([
       '--grpc',
       '127.0.0.1:0',
@@ -68,11 +68,12 @@ describe('nfp softnic', () => {
       '--port',
       `1@pcap:${input}`,
       '--port',
-      `2@pcap:${wire2}`,
+      `2@pcap:tx=${wire2}`,
     ]);
-    await until(() => /P4Runtime on (\S+),/.test(sn.out()));
+    await until(() => /stop with Ctrl-C/.test(sn.out()));
     const address = /P4Runtime on (\S+),/.exec(sn.out())![1];
-    expect(sn.out()).toContain(`port 2: pcap:${wire2} → ${join(dir, 'wire2.out.pcap')}`);
+    expect(sn.out()).toContain(`port 1: pcap:${input} → ${join(dir, 'in.out.pcap')}`);
+    expect(sn.out()).toContain(`port 2: pcap (output only) → ${wire2}`);
     const client = new P4RuntimeClient({ address, deviceId: 3, electionId: 1, reconnect: false });
     try {
       await client.connect();
@@ -99,7 +100,8 @@ describe('nfp softnic', () => {
     sn.child.kill('SIGTERM');
     expect(await sn.exit).toBe(0);
     expect(sn.out()).toMatch(/softnic: stopped; 3 received/);
-    const out = readPcap(join(dir, 'wire2.out.pcap'));
+    const out = readPcap(wire2);
+    expect(sn.out()).toContain(`port 2: wrote ${out.length} frames to ${wire2}`);
     // Frames replayed before the route existed were dropped; those after it went to port 2.
     const m = /(\d+) received, (\d+) sent, dropped (\d+) in ingress/.exec(sn.out())!;
     expect(Number(m[2])).toBe(out.length);
@@ -114,5 +116,15 @@ describe('nfp softnic', () => {
     expect(sn.err()).toContain('hint: write N@pcap:FILE');
     expect(sn.err()).not.toMatch(/\n\s+at /); // no stack trace
     expect(existsSync(join(dir, 'x.out.pcap'))).toBe(false);
+  });
+
+  it('refuses a pcap port whose input does not exist, before serving anything', async () => {
+    const absent = join(dir, 'absent.pcap');
+    const sn = nfpSoftnic(['--grpc', '127.0.0.1:0', '--port', `1@pcap:${absent}`]);
+    expect(await sn.exit).toBe(1);
+    expect(sn.err()).toContain(`error: cannot read ${absent}: no such file`);
+    expect(sn.err()).toContain('hint: give the path of a pcap file to replay (or tx=OUT.pcap');
+    expect(sn.out()).not.toContain('P4Runtime on');
+    expect(existsSync(join(dir, 'absent.out.pcap'))).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapWriter, readPcap } from '../../targets/pcap';
-import { parsePortSpec, pcapOutputFile } from '../../targets/softnic/ports';
+import { parsePcapFiles, parsePortSpec, pcapOutputFile } from '../../targets/softnic/ports';
 
 const dir = mkdtempSync(join(tmpdir(), 'nfp-softnic-pcap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,6 +116,17 @@ describe('softnic pcap files', () => {
     expect(() => parsePortSpec('x@pcap:y')).toThrow(/bad port "x@pcap:y"/);
     expect(pcapOutputFile('/a/in.pcap')).toBe('/a/in.out.pcap');
     expect(pcapOutputFile('/a/trace')).toBe('/a/trace.out.pcap');
+  });
+
+  it("names a pcap port's files, and refuses an input that does not exist", () => {
+    const input = join(dir, 'port-in.pcap');
+    new PcapWriter(input).close();
+    expect(parsePcapFiles(input)).toEqual({ input, output: join(dir, 'port-in.out.pcap') });
+    expect(parsePcapFiles(`rx=${input},tx=/a/o.pcap`)).toEqual({ input, output: '/a/o.pcap' });
+    expect(parsePcapFiles('tx=/a/o.pcap')).toEqual({ input: undefined, output: '/a/o.pcap' });
+    expect(() => parsePcapFiles(join(dir, 'none.pcap'))).toThrow(/cannot read .*none\.pcap: no such file/);
+    expect(() => parsePcapFiles('rx=/nonexistent/in.pcap')).toThrow(/cannot read \/nonexistent\/in\.pcap/);
+    expect(() => parsePcapFiles('tx=a.pcap,tx=b.pcap')).toThrow(/bad pcap port files/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { basename, extname, join } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { NfpCommand } from '../../base';
 import { buildNf, type ArtifactKind } from '../../../host-runtime/lib/isolation';
@@ -22,8 +23,12 @@ per batch (load NF k as ARTIFACT#k). See docs/isolation.md.`;
 
   static override examples = [
     {
-      description: 'Sandbox one NF',
-      command: '<%= config.bin %> <%= command.id %> my_nf.c -o my_nf.sfi.so',
+      description: 'Sandbox the example NF (writes out/nf/tagger.sfi.so)',
+      command: '<%= config.bin %> <%= command.id %> examples/nf/tagger.c',
+    },
+    {
+      description: 'Build it for mpk and process, naming the module',
+      command: '<%= config.bin %> <%= command.id %> examples/nf/tagger.c --backend native -o tagger.so',
     },
     {
       description: 'A tenant chain in one sandbox, sharing a helper source',
@@ -37,8 +42,15 @@ per batch (load NF k as ARTIFACT#k). See docs/isolation.md.`;
   };
 
   static override flags = {
-    output: Flags.string({ char: 'o', description: 'module to write', required: true }),
-    backend: Flags.string({ description: 'what to build for', options: ['sfi', 'native'], default: 'sfi' }),
+    output: Flags.string({
+      char: 'o',
+      description: 'module to write [default: out/nf/<first source>.<backend>.so]',
+    }),
+    backend: Flags.option({
+      description: 'what to build for',
+      options: ['sfi', 'native'] as const,
+      default: 'sfi',
+    })(),
     lib: Flags.string({ description: 'a source shared by the module’s NFs (repeatable)', multiple: true }),
     include: Flags.string({ char: 'I', description: 'an include directory (repeatable)', multiple: true }),
     define: Flags.string({
@@ -52,11 +64,11 @@ per batch (load NF k as ARTIFACT#k). See docs/isolation.md.`;
   async run(): Promise<NfBuildResult> {
     const { argv, flags } = await this.parse(NfBuild);
     const sources = argv as string[];
-    const kind = flags.backend as ArtifactKind;
+    const kind: ArtifactKind = flags.backend;
     const artifact = await buildNf({
       kind,
       sources,
-      out: flags.output,
+      out: flags.output ?? join('out', 'nf', `${basename(sources[0], extname(sources[0]))}.${kind}.so`),
       libs: flags.lib,
       includes: flags.include,
       defines: flags.define,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { NfpCommand } from '../../base';
-import { NfpError } from '../../../partitioner/errors';
+import { requireFile } from '../../../partitioner/files';
 import { parseSnapshot } from '../../../host-runtime/lib/isolation';
 
 export interface StateDumpResult {
@@ -41,12 +41,8 @@ snapshot call) and prints each NF's private state and flow-table entries as hex.
 
   async run(): Promise<StateDumpResult> {
     const { args, flags } = await this.parse(StateDump);
-    let buf: Buffer;
-    try {
-      buf = readFileSync(args.file);
-    } catch {
-      throw new NfpError(`cannot read ${args.file}`, 'give the path of a snapshot file');
-    }
+    requireFile(args.file, { what: 'a snapshot file (written by the host runtime)' });
+    const buf = readFileSync(args.file);
     const snap = parseSnapshot(buf);
     const result: StateDumpResult = {
       tenant: snap.tenant,

@@ -27,6 +27,7 @@
 #include <rte_ring.h>
 
 #include "iso.h"
+#include "log.h"
 #include "native.h"
 #include "windows.h"
 
@@ -272,7 +273,7 @@ void child_log(void *ctx, int level, const char *msg, uint32_t len)
 	if (level <= NFP_LOG_ERR)
 		snprintf(c->last_error, sizeof(c->last_error), "%.*s", (int)len, msg);
 	if (c->logged++ < 20)
-		fprintf(stderr, "nfp %s [%s]: %.*s\n", level <= NFP_LOG_ERR ? "error" : "info", c->name.c_str(), (int)len, msg);
+		fprintf(nfp_log_stream(), "nfp %s [%s]: %.*s\n", level <= NFP_LOG_ERR ? "error" : "info", c->name.c_str(), (int)len, msg);
 }
 
 int32_t child_lookup_bulk(void *ctx, uint32_t t, const void *const *keys, uint32_t n, int32_t *slots)

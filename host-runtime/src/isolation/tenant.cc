@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "nfs/builtin.h"
+#include "log.h"
 #include "pkt_parse.h"
 
 namespace nfp {
@@ -59,7 +60,7 @@ static void quarantine(IsoTenant &t, int rc)
 	t.stats.faults++;
 	std::string line = "tenant " + std::to_string(t.id) + " quarantined: " + t.fault;
 	t.events.push_back(line);
-	fprintf(stderr, "nfp warn [isolation]: %s\n", line.c_str());
+	fprintf(nfp_log_stream(), "nfp warn [isolation]: %s\n", line.c_str());
 }
 
 uint64_t iso_tenant_run(IsoTenant &t, struct nfp_pkt *pkts, uint32_t count, uint8_t *verdicts, uint8_t *reasons,
