@@ -82,7 +82,7 @@ export function parseTrafficSource(text: string): TrafficSource {
 function readCaptures(sources: TrafficSource[]): Array<{ source: TrafficSource; records: PcapRecord[] }> {
   return sources.map((source) => {
     requireFile(source.file, {
-      what: 'a capture to replay (pcap or pcapng; PORT=FILE for the wire port its frames enter on)',
+      what: 'a pcap or pcapng capture to replay (PORT=FILE: the wire port its frames enter on)',
     });
     const records = readPcap(source.file);
     if (records.length === 0) throw new NfpError(`${source.file}: the capture holds no packets`);
