@@ -5,7 +5,8 @@
  * with every tenant under `none` and under its plan's isolation (sfi), so the sandbox's share of
  * the end-to-end cost shows. When simple_switch_grpc is on PATH (and we are root), the same
  * deployment also runs on a real BMv2 that nfp launches on veth ports, the host runtime on
- * net_af_packet: `endToEndMppsBmv2`.
+ * net_af_packet: `endToEndMppsBmv2`. As root, the dpdk target's software path (veth ports in a
+ * namespace, net_af_packet, the NIC half inline in the host runtime): `endToEndMppsDpdk`.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -90,6 +91,33 @@ export async function main(args: string[]): Promise<void> {
     console.log(
       'simple_switch_grpc is not on PATH (or not root): no run on real BMv2 (endToEndMppsBmv2 null)',
     );
+  // The dpdk target's software path: veth pairs in a namespace, net_af_packet on them, the NIC
+  // half inline in the host runtime's worker; traffic from raw sockets on the far ends.
+  let endToEndMppsDpdk: number | null = null;
+  if (process.getuid?.() === 0) {
+    const { plan, nic } = await prepareDeploy({
+      input: join(__dirname, '..', 'examples', 'multi-tenant.yaml'),
+      target: { kind: 'dpdk' },
+      durationSeconds: seconds,
+    });
+    const { packets } = generateTraffic(plan, {
+      packetsPerPath: 256,
+      flowsPerPath: 32,
+      sizes: [64],
+      suspiciousShare: 0.1,
+      seed: 3,
+    });
+    const { report } = await deploy(plan, nic, {
+      target: { kind: 'dpdk' },
+      durationSeconds: seconds,
+      traffic: packets,
+    });
+    endToEndMppsDpdk = report.mpps ?? null;
+    const cycles = report.tenants.flatMap((t) => t.paths).filter((p) => p.hostCyclesPerPacket !== undefined);
+    console.log(
+      `${'multi-tenant.yaml'.padEnd(22)} on dpdk (net_af_packet over veth, NIC half in software inline): ${report.totals.input} packets in ${report.seconds}s: ${report.mpps} Mpps${report.totals.input === report.totals.forwarded + report.totals.dropped ? '' : ' (ACCOUNTING MISMATCH)'}; host cycles/pkt by path: ${cycles.map((p) => `P${p.id} ${p.hostCyclesPerPacket}`).join(', ') || 'none'}`,
+    );
+  } else console.log('not root: no run on the dpdk target (endToEndMppsDpdk null)');
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const noneRows = rows.filter((r) => r.isolation === 'none');
   const planRows = rows.filter((r) => r.isolation !== 'none');
@@ -101,6 +129,7 @@ export async function main(args: string[]): Promise<void> {
       endToEndMppsNone: Number(mean(noneRows.map((r) => r.mpps)).toFixed(4)),
       perGraph: Object.fromEntries(planRows.map((r) => [r.graph, r.mpps])),
       endToEndMppsBmv2,
+      endToEndMppsDpdk,
     }),
   );
 }

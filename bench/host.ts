@@ -13,7 +13,17 @@
  * packet for each count; counts above the CPU count are skipped (a worker needs a core of its own).
  */
 import { cpus } from 'node:os';
-import { encapNsh, inject, load, start, stats, stop, type InputMode } from '../host-runtime/lib/index';
+import {
+  encapNsh,
+  inject,
+  load,
+  start,
+  stats,
+  stop,
+  type InputMode,
+  type IsolationBackend,
+} from '../host-runtime/lib/index';
+import { planArtifacts } from '../host-runtime/lib/isolation';
 import { hostOnlyPlan, type HostNfSpec, type HostPathSpec } from '../host-runtime/lib/plan-builder';
 import type { Plan } from '../partitioner/plan';
 
@@ -65,9 +75,11 @@ async function measure(
   workers: number,
   packetsFor: (queue: number, queueOfPath: Map<number, number>) => Buffer[],
   seconds: number,
+  isolation: IsolationBackend = 'none',
 ): Promise<Measure> {
+  const artifacts = isolation === 'none' ? undefined : await planArtifacts(plan, isolation);
   start({ workers, mode, loopback: true, queueSize: 2048, mbufs: 32768 });
-  const loaded = load(plan, { isolation: 'none' });
+  const loaded = load(plan, { isolation, ...(artifacts ? { artifacts } : {}) });
   for (let q = 0; q < loaded.queues; q++) {
     const pkts = packetsFor(q, loaded.queueOfPath);
     const r = inject(q, pkts);
@@ -157,6 +169,46 @@ function branchHeavyPlan(): Plan {
   return hostOnlyPlan(nfs, paths);
 }
 
+// Root path i gets queue i pre-sorted; mixed mode gets all paths interleaved on queue 0.
+// The same 1024 packets (128 per root path) in both modes, so both have the same working set.
+function branchyPkts(queue: number, queueOfPath: Map<number, number>): Buffer[] {
+  const roots = [...queueOfPath.entries()].filter(([, q]) => q === queue).map(([p]) => p);
+  const perPath = Math.floor(1024 / queueOfPath.size);
+  const out: Buffer[] = [];
+  for (let k = 0; k < perPath; k++)
+    for (const p of roots)
+      out.push(frame64(p, 3, 1, (p << 10) | k, '203.0.113.9', k % 8 === 0 ? 'attack' : 'hello!'));
+  return out;
+}
+
+/**
+ * Pre-sorted over mixed input on the branch-heavy plan under each backend, measured interleaved
+ * in one run: mixed cycles per packet over pre-sorted (the seed's argument is strongest under
+ * isolation, where every batch fragment is a domain entry).
+ */
+export async function presortedOverMixed(
+  backends: IsolationBackend[],
+  seconds: number,
+  rounds: number,
+): Promise<Record<string, { presorted: number; mixed: number; ratio: number }>> {
+  const plan = branchHeavyPlan();
+  const runs = new Map(backends.map((b) => [b, { presorted: [] as number[], mixed: [] as number[] }]));
+  for (let r = 0; r < rounds; r++)
+    for (const b of backends) {
+      const x = runs.get(b)!;
+      x.presorted.push((await measure(plan, 'presorted', 1, branchyPkts, seconds, b)).cyclesPerPkt);
+      x.mixed.push((await measure(plan, 'mixed', 1, branchyPkts, seconds, b)).cyclesPerPkt);
+    }
+  return Object.fromEntries(
+    backends.map((b) => {
+      const x = runs.get(b)!;
+      const presorted = median(x.presorted);
+      const mixed = median(x.mixed);
+      return [b, { presorted: round(presorted), mixed: round(mixed), ratio: round(mixed / presorted) }];
+    }),
+  );
+}
+
 export async function main(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
   const seconds = quick ? 0.4 : 1.5;
@@ -175,17 +227,6 @@ export async function main(args: string[]): Promise<void> {
   const chain = chainPlan();
   const chainPkts = () => Array.from({ length: flows }, (_, f) => frame64(1, 3, 1, f, '198.51.100.10'));
   const branchy = branchHeavyPlan();
-  // Root path i gets queue i pre-sorted; mixed mode gets all paths interleaved on queue 0.
-  // The same 1024 packets (128 per root path) in both modes, so both have the same working set.
-  const branchyPkts = (queue: number, queueOfPath: Map<number, number>) => {
-    const roots = [...queueOfPath.entries()].filter(([, q]) => q === queue).map(([p]) => p);
-    const perPath = Math.floor(1024 / queueOfPath.size);
-    const out: Buffer[] = [];
-    for (let k = 0; k < perPath; k++)
-      for (const p of roots)
-        out.push(frame64(p, 3, 1, (p << 10) | k, '203.0.113.9', k % 8 === 0 ? 'attack' : 'hello!'));
-    return out;
-  };
 
   const runs: Record<string, Measure[]> = {
     raw: [],

@@ -7,10 +7,16 @@
  *     and `mpk` (protection keys, a WRPKRU pair per NF call) where the CPU has PKU;
  *   - macswap under the same backends;
  *   - the crossing itself: a one-packet macswap batch, backend minus `none`, in cycles per batch;
- *   - sfi with guard pages instead of explicit bounds checks (measured last: its module installs
- *     wasm2c's SIGSEGV handler in this process, which is why nfp does not use it; docs/isolation.md).
- * Figures are TSC cycles per packet inside the domain call (packet restore excluded), the median
- * of interleaved rounds. The last line is JSON.
+ *   - the chains with packet windows instead of shared access (what the copy in/out adds);
+ *   - sfi with explicit bounds checks instead of guard pages (the default), for the record;
+ *   - pre-sorted over mixed input on bench host's branch-heavy plan in the real runtime, under
+ *     none, sfi and mpk (presortedOverMixed*);
+ *   - where the cycles go per backend: NF body, domain entry/exit, checks and services, bounds
+ *     checks, window copy (phaseBreakdown: differences of these side-by-side runs).
+ * Figures are TSC cycles per packet inside the domain call (packet restore excluded): per round
+ * the median batch, then the median of interleaved rounds. The sfi, mpk and process chains run
+ * with one domain entry per batch (`chain`); the deployed runtime still enters a domain once per
+ * NF hop (domain.h), which `sfi-per-nf` measures. The last line is JSON.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -27,6 +33,7 @@ import {
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
+import { presortedOverMixed } from './host';
 
 const FW = {
   rules: [{ action: 'allow', match: { proto: 17, dstPort: { lo: 53, hi: 53 } } }],
@@ -105,8 +112,13 @@ export async function main(args: string[]): Promise<void> {
 
   let id = 1;
   const open: IsolatedTenant[] = [];
-  const tenant = (backend: TenantOptions['backend'], nfs: NfSpec[], chain = false): IsolatedTenant => {
-    const t = new IsolatedTenant({ id: id++, backend, nfs, chain });
+  const tenant = (
+    backend: TenantOptions['backend'],
+    nfs: NfSpec[],
+    chain = false,
+    packetAccess: TenantOptions['packetAccess'] = 'shared',
+  ): IsolatedTenant => {
+    const t = new IsolatedTenant({ id: id++, backend, nfs, chain, packetAccess });
     open.push(t);
     return t;
   };
@@ -114,29 +126,42 @@ export async function main(args: string[]): Promise<void> {
     types.map((t) => (arts ? { artifact: arts[t], config: CONFIGS[t] } : { builtin: t, config: CONFIGS[t] }));
 
   const procIters = Math.max(50, iters / 20);
+  const sfiChainSpecs = CHAIN.map((t, k) => ({ artifact: `${sfiChain}#${k}`, config: CONFIGS[t] }));
   const chainModes: Mode[] = [
     { name: 'none', tenant: tenant('none', specs(null, CHAIN)), iterations: iters, samples: [] },
     { name: 'sfi-per-nf', tenant: tenant('sfi', specs(sfi, CHAIN)), iterations: iters, samples: [] },
+    { name: 'sfi-chain', tenant: tenant('sfi', sfiChainSpecs, true), iterations: iters, samples: [] },
     {
-      name: 'sfi-chain',
-      tenant: tenant(
-        'sfi',
-        CHAIN.map((t, k) => ({ artifact: `${sfiChain}#${k}`, config: CONFIGS[t] })),
-        true,
-      ),
+      name: 'process',
+      tenant: tenant('process', specs(native, CHAIN), true),
+      iterations: procIters,
+      samples: [],
+    },
+    // The same chains with packet windows instead of shared access: the copy in/out they add.
+    {
+      name: 'sfi-windows',
+      tenant: tenant('sfi', sfiChainSpecs, true, 'windows'),
       iterations: iters,
       samples: [],
     },
-    { name: 'process', tenant: tenant('process', specs(native, CHAIN)), iterations: procIters, samples: [] },
+    {
+      name: 'process-windows',
+      tenant: tenant('process', specs(native, CHAIN), true, 'windows'),
+      iterations: procIters,
+      samples: [],
+    },
   ];
   const support = isolationSupport();
   if (support.pku)
-    chainModes.push({
-      name: 'mpk',
-      tenant: tenant('mpk', specs(native, CHAIN)),
-      iterations: iters,
-      samples: [],
-    });
+    chainModes.push(
+      { name: 'mpk', tenant: tenant('mpk', specs(native, CHAIN), true), iterations: iters, samples: [] },
+      {
+        name: 'mpk-windows',
+        tenant: tenant('mpk', specs(native, CHAIN), true, 'windows'),
+        iterations: iters,
+        samples: [],
+      },
+    );
   else console.log(`(mpk not measured: ${support.pkuReason})`);
   const swapModes: Mode[] = [
     { name: 'none', tenant: tenant('none', specs(null, ['macswap'])), iterations: iters, samples: [] },
@@ -148,6 +173,13 @@ export async function main(args: string[]): Promise<void> {
       samples: [],
     },
   ];
+  if (support.pku)
+    swapModes.push({
+      name: 'mpk',
+      tenant: tenant('mpk', specs(native, ['macswap'])),
+      iterations: iters,
+      samples: [],
+    });
   const cross = swapModes.map((m) => ({ ...m, samples: [] as number[] }));
 
   const batch = frames(32);
@@ -166,11 +198,12 @@ export async function main(args: string[]): Promise<void> {
       const res = m.tenant.bench(batch, m.iterations);
       if (res.passed !== res.packets)
         throw new Error(`${m.name}: dropped ${res.packets - res.passed} packets`);
-      m.samples.push(res.cycles / res.packets);
+      // The median batch: a shared machine deschedules the thread now and then.
+      m.samples.push(res.medianBatchCycles / batch.length);
     }
     for (const m of cross) {
       const res = m.tenant.bench(one, m.iterations);
-      m.samples.push(res.cycles / res.batches);
+      m.samples.push(res.medianBatchCycles);
     }
   }
 
@@ -181,7 +214,7 @@ export async function main(args: string[]): Promise<void> {
     const parts = CHAIN.map((t) => builtinSources(t));
     await buildNf({
       kind: 'sfi',
-      bounds: 'guard',
+      bounds: 'explicit',
       sources: parts.map((p) => p.source),
       libs: parts[0].libs,
       includes: parts[0].includes,
@@ -198,8 +231,8 @@ export async function main(args: string[]): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const a = g.bench(batch, iters);
       const b = chainModes[0].tenant.bench(batch, iters);
-      samples.push(a.cycles / a.packets);
-      none.push(b.cycles / b.packets);
+      samples.push(a.medianBatchCycles / batch.length);
+      none.push(b.medianBatchCycles / batch.length);
     }
     guardCycles = (median(samples) / median(none)) * median(chainModes[0].samples);
   } catch (err) {
@@ -213,10 +246,30 @@ export async function main(args: string[]): Promise<void> {
   console.log(`CPU: ${model}, TSC ${(hz / 1e9).toFixed(2)} GHz; ${rounds} rounds, batches of 32 x 64 B`);
   console.log('FW -> NAT -> LB, cycles per packet:');
   for (const [k, v] of Object.entries(cpp))
-    console.log(`  ${k.padEnd(11)} ${v.toFixed(1).padStart(10)}  (${(v / cpp.none).toFixed(2)}x none)`);
+    console.log(`  ${k.padEnd(15)} ${v.toFixed(1).padStart(10)}  (${(v / cpp.none).toFixed(2)}x none)`);
   if (guardCycles !== undefined)
     console.log(
-      `  sfi-chain with guard pages instead of bounds checks: ~${guardCycles.toFixed(1)} (${(guardCycles / cpp.none).toFixed(2)}x none)`,
+      `  sfi-chain with explicit bounds checks instead of guard pages: ~${guardCycles.toFixed(1)} (${(guardCycles / cpp.none).toFixed(2)}x none)`,
+    );
+  const phases = phaseBreakdown(cpp, crs, guardCycles, batch.length);
+  console.log(
+    'where the cycles go, per packet (differences of the runs above; docs/PERFORMANCE.md explains each):',
+  );
+  console.log(
+    `  ${'backend'.padEnd(8)} ${['total', 'NF body', 'entry/exit', 'checks+svc', 'bounds', 'windows+'].map((h) => h.padStart(10)).join(' ')}`,
+  );
+  for (const [k, ph] of Object.entries(phases))
+    console.log(
+      `  ${k.padEnd(8)} ${[
+        ph.total,
+        ph.nfBody,
+        ph.entryExit,
+        ph.checksAndServices,
+        ph.boundsChecks,
+        ph.windowCopy,
+      ]
+        .map((v) => (v === null ? '-' : v.toFixed(1)).padStart(10))
+        .join(' ')}`,
     );
   console.log('macswap, cycles per packet:');
   for (const [k, v] of Object.entries(swp))
@@ -226,21 +279,90 @@ export async function main(args: string[]): Promise<void> {
   for (const t of open) t.close();
   if (existsSync(guardOut)) execFileSync('rm', ['-f', guardOut]);
 
+  // Pre-sorting under isolation: the branch-heavy plan in the real runtime (bench host), pre-sorted
+  // against mixed input, under none, sfi and (with PKU) mpk, interleaved.
+  const sorting = await presortedOverMixed(
+    ['none', 'sfi', ...(support.pku ? (['mpk'] as const) : [])],
+    quick ? 0.4 : 1.5,
+    quick ? 1 : 3,
+  );
+  console.log(
+    'branch-heavy plan in the runtime, cycles per packet: pre-sorted, mixed, mixed over pre-sorted',
+  );
+  for (const [k, v] of Object.entries(sorting))
+    console.log(
+      `  ${k.padEnd(8)} ${v.presorted.toFixed(1).padStart(10)} ${v.mixed.toFixed(1).padStart(10)} ${v.ratio.toFixed(2).padStart(7)}`,
+    );
+
   const best = Math.min(cpp['sfi-chain'], cpp['sfi-per-nf']);
   console.log(
     JSON.stringify({
       sfiOverNone: +(best / cpp.none).toFixed(3),
       processOverNone: +(cpp.process / cpp.none).toFixed(3),
+      presortedOverMixedNone: sorting.none.ratio,
+      presortedOverMixedSfi: sorting.sfi.ratio,
+      presortedOverMixedMpk: sorting.mpk?.ratio ?? null,
       mpkOverNone: cpp.mpk !== undefined ? +(cpp.mpk / cpp.none).toFixed(3) : null,
       domainCrossCycles: Math.round(crs.sfi - crs.none),
       sfiPerNfOverNone: +(cpp['sfi-per-nf'] / cpp.none).toFixed(3),
       sfiChainOverNone: +(cpp['sfi-chain'] / cpp.none).toFixed(3),
-      sfiGuardOverNone: guardCycles !== undefined ? +(guardCycles / cpp.none).toFixed(3) : null,
+      sfiExplicitOverNone: guardCycles !== undefined ? +(guardCycles / cpp.none).toFixed(3) : null,
       processCrossCycles: Math.round(crs.process - crs.none),
       macswapSfiOverNone: +(swp.sfi / swp.none).toFixed(3),
       macswapProcessOverNone: +(swp.process / swp.none).toFixed(3),
       cyclesPerPacket: cpp,
+      phases,
       cpu: model,
     }),
   );
+}
+
+/** One backend's cycles per packet on the chain, split by what differs from `none`. */
+export interface Phases {
+  total: number;
+  /** The NFs' own work: the same C run trusted under `none`. */
+  nfBody: number;
+  /** Entering and leaving the domain, per packet of a full batch: one-packet batch minus `none`'s. */
+  entryExit: number;
+  /** The rest: read-only and verdict checks, runtime-service calls, the sandboxed code itself. */
+  checksAndServices: number;
+  /** sfi: explicit bounds checks over guard pages (the default); they are not in `total`. */
+  boundsChecks: number | null;
+  /** What packet windows add over shared access (not in `total`: shared is the default). */
+  windowCopy: number | null;
+}
+
+/**
+ * The per-phase split is arithmetic on runs measured side by side, not a trace: the NF body is
+ * `none`'s figure; entry/exit is what a one-packet batch costs beyond `none`, spread over a full
+ * batch; whatever is left of the backend's figure is its checks, services and generated code.
+ */
+export function phaseBreakdown(
+  cpp: Record<string, number>,
+  crs: Record<string, number>,
+  guardCycles: number | undefined,
+  batchSize: number,
+): Record<string, Phases> {
+  const r1 = (x: number): number => Math.round(x * 10) / 10;
+  const out: Record<string, Phases> = {};
+  for (const [name, mode, cross] of [
+    ['none', 'none', 'none'],
+    ['sfi', 'sfi-chain', 'sfi'],
+    ['mpk', 'mpk', 'mpk'],
+    ['process', 'process', 'process'],
+  ] as const) {
+    if (cpp[mode] === undefined || crs[cross] === undefined) continue;
+    const total = cpp[mode];
+    const entryExit = Math.max(0, (crs[cross] - crs.none) / batchSize);
+    const windows = cpp[`${name}-windows`];
+    out[name] = {
+      total: r1(total),
+      nfBody: r1(Math.min(total, cpp.none)),
+      entryExit: r1(entryExit),
+      checksAndServices: r1(total - Math.min(total, cpp.none) - entryExit),
+      boundsChecks: name === 'sfi' && guardCycles !== undefined ? r1(guardCycles - total) : null,
+      windowCopy: windows !== undefined ? r1(windows - total) : null,
+    };
+  }
+  return out;
 }

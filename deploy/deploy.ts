@@ -126,6 +126,7 @@ export async function deploy(plan: Plan, nic: NicArtifacts, opts: DeployOptions)
         captureDrops: attachment.captureDrops,
         queueSize: 4096,
         port: attachment.port,
+        devices: attachment.devices,
       });
       // Sandboxed backends run NFs built for them; build (or reuse the cached) modules first.
       const artifacts = await planArtifacts(plan, opts.isolation);

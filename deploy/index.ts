@@ -3,7 +3,7 @@
  * and NIC artifacts, build the traffic, deploy, and write the egress pcap.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { emitNicArtifacts, type NicArtifacts } from '../p4';
 import { loadGraph, partition, validatePlan } from '../partitioner';
 import { NfpError } from '../partitioner/errors';
@@ -35,7 +35,7 @@ export {
   type LiveDeployment,
 } from './deploy';
 export { renderReport, type DeployReport } from './report';
-export { TARGET_KINDS, type TargetKind, type TargetSpec } from '../targets';
+export { TARGET_KINDS, NIC_FAMILIES, type TargetKind, type TargetSpec } from '../targets';
 export { generateTraffic, parseGeneratorSpec, DEFAULT_GENERATOR, type GeneratedPacket } from './traffic';
 
 export interface DeployRequest {
@@ -123,6 +123,8 @@ export async function prepareDeploy(req: DeployRequest): Promise<Prepared> {
       throw new NfpError(`${file}: not valid JSON: ${(err as Error).message}`);
     }
     plan = validatePlan(json);
+    // Custom NF sources travel with the folder (nf/, from `nfp partition`).
+    if (plan.sourceDir) plan = { ...plan, sourceDir: resolve(req.input, plan.sourceDir) };
   } else {
     plan = await partition(loadGraph(req.input), { profile: req.profile ?? req.target.kind });
   }

@@ -5,7 +5,7 @@
       "sources": [
         "<!@(ls -1 src/*.cc src/nfs/*.c 2>/dev/null)",
         "<!@(test -n \"$NFP_SKIP_ISOLATION\" || ls -1 src/isolation/*.cc 2>/dev/null || true)",
-        "<!@(test -n \"$NFP_SKIP_SOFTNIC\" || ls -1 ../targets/softnic/engine/*.cc 2>/dev/null || true)"
+        "<!@(test -n \"$NFP_SKIP_SOFTNIC\" || ls -1 ../targets/softnic/engine/*.cc ../targets/dpdk/engine/*.cc 2>/dev/null || true)"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

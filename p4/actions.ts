@@ -31,6 +31,9 @@ const markDropOps = (reason: Operand): Op[] => [
   set('meta', 'drop_reason', reason),
 ];
 
+/** Sends the packet out of `port`, remembering the port for the controller check at the end. */
+const forward = (port: Operand): Op[] => [{ op: 'forward', port }, set('meta', 'out_port', port)];
+
 /** A path ending in a drop: remembered, and taken once the path's NIC NFs ran. */
 const exitDropOps = (reason: Operand): Op[] => [
   set('meta', 'exit_drop', c(1n)),
@@ -89,6 +92,22 @@ export const SHARED_ACTIONS: Record<string, Action> = {
     ops: [{ op: 'drop' }, { op: 'count', counter: 'drop_reasons', index: fld('meta', 'drop_reason') }],
     comment: 'the one place packets are dropped; counts each drop by reason',
   },
+  send_packet_out: {
+    name: 'send_packet_out',
+    params: [{ name: 'port', width: 9 }],
+    ops: forward(p('port')),
+    comment: 'a controller PacketOut: out of the port its packet_out header names, unchanged',
+  },
+  push_packet_in: {
+    name: 'push_packet_in',
+    params: [],
+    ops: [
+      { op: 'setValid', header: 'packet_in' },
+      set('packet_in', 'ingress_port', fld('std', 'ingress_port')),
+      set('packet_in', '_pad', c(0n)),
+    ],
+    comment: 'to the controller: a packet_in header in front says where the packet came in',
+  },
   from_host: {
     name: 'from_host',
     params: [],
@@ -122,13 +141,13 @@ export const SHARED_ACTIONS: Record<string, Action> = {
       { name: 'port', width: 9 },
       { name: 'si', width: 8 },
     ],
-    ops: [...pushNsh, { op: 'forward', port: p('port') }],
+    ops: [...pushNsh, ...forward(p('port'))],
     comment: "push NSH (SPI = path, SI = host hops, tenant in the context) and send to the path's host port",
   },
   to_wire: {
     name: 'to_wire',
     params: [{ name: 'port', width: 9 }],
-    ops: [{ op: 'forward', port: p('port') }],
+    ops: forward(p('port')),
     comment: 'fully offloaded path: straight to its wire port, never to the host',
   },
   return_to_wire: {
@@ -137,7 +156,7 @@ export const SHARED_ACTIONS: Record<string, Action> = {
       { name: 'path', width: 24 },
       { name: 'port', width: 9 },
     ],
-    ops: [...enterReturnPath, ...popNsh, { op: 'forward', port: p('port') }],
+    ops: [...enterReturnPath, ...popNsh, ...forward(p('port'))],
     comment: 'back from the host on `path`: pop NSH and forward to the wire',
   },
   return_drop: {
@@ -215,7 +234,7 @@ export const SHARED_ACTIONS: Record<string, Action> = {
   set_egress: {
     name: 'set_egress',
     params: [{ name: 'port', width: 9 }],
-    ops: [{ op: 'forward', port: p('port') }],
+    ops: forward(p('port')),
     comment: 'offloaded router: the route chose this port',
   },
 };

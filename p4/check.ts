@@ -16,6 +16,14 @@ export interface Signature {
   meters: Map<string, number>;
 }
 
+/** What the P4 sources and the P4Info must agree on beyond the signature. */
+export interface ControlPlaneIds {
+  /** `kind:name` → P4Runtime id (`table:MyIngress.steer`, `controller_header:packet_in`). */
+  ids: Map<string, number>;
+  /** Controller header name → its fields as `name:width`, in order. */
+  controllerHeaders: Map<string, string[]>;
+}
+
 const fail = (message: string): never => {
   throw new InternalError('p4/check', message);
 };
@@ -23,54 +31,87 @@ const fail = (message: string): never => {
 const MATCH_NAME: Record<number, string> = { 2: 'exact', 3: 'lpm', 4: 'ternary', 5: 'range' };
 
 /**
- * Reads the signature back from P4_16 text in the shape p4/emit writes it, line by line.
- * `intrinsics` gives the width of architecture fields used as keys; `aliases` renames key
- * expressions (PNA's `istd.input_port` stands for v1model's `standard_metadata.ingress_port`).
+ * Reads the signature back from P4_16 text in the shape p4/emit writes it, line by line, with
+ * the annotations: `@name(".X")` gives an object's control-plane name (else `control.local`),
+ * `@id(N)` its P4Runtime id, `@controller_header("k")` marks a packet I/O header, and a key's
+ * `@name("x")` its field name. `intrinsics` gives the width of architecture fields used as keys.
  */
 export function signatureFromP4(
   text: string,
   control: string,
   intrinsics: Record<string, number>,
-  aliases: Record<string, string> = {},
-): Signature {
+): Signature & ControlPlaneIds {
   const types = new Map<string, Map<string, number>>();
   const members = new Map<string, string>();
-  const q = (n: string): string => (n === 'NoAction' ? n : `${control}.${n}`);
-  const sig: Signature = { tables: new Map(), actions: new Map(), counters: new Map(), meters: new Map() };
-  const rawKeys = new Map<string, Array<[string, string]>>();
+  const local = (n: string): string => (n === 'NoAction' ? n : `${control}.${n}`);
+  const sig: Signature & ControlPlaneIds = {
+    tables: new Map(),
+    actions: new Map(),
+    counters: new Map(),
+    meters: new Map(),
+    ids: new Map(),
+    controllerHeaders: new Map(),
+  };
+  const rawKeys = new Map<string, Array<[string, string, number | undefined]>>();
+  const tableName = new Map<string, string>();
+  const actionName = new Map<string, string>();
   let type: Map<string, number> | undefined;
   let typeName = '';
+  let controllerHeader = '';
   let table = '';
+  // Annotations on the line before a declaration.
+  let pending: { name?: string; id: number } | undefined;
+  const take = (kind: string, n: string): string => {
+    const name = pending?.name ?? local(n);
+    if (pending) sig.ids.set(`${kind}:${name}`, pending.id);
+    pending = undefined;
+    return name;
+  };
   let m: RegExpExecArray | null;
   for (const line of text.split('\n')) {
     if (type) {
-      if (line === '}') type = undefined;
-      else if ((m = /^ {4}bit<(\d+)> (\w+);$/.exec(line))) type.set(m[2], Number(m[1]));
+      if (line === '}') {
+        if (controllerHeader)
+          sig.controllerHeaders.set(
+            controllerHeader,
+            [...type].map(([n, w]) => `${n}:${w}`),
+          );
+        type = undefined;
+        controllerHeader = '';
+      } else if ((m = /^ {4}bit<(\d+)> (\w+);$/.exec(line))) type.set(m[2], Number(m[1]));
       else if (typeName === 'headers_t' && (m = /^ {4}(\w+) (\w+);$/.exec(line))) members.set(m[2], m[1]);
       continue;
     }
-    if ((m = /^(?:header|struct) (\w+) \{$/.exec(line))) {
+    if ((m = /^@controller_header\("(\w+)"\) @id\((0x[0-9a-f]+)\)$/.exec(line))) {
+      controllerHeader = m[1];
+      sig.ids.set(`controller_header:${m[1]}`, Number(m[2]));
+    } else if ((m = /^(?:header|struct) (\w+) \{$/.exec(line))) {
       typeName = m[1];
       type = new Map();
       types.set(typeName, type);
+    } else if ((m = /^ {4}(?:@name\("\.([\w.]+)"\) )?@id\((0x[0-9a-f]+)\)$/.exec(line))) {
+      pending = { name: m[1], id: Number(m[2]) };
     } else if (table) {
       if (line === '    }') table = '';
-      else if ((m = /^ {12}([\w.]+): (\w+);$/.exec(line)))
-        rawKeys.get(table)?.push([aliases[m[1]] ?? m[1], m[2]]);
+      else if ((m = /^ {12}([\w.]+): (\w+)(?: @name\("([\w.]+)"\))?;$/.exec(line)))
+        rawKeys.get(table)?.push([m[3] ?? m[1], m[2], m[3] ? intrinsics[m[3]] : undefined]);
       else if ((m = /^ {8}actions = \{(.*)\}$/.exec(line))) {
         const actions = m[1]
           .split(';')
           .map((x) => x.trim())
           .filter(Boolean)
-          .map(q);
+          .map((a) => actionName.get(a) ?? local(a));
         if (actions.includes('NoAction')) sig.actions.set('NoAction', []);
-        sig.tables.set(q(table), { keys: [], actions: actions.sort() });
+        sig.tables.set(tableName.get(table) ?? '', { keys: [], actions: actions.sort() });
       }
     } else if ((m = /^ {4}table (\w+) \{$/.exec(line))) {
       table = m[1];
+      tableName.set(table, take('table', m[1]));
       rawKeys.set(table, []);
     } else if ((m = /^ {4}action (\w+)\(([^)]*)\) \{$/.exec(line))) {
       const name = m[1];
+      const full = take('action', name);
+      actionName.set(name, full);
       const params = m[2]
         .split(',')
         .map((x) => x.trim())
@@ -81,9 +122,10 @@ export function signatureFromP4(
             ? `${pm[2]}:${pm[1]}`
             : fail(`program text: cannot read parameter "${x}" of action ${name}`);
         });
-      sig.actions.set(q(name), params);
+      sig.actions.set(full, params);
     } else if ((m = /^ {4}(counter|meter|Counter|Meter)(?:<.*>)?\(32w(\d+), [\w.]+\) (\w+);$/.exec(line))) {
-      (m[1].toLowerCase() === 'counter' ? sig.counters : sig.meters).set(q(m[3]), Number(m[2]));
+      const kind = m[1].toLowerCase();
+      (kind === 'counter' ? sig.counters : sig.meters).set(take(kind, m[3]), Number(m[2]));
     }
   }
   const width = (expr: string): number => {
@@ -95,10 +137,48 @@ export function signatureFromP4(
     return w ?? fail(`program text: cannot resolve the width of ${expr}`);
   };
   for (const [t, keys] of rawKeys) {
-    const entry = sig.tables.get(q(t)) ?? fail(`program text: table ${t} has no actions list`);
-    entry.keys = keys.map(([expr, kind]) => `${expr}:${kind}:${width(expr)}`);
+    const entry =
+      sig.tables.get(tableName.get(t) ?? '') ?? fail(`program text: table ${t} has no actions list`);
+    entry.keys = keys.map(([expr, kind, w]) => `${expr}:${kind}:${w ?? width(expr)}`);
   }
   return sig;
+}
+
+/** The ids and controller headers of a P4Info, for comparison with a P4 source's annotations. */
+export function idsFromP4Info(info: m.P4Info): ControlPlaneIds {
+  const ids = new Map<string, number>();
+  const put = (kind: string, xs: { preamble?: m.Preamble | null }[] | undefined): void => {
+    for (const x of xs ?? []) ids.set(`${kind}:${x.preamble?.name ?? ''}`, x.preamble?.id ?? 0);
+  };
+  put('table', info.tables);
+  put(
+    'action',
+    (info.actions ?? []).filter((a) => a.preamble?.name !== 'NoAction'),
+  );
+  put('counter', info.counters);
+  put('meter', info.meters);
+  put('controller_header', info.controllerPacketMetadata);
+  const controllerHeaders = new Map(
+    (info.controllerPacketMetadata ?? []).map((h) => [
+      h.preamble?.name ?? '',
+      (h.metadata ?? []).map((x) => `${x.name}:${x.bitwidth}`),
+    ]),
+  );
+  return { ids, controllerHeaders };
+}
+
+/** Throws naming the first id or controller header on which a P4 source and the P4Info differ. */
+export function compareIds(a: ControlPlaneIds, an: string, b: ControlPlaneIds, bn: string): void {
+  for (const [k, v] of a.ids)
+    if (b.ids.get(k) !== v) fail(`${k} has @id ${v} in ${an} but ${b.ids.get(k) ?? 'no id'} in ${bn}`);
+  for (const k of b.ids.keys()) if (!a.ids.has(k)) fail(`${k} has an id in ${bn} but no @id in ${an}`);
+  for (const [k, v] of b.controllerHeaders)
+    if ((a.controllerHeaders.get(k) ?? []).join(',') !== v.join(','))
+      fail(
+        `controller header ${k}: ${an} has (${a.controllerHeaders.get(k)?.join(', ') ?? 'none'}), ${bn} has (${v.join(', ')})`,
+      );
+  for (const k of a.controllerHeaders.keys())
+    if (!b.controllerHeaders.has(k)) fail(`controller header ${k} is in ${an} but not in ${bn}`);
 }
 
 export function signatureFromBmv2(json: Bmv2Json): Signature {
@@ -265,4 +345,117 @@ export function checkEntries(entries: NicEntries, info: m.P4Info): void {
     if (x.preamble?.id !== me.meterId || me.index < 0 || me.index >= Number(x.size))
       fail(`entries.json: meter entry ${me.meter}[${me.index}] does not fit p4info`);
   }
+}
+
+/**
+ * Names that core.p4, v1model.p4 or pna.p4 declare at top level. An emitted declaration with one
+ * of these names would shadow the architecture's (p4c warns; vendor compilers may refuse).
+ */
+export const ARCH_NAMES: ReadonlySet<string> = new Set([
+  // core.p4
+  'NoAction',
+  'packet_in',
+  'packet_out',
+  'verify',
+  'static_assert',
+  'match_kind',
+  'error',
+  'exact',
+  'ternary',
+  'lpm',
+  'range',
+  'optional',
+  'selector',
+  'dontcare',
+  // v1model.p4
+  'standard_metadata_t',
+  'CounterType',
+  'MeterType',
+  'HashAlgorithm',
+  'CloneType',
+  'counter',
+  'direct_counter',
+  'meter',
+  'direct_meter',
+  'register',
+  'action_profile',
+  'action_selector',
+  'random',
+  'digest',
+  'mark_to_drop',
+  'hash',
+  'Checksum16',
+  'verify_checksum',
+  'update_checksum',
+  'verify_checksum_with_payload',
+  'update_checksum_with_payload',
+  'resubmit',
+  'resubmit_preserving_field_list',
+  'recirculate',
+  'recirculate_preserving_field_list',
+  'clone',
+  'clone3',
+  'clone_preserving_field_list',
+  'truncate',
+  'assert',
+  'assume',
+  'log_msg',
+  'Parser',
+  'VerifyChecksum',
+  'Ingress',
+  'Egress',
+  'ComputeChecksum',
+  'Deparser',
+  'V1Switch',
+  // pna.p4
+  'PortId_t',
+  'PortIdUint_t',
+  'Hash',
+  'Checksum',
+  'InternetChecksum',
+  'Counter',
+  'DirectCounter',
+  'Meter',
+  'DirectMeter',
+  'Register',
+  'Random',
+  'ActionProfile',
+  'ActionSelector',
+  'Digest',
+  'drop_packet',
+  'send_to_port',
+  'mirror_packet',
+  'add_entry',
+  'allocate_flow_id',
+  'set_entry_expire_time',
+  'restart_expire_timer',
+  'update_expire_info',
+  'SelectByDirection',
+  'MainParserT',
+  'PreControlT',
+  'MainControlT',
+  'MainDeparserT',
+  'PNA_NIC',
+]);
+
+/** Throws naming the first emitted declaration that would shadow an architecture name. */
+export function checkArchNames(p: {
+  tables: { name: string }[];
+  actions: { name: string }[];
+  counters: { name: string }[];
+  meters: { name: string }[];
+  headerTypes: { name: string }[];
+  parser: { name: string }[];
+}): void {
+  const named: [string, { name: string }[]][] = [
+    ['table', p.tables],
+    ['action', p.actions.filter((a) => a.name !== 'NoAction')],
+    ['counter', p.counters],
+    ['meter', p.meters],
+    ['header type', p.headerTypes.filter((t) => t.name !== 'standard_metadata_t')],
+    ['parser state', p.parser],
+  ];
+  for (const [kind, xs] of named)
+    for (const x of xs)
+      if (ARCH_NAMES.has(x.name)) fail(`${kind} ${x.name} shadows a name the architecture declares`);
 }

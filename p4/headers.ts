@@ -47,7 +47,39 @@ export function f(instance: string, field: string): FieldRef {
   return { instance, field };
 }
 
+/**
+ * The controller headers (P4Runtime packet I/O). A PacketOut arrives on the CPU port behind a
+ * `packet_out` header: it leaves by `egress_port` as it is, or, when `submit_to_ingress` is not
+ * 0, runs through the ingress pipeline as a wire packet from the CPU port. A packet the pipeline
+ * sends to the CPU port gets a `packet_in` header with the port it arrived on. Each header is a
+ * whole number of bytes, as BMv2 needs.
+ */
+export const PACKET_OUT_HEADER: HeaderType = {
+  name: 'packet_out_header_t',
+  controllerHeader: 'packet_out',
+  fields: [
+    { name: 'egress_port', width: 9 },
+    { name: 'submit_to_ingress', width: 7 },
+  ],
+};
+
+export const PACKET_IN_HEADER: HeaderType = {
+  name: 'packet_in_header_t',
+  controllerHeader: 'packet_in',
+  fields: [
+    { name: 'ingress_port', width: 9 },
+    { name: '_pad', width: 7 },
+  ],
+};
+
+const headerBytes = (h: HeaderType): number => h.fields.reduce((n, x) => n + x.width, 0) / 8;
+/** The controller header in front of a PacketOut's frame; offsets into the frame skip it. */
+const PACKET_OUT_BYTES = headerBytes(PACKET_OUT_HEADER);
+const ETHERNET_BYTES = 14;
+
 export const HEADER_TYPES: HeaderType[] = [
+  PACKET_OUT_HEADER,
+  PACKET_IN_HEADER,
   {
     name: 'ethernet_t',
     fields: [
@@ -165,6 +197,8 @@ export const HEADER_TYPES: HeaderType[] = [
       { name: 'drop_reason', width: 8 },
       { name: 'exit_drop', width: 1 },
       { name: 'exit_reason', width: 8 },
+      // The port the packet is sent to (PNA cannot read its output port back).
+      { name: 'out_port', width: 9 },
       { name: 'color', width: 2 },
       { name: 'ip_ver', width: 4 },
       { name: 'ip_proto', width: 8 },
@@ -203,8 +237,10 @@ export const HEADER_TYPES: HeaderType[] = [
   },
 ];
 
-/** Packet headers in wire (deparse) order, then the metadata instances. */
+/** Packet headers in wire order, then the metadata instances. */
 export const INSTANCES: HeaderInstance[] = [
+  { name: 'packet_out', type: 'packet_out_header_t', metadata: false },
+  { name: 'packet_in', type: 'packet_in_header_t', metadata: false },
   { name: 'ethernet', type: 'ethernet_t', metadata: false },
   { name: 'nsh', type: 'nsh_t', metadata: false },
   { name: 'vlan', type: 'vlan_t', metadata: false },
@@ -217,7 +253,10 @@ export const INSTANCES: HeaderInstance[] = [
   { name: 'std', type: 'standard_metadata_t', metadata: true },
 ];
 
-export const DEPARSE_ORDER: string[] = INSTANCES.filter((i) => !i.metadata).map((i) => i.name);
+/** The deparser emits packet_in (when valid) in front; packet_out never leaves the NIC. */
+export const DEPARSE_ORDER: string[] = INSTANCES.filter((i) => !i.metadata && i.name !== 'packet_out').map(
+  (i) => i.name,
+);
 
 /** The NIC's drop reasons; code 0 means "not dropped". Deploy reports drops by these names. */
 export const DROP_REASONS: DropReason[] = [
@@ -233,14 +272,19 @@ export const DROP_REASONS: DropReason[] = [
   { code: 10, name: 'no-nsh-from-host', description: 'packet from a host port carried no NSH' },
   {
     code: 11,
+    name: 'bad-packet-out',
+    description: 'a controller PacketOut named a port the NIC does not have',
+  },
+  {
+    code: 12,
     name: 'malformed',
     description: 'a header cut short or with lying lengths (the parser stopped)',
   },
-  { code: 12, name: 'oversize', description: `wire frame longer than ${MAX_FRAME_BYTES} bytes` },
-  { code: 13, name: 'qinq', description: 'stacked VLAN tags (QinQ): the NIC takes one 802.1Q tag' },
-  { code: 14, name: 'not-ipv4', description: 'an IP-aware NF got a packet that is not IPv4' },
-  { code: 15, name: 'fragment', description: 'an IP-aware NF got an IPv4 fragment' },
-  { code: 16, name: 'ip-options', description: 'an IP-aware NF got IPv4 with options' },
+  { code: 13, name: 'oversize', description: `wire frame longer than ${MAX_FRAME_BYTES} bytes` },
+  { code: 14, name: 'qinq', description: 'stacked VLAN tags (QinQ): the NIC takes one 802.1Q tag' },
+  { code: 15, name: 'not-ipv4', description: 'an IP-aware NF got a packet that is not IPv4' },
+  { code: 16, name: 'fragment', description: 'an IP-aware NF got an IPv4 fragment' },
+  { code: 17, name: 'ip-options', description: 'an IP-aware NF got IPv4 with options' },
 ];
 
 function dropCodeOf(name: string): number {
@@ -288,24 +332,46 @@ const l4Cases = (udp: string): Array<{ values: bigint[]; next: string }> => [
 ];
 
 /**
- * The parser reads a frame as partitioner/frame.ts says the NIC reads it. NSH sits right after
- * the outer Ethernet header, before any VLAN tag; the EtherType it displaced travels in its
- * context TLV, so the parser continues from there. One 802.1Q tag is taken; a stacked one stops
- * the parser (VlanStack). Every length is checked against the frame and the enclosing header,
- * so a header cut short or a lying length stops it too (PacketTooShort or the program's errors),
- * and the ingress drops what the parser could not read. `meta.ip_fault` says what IP-aware NFs
- * think of the packet: 0 for unfragmented IPv4 without options, else the drop reason's code.
+ * The parser reads a frame as partitioner/frame.ts says the NIC reads it. A packet from the CPU
+ * port starts with the `packet_out` header, which the frame's offsets and length leave out. NSH
+ * sits right after the outer Ethernet header, before any VLAN tag; the EtherType it displaced
+ * travels in its context TLV, so the parser continues from there. One 802.1Q tag is taken; a
+ * stacked one stops the parser (VlanStack). Every length is checked against the frame and the
+ * enclosing header, so a header cut short or a lying length stops it too (PacketTooShort or the
+ * program's errors), and the ingress drops what the parser could not read. `meta.ip_fault` says
+ * what IP-aware NFs think of the packet: 0 for unfragmented IPv4 without options, else the drop
+ * reason's code.
  */
-export const PARSER: ParserState[] = [
+export function parserStates(cpuPort: number): ParserState[] {
+  return [
+    {
+      name: 'start',
+      sets: [setTo('frame_len', { kind: 'packetLength' }), setTo('l3_off', num(ETHERNET_BYTES))],
+      select: {
+        keys: [f('std', 'ingress_port')],
+        cases: [{ values: [BigInt(cpuPort)], next: 'parse_packet_out' }],
+        default: 'parse_ethernet',
+      },
+    },
+    {
+      name: 'parse_packet_out',
+      extract: 'packet_out',
+      sets: [
+        setTo('frame_len', { kind: 'sub', a: { kind: 'packetLength' }, b: num(PACKET_OUT_BYTES) }),
+        setTo('l3_off', num(PACKET_OUT_BYTES + ETHERNET_BYTES)),
+      ],
+      next: 'parse_ethernet',
+    },
+    ...PARSER,
+  ];
+}
+
+const PARSER: ParserState[] = [
   {
-    name: 'start',
+    name: 'parse_ethernet',
     extract: 'ethernet',
     checks: [{ cond: notStacked(fe('ethernet', 'etherType'), false), error: 'VlanStack' }],
-    sets: [
-      setTo('frame_len', { kind: 'packetLength' }),
-      setTo('l3_off', num(14)),
-      setTo('ip_fault', num(dropCodeOf('not-ipv4'))),
-    ],
+    sets: [setTo('ip_fault', num(dropCodeOf('not-ipv4')))],
     select: {
       keys: [f('ethernet', 'etherType')],
       cases: [{ values: [ETHERTYPE_NSH], next: 'parse_nsh' }, ...l3Cases()],

@@ -10,8 +10,11 @@ import type { NicProfile, Plan } from '../partitioner/plan';
 import { codecs } from '../p4runtime/proto';
 import type * as m from '../p4runtime/messages';
 import {
+  checkArchNames,
   checkEntries,
+  compareIds,
   compareSignatures,
+  idsFromP4Info,
   signatureFromBmv2,
   signatureFromP4,
   signatureFromP4Info,
@@ -66,29 +69,24 @@ export function checkArtifacts(a: {
   const fromP4 = signatureFromP4(a.programP4, a.pipeline.control, V1_INTRINSICS);
   compareSignatures(fromP4, 'program.p4', signatureFromBmv2(a.bmv2), 'bmv2.json');
   compareSignatures(fromP4, 'program.p4', signatureFromP4Info(a.p4info), 'p4info');
-  // PNA: same tables and actions under its own control name; its input port stands for v1model's.
-  const fromPna = signatureFromP4(a.programPna, PNA_CONTROL, V1_INTRINSICS, {
-    'istd.input_port': 'standard_metadata.ingress_port',
-  });
-  const renamed = (s: ReturnType<typeof signatureFromP4>): typeof s => {
-    const r = <T>(mp: Map<string, T>): Map<string, T> =>
-      new Map([...mp].map(([k, v]) => [k.replace(`${PNA_CONTROL}.`, `${a.pipeline.control}.`), v]));
-    const tables = r(s.tables);
-    for (const t of tables.values())
-      t.actions = t.actions.map((x) => x.replace(`${PNA_CONTROL}.`, `${a.pipeline.control}.`)).sort();
-    return { tables, actions: r(s.actions), counters: r(s.counters), meters: r(s.meters) };
-  };
-  compareSignatures(fromP4, 'program.p4', renamed(fromPna), 'program.pna.p4');
+  // PNA: its own control, with @name giving each object program.p4's name.
+  const fromPna = signatureFromP4(a.programPna, PNA_CONTROL, V1_INTRINSICS);
+  compareSignatures(fromP4, 'program.p4', fromPna, 'program.pna.p4');
+  // Every @id of both sources is the P4Info's id, so any compiler assigns nfp's ids.
+  const info = idsFromP4Info(a.p4info);
+  compareIds(fromP4, 'program.p4', info, 'p4info');
+  compareIds(fromPna, 'program.pna.p4', info, 'p4info');
+  checkArchNames(a.pipeline);
   checkEntries(a.entries, a.p4info);
 }
 
 export function emitNicArtifacts(plan: Plan, opts: EmitOptions = {}): NicArtifacts {
   const pipeline = lowerPlan(opts.profile ? { ...plan, profile: opts.profile } : plan);
   const source = plan.graphFile || 'plan';
-  const programP4 = emitV1Model(pipeline, source);
-  const programPna = emitPna(pipeline, source);
-  const bmv2 = emitBmv2Json(pipeline);
   const ids = p4infoIds(pipeline);
+  const programP4 = emitV1Model(pipeline, source, ids);
+  const programPna = emitPna(pipeline, source, ids);
+  const bmv2 = emitBmv2Json(pipeline);
   const p4info = emitP4Info(pipeline, ids);
   const entries = emitEntries(pipeline, ids);
   checkArtifacts({ pipeline, programP4, programPna, bmv2, p4info, entries });

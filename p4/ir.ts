@@ -22,6 +22,11 @@ export interface HeaderType {
   /** P4 type name, e.g. `ipv4_t`. */
   name: string;
   fields: HeaderField[];
+  /**
+   * A P4Runtime controller header (`@controller_header("packet_in")`): its fields travel as
+   * PacketIn / PacketOut metadata, in this order.
+   */
+  controllerHeader?: 'packet_in' | 'packet_out';
 }
 
 export interface HeaderInstance {
@@ -215,4 +220,9 @@ export interface NicPipeline {
   hostPorts: number[];
   /** Width of a port in the target architecture (v1model: 9). */
   portWidth: number;
+  /**
+   * The port that connects to the controller: PacketOut arrives on it with a `packet_out`
+   * header, and a packet sent to it leaves with a `packet_in` header (BMv2 `--cpu-port`).
+   */
+  cpuPort: number;
 }

@@ -13,8 +13,8 @@ import {
   INSTANCES,
   IPV4_CHECKSUM,
   MAX_FRAME_BYTES,
-  PARSER,
   PARSER_ERRORS,
+  parserStates,
   COLOR_RED,
 } from './headers';
 import type { ActionCall, ControlNode, IrMatch, NicPipeline } from './ir';
@@ -33,6 +33,12 @@ import {
 import { lowerSide, meterConfig } from './lower/stages';
 
 export { INGRESS_CONTROL } from './lower/builder';
+
+/**
+ * The CPU port of a profile that names none (plans made before profiles had one): BMv2's
+ * conventional `--cpu-port`, below its drop port 511.
+ */
+export const DEFAULT_CPU_PORT = 255;
 
 /** The references the lowering relies on; a hand-edited plan.json gets a specific error. */
 function checkReferences(plan: Plan): void {
@@ -74,6 +80,13 @@ export function lowerPlan(plan: Plan): NicPipeline {
     if (wire.has(p))
       throw new NfpError(`port ${p} is both a wire port and a host port in profile ${profile.name}`);
   }
+  const cpuPort = profile.cpuPort ?? DEFAULT_CPU_PORT;
+  checkPort(cpuPort, 'CPU port');
+  if (wire.has(cpuPort) || profile.hostPorts.includes(cpuPort))
+    throw new NfpError(
+      `CPU port ${cpuPort} is also a wire or host port in profile ${profile.name}`,
+      'give the profile a cpuPort that no other port uses',
+    );
   if (!profile.matchKinds.includes('ternary')) {
     throw new NfpError(
       `NIC profile ${profile.name} has no ternary matches; tenant and path classification need them`,
@@ -314,7 +327,32 @@ export function lowerPlan(plan: Plan): NicPipeline {
     'host ports must return NSH packets',
   );
   b.counters.push({ name: 'drop_reasons', size: DROP_REASONS.length + 1, comment: 'drops by reason code' });
-  const dropPacket = b.fixed('drop_packet', call('drop_and_count'), 'drop, counted by reason');
+  // Named so that it shadows no architecture extern (PNA declares drop_packet()).
+  const dropStage = b.fixed('drop_stage', call('drop_and_count'), 'drop, counted by reason');
+  // A PacketOut leaves by the port its header names through one entry per NIC port: PNA's
+  // send_to_port() has a directionless parameter, which p4c accepts only as a compile-time
+  // constant or an action parameter, never a header field. A port the NIC lacks is a counted drop.
+  const nicPorts = [...new Set([...profile.wirePorts, ...profile.hostPorts])].sort((x, y) => x - y);
+  for (const port of nicPorts)
+    b.entry({
+      table: 'cpu_send',
+      match: [{ kind: 'exact', value: BigInt(port) }],
+      action: call('send_packet_out', port),
+      comment: `PacketOut to port ${port}`,
+    });
+  const cpuSend = b.table({
+    name: 'cpu_send',
+    keys: [{ field: f('packet_out', 'egress_port'), matchKind: 'exact' }],
+    actions: ['send_packet_out', 'mark_drop'],
+    defaultAction: call('mark_drop', dropCode('bad-packet-out')),
+    constDefault: false,
+    comment: 'a controller PacketOut leaves by the port its packet_out header names',
+  });
+  const cpuReceive = b.fixed(
+    'cpu_receive',
+    call('push_packet_in'),
+    'a packet sent to the CPU port goes to the controller with a packet_in header',
+  );
 
   // What the parser could not read never reaches a tenant (partitioner/frame.ts).
   const oversize = b.fixed(
@@ -353,7 +391,7 @@ export function lowerPlan(plan: Plan): NicPipeline {
     ],
   });
 
-  const ingress: ControlNode[] = [
+  const pipeline: ControlNode[] = [
     portRole,
     readable([
       {
@@ -386,7 +424,17 @@ export function lowerPlan(plan: Plan): NicPipeline {
         ],
       },
     ]),
-    { kind: 'if', cond: eq('meta', 'drop', 1), then: [dropPacket], else: [] },
+  ];
+  const ingress: ControlNode[] = [
+    {
+      kind: 'if',
+      cond: and({ kind: 'valid', header: 'packet_out' }, eq('packet_out', 'submit_to_ingress', 0)),
+      comment: 'from the controller, straight out of a port; otherwise through the pipeline',
+      then: [cpuSend],
+      else: pipeline,
+    },
+    { kind: 'if', cond: eq('meta', 'drop', 1), then: [dropStage], else: [] },
+    { kind: 'if', cond: and(notDropped, eq('meta', 'out_port', cpuPort)), then: [cpuReceive], else: [] },
   ];
 
   for (const t of b.tables) {
@@ -398,7 +446,7 @@ export function lowerPlan(plan: Plan): NicPipeline {
     control: INGRESS_CONTROL,
     headerTypes: HEADER_TYPES,
     instances: INSTANCES,
-    parser: PARSER,
+    parser: parserStates(cpuPort),
     actions: [...b.actions.values()],
     tables: b.tables,
     counters: b.counters,
@@ -413,5 +461,6 @@ export function lowerPlan(plan: Plan): NicPipeline {
     wirePorts: [...profile.wirePorts].sort((x, y) => x - y),
     hostPorts: [...profile.hostPorts].sort((x, y) => x - y),
     portWidth: PORT_WIDTH,
+    cpuPort,
   };
 }

@@ -4,7 +4,7 @@
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { NfpError } from '../partitioner/errors';
-import type { P4Error, Update } from './messages';
+import type { Entity, P4Error, Update } from './messages';
 
 /** gRPC canonical codes, re-exported so callers need not import grpc-js. */
 export const Code = GrpcStatus;
@@ -46,6 +46,33 @@ export class P4RuntimeWriteError extends P4RuntimeError {
     super(
       code,
       `${failures.length} of ${total} updates failed:\n` +
+        failures
+          .map((f) => `  [${f.index}] ${codeName(f.error.canonicalCode ?? 2)}: ${f.error.message ?? ''}`)
+          .join('\n'),
+    );
+  }
+}
+
+/** One failed request of a Read batch: its index in the caller's list, the entity, the error. */
+export interface ReadFailure {
+  index: number;
+  entity: Entity;
+  error: P4Error;
+}
+
+/**
+ * A Read in which some requests failed (the spec's batch processing: the valid requests were
+ * answered, then the call ended with UNKNOWN and one p4.v1.Error per request).
+ */
+export class P4RuntimeReadError extends P4RuntimeError {
+  constructor(
+    code: number,
+    readonly failures: readonly ReadFailure[],
+    readonly total: number,
+  ) {
+    super(
+      code,
+      `${failures.length} of ${total} read requests failed:\n` +
         failures
           .map((f) => `  [${f.index}] ${codeName(f.error.canonicalCode ?? 2)}: ${f.error.message ?? ''}`)
           .join('\n'),

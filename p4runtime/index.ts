@@ -1,5 +1,5 @@
 /**
- * nfp's P4Runtime v1.4 library: protos and typed messages, a client, name-based builders, and a
+ * nfp's P4Runtime library: protos and typed messages, a client, name-based builders, and a
  * server framework over a small Device interface (with an in-memory device).
  */
 export * from './messages';
@@ -18,10 +18,11 @@ export {
   codeName,
   P4RuntimeError,
   P4RuntimeWriteError,
+  P4RuntimeReadError,
   P4SchemaError,
   NotPrimaryError,
 } from './errors';
-export type { UpdateFailure } from './errors';
+export type { UpdateFailure, ReadFailure } from './errors';
 export type { P4Value } from './values';
 export {
   ValueError,

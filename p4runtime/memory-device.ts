@@ -11,11 +11,12 @@ import { DeviceError } from './device';
 import type {
   ActionProfileGroup,
   ActionProfileMember,
+  CloneSessionEntry,
   CounterData,
   DigestEntryConfig,
   Entity,
-  FieldMatch,
   MeterConfig,
+  MulticastGroupEntry,
   P4Data,
   PacketIn,
   PacketOut,
@@ -46,37 +47,80 @@ interface StoredEntry {
 
 interface TableState {
   entries: Map<string, StoredEntry>;
+  /** The default entry a controller wrote; undefined: the program's (`initial`). */
   defaultEntry: TableEntry | undefined;
+  /** The program's default entry from P4Info's initial_default_action, when it declares one. */
+  initial: TableEntry | undefined;
   size: number;
   hasDirectCounter: boolean;
   hasDirectMeter: boolean;
 }
 
-/** Bytes as a compact string key (latin1 is one char per byte, cheaper than hex). */
-function hex(b: Uint8Array | undefined): string {
-  if (!b) return '';
-  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
-}
-
 const num = int64ToBigInt;
 
-function matchKey(m: FieldMatch): string {
-  // Lengths delimit the raw byte strings so that no two matches share a key.
-  const v = (b: Uint8Array | undefined): string => `${b?.length ?? 0}:${hex(b)}`;
-  if (m.exact) return `${m.fieldId}e${v(m.exact.value)}`;
-  if (m.lpm) return `${m.fieldId}l${v(m.lpm.value)}/${m.lpm.prefixLen}`;
-  if (m.ternary) return `${m.fieldId}t${v(m.ternary.value)}${v(m.ternary.mask)}`;
-  if (m.range) return `${m.fieldId}r${v(m.range.low)}${v(m.range.high)}`;
-  if (m.optional) return `${m.fieldId}o${v(m.optional.value)}`;
-  return `${m.fieldId}?`;
+const KIND = { exact: 1, lpm: 2, ternary: 3, range: 4, optional: 5 } as const;
+
+/**
+ * The identity of a table entry within its table: its match and priority (canonical input), as
+ * one flat latin1 string built from one buffer (a string of many concatenated pieces would be
+ * flattened again by every Map lookup). Lengths delimit the byte strings, so no two matches
+ * share a key.
+ */
+export function entryKey(e: TableEntry): string {
+  const match = e.match ?? [];
+  const parts: Uint8Array[] = [];
+  let size = 4;
+  for (const m of match) {
+    const vs = m.exact
+      ? [m.exact.value]
+      : m.lpm
+        ? [m.lpm.value]
+        : m.ternary
+          ? [m.ternary.value, m.ternary.mask]
+          : m.range
+            ? [m.range.low, m.range.high]
+            : m.optional
+              ? [m.optional.value]
+              : [];
+    size += 6;
+    for (const v of vs) {
+      const b = v ?? EMPTY;
+      parts.push(b);
+      size += 2 + b.length;
+    }
+  }
+  const key = Buffer.allocUnsafe(size);
+  key.writeInt32LE(e.priority ?? 0, 0);
+  let at = 4;
+  let p = 0;
+  for (const m of match) {
+    key.writeUInt32LE(m.fieldId ?? 0, at);
+    const kind = m.exact
+      ? KIND.exact
+      : m.lpm
+        ? KIND.lpm
+        : m.ternary
+          ? KIND.ternary
+          : m.range
+            ? KIND.range
+            : m.optional
+              ? KIND.optional
+              : 0;
+    key[at + 4] = kind;
+    key[at + 5] = m.lpm ? (m.lpm.prefixLen ?? 0) : 0;
+    at += 6;
+    const n = kind === KIND.ternary || kind === KIND.range ? 2 : kind ? 1 : 0;
+    for (let i = 0; i < n; i++) {
+      const b = parts[p++];
+      key.writeUInt16LE(b.length, at);
+      key.set(b, at + 2);
+      at += 2 + b.length;
+    }
+  }
+  return key.toString('latin1', 0, at);
 }
 
-/** The identity of a table entry within its table: its match and priority (canonical input). */
-export function entryKey(e: TableEntry): string {
-  let k = String(e.priority ?? 0);
-  for (const m of e.match ?? []) k += `|${matchKey(m)}`;
-  return k;
-}
+const EMPTY = new Uint8Array(0);
 
 /** A journal of undo steps, so ROLLBACK_ON_ERROR can restore the state before the batch. */
 type Undo = () => void;
@@ -106,6 +150,9 @@ export class MemoryDevice implements Device {
   /** Action profile members and groups, by profile id then member/group id. */
   private members = new Map<number, Map<number, ActionProfileMember>>();
   private groups = new Map<number, Map<number, ActionProfileGroup>>();
+  /** The packet replication engine: multicast groups and clone sessions by id. */
+  private multicastGroups = new Map<number, MulticastGroupEntry>();
+  private cloneSessions = new Map<number, CloneSessionEntry>();
   private events: DeviceEvents | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly idleEntries = new Set<StoredEntry>();
@@ -132,9 +179,22 @@ export class MemoryDevice implements Device {
     for (const t of s.tables.all) {
       const id = t.preamble?.id ?? 0;
       const direct = t.directResourceIds ?? [];
+      const init = t.initialDefaultAction;
       tables.set(id, {
         entries: new Map(),
         defaultEntry: undefined,
+        initial: init
+          ? {
+              tableId: id,
+              isDefaultAction: true,
+              action: {
+                action: {
+                  actionId: init.actionId,
+                  params: (init.arguments ?? []).map((a) => ({ paramId: a.paramId, value: a.value })),
+                },
+              },
+            }
+          : undefined,
         size: Number(num(t.size)) || Infinity,
         hasDirectCounter: direct.some((d) => s.directCounters.byIdOrUndefined(d)),
         hasDirectMeter: direct.some((d) => s.directMeters.byIdOrUndefined(d)),
@@ -185,6 +245,8 @@ export class MemoryDevice implements Device {
       this.digestConfigs.clear();
       this.members.clear();
       this.groups.clear();
+      this.multicastGroups.clear();
+      this.cloneSessions.clear();
     }
     this.schema = s;
     this.startIdleScan();
@@ -226,6 +288,7 @@ export class MemoryDevice implements Device {
       const cells = this.counters.get(e.counterEntry.counterId ?? 0)!;
       const idx = e.counterEntry.index ? [Number(num(e.counterEntry.index.index))] : cells.map((_, i) => i);
       const data = e.counterEntry.data;
+      if (!data) return; // unset data leaves the value (spec: CounterEntry)
       for (const i of idx) {
         const old = cells[i];
         cells[i] = { bytes: num(data?.byteCount), packets: num(data?.packetCount) };
@@ -250,7 +313,8 @@ export class MemoryDevice implements Device {
       if (e.directCounterEntry) {
         const old = stored.counter;
         const d = e.directCounterEntry.data;
-        stored.counter = { bytes: num(d?.byteCount), packets: num(d?.packetCount) };
+        if (!d) return; // unset data leaves the value (spec: DirectCounterEntry)
+        stored.counter = { bytes: num(d.byteCount), packets: num(d.packetCount) };
         undo?.push(() => (stored.counter = old));
       } else {
         const old = stored.meter;
@@ -258,6 +322,17 @@ export class MemoryDevice implements Device {
         undo?.push(() => (stored.meter = old));
       }
       return;
+    }
+    if (e.packetReplicationEngineEntry) {
+      const pre = e.packetReplicationEngineEntry;
+      if (pre.multicastGroupEntry) {
+        const g = pre.multicastGroupEntry;
+        const id = g.multicastGroupId ?? 0;
+        return this.applyKeyed(u.type!, this.multicastGroups, id, g, `multicast group ${id}`, undo);
+      }
+      const cs = pre.cloneSessionEntry!;
+      const id = cs.sessionId ?? 0;
+      return this.applyKeyed(u.type!, this.cloneSessions, id, cs, `clone session ${id}`, undo);
     }
     if (e.actionProfileMember) return this.applyMember(u.type!, e.actionProfileMember, undo);
     if (e.actionProfileGroup) return this.applyGroup(u.type!, e.actionProfileGroup, undo);
@@ -365,7 +440,8 @@ export class MemoryDevice implements Device {
     if (type !== UpdateType.DELETE) this.checkIndirect(te);
     if (te.isDefaultAction) {
       const old = t.defaultEntry;
-      t.defaultEntry = te;
+      // No action resets the default entry to the program's (spec: Default Entry).
+      t.defaultEntry = te.action ? te : undefined;
       undo?.push(() => (t.defaultEntry = old));
       return;
     }
@@ -386,8 +462,9 @@ export class MemoryDevice implements Device {
           idleNs: te.idleTimeoutNs ? num(te.idleTimeoutNs) : 0n,
           idleNotified: false,
         };
-        te.counterData = null;
-        te.meterConfig = null;
+        // Only clear what is there: adding properties would change the object's shape.
+        if (cd) te.counterData = null;
+        if (te.meterConfig) te.meterConfig = null;
         t.entries.set(key, stored);
         if (stored.idleNs > 0n) this.idleEntries.add(stored);
         undo?.push(() => {
@@ -427,19 +504,33 @@ export class MemoryDevice implements Device {
   *read(entity: Entity): Iterable<Entity> {
     if (entity.tableEntry) {
       const req = entity.tableEntry;
-      const withCounters = !!req.counterData;
       const ids = req.tableId ? [req.tableId] : [...this.tables.keys()];
+      const now = Date.now();
       for (const id of ids) {
         const t = this.table(id);
         if (req.isDefaultAction) {
-          if (t.defaultEntry) yield { tableEntry: t.defaultEntry };
+          const d = t.defaultEntry ?? t.initial;
+          if (d) yield { tableEntry: d };
           continue;
         }
         const one = (req.match ?? []).length > 0;
         const source = one
           ? [t.entries.get(entryKey(req))].filter((x) => x !== undefined)
           : t.entries.values();
-        for (const s of source) yield { tableEntry: this.present(t, s, withCounters) };
+        for (const s of source) yield { tableEntry: this.present(t, s, req, now) };
+      }
+      return;
+    }
+    if (entity.packetReplicationEngineEntry) {
+      const pre = entity.packetReplicationEngineEntry;
+      if (pre.multicastGroupEntry) {
+        const id = pre.multicastGroupEntry.multicastGroupId ?? 0;
+        for (const [k, g] of this.multicastGroups)
+          if (!id || k === id) yield { packetReplicationEngineEntry: { multicastGroupEntry: g } };
+      } else {
+        const id = pre.cloneSessionEntry?.sessionId ?? 0;
+        for (const [k, cs] of this.cloneSessions)
+          if (!id || k === id) yield { packetReplicationEngineEntry: { cloneSessionEntry: cs } };
       }
       return;
     }
@@ -476,10 +567,10 @@ export class MemoryDevice implements Device {
         const t = this.table(id);
         if (isCounter ? !t.hasDirectCounter : !t.hasDirectMeter) continue;
         const one = (te.match ?? []).length > 0;
-        const source = one
-          ? [t.entries.get(entryKey(te))].filter((x) => x !== undefined)
-          : t.entries.values();
+        const source = one ? [t.entries.get(entryKey(te))] : t.entries.values();
         for (const s of source) {
+          // Spec (DirectCounterEntry, DirectMeterEntry): reading a missing entry is NOT_FOUND.
+          if (!s) throw new DeviceError(Code.NOT_FOUND, 'no table entry with this match');
           const key = { tableId: id, match: s.entry.match, priority: s.entry.priority };
           yield isCounter
             ? { directCounterEntry: { tableEntry: key, data: counterData(s.counter) } }
@@ -516,13 +607,17 @@ export class MemoryDevice implements Device {
     throw new DeviceError(Code.UNIMPLEMENTED, 'entity kind not supported by the memory device');
   }
 
-  private present(t: TableState, s: StoredEntry, withCounters: boolean): TableEntry {
-    if (!(withCounters && t.hasDirectCounter) && !s.meter) return s.entry;
-    return {
-      ...s.entry,
-      counterData: withCounters && t.hasDirectCounter ? counterData(s.counter) : null,
-      meterConfig: s.meter,
-    };
+  /** An entry as a read answers it: direct resources and idle time only when asked for. */
+  private present(t: TableState, s: StoredEntry, req: TableEntry, now: number): TableEntry {
+    const counters = !!req.counterData && t.hasDirectCounter;
+    const meter = !!req.meterConfig && !!s.meter;
+    if (!counters && !meter && !req.timeSinceLastHit) return s.entry;
+    const out: TableEntry = { ...s.entry };
+    if (counters) out.counterData = counterData(s.counter);
+    if (meter) out.meterConfig = s.meter;
+    if (req.timeSinceLastHit)
+      out.timeSinceLastHit = { elapsedNs: (BigInt(now - s.lastHit) * 1000000n).toString() };
+    return out;
   }
 
   async packetOut(packet: PacketOut): Promise<void> {

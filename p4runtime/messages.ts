@@ -1,5 +1,5 @@
 /**
- * Typed shapes of the P4Runtime v1.4 messages nfp uses, as protobufjs encodes and decodes them
+ * Typed shapes of the P4Runtime messages nfp uses, as protobufjs encodes and decodes them
  * (camelCase fields). Every field is optional because proto3 omits defaults; message fields
  * decode as `null` when absent. 64-bit integers decode as `Long`; writers may pass a number,
  * a decimal string or a Long (see `Int64`). Bytes are `Uint8Array` (a Buffer on decode).
@@ -83,7 +83,26 @@ export interface TableAction {
   action?: Action | null;
   actionProfileMemberId?: number;
   actionProfileGroupId?: number;
-  actionProfileActionSet?: { actionProfileActions?: ActionProfileAction[] } | null;
+  actionProfileActionSet?: ActionProfileActionSet | null;
+}
+
+export enum ActionSelectionMode {
+  DEFAULT_MODE_DETERMINED_BY_ACTION_SELECTOR = 0,
+  HASH = 1,
+  RANDOM = 2,
+}
+
+export enum SizeSemantics {
+  DEFAULT_SIZE_DETERMINED_BY_ACTION_SELECTOR = 0,
+  SUM_OF_WEIGHTS = 1,
+  SUM_OF_MEMBERS = 2,
+}
+
+export interface ActionProfileActionSet {
+  groupAction?: Action | null;
+  actionProfileActions?: ActionProfileAction[];
+  actionSelectionMode?: ActionSelectionMode;
+  sizeSemantics?: SizeSemantics;
 }
 
 export interface CounterData {
@@ -96,6 +115,8 @@ export interface MeterConfig {
   cburst?: Int64;
   pir?: Int64;
   pburst?: Int64;
+  /** Excess burst size: only for single-rate three-colour meters. */
+  eburst?: Int64;
 }
 
 export interface MeterCounterData {
@@ -117,7 +138,8 @@ export interface TableEntry {
   idleTimeoutNs?: Int64;
   timeSinceLastHit?: { elapsedNs?: Int64 } | null;
   metadata?: Uint8Array;
-  const?: boolean;
+  /** Set by the server on reads of entries the program declared `const`. */
+  isConst?: boolean;
 }
 
 export interface Index {
@@ -167,20 +189,35 @@ export interface ActionProfileGroup {
   maxSize?: number;
 }
 
-export interface Replica {
-  egressPort?: number;
+export interface BackupReplica {
   port?: Uint8Array;
   instance?: number;
 }
 
+export interface Replica {
+  /** Deprecated (32-bit port); `port` is the SDN port as a bytestring. */
+  egressPort?: number;
+  port?: Uint8Array;
+  instance?: number;
+  backupReplicas?: BackupReplica[];
+}
+
+export interface MulticastGroupEntry {
+  multicastGroupId?: number;
+  replicas?: Replica[];
+  metadata?: Uint8Array;
+}
+
+export interface CloneSessionEntry {
+  sessionId?: number;
+  replicas?: Replica[];
+  classOfService?: number;
+  packetLengthBytes?: number;
+}
+
 export interface PacketReplicationEngineEntry {
-  multicastGroupEntry?: { multicastGroupId?: number; replicas?: Replica[] } | null;
-  cloneSessionEntry?: {
-    sessionId?: number;
-    replicas?: Replica[];
-    classOfService?: number;
-    packetLengthBytes?: number;
-  } | null;
+  multicastGroupEntry?: MulticastGroupEntry | null;
+  cloneSessionEntry?: CloneSessionEntry | null;
 }
 
 export interface RegisterEntry {
@@ -393,10 +430,14 @@ export interface GetForwardingPipelineConfigResponse {
   config?: ForwardingPipelineConfig | null;
 }
 
-export type CapabilitiesRequest = Record<string, never>;
+export interface CapabilitiesRequest {
+  /** 0 (unset): server-wide capabilities only. */
+  deviceId?: Int64;
+}
 
 export interface CapabilitiesResponse {
   p4runtimeApiVersion?: string;
+  experimental?: Any | null;
 }
 
 // ---- p4.config.v1 (P4Info) --------------------------------------------------------------------
@@ -431,6 +472,7 @@ export enum ActionRefScope {
   TABLE_AND_DEFAULT = 0,
   TABLE_ONLY = 1,
   DEFAULT_ONLY = 2,
+  GROUP_ACTION = 3,
 }
 
 export interface ActionRef {
@@ -444,16 +486,24 @@ export enum IdleTimeoutBehavior {
   NOTIFY_CONTROL = 1,
 }
 
+/** An action with its arguments, as the program declares it (p4.config.v1.TableActionCall). */
+export interface TableActionCall {
+  actionId?: number;
+  arguments?: { paramId?: number; value?: Uint8Array }[];
+}
+
 export interface TableInfo {
   preamble?: Preamble | null;
   matchFields?: MatchFieldInfo[];
   actionRefs?: ActionRef[];
   constDefaultActionId?: number;
+  initialDefaultAction?: TableActionCall | null;
   implementationId?: number;
   directResourceIds?: number[];
   size?: Int64;
   idleTimeoutBehavior?: IdleTimeoutBehavior;
   isConstTable?: boolean;
+  hasInitialEntries?: boolean;
 }
 
 export interface ActionParamInfo {
@@ -474,6 +524,9 @@ export interface ActionProfileInfo {
   withSelector?: boolean;
   size?: Int64;
   maxGroupSize?: number;
+  sumOfWeights?: Record<string, never> | null;
+  sumOfMembers?: { maxMemberWeight?: number } | null;
+  weightsDisallowed?: boolean;
 }
 
 export enum CounterUnit {
@@ -501,15 +554,27 @@ export enum MeterUnit {
   PACKETS = 2,
 }
 
+/** Which MeterConfigs a meter accepts (p4.config.v1.MeterSpec.Type). */
+export enum MeterType {
+  TWO_RATE_THREE_COLOR = 0,
+  SINGLE_RATE_THREE_COLOR = 1,
+  SINGLE_RATE_TWO_COLOR = 2,
+}
+
+export interface MeterSpec {
+  unit?: MeterUnit;
+  type?: MeterType;
+}
+
 export interface MeterInfo {
   preamble?: Preamble | null;
-  spec?: { unit?: MeterUnit } | null;
+  spec?: MeterSpec | null;
   size?: Int64;
 }
 
 export interface DirectMeterInfo {
   preamble?: Preamble | null;
-  spec?: { unit?: MeterUnit } | null;
+  spec?: MeterSpec | null;
   directTableId?: number;
 }
 
@@ -554,8 +619,21 @@ export interface P4TypeInfo {
   headers?: Record<string, { members?: { name?: string; typeSpec?: P4BitstringLikeTypeSpec | null }[] }>;
 }
 
+export interface PlatformProperties {
+  multicastGroupTableSize?: number;
+  multicastGroupTableTotalReplicas?: number;
+  multicastGroupTableMaxReplicasPerEntry?: number;
+}
+
+export interface PkgInfo {
+  name?: string;
+  version?: string;
+  arch?: string;
+  platformProperties?: PlatformProperties | null;
+}
+
 export interface P4Info {
-  pkgInfo?: { name?: string; version?: string; arch?: string } | null;
+  pkgInfo?: PkgInfo | null;
   tables?: TableInfo[];
   actions?: ActionInfo[];
   actionProfiles?: ActionProfileInfo[];
@@ -567,5 +645,13 @@ export interface P4Info {
   valueSets?: ValueSetInfo[];
   registers?: RegisterInfo[];
   digests?: DigestInfo[];
+  externs?: ExternInfo[];
   typeInfo?: P4TypeInfo | null;
+}
+
+/** Architecture-specific externs (p4.config.v1.Extern). */
+export interface ExternInfo {
+  externTypeId?: number;
+  externTypeName?: string;
+  instances?: { preamble?: Preamble | null; info?: Any | null }[];
 }

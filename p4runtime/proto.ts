@@ -1,5 +1,5 @@
 /**
- * Loads the P4Runtime v1.4 protos (written in this folder) plus google.rpc.Status from
+ * Loads the P4Runtime protos (written in this folder) plus google.rpc.Status from
  * google-proto-files into one protobufjs Root, and gives typed encode/decode handles for the
  * messages nfp uses. The Root is built once, lazily, and shared.
  */

@@ -17,6 +17,7 @@ import type {
   Preamble,
   RegisterInfo,
   TableInfo,
+  ValueSetInfo,
 } from './messages';
 import { MatchType } from './messages';
 
@@ -143,6 +144,9 @@ export interface TableFacts {
   /** True when a match kind implies a TCAM, so entries need a priority. */
   needsPriority: boolean;
   actionIds: Set<number>;
+  /** The table's direct counter and direct meter, if it has them. */
+  directCounter: DirectCounterInfo | undefined;
+  directMeter: DirectMeterInfo | undefined;
 }
 
 /** The P4Info of one pipeline, indexed for name-based use. */
@@ -155,6 +159,7 @@ export class P4Schema {
   readonly directMeters: ObjectIndex<DirectMeterInfo>;
   readonly registers: ObjectIndex<RegisterInfo>;
   readonly digests: ObjectIndex<DigestInfo>;
+  readonly valueSets: ObjectIndex<ValueSetInfo>;
   readonly actionProfiles: ObjectIndex<ActionProfileInfo>;
   readonly controllerPacketMetadata: ObjectIndex<ControllerPacketMetadataInfo>;
   private readonly facts = new Map<number, TableFacts>();
@@ -168,6 +173,7 @@ export class P4Schema {
     this.directMeters = new ObjectIndex('direct meter', p4info.directMeters ?? []);
     this.registers = new ObjectIndex('register', p4info.registers ?? []);
     this.digests = new ObjectIndex('digest', p4info.digests ?? []);
+    this.valueSets = new ObjectIndex('value set', p4info.valueSets ?? []);
     this.actionProfiles = new ObjectIndex('action profile', p4info.actionProfiles ?? []);
     this.controllerPacketMetadata = new ObjectIndex(
       'controller packet metadata header',
@@ -187,6 +193,7 @@ export class P4Schema {
           f.matchType === MatchType.OPTIONAL,
       );
       const id = t.preamble?.id ?? 0;
+      const direct = t.directResourceIds ?? [];
       this.facts.set(id, {
         info: t,
         id,
@@ -195,6 +202,8 @@ export class P4Schema {
         fieldsById,
         needsPriority,
         actionIds: new Set((t.actionRefs ?? []).map((r) => r.id ?? 0)),
+        directCounter: direct.map((d) => this.directCounters.byIdOrUndefined(d)).find((x) => x),
+        directMeter: direct.map((d) => this.directMeters.byIdOrUndefined(d)).find((x) => x),
       });
     }
   }

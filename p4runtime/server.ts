@@ -1,12 +1,13 @@
 /**
- * P4RuntimeServer: a grpc-js P4Runtime v1.4 server implementing the specification's semantics
+ * P4RuntimeServer: a grpc-js P4Runtime server implementing the specification's semantics
  * on top of a Device: arbitration per (device id, role), primary-only writes, roles as access
- * control, validation against P4Info with per-update errors, wildcard reads, every
- * SetForwardingPipelineConfig action, Capabilities, packet I/O, digests and idle timeouts.
+ * control, validation against P4Info with per-update errors, wildcard reads with the spec's
+ * filters and per-request errors, every SetForwardingPipelineConfig action, Capabilities,
+ * packet I/O, digests and idle timeouts. docs/p4runtime.md lists the rules it implements.
  * It binds loopback unless told otherwise.
  */
 import * as grpc from '@grpc/grpc-js';
-import { Arbitration, electionIdValue } from './arbitration';
+import { Arbitration, electionIdOf } from './arbitration';
 import { StreamChannel, type StreamCall } from './stream-channel';
 import type { Device, PipelineConfig, UpdateResult } from './device';
 import { DeviceError } from './device';
@@ -16,8 +17,9 @@ import { codecs, type MessageCodec } from './proto';
 import { P4Schema } from './schema';
 import { p4runtimeServerService } from './service';
 import { writeErrorTrailer } from './status-details';
-import { validateEntity } from './validate';
+import { validateEntity, validateTableRead } from './validate';
 import { int64ToBigInt } from './values';
+import { listenNoDelay, listenWithNagle, type Listening } from './listen';
 import { checkAccess, roleAccessFor, visibleTo, type RoleAccess, type RoleConfig } from './roles';
 
 export type { RoleConfig } from './roles';
@@ -34,17 +36,23 @@ export interface P4RuntimeServerOptions {
   credentials?: grpc.ServerCredentials;
   /**
    * Named roles and their limits. The default role ("") has full access unless listed here.
-   * When roles are given, arbitration for a role not listed is refused (PERMISSION_DENIED).
+   * When roles are given, a role not listed is refused (NOT_FOUND) in arbitration, Read, Write
+   * and SetForwardingPipelineConfig.
    */
   roles?: Record<string, RoleConfig>;
   /** Largest message accepted and sent, in bytes (default 64 MiB). */
   maxMessageSize?: number;
   /** Entities per ReadResponse (default 1000). */
   readChunk?: number;
+  /**
+   * TCP_NODELAY on accepted connections (default true; see listen.ts). False keeps grpc-js'
+   * own listener, Nagle on: only for measuring what that costs.
+   */
+  noDelay?: boolean;
 }
 
 /** The P4Runtime version this server implements. */
-export const P4RUNTIME_API_VERSION = '1.4.0';
+export const P4RUNTIME_API_VERSION = '1.5.1-dev';
 
 interface Pipeline extends PipelineConfig {
   p4infoMessage: m.P4Info;
@@ -67,6 +75,28 @@ function asServiceError(e: unknown): grpc.ServiceError {
   return fail(Code.INTERNAL, `internal error: ${e instanceof Error ? e.message : String(e)}`);
 }
 
+/** What to ask the device for one read request, and which of its answers to keep. */
+function readQuery(
+  schema: P4Schema,
+  e: m.Entity,
+): { query: m.Entity | undefined; keep?: (found: m.Entity) => boolean } {
+  if (e.tableEntry) {
+    const r = validateTableRead(schema, e.tableEntry);
+    const keep = r.keep;
+    return {
+      query: { tableEntry: r.query },
+      keep: keep && ((found) => !!found.tableEntry && keep(found.tableEntry)),
+    };
+  }
+  const query = validateEntity(schema, e, undefined);
+  // A wildcard read of a kind the pipeline declares none of is empty (spec: Wildcard Reads).
+  const none =
+    (query.registerEntry && !schema.registers.all.length) ||
+    (query.valueSetEntry && !schema.valueSets.all.length) ||
+    (query.externEntry && !(schema.p4info.externs ?? []).length);
+  return { query: none ? undefined : query };
+}
+
 export class P4RuntimeServer {
   private readonly server: grpc.Server;
   private readonly device: Device;
@@ -79,6 +109,7 @@ export class P4RuntimeServer {
   private roleAccess = new Map<string, RoleAccess>();
   private readonly streams: StreamChannel;
   private port = 0;
+  private listening: Listening | undefined;
   /** Serialises state-changing calls so that a Write never sees a half-committed pipeline. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -90,6 +121,7 @@ export class P4RuntimeServer {
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': max,
       'grpc.max_send_message_length': max,
+      'grpc.enable_channelz': 0, // per-call statistics nobody reads here
     });
     this.server.addService(p4runtimeServerService, {
       Write: this.handleUnary((b, md) => this.write(b, md)),
@@ -98,7 +130,9 @@ export class P4RuntimeServer {
       GetForwardingPipelineConfig: this.handleUnary((b) => this.getPipeline(b)),
       StreamChannel: (call: StreamCall) => this.streams.handle(call),
       Capabilities: this.handleUnary(async (b) => {
-        decode(codecs.CapabilitiesRequest, b);
+        const req = decode(codecs.CapabilitiesRequest, b);
+        // device_id 0 asks for server-wide capabilities; another device is NOT_FOUND.
+        if (int64ToBigInt(req.deviceId) !== 0n) this.checkDevice(req.deviceId);
         return { p4runtimeApiVersion: P4RUNTIME_API_VERSION };
       }),
     });
@@ -117,13 +151,15 @@ export class P4RuntimeServer {
     });
   }
 
-  /** Starts listening; resolves with the bound port. */
+  /** Starts listening (TCP with Nagle off, see listen.ts); resolves with the bound port. */
   async start(): Promise<number> {
     const address = this.options.address ?? '127.0.0.1:0';
     const creds = this.options.credentials ?? grpc.ServerCredentials.createInsecure();
-    this.port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))),
-    );
+    this.listening =
+      this.options.noDelay === false
+        ? await listenWithNagle(this.server, address, creds)
+        : await listenNoDelay(this.server, address, creds);
+    this.port = this.listening.port;
     return this.port;
   }
 
@@ -145,6 +181,8 @@ export class P4RuntimeServer {
         resolve();
       });
     });
+    await this.listening?.close();
+    this.listening = undefined;
     await this.device.close();
   }
 
@@ -189,14 +227,22 @@ export class P4RuntimeServer {
       );
   }
 
+  /**
+   * Spec (Write, SetForwardingPipelineConfig): a role the device does not have is NOT_FOUND.
+   * Without configured roles every role name has full access (an unset role config).
+   */
   private checkRoleKnown(role: string): void {
-    if (role && this.options.roles && !(role in this.options.roles))
-      throw new DeviceError(Code.PERMISSION_DENIED, `unknown role "${role}"`);
+    const roles = this.options.roles;
+    if (role && roles && !(role in roles))
+      throw new DeviceError(
+        Code.NOT_FOUND,
+        `unknown role "${role}" (this server's roles: ${Object.keys(roles).join(', ')})`,
+      );
   }
 
   private checkPrimary(role: string, electionId: m.Uint128 | null | undefined): void {
     this.checkRoleKnown(role);
-    if (!this.arbitration.isPrimary(role, electionIdValue(electionId)))
+    if (!this.arbitration.isPrimary(role, electionIdOf(electionId)))
       throw new DeviceError(
         Code.PERMISSION_DENIED,
         `not the primary controller for role "${role || '<default>'}" (election id does not match the primary's)`,
@@ -241,7 +287,8 @@ export class P4RuntimeServer {
           if (!u.entity) throw new DeviceError(Code.INVALID_ARGUMENT, 'update has no entity');
           const entity = validateEntity(target.schema, u.entity, u.type ?? UpdateType.UNSPECIFIED);
           checkAccess(access, entity, target.schema);
-          valid.push({ type: u.type, entity });
+          u.entity = entity; // the decoded request is ours: no copy per update
+          valid.push(u);
           validAt.push(i);
         } catch (e) {
           results[i] = e instanceof DeviceError ? e : new DeviceError(Code.INTERNAL, String(e));
@@ -284,27 +331,51 @@ export class P4RuntimeServer {
       const pipeline = this.committed;
       if (!pipeline)
         throw new DeviceError(Code.FAILED_PRECONDITION, 'no forwarding pipeline config has been set');
+      const schema = pipeline.schema;
       const access = this.access(role);
-      const entities = (req.entities ?? []).map((e) => {
-        const v = validateEntity(pipeline.schema, e, undefined);
-        checkAccess(access, v, pipeline.schema);
-        return v;
-      });
+      const requests = req.entities ?? [];
       const chunk = this.options.readChunk ?? 1000;
+      // Spec (Read, Batch Processing): every valid request is answered; an invalid one gets its
+      // own p4.Error, and the call then ends with UNKNOWN and one p4.Error per request.
+      const errors: (DeviceError | undefined)[] = [];
       let batch: m.Entity[] = [];
-      for (const e of entities) {
-        for (const found of this.device.read(e)) {
-          if (!visibleTo(access, found, pipeline.schema)) continue;
-          batch.push(found);
-          if (batch.length >= chunk) {
-            if (call.cancelled) return;
-            if (!call.write({ entities: batch })) await new Promise((r) => call.once('drain', r));
-            batch = [];
+      for (let i = 0; i < requests.length; i++) {
+        try {
+          const { query, keep } = readQuery(schema, requests[i]);
+          if (!query) continue;
+          checkAccess(access, query, schema);
+          for (const found of this.device.read(query)) {
+            if (access && !visibleTo(access, found, schema)) continue;
+            if (keep && !keep(found)) continue;
+            batch.push(found);
+            if (batch.length >= chunk) {
+              if (call.cancelled) return;
+              if (!call.write({ entities: batch })) await new Promise((r) => call.once('drain', r));
+              batch = [];
+            }
           }
+        } catch (e) {
+          errors[i] = e instanceof DeviceError ? e : new DeviceError(Code.INTERNAL, String(e));
         }
       }
       if (batch.length) call.write({ entities: batch });
-      call.end();
+      const failed = errors.filter((e) => e).length;
+      if (!failed) return void call.end();
+      const message = `${failed} of ${requests.length} read requests failed: ${errors
+        .flatMap((e, i) => (e ? [`[${i}] ${e.message}`] : []))
+        .join('; ')}`;
+      const details: m.P4Error[] = requests.map((_, i) => {
+        const e = errors[i];
+        return e ? { canonicalCode: e.code, message: e.message } : { canonicalCode: Code.OK };
+      });
+      call.emit(
+        'error',
+        Object.assign(new Error(message), {
+          code: Code.UNKNOWN,
+          details: message,
+          metadata: writeErrorTrailer(Code.UNKNOWN, message, details),
+        }),
+      );
     } catch (e) {
       // grpc-js turns an 'error' event into the call's final status; destroy() would drop it.
       call.emit('error', asServiceError(e));
@@ -352,10 +423,7 @@ export class P4RuntimeServer {
             throw new DeviceError(Code.INVALID_ARGUMENT, 'COMMIT takes no config (it commits the saved one)');
           const p = this.saved;
           if (!p)
-            throw new DeviceError(
-              Code.FAILED_PRECONDITION,
-              'COMMIT: no saved config (use VERIFY_AND_SAVE first)',
-            );
+            throw new DeviceError(Code.NOT_FOUND, 'COMMIT: no saved config (use VERIFY_AND_SAVE first)');
           const replay = this.pendingWrites;
           await this.commit(p, false);
           for (const w of replay) await this.device.write(w.updates, w.atomicity);
@@ -409,7 +477,8 @@ export class P4RuntimeServer {
     const req = decode(codecs.GetForwardingPipelineConfigRequest, bytes);
     this.checkDevice(req.deviceId);
     const p = this.committed;
-    if (!p) throw new DeviceError(Code.FAILED_PRECONDITION, 'no forwarding pipeline config has been set');
+    // Spec: before any config is known the answer is OK with `config` unset.
+    if (!p) return {};
     const cookie = p.cookie === undefined ? null : { cookie: p.cookie.toString() };
     switch (req.responseType ?? PipelineResponseType.ALL) {
       case PipelineResponseType.COOKIE_ONLY:

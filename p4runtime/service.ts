@@ -9,6 +9,11 @@ import type * as m from './messages';
 
 const SERVICE = '/p4.v1.P4Runtime/';
 
+/** The encoded bytes as a Buffer without copying them (protobufjs already returns a Buffer in Node). */
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
 function method<Req, Res>(
   name: string,
   req: MessageCodec<Req>,
@@ -21,9 +26,9 @@ function method<Req, Res>(
     requestStream,
     responseStream,
     originalName: name.charAt(0).toLowerCase() + name.slice(1),
-    requestSerialize: (v: Req) => Buffer.from(req.encode(v)),
+    requestSerialize: (v: Req) => asBuffer(req.encode(v)),
     requestDeserialize: (b: Buffer) => req.decode(b),
-    responseSerialize: (v: Res) => Buffer.from(res.encode(v)),
+    responseSerialize: (v: Res) => asBuffer(res.encode(v)),
     responseDeserialize: (b: Buffer) => res.decode(b),
   };
 }

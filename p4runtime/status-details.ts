@@ -1,6 +1,7 @@
 /**
- * The binary status details of a failed Write: a google.rpc.Status carried in the
- * `grpc-status-details-bin` trailer, whose details are one packed p4.v1.Error per update.
+ * The binary status details of a failed Write or Read: a google.rpc.Status carried in the
+ * `grpc-status-details-bin` trailer, whose details are one packed p4.v1.Error per update (or
+ * per read request).
  */
 import { Metadata } from '@grpc/grpc-js';
 import { codecs, P4_ERROR_TYPE_URL } from './proto';
@@ -8,7 +9,7 @@ import type { P4Error, RpcStatus } from './messages';
 
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 
-/** Builds the trailer for a Write whose updates ended with `errors` (one per update, in order). */
+/** Builds the trailer for a Write or Read that ended with `errors` (one per update or request, in order). */
 export function writeErrorTrailer(code: number, message: string, errors: readonly P4Error[]): Metadata {
   const status: RpcStatus = {
     code,

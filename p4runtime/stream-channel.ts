@@ -5,7 +5,7 @@
  * stream messages as StreamError (or ends the stream, for arbitration errors).
  */
 import * as grpc from '@grpc/grpc-js';
-import { electionIdValue, type Arbitration, type Contender } from './arbitration';
+import { electionIdOf, type Arbitration, type Contender } from './arbitration';
 import { DeviceError, type Device } from './device';
 import type * as m from './messages';
 import { codecs } from './proto';
@@ -23,7 +23,7 @@ export interface StreamHost {
   readonly device: Device;
   /** Throws DeviceError(NOT_FOUND) for another device id. */
   checkDevice(id: m.Int64 | undefined): void;
-  /** Throws DeviceError(PERMISSION_DENIED) for a role the server does not know. */
+  /** Throws DeviceError(NOT_FOUND) for a role the server does not know. */
   checkRoleKnown(role: string): void;
   /** A role's limits; undefined means full access. */
   access(role: string): RoleAccess | undefined;
@@ -33,7 +33,8 @@ export interface StreamHost {
 
 class Session implements Contender {
   role = '';
-  electionId = 0n;
+  electionId: bigint | undefined = undefined;
+  deviceId = '';
   arbitrated = false;
   constructor(readonly call: StreamCall) {}
   send(update: m.MasterArbitrationUpdate): void {
@@ -52,18 +53,31 @@ function fail(code: number, details: string): grpc.ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
 }
 
-/** Why a PacketOut's metadata is wrong for the pipeline, or undefined when it is fine. */
-function packetOutProblem(schema: P4Schema, p: m.PacketOut): string | undefined {
+/**
+ * Why a PacketOut's metadata is wrong for the pipeline (spec: Packet I/O: precisely one value
+ * per packet_out field, each a bytestring of the field's width), or undefined when it is fine.
+ */
+function packetOutProblem(schema: P4Schema, p: m.PacketOut): DeviceError | undefined {
   const fields = schema.controllerHeader('packet_out')?.metadata ?? [];
   const seen = new Set<number>();
   for (const md of p.metadata ?? []) {
     const f = fields.find((x) => x.id === md.metadataId);
-    if (!f) return `unknown packet_out metadata id ${md.metadataId}`;
-    if (seen.has(f.id ?? 0)) return `packet_out metadata "${f.name}" given twice`;
+    if (!f) return new DeviceError(Code.INVALID_ARGUMENT, `unknown packet_out metadata id ${md.metadataId}`);
+    if (seen.has(f.id ?? 0))
+      return new DeviceError(Code.INVALID_ARGUMENT, `packet_out metadata "${f.name}" given twice`);
     seen.add(f.id ?? 0);
     if (!md.value?.length || bitLength(md.value) > (f.bitwidth ?? 0))
-      return `packet_out metadata "${f.name}" does not fit in ${f.bitwidth} bits`;
+      return new DeviceError(
+        Code.OUT_OF_RANGE,
+        `packet_out metadata "${f.name}" does not fit in ${f.bitwidth} bits`,
+      );
   }
+  const missing = fields.filter((f) => !seen.has(f.id ?? 0)).map((f) => `"${f.name}"`);
+  if (missing.length)
+    return new DeviceError(
+      Code.INVALID_ARGUMENT,
+      `packet_out metadata ${missing.join(', ')} missing: every field of the packet_out header must be given`,
+    );
   return undefined;
 }
 
@@ -133,12 +147,22 @@ export class StreamChannel {
   }
 
   private onArbitration(s: Session, a: m.MasterArbitrationUpdate): void {
-    this.host.checkDevice(a.deviceId);
     const role = a.role?.name ?? '';
-    this.host.checkRoleKnown(role);
-    if (s.arbitrated && role !== s.role)
-      throw new DeviceError(Code.FAILED_PRECONDITION, 'a stream cannot change its role; open a new stream');
-    const id = electionIdValue(a.electionId);
+    const device = String(a.deviceId ?? 0);
+    if (s.arbitrated) {
+      // A live controller keeps its device and role (spec: Rules for Handling MasterArbitrationUpdate).
+      if (device !== s.deviceId)
+        throw new DeviceError(
+          Code.FAILED_PRECONDITION,
+          'a stream cannot change its device id; open a new stream',
+        );
+      if (role !== s.role)
+        throw new DeviceError(Code.FAILED_PRECONDITION, 'a stream cannot change its role; open a new stream');
+    } else {
+      this.host.checkDevice(a.deviceId);
+      this.host.checkRoleKnown(role);
+    }
+    const id = electionIdOf(a.electionId);
     s.role = role;
     // The election id must be unique per role among live streams.
     if (this.host.arbitration.conflict(s, id))
@@ -147,7 +171,8 @@ export class StreamChannel {
         `election id ${id} is already used by another controller of this role`,
       );
     s.arbitrated = true;
-    this.host.arbitration.join(s, id);
+    s.deviceId = device;
+    this.host.arbitration.join(s, id, a.role?.config ?? null);
   }
 
   private isPrimary(s: Session): boolean {
@@ -165,7 +190,7 @@ export class StreamChannel {
     if (!schema)
       return s.error(Code.FAILED_PRECONDITION, 'no forwarding pipeline config has been set', detail);
     const problem = packetOutProblem(schema, p);
-    if (problem) return s.error(Code.INVALID_ARGUMENT, problem, detail);
+    if (problem) return s.error(problem.code, problem.message, detail);
     this.host.device.packetOut(p).catch((e: unknown) => {
       const err = e instanceof DeviceError ? e : new DeviceError(Code.INTERNAL, String(e));
       s.error(err.code, err.message, detail);

@@ -65,10 +65,18 @@ export interface Tenant {
   trafficShare: number;
   /** Isolation backend for the tenant's host NFs. */
   isolation: 'sfi' | 'mpk' | 'none' | 'process';
+  /**
+   * How its sandboxed NFs reach packets (docs/isolation.md): `shared` (absent: the default), the
+   * tenant's packets live in its domain's memory and NFs work on them in place; `windows`, each
+   * packet is copied in per call, limited to the regions the NF declares readable.
+   */
+  packetAccess?: PacketAccess;
   nfs: NfInstance[];
   edges: Edge[];
   loc: SourceLocation;
 }
+
+export type PacketAccess = 'shared' | 'windows';
 
 export interface ServiceGraph {
   version: 1;

@@ -26,10 +26,12 @@ const TENANT_KEYS = [
   'egressPort',
   'trafficShare',
   'isolation',
+  'packetAccess',
   'nfs',
   'graph',
 ];
 const ISOLATION = ['sfi', 'mpk', 'none', 'process'] as const;
+const PACKET_ACCESS = ['shared', 'windows'] as const;
 const RESERVED = [ENTRY, EXIT, DROP];
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
@@ -184,6 +186,10 @@ function parseTenant(
   const isolation = e.has('isolation')
     ? r.oneOf(val(e, 'isolation'), sub(key, 'isolation'), ISOLATION)
     : 'sfi';
+  const packetAccess = e.has('packetAccess')
+    ? r.oneOf(val(e, 'packetAccess'), sub(key, 'packetAccess'), PACKET_ACCESS)
+    : undefined;
+  if (e.has('packetAccess') && !packetAccess) return undefined;
   const declared = new Set<string>();
   const nfs = e.has('nfs') ? parseNfs(r, val(e, 'nfs'), sub(key, 'nfs'), declared) : [];
   const edgeNodes: EdgeNodes[] = [];
@@ -206,6 +212,7 @@ function parseTenant(
     loc: r.loc(node),
   };
   if (rateLimit) tenant.rateLimit = rateLimit;
+  if (packetAccess) tenant.packetAccess = packetAccess;
   return { tenant, sliceNode: val(e, 'slice') };
 }
 

@@ -4,8 +4,10 @@
  * NIC artifacts under nic/.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { nfSourceFiles } from '../host-runtime/lib/nf-sources';
+import type { CustomConfig } from './nf-config';
 import type { Plan } from './plan';
 import { NfpError } from './errors';
 import { loadGraph } from './load';
@@ -54,6 +56,31 @@ function hasDot(): boolean {
   return r.status === 0;
 }
 
+/**
+ * The folder keeps its custom NFs' sources (in nf/, laid out as under their closest common
+ * folder), so it deploys from anywhere: the plan it writes names nf/ as its sourceDir and each
+ * custom NF's source relative to it.
+ */
+function withNfSources(plan: Plan, write: (rel: string, contents: string | Uint8Array) => void): Plan {
+  if (!plan.sourceDir) return plan;
+  const base = plan.sourceDir;
+  const sourceOf = (nf: Plan['nfs'][number]): string =>
+    resolve(base, (nf.config as CustomConfig).manifest.source);
+  const files = new Set<string>();
+  for (const nf of plan.nfs)
+    if (nf.type === 'custom') for (const f of nfSourceFiles(sourceOf(nf))) files.add(f);
+  if (files.size === 0 || [...files].some((f) => !existsSync(f))) return plan; // deploy names what is missing
+  let root = dirname([...files][0]);
+  while ([...files].some((f) => relative(root, f).startsWith('..'))) root = dirname(root);
+  for (const f of files) write(join('nf', relative(root, f)), readFileSync(f));
+  const nfs = plan.nfs.map((nf) => {
+    if (nf.type !== 'custom') return nf;
+    const c = nf.config as CustomConfig;
+    return { ...nf, config: { ...c, manifest: { ...c.manifest, source: relative(root, sourceOf(nf)) } } };
+  });
+  return { ...plan, sourceDir: 'nf', nfs };
+}
+
 export function defaultOutDir(graphFile: string): string {
   return join('out', basename(graphFile, extname(graphFile)));
 }
@@ -92,7 +119,7 @@ export async function partitionToDir(
   const outDir = opts.out ?? defaultOutDir(graphFile);
   const { files, write } = outputFolder(outDir);
   const notes: string[] = [];
-  write('plan.json', `${JSON.stringify(plan, null, 2)}\n`);
+  write('plan.json', `${JSON.stringify(withNfSources(plan, write), null, 2)}\n`);
   const dot = renderDot(plan, graph);
   write('graph.dot', dot);
   if (hasDot()) {

@@ -3,6 +3,7 @@
  * solve the placement, then derive spots, queues, fragmentation points, resource use and the
  * per-NF reasons into a Plan.
  */
+import { dirname, resolve } from 'node:path';
 import type { ServiceGraph, Tenant } from './graph';
 import type {
   FragmentationPoint,
@@ -291,9 +292,12 @@ export async function partition(graph: ServiceGraph, opts: PartitionOptions = {}
     hostQueues: line(queues.length, profile.hostQueues),
   };
   const ev = evaluatePlacement(problem, nic);
+  const custom = graph.tenants.some((t) => t.nfs.some((n) => n.type === 'custom'));
   return {
     version: PLAN_VERSION,
     graphFile: graph.file,
+    // Where the custom NFs' sources are (their manifests name them relative to the graph file).
+    ...(custom ? { sourceDir: resolve(dirname(graph.file)) } : {}),
     profile,
     tenants: graph.tenants.map((t) => ({
       id: t.id,
@@ -303,6 +307,7 @@ export async function partition(graph: ServiceGraph, opts: PartitionOptions = {}
       egressPort: t.egressPort,
       trafficShare: t.trafficShare,
       isolation: t.isolation,
+      ...(t.packetAccess ? { packetAccess: t.packetAccess } : {}),
     })),
     nfs,
     paths,

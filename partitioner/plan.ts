@@ -20,6 +20,8 @@ export interface PlanTenant {
   egressPort: number;
   trafficShare: number;
   isolation: 'sfi' | 'mpk' | 'none' | 'process';
+  /** How sandboxed NFs reach packets; absent: `shared` (graph.ts, Tenant.packetAccess). */
+  packetAccess?: 'shared' | 'windows';
 }
 
 export interface PlanNf {
@@ -136,6 +138,11 @@ export interface NicProfile {
   /** Wire ports and the host-facing ports or queues of the device. */
   wirePorts: number[];
   hostPorts: number[];
+  /**
+   * The port that connects to the P4Runtime controller (packet I/O; BMv2 `--cpu-port`). Plans
+   * made before profiles had one use 255.
+   */
+  cpuPort?: number;
   /** Overrides of the catalogue's default host cycles per packet, by NF type. */
   hostCycles?: Partial<Record<NfType, number>>;
 }
@@ -153,6 +160,12 @@ export interface Objective {
 export interface Plan {
   version: typeof PLAN_VERSION;
   graphFile: string;
+  /**
+   * The folder that `custom` NFs' `manifest.source` paths (and the files they include) are
+   * relative to; relative itself to the plan file's folder when it is not absolute (a plan folder
+   * written by `nfp partition` carries its sources in `nf/`). Present when the plan has custom NFs.
+   */
+  sourceDir?: string;
   profile: NicProfile;
   tenants: PlanTenant[];
   nfs: PlanNf[];

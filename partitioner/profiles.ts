@@ -24,6 +24,7 @@ export const profiles: Record<string, NicProfile> = {
     crossingCycles: 150,
     wirePorts: range(0, 8),
     hostPorts: range(64, 64),
+    cpuPort: 255,
   },
   bmv2: {
     name: 'bmv2',
@@ -41,6 +42,27 @@ export const profiles: Record<string, NicProfile> = {
     crossingCycles: 2500,
     wirePorts: range(0, 8),
     hostPorts: range(8, 8),
+    cpuPort: 255,
+  },
+  dpdk: {
+    name: 'dpdk',
+    description:
+      "any DPDK NIC: rte_flow offload where the NIC's driver can, the rest in software on the receiving lcore",
+    // What the software NIC (the softnic engine, inline in the host runtime) holds; what the NIC
+    // itself takes is decided per NF against its capability profile (nfp partition --nic).
+    stages: 16,
+    exactEntries: 65536,
+    ternaryEntries: 8192,
+    lpmEntries: 16384,
+    rangeEntries: 2048,
+    meters: 1024,
+    counters: 65536,
+    hostQueues: 16,
+    matchKinds: ['exact', 'ternary', 'lpm', 'range'],
+    // The NIC half and the host NFs share the lcore: a crossing is an NSH push and pop.
+    crossingCycles: 200,
+    wirePorts: range(0, 4),
+    hostPorts: range(64, 16),
   },
   'hw-small': {
     name: 'hw-small',
@@ -58,6 +80,7 @@ export const profiles: Record<string, NicProfile> = {
     crossingCycles: 400,
     wirePorts: range(0, 4),
     hostPorts: range(4, 2),
+    cpuPort: 255,
   },
 };
 

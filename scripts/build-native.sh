@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the native host runtime addon (node-gyp + node-addon-api, DPDK through pkg-config).
-# The addon also compiles host-runtime/src/isolation and targets/softnic/engine when present.
+# The addon also compiles host-runtime/src/isolation, targets/softnic/engine and targets/dpdk/engine
+# when present.
 #
 # Incremental: nothing runs when no native source changed since the last build (so `npm test`
 # after set-up does not compile again); a changed source recompiles only what depends on it
@@ -20,7 +21,7 @@ if ! pkg-config --exists libdpdk; then
 fi
 addon=build/Release/nfp_host.node
 list=build/.nfp-sources
-watch=(. ../targets/softnic/engine)
+watch=(. ../targets/softnic/engine ../targets/dpdk/engine)
 sources() {
   find "${watch[@]}" -path ./build -prune -o -path ./node_modules -prune -o \
     \( -name '*.c' -o -name '*.cc' -o -name '*.h' -o -name 'binding.gyp' \) -print 2>/dev/null | sort

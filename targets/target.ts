@@ -132,7 +132,14 @@ export interface DataPathContext {
  * and loads the plan's host half, the same way for every target.
  */
 export type HostAttachment =
-  | { kind: 'runtime'; port: NonNullable<HostStartConfig['port']>; mode: InputMode; captureDrops: boolean }
+  | {
+      kind: 'runtime';
+      port: NonNullable<HostStartConfig['port']>;
+      mode: InputMode;
+      captureDrops: boolean;
+      /** PCI devices the EAL must probe (a NIC's ports); none for in-memory and virtual ports. */
+      devices?: string[];
+    }
   /** The host half does not run in this process (an external device with its own host). */
   | { kind: 'none'; why: string };
 
@@ -154,6 +161,8 @@ export interface NicPlacementReport {
   /** The NIC model or driver, e.g. `mlx5` or `software`. */
   nic: string;
   nfs: Array<{ name: string; where: 'nic' | 'software'; reason: string }>;
+  /** Per root path: all of it in the NIC, part of its rules, or software. */
+  paths?: Array<{ id: number; name: string; where: 'nic' | 'partly' | 'software'; reason: string }>;
   /** Notices for the user (a fallback to software, a missing feature). */
   notices: string[];
 }
@@ -169,7 +178,7 @@ export interface Installed {
 /** A target could not do what was asked; `step` says where in the deployment it failed. */
 export class TargetError extends NfpError {
   constructor(
-    readonly step: InstallStep | 'start-target',
+    readonly step: InstallStep | 'start-target' | 'start-host',
     message: string,
     hint?: string,
   ) {

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { NfpCommand } from '../base';
 import { profiles } from '../../partitioner/profiles';
 import {
+  NIC_FAMILIES,
   parseGeneratorSpec,
   parseTrafficSource,
   renderReport,
@@ -17,7 +18,7 @@ export default class Deploy extends NfpCommand<DeployReport> {
   static override summary =
     'Deploy service graphs on a NIC target and the host runtime, run traffic, and report.';
 
-  static override description = `Partitions the graph (or takes a plan folder written by \`nfp partition\`), starts the target (the embedded softnic serves P4Runtime on a loopback port; --target bmv2 launches simple_switch_grpc from PATH in a network namespace with veth ports, the host runtime attached to its host ports through net_af_packet — root needed — or uses a running one given with --grpc), pushes the NIC pipeline and its table entries over P4Runtime as the primary controller, starts the host runtime with the plan's host half, and runs traffic through both.
+  static override description = `Partitions the graph (or takes a plan folder written by \`nfp partition\`), starts the target (the embedded softnic serves P4Runtime on a loopback port; --target bmv2 launches simple_switch_grpc from PATH in a network namespace with veth ports, the host runtime attached to its host ports through net_af_packet — root needed — or uses a running one given with --grpc; --target dpdk puts the NIC half on the host runtime's own DPDK ports, as rte_flow rules where the NIC's driver takes them and the softnic engine inline for the rest, on veth ports in a namespace of its own unless --port names real ones), pushes the NIC pipeline and its table entries over P4Runtime as the primary controller, starts the host runtime with the plan's host half, and runs traffic through both.
 
 Traffic: captures replayed (--traffic FILE, or --traffic PORT=FILE once per wire port; pcap or pcapng, frames of several files interleaved by capture time), or the embedded generator (--generate, or by default flows on every tenant and path, split by the tenants' trafficShare and the paths' shares). The traffic repeats until --duration seconds have passed (10 by default; 0: one pass). Any frame is accepted: a frame the NIC cannot read (cut short, lying lengths, oversize, stacked VLAN tags) is dropped and counted with its reason. With --grpc the NIC half runs on that device's own ports, so the deployment stays up until Ctrl-C unless --duration is given.
 
@@ -45,6 +46,16 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
       command: '<%= config.bin %> <%= command.id %> examples/multi-tenant.yaml --target bmv2 --duration 5',
     },
     {
+      description:
+        'Deploy on DPDK ports (as root; here veth pairs, software NIC half) and see what ran offloaded',
+      command: '<%= config.bin %> <%= command.id %> examples/multi-tenant.yaml --target dpdk --duration 3',
+    },
+    {
+      description: 'On a ConnectX NIC: its two ports by PCI address, rte_flow offload required',
+      command:
+        '<%= config.bin %> <%= command.id %> out/mt --target dpdk --port 0@0000:3b:00.0 --port 1@0000:3b:00.1 --offload require',
+    },
+    {
       description: 'More flows, only 64-byte frames, as JSON for scripts',
       command:
         '<%= config.bin %> <%= command.id %> examples/multi-tenant.yaml --generate packets=500,flows=32,sizes=64 --json',
@@ -69,6 +80,23 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
         'P4Runtime address of an already running device (HOST:PORT or unix:PATH); without it, nfp starts the target',
     }),
     'device-id': Flags.integer({ description: 'P4Runtime device id', default: 1, min: 0 }),
+    port: Flags.string({
+      description:
+        'dpdk: wire port N on a DPDK device, N@DEVARGS: a NIC by PCI address (0@0000:3b:00.0) or a vdev spec (1@net_af_packet0,iface=eth1); repeat per wire port [default: veth ports in a namespace, with generated traffic]',
+      multiple: true,
+    }),
+    nic: Flags.option({
+      description:
+        "dpdk: the NIC family whose rte_flow capabilities decide what is offloaded [default: recognised from the ports' PCI ids; software for virtual ports]",
+      options: ['auto', ...NIC_FAMILIES] as const,
+      default: 'auto' as const,
+    })(),
+    offload: Flags.option({
+      description:
+        'dpdk: auto: offload what the NIC takes, run the rest in software (a refused rule set falls back to software with a notice); require: fail if the NIC refuses; off: all in software',
+      options: ['auto', 'require', 'off'] as const,
+      default: 'auto' as const,
+    })(),
     traffic: Flags.string({
       description:
         'capture to replay (pcap or pcapng): FILE, or PORT=FILE for the wire port it enters on; repeatable',
@@ -119,12 +147,16 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
       }
       const { report, prepared } = await runDeploy({
         input: args.input,
-        target: { kind: flags.target, grpc: flags.grpc, deviceId: flags['device-id'] },
+        target:
+          flags.target === 'dpdk'
+            ? { kind: 'dpdk', ports: flags.port, nic: flags.nic, offload: flags.offload }
+            : { kind: flags.target, grpc: flags.grpc, deviceId: flags['device-id'] },
         profile: flags.profile,
         traffic: flags.traffic?.map(parseTrafficSource),
         trafficPort: flags['traffic-port'],
         generate: flags.generate ? parseGeneratorSpec(flags.generate) : undefined,
-        durationSeconds: flags.duration ?? (flags.grpc ? Infinity : 10),
+        // A device on its own ports carries real traffic: it stays deployed until Ctrl-C.
+        durationSeconds: flags.duration ?? (flags.grpc || flags.port?.length ? Infinity : 10),
         pcapOut: flags['pcap-out'],
         isolation: flags.isolation,
         workers: flags.workers,

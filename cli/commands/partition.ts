@@ -3,6 +3,8 @@ import { NfpCommand } from '../base';
 import type { Plan } from '../../partitioner/plan';
 import { profiles } from '../../partitioner/profiles';
 import { partitionToDir } from '../../partitioner/output';
+import { NIC_FAMILIES } from '../../targets/dpdk/caps';
+import { writeFlowArtifacts } from '../../targets/dpdk/partition';
 import type { ClusterPlan } from '../../partitioner/cluster';
 import { clusterToDir } from '../../partitioner/cluster-output';
 
@@ -48,6 +50,11 @@ Targets: ${Object.values(profiles)
       description: 'Use the greedy heuristic (large inputs) and print the plan as JSON',
       command: '<%= config.bin %> <%= command.id %> examples/multi-tenant.yaml --solver heuristic --json',
     },
+    {
+      description:
+        'Partition for a DPDK NIC and write its rte_flow rules as testpmd commands (nic/flows.mlx5.testpmd)',
+      command: '<%= config.bin %> <%= command.id %> examples/multi-tenant.yaml --target dpdk --nic mlx5',
+    },
   ];
 
   static override args = {
@@ -71,22 +78,31 @@ Targets: ${Object.values(profiles)
       options: ['auto', 'milp', 'heuristic'] as const,
       default: 'auto',
     })(),
-    nic: Flags.boolean({
-      description: 'also write the NIC artifacts under nic/ when the P4 back end is present',
-      default: true,
-      allowNo: true,
+    nic: Flags.option({
+      description:
+        "with --target dpdk: also write this NIC family's rte_flow rules (nic/flows.NIC.testpmd, testpmd commands to read or paste, and .json) and print what it offloads, NF by NF",
+      options: NIC_FAMILIES,
+      exclusive: ['cluster', 'no-nic'],
+    })(),
+    'no-nic': Flags.boolean({
+      description:
+        'do not write the NIC artifacts under nic/ (they are written when the P4 back end is present)',
+      default: false,
     }),
   };
 
   async run(): Promise<Plan | ClusterPlan> {
     const { args, flags } = await this.parse(Partition);
     const solver = flags.solver as 'auto' | 'milp' | 'heuristic';
+    // A usage error (exit status 2), checked before any work so that nothing is written.
+    if (flags.nic && flags.target !== 'dpdk')
+      this.error(`--nic ${flags.nic} needs --target dpdk`, { exit: 2 });
     if (flags.cluster) {
       const progress = process.stderr.isTTY && !this.jsonEnabled();
       const cluster = await clusterToDir(args.graph, flags.cluster, {
         out: flags.out,
         solver,
-        nic: flags.nic,
+        nic: !flags['no-nic'],
         onNode: progress
           ? (done, total, node) =>
               process.stderr.write(`\rpartitioned ${done}/${total} nodes (${node})\x1b[K`)
@@ -104,10 +120,16 @@ Targets: ${Object.values(profiles)
       target: flags.target ?? 'softnic',
       out: flags.out,
       solver,
-      nic: flags.nic,
+      nic: !flags['no-nic'],
     });
     this.log(run.summary);
     this.log('');
+    if (flags.nic) {
+      const flows = writeFlowArtifacts(run.plan, run.outDir, flags.nic);
+      this.log(flows.summary);
+      this.log('');
+      run.files.push(...flows.files);
+    }
     this.log(`wrote ${run.files.join(', ')}`);
     for (const note of run.notes) this.log(note);
     return run.plan;

@@ -56,7 +56,8 @@ Runs until SIGINT (Ctrl-C) or SIGTERM, then stops the server, closes the ports a
       multiple: true,
     }),
     'cpu-port': Flags.integer({
-      description: 'port that connects to the controller (PacketIn/PacketOut)',
+      description:
+        "port that connects to the controller (PacketIn/PacketOut); default 255, as in nfp's NIC profiles",
       min: 0,
       max: 510,
     }),

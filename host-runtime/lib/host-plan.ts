@@ -102,5 +102,7 @@ export function lowerHostPlan(plan: Plan, opts: HostPlanOptions): LoweredHostPla
       ...(h.spot === 'host' && h.branches ? { branches: h.branches } : {}),
     })),
   }));
-  return { native: { queues, nfs, paths, tenants: schedulerWeights(plan) }, queueOfPath };
+  const access = new Map(plan.tenants.map((t) => [t.id, t.packetAccess ?? 'shared'] as const));
+  const tenants = schedulerWeights(plan).map((t) => ({ ...t, packetAccess: access.get(t.id) ?? 'shared' }));
+  return { native: { queues, nfs, paths, tenants }, queueOfPath };
 }

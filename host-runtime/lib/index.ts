@@ -8,7 +8,7 @@
  *   inject(loaded.queueOfPath.get(1)!, [encapNsh({ spi: 1, si: 2, tenant: 1 }, frame)]);
  *   await settle();  collect();  stats();  stop();
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { NfpError } from '../../partitioner/errors';
 import type { Plan } from '../../partitioner/plan';
@@ -28,6 +28,8 @@ export {
 export interface HostStartConfig {
   /** EAL arguments; the default works here: no hugepages, no PCI, one lcore per worker. */
   eal?: string[];
+  /** PCI devices (`0000:3b:00.0`) the default EAL arguments let the EAL probe (no others). */
+  devices?: string[];
   /** Worker lcores to run (default 1). */
   workers?: number;
   /** presorted: one queue per plan host queue; mixed: one queue for all paths; raw: rx→tx only. */
@@ -54,9 +56,13 @@ export interface HostStartConfig {
   /**
    * ring: in-memory queues (inject/collect); vdev: one DPDK vdev with a queue per host queue;
    * vdevs: one single-queue vdev per host queue, devargs joined by ';' in queue order (such as a
-   * net_af_packet per host-facing veth); ethdev: a device the EAL probed.
+   * net_af_packet per host-facing veth); ethdev: a device the EAL probed; ports: several ports
+   * joined by ';' (each a vdev spec or a probed device's name), every one with all the plan's
+   * host queues (a NIC's wire ports, its queues carrying the paths). `isolate` asks each port for
+   * rte_flow isolation before it is configured (see nfp_host_port_get for the answer).
    */
-  port?: { kind: 'ring' } | { kind: 'vdev' | 'vdevs' | 'ethdev'; devargs: string };
+  port?:
+    { kind: 'ring' } | { kind: 'vdev' | 'vdevs' | 'ports' | 'ethdev'; devargs: string; isolate?: boolean };
 }
 
 export interface LoadOptions {
@@ -88,20 +94,24 @@ export interface CollectedPacket {
   data: Buffer;
 }
 
-let config: Required<Omit<HostStartConfig, 'eal'>> | undefined;
+let config: Required<Omit<HostStartConfig, 'eal' | 'devices'>> | undefined;
 let ealLcores = 0;
 let ealUp = false;
 let loaded = false;
 
-/** Default EAL arguments: `workers` worker lcores spread over the CPUs, main lcore floating. */
-export function defaultEalArgs(workers: number): string[] {
+/**
+ * Default EAL arguments: `workers` worker lcores spread over the CPUs, main lcore floating; no
+ * PCI device unless `devices` names some (then those only, and hugepages when the machine has
+ * free ones: a NIC DMAs into them).
+ */
+export function defaultEalArgs(workers: number, devices: string[] = []): string[] {
   const ncpu = Math.max(1, cpus().length);
   const lcores = [`0@(0-${ncpu - 1})`];
   for (let w = 0; w < workers; w++) lcores.push(`${w + 1}@${(ncpu - 1 - (w % ncpu) + ncpu) % ncpu}`);
   return [
     'nfp',
-    '--no-huge',
-    '--no-pci',
+    ...(devices.length && freeHugepages() > 0 ? [] : ['--no-huge']),
+    ...(devices.length ? devices.flatMap((d) => ['-a', d]) : ['--no-pci']),
     '--no-shconf',
     '--no-telemetry',
     '-m',
@@ -113,6 +123,15 @@ export function defaultEalArgs(workers: number): string[] {
     '--log-level',
     '*:warning',
   ];
+}
+
+function freeHugepages(): number {
+  try {
+    const m = /HugePages_Free:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function isEmptyDir(dir: string): boolean {
@@ -180,7 +199,7 @@ export function start(cfg: HostStartConfig = {}): void {
   const workers = cfg.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1)
     throw new NfpError(`workers must be a positive integer, got ${workers}`);
-  ensureEal(cfg.eal ?? defaultEalArgs(Math.max(2, workers)));
+  ensureEal(cfg.eal ?? defaultEalArgs(Math.max(2, workers), cfg.devices));
   if (workers > ealLcores) {
     throw new NfpError(
       `workers = ${workers}, but the EAL was started with ${ealLcores} worker lcores`,
@@ -209,6 +228,9 @@ export function load(plan: Plan, opts: LoadOptions = {}): LoadedHostPlan {
   if (loaded) stop();
   const lowered = lowerHostPlan(plan, { mode: config.mode, workers: config.workers, ...opts });
   const native: NativeConfig = { ...config };
+  // `ports`: every port carries every host queue; the runtime numbers them port by port.
+  const port = config.port;
+  if (port.kind === 'ports') lowered.native.queues *= port.devargs.split(';').filter(Boolean).length;
   let result: { reasons: string[]; handle: number };
   try {
     result = addon().load(native, lowered.native);

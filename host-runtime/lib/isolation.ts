@@ -11,13 +11,15 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { NfpError } from '../../partitioner/errors';
 import { requireFile } from '../../partitioner/files';
-import type { Plan } from '../../partitioner/plan';
+import type { CustomConfig } from '../../partitioner/nf-config';
+import type { Plan, PlanNf } from '../../partitioner/plan';
 import { start } from './index';
+import { nfSourceFiles } from './nf-sources';
 import { addon } from './native';
 
 export type IsolationBackendName = 'sfi' | 'mpk' | 'none' | 'process';
@@ -40,10 +42,18 @@ export interface TenantOptions {
   weight?: number;
   /** Watchdog: cycles one batch may take in the domain before it is a runaway (default 5e8). */
   budgetCycles?: number;
-  /** sfi only: run the chain inside one sandbox call (one chain module, NFs in module order). */
+  /** sfi, mpk, process: run the chain with one entry into the domain per batch (sfi: one module). */
   chain?: boolean;
+  /**
+   * How the NFs reach packets (docs/isolation.md): `shared` (default) puts the tenant's packets
+   * in its domain's memory and checks what the NFs may not write against a saved copy; `windows`
+   * copies each packet in per call, limited to the regions the NF declares readable.
+   */
+  packetAccess?: PacketAccess;
   nfs: NfSpec[];
 }
+
+export type PacketAccess = 'shared' | 'windows';
 
 export interface RunResult {
   packets: Buffer[];
@@ -79,6 +89,8 @@ export interface BenchResult {
   packets: number;
   passed: number;
   batches: number;
+  /** The median batch's cycles: robust to the thread being descheduled on a shared machine. */
+  medianBatchCycles: number;
 }
 
 export interface ScheduleTenant {
@@ -110,6 +122,7 @@ interface NativeIsolation {
     weight: number;
     budgetCycles?: number;
     chain: boolean;
+    packetAccess?: PacketAccess;
     nfs: Array<{ builtin?: string; artifact?: string; config: string }>;
   }): number;
   tenantRun(h: number, packets: Buffer[], path?: number, nowNs?: number): RunResult;
@@ -118,6 +131,7 @@ interface NativeIsolation {
   tenantRestore(h: number, snap: Buffer): void;
   tenantReload(h: number, nfs: NativeSpec[] | undefined, keepState: boolean): void;
   tenantSetBudget(h: number, cycles: number): void;
+  tenantPacketMemory(h: number): { address: bigint; bytes: number } | undefined;
   tenantDestroy(h: number): void;
   bench(h: number, packets: Buffer[], iterations: number): BenchResult;
   schedule(opts: {
@@ -206,6 +220,7 @@ export class IsolatedTenant {
           weight,
           ...(opts.budgetCycles !== undefined ? { budgetCycles: opts.budgetCycles } : {}),
           chain: opts.chain ?? false,
+          ...(opts.packetAccess !== undefined ? { packetAccess: opts.packetAccess } : {}),
           nfs: specsOf(opts.nfs),
         }),
       opts.backend === 'mpk' ? 'use isolation `sfi` on CPUs without protection keys' : undefined,
@@ -245,6 +260,11 @@ export class IsolatedTenant {
 
   setBudget(cycles: number): void {
     native().tenantSetBudget(this.handle, cycles);
+  }
+
+  /** Where its packets live (its domain's packet memory, shared access); undefined: host memory. */
+  packetMemory(): { address: bigint; bytes: number } | undefined {
+    return native().tenantPacketMemory(this.handle);
   }
 
   /** Runs the batch `iterations` times, timing only the domain (packets restored in between). */
@@ -301,7 +321,7 @@ export interface BuildOptions {
   defines?: string[];
   /** sfi: linear memory in MiB (fixed size; default 32). */
   memoryMiB?: number;
-  /** sfi: `explicit` bounds checks (default) or `guard` pages (measurement only, see docs). */
+  /** sfi: `guard` pages (default) or `explicit` bounds checks (for the benchmark's comparison). */
   bounds?: 'explicit' | 'guard';
 }
 
@@ -384,6 +404,25 @@ export function nfCacheDir(): string {
 }
 
 /**
+ * The files an NF module's build depends on besides its own sources (nf-build, the ABI headers):
+ * part of every build cache key, so a changed toolchain rebuilds what it built.
+ */
+export function nfBuildInputs(): string[] {
+  const hr = hostRuntimeDir();
+  const nfb = join(hr, 'nf-build');
+  return [
+    ...readdirSync(nfb)
+      .filter((f) => /\.(c|h|sh|syms)$/.test(f))
+      .sort()
+      .map((f) => join(nfb, f)),
+    join(nfb, 'sfi-compat', 'rte_acl.h'),
+    join(hr, 'src', 'isolation', 'iso_abi.h'),
+    join(hr, 'src', 'isolation', 'chain.h'),
+    join(hr, 'include', 'nfp', 'nf.h'),
+  ];
+}
+
+/**
  * Builds built-in NF types (one module; a chain when several) for a backend, once: the result is
  * cached by the hash of every input, so repeated calls are free. Returns the module path.
  */
@@ -394,13 +433,7 @@ export async function builtinArtifact(types: string | string[], kind: ArtifactKi
   const inputs = [
     ...parts.map((p) => p.source),
     ...parts[0].libs,
-    join(hr, 'nf-build', 'nfp-nf-build.sh'),
-    join(hr, 'nf-build', 'sfi_guest.c'),
-    join(hr, 'nf-build', 'sfi_host.c'),
-    join(hr, 'nf-build', 'sfi_env.h'),
-    join(hr, 'nf-build', 'native_host.c'),
-    join(hr, 'src', 'isolation', 'iso_abi.h'),
-    join(hr, 'include', 'nfp', 'nf.h'),
+    ...nfBuildInputs(),
     ...['builtin.h', 'config.h', 'json.h', 'nf_util.h'].map((h) => join(hr, 'src', 'nfs', h)),
   ];
   const h = createHash('sha256').update(kind).update(list.join(','));
@@ -420,21 +453,148 @@ export async function builtinArtifact(types: string | string[], kind: ArtifactKi
   return out;
 }
 
+/** The built-in NF types with a host implementation (host-runtime/src/nfs), in name order. */
+export function builtinTypes(): string[] {
+  const dir = join(hostRuntimeDir(), 'src', 'nfs');
+  const libs = new Set(['builtin.c', ...BUILTIN_LIBS]);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.c') && !libs.has(f))
+    .map((f) => f.slice(0, -2))
+    .sort();
+}
+
+/** One NF a tenant module holds: a built-in type, or a tenant's own C source. */
+type ModuleEntry = { builtin: string } | { custom: string; nf: PlanNf };
+
+/** Sandbox memory of a tenant module (MiB): its NFs' state and tables, and its packet buffers. */
+const TENANT_MODULE_MIB = 256;
+
+/** Builds (or finds in the cache) one module holding `entries`, in that order. */
+async function buildTenantModule(kind: ArtifactKind, entries: ModuleEntry[]): Promise<string> {
+  const builtins = entries.flatMap((e) => ('builtin' in e ? [builtinSources(e.builtin)] : []));
+  const sources = entries.map((e) => ('builtin' in e ? builtinSources(e.builtin).source : e.custom));
+  const hr = hostRuntimeDir();
+  const libs = builtins.length ? builtins[0].libs : [];
+  const includes = [
+    ...(builtins.length ? builtins[0].includes : []),
+    ...new Set(entries.flatMap((e) => ('custom' in e ? [dirname(e.custom)] : []))),
+  ];
+  const inputs = [
+    ...sources.flatMap(nfSourceFiles),
+    ...libs,
+    ...nfBuildInputs(),
+    ...['builtin.h', 'config.h', 'json.h', 'nf_util.h'].map((h) => join(hr, 'src', 'nfs', h)),
+  ];
+  const h = createHash('sha256').update(`${kind}:${TENANT_MODULE_MIB}:`).update(sources.join(','));
+  for (const f of inputs) if (existsSync(f)) h.update(readFileSync(f));
+  const customs = entries.filter((e) => 'custom' in e).length;
+  const name = `tenant-${entries.length - customs}builtin-${customs}custom`;
+  const out = join(nfCacheDir(), `${name.slice(0, 80)}.${kind}.${h.digest('hex').slice(0, 16)}.so`);
+  if (existsSync(out)) return out;
+  const tmp = `${out}.${process.pid}.tmp`;
+  try {
+    await buildNf({
+      kind,
+      sources,
+      out: tmp,
+      libs,
+      includes,
+      defines: ['NFP_NF_STANDALONE'],
+      ...(kind === 'sfi' ? { memoryMiB: TENANT_MODULE_MIB } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof NfBuildError)) throw err;
+    // Name the tenant's NF whose source did not build, and quote the compiler.
+    // The compiler names the source; a link error (an undefined function) is in the log only.
+    const bad =
+      entries.find((e) => 'custom' in e && err.message.includes(e.custom)) ??
+      entries.find((e) => 'custom' in e && err.log.includes(e.custom));
+    if (!bad || !('custom' in bad)) throw err;
+    const quoted = [
+      ...new Set(
+        err.log.split('\n').filter((l) => /\berror\b|warning: implicit|undefined (symbol|reference)/.test(l)),
+      ),
+    ]
+      .slice(0, 8)
+      .join('\n  ');
+    throw new NfBuildError(
+      `custom NF ${bad.nf.name} does not build for ${kind === 'sfi' ? 'the sfi sandbox' : 'native modules'}: ` +
+        `${err.message.replace(/^nf build: /, '')}${quoted ? `\n  ${quoted}` : ''}`,
+      err.log,
+      err.hint ?? `fix ${bad.custom} (C against host-runtime/include/nfp/nf.h)`,
+    );
+  }
+  renameSync(tmp, out); // atomic: parallel builders never see a half-written module
+  return out;
+}
+
+/** The module of every built-in type for a backend kind (what planArtifacts gives a tenant without custom NFs). */
+export function builtinModule(kind: ArtifactKind): Promise<string> {
+  return buildTenantModule(
+    kind,
+    builtinTypes().map((t) => ({ builtin: t })),
+  );
+}
+
+/** Where a custom NF's C source is: its manifest's `source`, relative to the plan's sourceDir. */
+export function customSource(plan: Plan, nf: PlanNf): string {
+  const manifest = (nf.config as CustomConfig).manifest;
+  const base = plan.sourceDir ?? dirname(plan.graphFile);
+  const file = resolve(base, manifest.source);
+  if (!existsSync(file)) {
+    throw new NfpError(
+      `custom NF ${nf.name}: its source ${manifest.source} is not in ${resolve(base)}`,
+      plan.sourceDir
+        ? 'a plan folder written by `nfp partition` carries its NF sources in nf/; partition the graph again'
+        : 'manifest.source is relative to the graph file',
+    );
+  }
+  return file;
+}
+
 /**
- * Artifacts for the host runtime's `load(plan, { artifacts })`: every host NF of a tenant whose
- * isolation is `sfi`, `mpk` or `process`, built from its built-in source for that backend.
+ * Artifacts for the host runtime's `load(plan, { artifacts })`: for every tenant whose host NFs
+ * run sandboxed (`sfi`, `mpk`, `process`, or `override`), one module holding all of them, built-in
+ * types and the tenant's own `custom` NFs (C against nf.h) alike, so that under `sfi` they share
+ * one linear memory, where the tenant's packets live too; each host NF gets `module#k`. Custom NFs
+ * of a tenant under `none` get a native module (trusted code, called directly). Modules are built
+ * once per content hash (nfCacheDir: NFP_NF_CACHE, else ~/.cache/nfp/nf). A source that does not build is
+ * an NfBuildError naming the NF and quoting the compiler.
  */
 export async function planArtifacts(
   plan: Plan,
   override?: IsolationBackendName,
 ): Promise<Record<number, string>> {
   const out: Record<number, string> = {};
-  const isolationOf = new Map(plan.tenants.map((t) => [t.id, t.isolation] as const));
-  for (const nf of plan.nfs) {
-    if (nf.placement !== 'host' || nf.type === 'custom') continue;
-    const backend = override ?? isolationOf.get(nf.tenant) ?? 'none';
-    if (backend === 'none') continue;
-    out[nf.id] = await builtinArtifact(nf.type, backend === 'sfi' ? 'sfi' : 'native');
+  const hostNfs = new Set<number>();
+  for (const p of plan.paths) for (const hop of p.hops) if (hop.spot === 'host') hostNfs.add(hop.nf);
+  for (const tenant of plan.tenants) {
+    const backend = override ?? tenant.isolation;
+    const nfs = plan.nfs.filter(
+      (nf) => nf.tenant === tenant.id && hostNfs.has(nf.id) && (backend !== 'none' || nf.type === 'custom'),
+    );
+    if (nfs.length === 0) continue;
+    // Every built-in type, then the tenant's own sources: tenants without custom NFs share one
+    // module build (a tenant's domain still opens it once: one linear memory for all its NFs).
+    const builtins = nfs.some((nf) => nf.type !== 'custom') ? builtinTypes() : [];
+    const entries: ModuleEntry[] = builtins.map((t) => ({ builtin: t }));
+    const index = new Map<number, number>();
+    for (const nf of nfs) {
+      if (nf.type !== 'custom') {
+        const k = builtins.indexOf(nf.type);
+        if (k < 0) throw new NfpError(`${nf.name}: type \`${nf.type}\` has no host implementation`);
+        index.set(nf.id, k);
+        continue;
+      }
+      const source = customSource(plan, nf);
+      const same = entries.findIndex((e) => 'custom' in e && e.custom === source);
+      index.set(nf.id, same >= 0 ? same : entries.length);
+      if (same < 0) entries.push({ custom: source, nf });
+    }
+    if (entries.length > 16)
+      throw new NfpError(`tenant ${tenant.name}: more than 16 kinds of host NF in one module`);
+    const module = await buildTenantModule(backend === 'sfi' ? 'sfi' : 'native', entries);
+    for (const nf of nfs) out[nf.id] = `${module}#${index.get(nf.id)}`;
   }
   return out;
 }

@@ -25,7 +25,7 @@ export interface NativeHostPlan {
     hops: Array<{ nf: number; host: boolean; branches?: Record<string, number> }>;
   }>;
   /** CPU weights for the fair scheduler (integers >= 1); a tenant not listed has weight 1. */
-  tenants?: Array<{ id: number; weight: number }>;
+  tenants?: Array<{ id: number; weight: number; packetAccess?: 'shared' | 'windows' }>;
 }
 
 export interface NativeConfig {
@@ -40,7 +40,8 @@ export interface NativeConfig {
   scheduler: SchedulerKind;
   fairQuantumUs: number;
   fairClock: FairClock;
-  port: { kind: 'ring' } | { kind: 'vdev' | 'vdevs' | 'ethdev'; devargs: string };
+  port:
+    { kind: 'ring' } | { kind: 'vdev' | 'vdevs' | 'ports' | 'ethdev'; devargs: string; isolate?: boolean };
 }
 
 /**

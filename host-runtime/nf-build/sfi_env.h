@@ -15,11 +15,11 @@
 struct Z_env_instance_t {
 	int64_t fuel;         /* back-edges left before the next clock read */
 	uint32_t depth;       /* wasm call depth, bounded by WASM_RT_MAX_CALL_STACK_DEPTH */
-	uint32_t n_ctxs;
 	uint64_t deadline;    /* TSC value past which the running call is a runaway */
 	wasm_rt_memory_t *mem;
 	const struct nfp_iso_services *svc;
-	void *ctxs[NFP_ISO_MAX_NFS];
+	void *ctxs[NFP_SFI_MAX_CTXS];     /* the runtime's context of each bound NF instance id */
+	uint32_t ctx_at[NFP_SFI_MAX_CTXS]; /* where its guest context lies in linear memory */
 	jmp_buf jb;
 	void *instance;       /* the wasm2c module instance */
 };

@@ -3,11 +3,13 @@
  * the wasm2c runtime. It exports `nfp_sfi_module_v1`, turns wasm traps into fault codes through
  * a setjmp per call, and implements the runtime-service imports: each one checks that the
  * pointers it is given lie inside this instance's linear memory and that the NF context names
- * one of this instance's own NFs, so an NF reaches nothing but its own handles.
+ * one of the NF instances bound to this module instance, so an NF reaches nothing but its own
+ * tenant's handles. Table values, counters and the clock never leave the sandbox (sfi_guest.c).
  */
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "sfi_env.h"
@@ -58,18 +60,21 @@ void nfp_sfi_out_of_fuel(struct Z_env_instance_t *env)
 
 /* ---- runtime services, as wasm imports ---- */
 
-static void *ctx_of(struct Z_env_instance_t *env, u32 ctx)
-{
-	if (ctx == 0 || ctx > env->n_ctxs)
-		fault(env, NFP_SFI_FAULT_BAD_POINTER);
-	return env->ctxs[ctx - 1];
-}
-
 static void *guest_ptr(struct Z_env_instance_t *env, u32 off, u32 len)
 {
 	if (off == 0 || (uint64_t)off + len > env->mem->size)
 		fault(env, NFP_SFI_FAULT_BAD_POINTER);
 	return env->mem->data + off;
+}
+
+/* The runtime context of the NF whose guest context (struct nfp_sfi_ctx) is at `ctx`. */
+static void *ctx_of(struct Z_env_instance_t *env, u32 ctx)
+{
+	uint32_t id;
+	memcpy(&id, guest_ptr(env, ctx, sizeof(struct nfp_sfi_ctx)), sizeof(id));
+	if (id >= NFP_SFI_MAX_CTXS || env->ctxs[id] == NULL || env->ctx_at[id] != ctx)
+		fault(env, NFP_SFI_FAULT_BAD_POINTER);
+	return env->ctxs[id];
 }
 
 static const void *table_key(struct Z_env_instance_t *env, void *c, u32 table, u32 key)
@@ -122,21 +127,7 @@ u32 Z_envZ_nfp_table_del(struct Z_env_instance_t *env, u32 ctx, u32 table, u32 k
 	return k == NULL ? (u32)-22 : (u32)env->svc->table_del(c, table, k);
 }
 
-u32 Z_envZ_nfp_table_value(struct Z_env_instance_t *env, u32 ctx, u32 table, u32 slot)
-{
-	uint8_t *p = env->svc->table_value(ctx_of(env, ctx), table, (int32_t)slot);
-	/* Values live in this linear memory; anything else would be a runtime bug, never exposed. */
-	if (p == NULL || p < env->mem->data || p >= env->mem->data + env->mem->size)
-		return 0;
-	return (u32)(p - env->mem->data);
-}
-
-void Z_envZ_nfp_counter_add(struct Z_env_instance_t *env, u32 ctx, u32 counter, u64 n)
-{
-	env->svc->counter_add(ctx_of(env, ctx), counter, n);
-}
-
-u64 Z_envZ_nfp_now_ns(struct Z_env_instance_t *env, u32 ctx)
+u64 Z_envZ_nfp_sfi_now(struct Z_env_instance_t *env, u32 ctx)
 {
 	return env->svc->now_ns(ctx_of(env, ctx));
 }
@@ -180,7 +171,57 @@ struct holder {
 	Z_nfmod_instance_t inst;
 };
 
-static int32_t call(struct nfp_sfi_env *e, uint32_t fn, const uint32_t a[4], uint64_t budget, uint32_t *ret)
+#if NFP_SFI_GUARD
+/* Guard pages: wasm2c reserves this much address space per memory (PROT_NONE past the memory),
+ * so any 32-bit address plus 32-bit offset lands in it. */
+#define NFP_SFI_RESERVED 0x200000000ull
+#else
+#define NFP_SFI_RESERVED 0ull
+#endif
+
+#if NFP_SFI_SEGUE
+/*
+ * Segue: the generated code addresses linear memory through %gs, whose base is the memory for the
+ * duration of a call. WRGSBASE when the kernel allows it (Linux >= 5.9 sets CR4.FSGSBASE and says
+ * so in AT_HWCAP2), else arch_prctl. The runtime itself never uses %gs (%fs holds its TLS).
+ */
+#include <asm/prctl.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+static int fsgsbase = -1;
+
+static uint64_t gs_get(void)
+{
+	unsigned long v = 0;
+	if (fsgsbase) {
+		__asm__ volatile("rdgsbase %0" : "=r"(v));
+		return v;
+	}
+	syscall(SYS_arch_prctl, ARCH_GET_GS, &v);
+	return v;
+}
+
+static void gs_set(uint64_t v)
+{
+	if (fsgsbase)
+		__asm__ volatile("wrgsbase %0" ::"r"(v) : "memory");
+	else
+		syscall(SYS_arch_prctl, ARCH_SET_GS, v);
+}
+#define SEGUE_ENTER(env) uint64_t volatile gs_saved = gs_get(); gs_set((uint64_t)(uintptr_t)(env)->mem->data)
+#define SEGUE_LEAVE() gs_set(gs_saved)
+#else
+#define SEGUE_ENTER(env) (void)0
+#define SEGUE_LEAVE() (void)0
+#endif
+
+static int32_t call(struct nfp_sfi_env *e, uint32_t fn, const uint32_t a[5], uint64_t budget, uint32_t *ret)
 {
 	struct holder *h = (struct holder *)e;
 	struct Z_env_instance_t *env = &h->env;
@@ -189,8 +230,10 @@ static int32_t call(struct nfp_sfi_env *e, uint32_t fn, const uint32_t a[4], uin
 	env->depth = 0;
 	env->fuel = NFP_SFI_FUEL;
 	env->deadline = budget ? cycles_now() + budget : UINT64_MAX;
+	SEGUE_ENTER(env);
 	int code = _setjmp(env->jb);
 	if (code != 0) {
+		SEGUE_LEAVE();
 		current = outer;
 		return -code;
 	}
@@ -203,34 +246,55 @@ static int32_t call(struct nfp_sfi_env *e, uint32_t fn, const uint32_t a[4], uin
 		r = Z_nfmodZ_nfp_sfi_manifest(&h->inst, a[0]);
 		break;
 	case NFP_SFI_FN_INIT:
-		r = Z_nfmodZ_nfp_sfi_init(&h->inst, a[0], a[1], a[2], a[3]);
+		r = Z_nfmodZ_nfp_sfi_init(&h->inst, a[0], a[1], a[2], a[3], a[4]);
 		break;
 	case NFP_SFI_FN_PROCESS:
-		r = Z_nfmodZ_nfp_sfi_process(&h->inst, a[0], a[1], a[2]);
+		r = Z_nfmodZ_nfp_sfi_process(&h->inst, a[0]);
 		break;
 	case NFP_SFI_FN_FINI:
-		r = Z_nfmodZ_nfp_sfi_fini(&h->inst, a[0], a[1]);
+		r = Z_nfmodZ_nfp_sfi_fini(&h->inst, a[0], a[1], a[2]);
 		break;
 	default:
+		SEGUE_LEAVE();
 		current = outer;
 		return -NFP_SFI_FAULT_TRAP;
 	}
+	SEGUE_LEAVE();
 	current = outer;
 	if (ret != NULL)
 		*ret = r;
 	return 0;
 }
 
-static struct nfp_sfi_env *create(const struct nfp_iso_services *svc, void *const *ctxs, uint32_t n_ctxs)
+static void trap(struct nfp_sfi_env *e, int32_t code)
 {
-	if (n_ctxs > NFP_ISO_MAX_NFS)
-		return NULL;
+	fault(&((struct holder *)e)->env, code > 0 ? code : NFP_SFI_FAULT_OOB);
+}
+
+static void destroy(struct nfp_sfi_env *e)
+{
+	struct holder *h = (struct holder *)e;
+	if (h == NULL)
+		return;
+	uint8_t *data = h->env.mem != NULL ? h->env.mem->data : NULL;
+	uint64_t size = h->env.mem != NULL ? h->env.mem->size : 0;
+	Z_nfmod_free(&h->inst);
+	/* wasm2c unmaps the memory only; the guard region behind it is ours to release. */
+	if (NFP_SFI_RESERVED && data != NULL)
+		munmap(data + size, NFP_SFI_RESERVED - size);
+	free(h);
+}
+
+static struct nfp_sfi_env *create(const struct nfp_iso_services *svc)
+{
 	struct holder *h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		return NULL;
+#if NFP_SFI_SEGUE
+	if (fsgsbase < 0)
+		fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+#endif
 	h->env.svc = svc;
-	h->env.n_ctxs = n_ctxs;
-	memcpy(h->env.ctxs, ctxs, n_ctxs * sizeof(void *));
 	h->env.instance = &h->inst;
 	Z_nfmod_instantiate(&h->inst, &h->env);
 	h->env.mem = Z_nfmodZ_memory(&h->inst);
@@ -240,31 +304,34 @@ static struct nfp_sfi_env *create(const struct nfp_iso_services *svc, void *cons
 	h->env.depth = 0;
 	h->env.fuel = NFP_SFI_FUEL;
 	h->env.deadline = UINT64_MAX;
+	SEGUE_ENTER(&h->env);
 	if (_setjmp(h->env.jb) != 0) {
+		SEGUE_LEAVE();
 		current = outer;
-		Z_nfmod_free(&h->inst);
-		free(h);
+		destroy((struct nfp_sfi_env *)h);
 		return NULL;
 	}
 	Z_nfmodZ__initialize(&h->inst);
+	SEGUE_LEAVE();
 	current = outer;
 	return (struct nfp_sfi_env *)h;
 }
 
-static void destroy(struct nfp_sfi_env *e)
-{
-	struct holder *h = (struct holder *)e;
-	if (h == NULL)
-		return;
-	Z_nfmod_free(&h->inst);
-	free(h);
-}
-
-static uint8_t *memory(struct nfp_sfi_env *e, uint32_t *size)
+static uint8_t *memory(struct nfp_sfi_env *e, uint32_t *size, uint64_t *reserved)
 {
 	struct holder *h = (struct holder *)e;
 	*size = h->env.mem->size;
+	*reserved = NFP_SFI_RESERVED ? NFP_SFI_RESERVED : h->env.mem->size;
 	return h->env.mem->data;
+}
+
+static int32_t bind(struct nfp_sfi_env *e, uint32_t id, void *ctx, uint32_t guest)
+{
+	if (id >= NFP_SFI_MAX_CTXS)
+		return -22;
+	((struct holder *)e)->env.ctxs[id] = ctx;
+	((struct holder *)e)->env.ctx_at[id] = ctx != NULL ? guest : 0;
+	return 0;
 }
 
 __attribute__((constructor)) static void module_load(void)
@@ -279,5 +346,7 @@ EXPORTED const struct nfp_sfi_module nfp_sfi_module_v1 = {
 	.create = create,
 	.destroy = destroy,
 	.memory = memory,
+	.bind = bind,
 	.call = call,
+	.trap = trap,
 };

@@ -177,6 +177,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 		nfp_isolation_register(env, exports);
 	if (&nfp_softnic_register != nullptr)
 		nfp_softnic_register(env, exports);
+	if (&nfp_dpdk_register != nullptr)
+		nfp_dpdk_register(env, exports);
 	return exports;
 }
 

@@ -10,5 +10,7 @@
 extern "C++" __attribute__((weak)) void nfp_isolation_register(Napi::Env env, Napi::Object exports);
 // targets/softnic/engine/*.cc: the embedded NIC model's native engine.
 extern "C++" __attribute__((weak)) void nfp_softnic_register(Napi::Env env, Napi::Object exports);
+// targets/dpdk/engine/*.cc: the dpdk target's rte_flow installer.
+extern "C++" __attribute__((weak)) void nfp_dpdk_register(Napi::Env env, Napi::Object exports);
 
 #endif

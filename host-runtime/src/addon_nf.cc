@@ -31,7 +31,7 @@ Napi::Value NfOpen(const Napi::CallbackInfo &info)
 	if (desc == nullptr)
 		throw Napi::Error::New(env, "no built-in NF of type `" + type + "`");
 	char err[256] = "";
-	struct nfp_domain_params params = {tenant, 0, (int)rte_socket_id()};
+	struct nfp_domain_params params = {tenant, 0, (int)rte_socket_id(), NFP_PACKET_ACCESS_SHARED};
 	struct nfp_domain *d = nfp_domain_none_ops.create(&params, err, sizeof(err));
 	if (d == nullptr)
 		throw Napi::Error::New(env, err);

@@ -68,6 +68,7 @@ Config config_of(const Napi::Object &o)
 	if (port.IsObject()) {
 		c.port.kind = str_of(port.As<Napi::Object>(), "kind", "ring");
 		c.port.devargs = str_of(port.As<Napi::Object>(), "devargs", "");
+		c.port.isolate = bool_of(port.As<Napi::Object>(), "isolate", false);
 	}
 	return c;
 }
@@ -107,6 +108,15 @@ void plan_of(Runtime *rt, const Napi::Object &plan, std::vector<PendingBranch> &
 			if (id >= rt->tenant_weight.size())
 				rt->tenant_weight.resize(id + 1, 1);
 			rt->tenant_weight[id] = weight;
+			if (id >= rt->tenant_access.size())
+				rt->tenant_access.resize(id + 1, NFP_PACKET_ACCESS_SHARED);
+			Napi::Value access = o.Get("packetAccess");
+			if (access.IsString()) {
+				std::string a = access.As<Napi::String>().Utf8Value();
+				if (a != "shared" && a != "windows")
+					throw std::runtime_error("tenant " + std::to_string(id) + ": packetAccess must be shared or windows");
+				rt->tenant_access[id] = a == "windows" ? NFP_PACKET_ACCESS_WINDOWS : NFP_PACKET_ACCESS_SHARED;
+			}
 		}
 	}
 	Napi::Array paths = plan.Get("paths").As<Napi::Array>();

@@ -12,6 +12,9 @@
 
 static const struct nfp_domain_ops *g_backends[NFP_DOMAIN_MAX_BACKENDS] = {&nfp_domain_none_ops};
 static uint32_t g_n_backends = 1;
+static const struct nfp_native_loader *g_native_loader = NULL;
+
+void nfp_domain_set_native_loader(const struct nfp_native_loader *loader) { g_native_loader = loader; }
 
 int nfp_domain_backend_register(const struct nfp_domain_ops *ops)
 {
@@ -46,6 +49,7 @@ struct none_slot {
 	const struct nfp_nf_descriptor *desc; // NULL when the slot is free
 	struct nfp_ctx ctx;
 	void *state;
+	void *module; // a native module's handle (nfp_native_loader), or NULL for a built-in
 };
 
 struct none_domain {
@@ -72,27 +76,36 @@ int none_load(struct nfp_domain *base, const struct nfp_nf_descriptor *desc, con
 	      const char *config, uint32_t config_len, uint32_t *nf_slot, char *err, size_t errlen)
 {
 	auto *d = (struct none_domain *)base->priv;
+	void *module = NULL;
+	if (desc == NULL && artifact != NULL && g_native_loader != NULL &&
+	    (desc = g_native_loader->open(artifact, &module, err, errlen)) == NULL)
+		return -EINVAL;
 	if (desc == NULL) {
-		snprintf(err, errlen, "the `none` backend runs built-in NFs only (artifact %s needs sfi/mpk/process)",
+		snprintf(err, errlen, "the `none` backend of this build runs built-in NFs only (artifact %s needs sfi/mpk/process)",
 			 artifact != NULL ? artifact : "?");
 		return -ENOTSUP;
 	}
+	auto fail = [&](int rc) {
+		if (module != NULL)
+			g_native_loader->close(module);
+		return rc;
+	};
 	if (desc->manifest.abi_version != NFP_NF_ABI_VERSION) {
 		snprintf(err, errlen, "%s: NF ABI version %u, runtime speaks %u", desc->manifest.name,
 			 desc->manifest.abi_version, NFP_NF_ABI_VERSION);
-		return -EINVAL;
+		return fail(-EINVAL);
 	}
 	if (d->n_slots >= NFP_DOMAIN_MAX_NFS) {
 		snprintf(err, errlen, "tenant %u has more than %u NFs on one worker", base->params.tenant,
 			 NFP_DOMAIN_MAX_NFS);
-		return -ENOSPC;
+		return fail(-ENOSPC);
 	}
 	struct none_slot *s = &d->slots[d->n_slots];
 	char name[64];
 	snprintf(name, sizeof(name), "t%u.%s", base->params.tenant, desc->manifest.name);
 	int rc = nfp_ctx_init(&s->ctx, name, &desc->manifest, base->params.socket_id, NULL, err, errlen);
 	if (rc < 0)
-		return rc;
+		return fail(rc);
 	s->state = NULL;
 	if (desc->manifest.state_bytes > 0) {
 		s->state = rte_zmalloc_socket("nfp_nf_state", desc->manifest.state_bytes, 64,
@@ -101,10 +114,10 @@ int none_load(struct nfp_domain *base, const struct nfp_nf_descriptor *desc, con
 			nfp_ctx_fini(&s->ctx);
 			snprintf(err, errlen, "%s: cannot allocate %u bytes of state", desc->manifest.name,
 				 desc->manifest.state_bytes);
-			return -ENOMEM;
+			return fail(-ENOMEM);
 		}
 	}
-	rc = desc->init(&s->ctx, s->state, config, config_len);
+	rc = desc->init != NULL ? desc->init(&s->ctx, s->state, config, config_len) : 0;
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: %s", desc->manifest.name,
 			 s->ctx.last_error[0] ? s->ctx.last_error : "init failed");
@@ -112,9 +125,10 @@ int none_load(struct nfp_domain *base, const struct nfp_nf_descriptor *desc, con
 			desc->fini(&s->ctx, s->state);
 		rte_free(s->state);
 		nfp_ctx_fini(&s->ctx);
-		return rc;
+		return fail(rc);
 	}
 	s->desc = desc;
+	s->module = module;
 	*nf_slot = d->n_slots++;
 	return 0;
 }
@@ -153,8 +167,11 @@ void none_unload(struct nfp_domain *base, uint32_t slot)
 		s->desc->fini(&s->ctx, s->state);
 	rte_free(s->state);
 	nfp_ctx_fini(&s->ctx);
+	if (s->module != NULL)
+		g_native_loader->close(s->module);
 	s->desc = NULL;
 	s->state = NULL;
+	s->module = NULL;
 }
 
 void none_destroy(struct nfp_domain *base)
@@ -168,5 +185,5 @@ void none_destroy(struct nfp_domain *base)
 } // namespace
 
 extern "C" const struct nfp_domain_ops nfp_domain_none_ops = {
-	"none", none_create, none_load, none_manifest, none_process, none_counters, none_unload, none_destroy,
+	"none", none_create, none_load, none_manifest, none_process, none_counters, none_unload, none_destroy, NULL, NULL,
 };

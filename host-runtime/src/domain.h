@@ -24,11 +24,27 @@ extern "C" {
 #define NFP_DOMAIN_MAX_NFS 64u /* NF slots per domain */
 #define NFP_NF_MAX_COUNTERS 8u
 
+/*
+ * How a domain's NFs reach packets (per tenant, `packetAccess` in the graph):
+ *   SHARED: the tenant's packets live in the domain's own memory (nfp_domain_ops.packet_memory)
+ *     and NFs work on them in place; they may read every byte of their own tenant's packets, and
+ *     a change to a byte outside their writable regions is caught against a saved copy of those
+ *     bytes (a fault). A packet that is not in the domain's memory is copied in whole.
+ *   WINDOWS: packets stay outside the domain; per call each is copied into a window holding only
+ *     the regions the NF declares readable (the rest zero), and only writable regions come back.
+ * Either way no NF reaches another tenant's packets.
+ */
+enum nfp_packet_access {
+	NFP_PACKET_ACCESS_SHARED = 0,
+	NFP_PACKET_ACCESS_WINDOWS = 1,
+};
+
 /* What a backend needs to create a domain. */
 struct nfp_domain_params {
 	uint16_t tenant;
-	uint32_t worker; /* worker index; a domain is used by this worker only */
-	int socket_id;   /* NUMA socket for domain memory */
+	uint32_t worker;        /* worker index; a domain is used by this worker only */
+	int socket_id;          /* NUMA socket for domain memory */
+	uint32_t packet_access; /* enum nfp_packet_access */
 };
 
 /* Base of every domain; a backend embeds it first in its own struct (or points `priv` at it). */
@@ -62,6 +78,21 @@ struct nfp_domain_ops {
 	void (*counters)(struct nfp_domain *d, uint32_t nf_slot, uint64_t *out);
 	void (*unload)(struct nfp_domain *d, uint32_t nf_slot);
 	void (*destroy)(struct nfp_domain *d);
+	/*
+	 * Memory for the tenant's packet buffers inside the domain (zero-copy, access SHARED): `bytes`
+	 * bytes, 64-byte aligned, that this domain's NFs reach and no other domain does. Call after
+	 * the NFs are loaded; the memory lives as long as the domain. Returns NULL and fills `err` when
+	 * the backend has none to give (access WINDOWS, no memory left): the tenant's packets then stay
+	 * outside and are copied in per call. May be NULL (the `none` backend: trusted NFs reach
+	 * packets wherever they are).
+	 */
+	void *(*packet_memory)(struct nfp_domain *d, size_t bytes, char *err, size_t errlen);
+	/*
+	 * Lets the calling thread (a worker, before its first burst) reach the domain's packet memory
+	 * outside calls into the domain, to classify and transmit the tenant's packets (mpk: opens the
+	 * domain's protection key on this thread). May be NULL.
+	 */
+	void (*attach_thread)(struct nfp_domain *d);
 };
 
 /* Registers a backend. Returns 0, -EEXIST for a duplicate name, -ENOSPC when full. */
@@ -75,6 +106,18 @@ uint32_t nfp_domain_backend_names(const char **out, uint32_t max);
 
 /* The built-in trusted backend. */
 extern const struct nfp_domain_ops nfp_domain_none_ops;
+
+/*
+ * Native NF modules for the `none` backend (a tenant's own NF that it trusts, called directly):
+ * the isolation layer provides the loader at start-up (isolation/native.cc); without it `none`
+ * runs built-in NFs only. `open` returns the descriptor of "module.so" or "module.so#k" and a
+ * handle for `close`, or NULL and fills `err`. Control thread.
+ */
+struct nfp_native_loader {
+	const struct nfp_nf_descriptor *(*open)(const char *artifact, void **handle, char *err, size_t errlen);
+	void (*close)(void *handle);
+};
+void nfp_domain_set_native_loader(const struct nfp_native_loader *loader);
 
 #ifdef __cplusplus
 }

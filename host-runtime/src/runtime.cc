@@ -12,6 +12,7 @@
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
+#include <rte_flow.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -98,8 +99,17 @@ static uint16_t create_vdev(const std::string &da)
 	return port;
 }
 
-static void configure_port(Runtime *rt, uint16_t port, const std::string &name, uint16_t nq)
+// `first` is the runtime's queue number of the port's queue 0.
+static void configure_port(Runtime *rt, uint16_t port, const std::string &name, uint16_t nq, uint32_t first)
 {
+	if (rt->cfg.port.isolate) {
+		// Before configuring, as rte_flow.h recommends; a PMD without it answers an error, kept
+		// for whoever asked (the dpdk target) to report.
+		struct rte_flow_error ferr;
+		rt->isolate_rc.push_back(rte_flow_isolate(port, 1, &ferr));
+	} else {
+		rt->isolate_rc.push_back(1);
+	}
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
 	int rc = rte_eth_dev_configure(port, nq, nq, &conf);
@@ -107,7 +117,8 @@ static void configure_port(Runtime *rt, uint16_t port, const std::string &name, 
 		throw fail("cannot configure " + std::to_string(nq) + " queues on port " + name + ": " + rte_strerror(-rc));
 	int socket = rte_eth_dev_socket_id(port);
 	for (uint16_t q = 0; q < nq; q++) {
-		rc = rte_eth_rx_queue_setup(port, q, (uint16_t)rt->cfg.queue_size, socket, nullptr, rt->pool);
+		struct rte_mempool *mp = first + q < rt->queue_pool.size() ? rt->queue_pool[first + q] : rt->pool;
+		rc = rte_eth_rx_queue_setup(port, q, (uint16_t)rt->cfg.queue_size, socket, nullptr, mp);
 		if (rc == 0)
 			rc = rte_eth_tx_queue_setup(port, q, (uint16_t)rt->cfg.queue_size, socket, nullptr);
 		if (rc < 0)
@@ -142,9 +153,46 @@ static void open_queue_vdevs(Runtime *rt)
 		rt->queue_port.push_back(port);
 		rt->queue_hwq.push_back(0);
 		rt->port_open = true;
-		configure_port(rt, port, name, 1);
+		configure_port(rt, port, name, 1, q);
 	}
 	rt->port_id = rt->queue_port[0];
+}
+
+// `ports`: several ports, each a vdev spec (`driver,args`) or the name of a device the EAL probed,
+// separated by ';'. The host queues are spread evenly: queue q lives on port q / per_port, as its
+// hardware queue q % per_port (the TypeScript binding multiplies the plan's queues by the ports).
+static void open_port_list(Runtime *rt)
+{
+	std::vector<std::string> specs;
+	const std::string &all = rt->cfg.port.devargs;
+	for (size_t b = 0; b <= all.size();) {
+		size_t e = all.find(';', b);
+		if (e == std::string::npos)
+			e = all.size();
+		if (e > b)
+			specs.push_back(all.substr(b, e - b));
+		b = e + 1;
+	}
+	if (specs.empty() || rt->n_queues % specs.size() != 0)
+		throw fail("port kind ports needs a whole number of host queues per port: " + std::to_string(rt->n_queues) +
+			   " queues, " + std::to_string(specs.size()) + " ports");
+	const uint16_t per_port = (uint16_t)(rt->n_queues / specs.size());
+	for (const std::string &spec : specs) {
+		uint16_t port;
+		const bool probed = spec.find(',') == std::string::npos && rte_eth_dev_get_port_by_name(spec.c_str(), &port) == 0;
+		std::string name = spec.substr(0, spec.find(','));
+		if (!probed)
+			port = create_vdev(spec);
+		rt->list_ports.push_back(port);
+		rt->list_vdevs.push_back(probed ? "" : name);
+		rt->port_open = true;
+		configure_port(rt, port, name, per_port, (uint32_t)rt->queue_port.size());
+		for (uint16_t q = 0; q < per_port; q++) {
+			rt->queue_port.push_back(port);
+			rt->queue_hwq.push_back(q);
+		}
+	}
+	rt->port_id = rt->list_ports[0];
 }
 
 static void setup_port(Runtime *rt)
@@ -152,6 +200,10 @@ static void setup_port(Runtime *rt)
 	uint32_t gen = g_generation.fetch_add(1);
 	if (rt->cfg.port.kind == "vdevs") {
 		open_queue_vdevs(rt);
+		return;
+	}
+	if (rt->cfg.port.kind == "ports") {
+		open_port_list(rt);
 		return;
 	}
 	if (rt->cfg.port.kind == "ring") {
@@ -168,10 +220,10 @@ static void setup_port(Runtime *rt)
 		rt->port_id = port;
 		rt->vdev_name = rt->cfg.port.devargs;
 	} else {
-		throw fail("unknown port kind `" + rt->cfg.port.kind + "` (expected ring, vdev, vdevs or ethdev)");
+		throw fail("unknown port kind `" + rt->cfg.port.kind + "` (expected ring, vdev, vdevs, ports or ethdev)");
 	}
 	rt->port_open = true;
-	configure_port(rt, rt->port_id, rt->vdev_name, (uint16_t)rt->n_queues);
+	configure_port(rt, rt->port_id, rt->vdev_name, (uint16_t)rt->n_queues, 0);
 	for (uint32_t q = 0; q < rt->n_queues; q++) {
 		rt->queue_port.push_back(rt->port_id);
 		rt->queue_hwq.push_back((uint16_t)q);
@@ -297,7 +349,10 @@ static void setup_nfs(Runtime *rt)
 					d = bt.second;
 			char err[256] = "";
 			if (d == nullptr) {
-				struct nfp_domain_params params = {nf.tenant, w->index, (int)rte_lcore_to_socket_id(w->lcore)};
+				struct nfp_domain_params params = {
+					nf.tenant, w->index, (int)rte_lcore_to_socket_id(w->lcore),
+					nf.tenant < rt->tenant_access.size() ? rt->tenant_access[nf.tenant]
+									    : (uint32_t)NFP_PACKET_ACCESS_SHARED};
 				d = ops->create(&params, err, sizeof(err));
 				if (d == nullptr)
 					throw fail("NF " + nf.name + ": cannot create its domain: " + err);
@@ -333,10 +388,75 @@ static void setup_nfs(Runtime *rt)
 		w->drops.assign(rt->reasons.size(), 0);
 }
 
+// Zero-copy tenant packet memory (shared packet access): a presorted queue that carries one
+// tenant's paths takes its buffers from a mempool of external-buffer mbufs whose data buffers lie
+// in that tenant's domain on the queue's worker (its sfi linear memory, its mpk arena, the memory
+// its process shares), while the mbuf headers stay in DPDK memory, out of the NFs' reach. The
+// port's queue fills them directly (a NIC by DMA once the memory is registered with it, the
+// in-memory port and the softnic by writing them), so the runtime never copies a packet into a
+// domain. Any other queue, and a tenant whose domain cannot give the memory, uses `pool`.
+static void setup_tenant_pools(Runtime *rt)
+{
+	rt->queue_pool.assign(rt->n_queues, rt->pool);
+	rt->queue_pool_tenant.assign(rt->n_queues, -1);
+	if (rt->cfg.mode != Mode::Presorted)
+		return;
+	// Only where each queue carries nothing but what the NIC sorted into it: the in-memory
+	// queues the softnic fills and one port per host queue. A port of several queues (the dpdk
+	// target) may receive any tenant's frames before its NIC stage sorts them, and those bytes
+	// must never land in another tenant's domain.
+	if (rt->cfg.port.kind != "ring" && rt->cfg.port.kind != "vdevs")
+		return;
+	std::vector<int32_t> qt = queue_tenants(rt);
+	const uint16_t buf = RTE_MBUF_DEFAULT_BUF_SIZE;
+	static std::atomic<uint32_t> seq{0};
+	for (auto *w : rt->workers) {
+		for (auto *d : w->domains) {
+			uint16_t tenant = d->params.tenant;
+			if (d->ops->packet_memory == nullptr || tenant >= rt->tenant_access.size() ||
+			    rt->tenant_access[tenant] != NFP_PACKET_ACCESS_SHARED)
+				continue;
+			std::vector<uint16_t> mine;
+			for (uint16_t q : w->queues)
+				if (qt[q] == (int32_t)tenant)
+					mine.push_back(q);
+			if (mine.empty())
+				continue;
+			// Room for every queue full, a burst in flight on each, and the mempool caches.
+			uint32_t n = (uint32_t)mine.size() * (rt->cfg.queue_size + 2 * kMaxBurst) + 2 * 256;
+			char err[256] = "";
+			void *mem = d->ops->packet_memory(d, (size_t)n * buf, err, sizeof(err));
+			if (mem == nullptr) {
+				fprintf(stderr, "nfp info [host]: tenant %u: packets copied into its domain per call (%s)\n", tenant,
+					err);
+				continue;
+			}
+			struct rte_pktmbuf_extmem ext = {
+				mem, rte_eal_iova_mode() == RTE_IOVA_VA ? (rte_iova_t)(uintptr_t)mem : RTE_BAD_IOVA,
+				(size_t)n * buf, buf};
+			char name[RTE_MEMPOOL_NAMESIZE];
+			snprintf(name, sizeof(name), "nfp_t%u_%u", tenant, seq.fetch_add(1));
+			struct rte_mempool *mp = rte_pktmbuf_pool_create_extbuf(name, n, 256, sizeof(MbufPriv),
+									     buf, (int)rte_socket_id(), &ext, 1);
+			if (mp == nullptr) {
+				fprintf(stderr, "nfp info [host]: tenant %u: packets copied into its domain per call (%s)\n", tenant,
+					rte_strerror(rte_errno));
+				continue;
+			}
+			rt->tenant_pools.push_back(mp);
+			for (uint16_t q : mine) {
+				rt->queue_pool[q] = mp;
+				rt->queue_pool_tenant[q] = tenant;
+			}
+		}
+	}
+}
+
 void runtime_launch_prepare(Runtime *rt)
 {
 	setup_workers(rt);
 	setup_nfs(rt);
+	setup_tenant_pools(rt);
 }
 
 void runtime_launch_start(Runtime *rt)
@@ -370,7 +490,20 @@ void runtime_destroy(Runtime *rt)
 			rte_eal_wait_lcore(w->lcore);
 		rt->running = false;
 	}
-	if (rt->port_open && rt->cfg.port.kind == "vdevs") {
+	if (rt->on_stop != nullptr) {
+		rt->on_stop(rt);
+		rt->on_stop = nullptr;
+	}
+	if (rt->port_open && rt->cfg.port.kind == "ports") {
+		// Probed devices are stopped but never closed, so a later load can use them again.
+		for (size_t i = 0; i < rt->list_ports.size(); i++) {
+			rte_eth_dev_stop(rt->list_ports[i]);
+			if (rt->list_vdevs[i].empty())
+				continue;
+			rte_eth_dev_close(rt->list_ports[i]);
+			rte_vdev_uninit(rt->list_vdevs[i].c_str());
+		}
+	} else if (rt->port_open && rt->cfg.port.kind == "vdevs") {
 		for (size_t i = 0; i < rt->extra_vdevs.size(); i++) {
 			rte_eth_dev_stop(rt->queue_port[i]);
 			rte_eth_dev_close(rt->queue_port[i]);
@@ -393,6 +526,10 @@ void runtime_destroy(Runtime *rt)
 		rte_ring_free(rt->rx_rings[q]);
 		rte_ring_free(rt->drop_rings[q]);
 	}
+	// Tenant pools' buffers live in the domains: the pools go first (every mbuf is back by now).
+	for (auto *mp : rt->tenant_pools)
+		rte_mempool_free(mp);
+	rt->tenant_pools.clear();
 	for (auto *w : rt->workers) {
 		for (size_t i = 0; i < w->inst.size(); i++)
 			if (w->inst[i].domain != nullptr)
@@ -428,7 +565,7 @@ uint32_t runtime_inject(Runtime *rt, uint16_t queue, const std::vector<std::pair
 			oversize.push_back({i, seq});
 			continue;
 		}
-		struct rte_mbuf *m = rte_pktmbuf_alloc(rt->pool);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(queue < rt->queue_pool.size() ? rt->queue_pool[queue] : rt->pool);
 		if (m == nullptr) {
 			taken = i;
 			break;
@@ -489,8 +626,11 @@ static void collect_ring(Runtime *rt, struct rte_ring *r, uint16_t queue, std::v
 			c.transmitted = pv->reason == 0xffff;
 			if (!c.transmitted)
 				c.reason = pv->reason < rt->reasons.size() ? rt->reasons[pv->reason] : "unknown";
-			const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
-			c.data.assign(d, d + rte_pktmbuf_data_len(m));
+			// A packet from a tenant's memory leaves as two segments (worker.cc, flush).
+			c.data.resize(rte_pktmbuf_pkt_len(m));
+			const uint8_t *d = (const uint8_t *)rte_pktmbuf_read(m, 0, c.data.size(), c.data.data());
+			if (d != c.data.data())
+				memcpy(c.data.data(), d, c.data.size());
 			out.push_back(std::move(c));
 		}
 		rte_pktmbuf_free_bulk((struct rte_mbuf **)objs, n);

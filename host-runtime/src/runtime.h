@@ -146,8 +146,11 @@ enum class Scheduler { Auto, Fair, Poll };
 enum class FairClock { Auto, Cpu, Tsc };
 
 struct PortConfig {
-	std::string kind = "ring"; // "ring" (in-memory), "vdev" (pcap, af_packet, ...), "ethdev" (probed NIC)
-	std::string devargs;       // vdev: "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap"; ethdev: its name
+	// "ring" (in-memory), "vdev" (pcap, af_packet, ...), "ethdev" (probed NIC), "vdevs" (one vdev per
+	// host queue), "ports" (several ports, the host queues on each: see open_port_list)
+	std::string kind = "ring";
+	std::string devargs;  // vdev: "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap"; ethdev: its name
+	bool isolate = false; // ask each port for flow isolation (rte_flow_isolate) before configuring it
 };
 
 struct Config {
@@ -186,11 +189,17 @@ struct Runtime {
 	std::vector<std::atomic<uint64_t>> faults;     // by tenant id
 	std::vector<uint16_t> tenant_ids;
 	std::vector<uint32_t> tenant_weight;   // by tenant id (from the plan; default 1)
+	std::vector<uint8_t> tenant_access;    // by tenant id: enum nfp_packet_access (default shared)
 	std::vector<uint64_t> tenant_overload; // by tenant id: packets its full queue turned away
 	std::atomic<bool> quit{false};
 	bool running = false;
 
 	struct rte_mempool *pool = nullptr;
+	// Where each host queue's packets live: `pool`, or (shared packet access, a queue carrying one
+	// tenant's paths) a pool whose data buffers lie in that tenant's domain on the queue's worker.
+	std::vector<struct rte_mempool *> queue_pool;
+	std::vector<int32_t> queue_pool_tenant; // the tenant owning queue_pool[q], or -1
+	std::vector<struct rte_mempool *> tenant_pools;
 	uint16_t port_id = 0;
 	bool port_open = false;
 	std::string vdev_name;
@@ -198,6 +207,17 @@ struct Runtime {
 	// e.g. a net_af_packet per host-facing veth) queue 0 of that queue's own port.
 	std::vector<uint16_t> queue_port, queue_hwq;
 	std::vector<std::string> extra_vdevs;
+	// `ports`: each port, whether this runtime created it (a vdev: closed at destroy), and what
+	// rte_flow_isolate answered (0, or a negative errno; 1 when not asked).
+	std::vector<uint16_t> list_ports;
+	std::vector<std::string> list_vdevs; // "" for a probed device
+	std::vector<int> isolate_rc;
+	// A NIC stage the host link attached (host_link.cc, include/nfp/host.h): run by a worker on
+	// each burst before it is transmitted on `queue`; returns how many packets remain to send
+	// (the stage owns the others). `on_stop` runs once the workers stopped, before the ports close.
+	uint16_t (*tx_stage)(void *ctx, uint16_t queue, struct rte_mbuf **pkts, uint16_t n) = nullptr;
+	void *tx_stage_ctx = nullptr;
+	void (*on_stop)(Runtime *rt) = nullptr;
 	std::vector<struct rte_ring *> rx_rings, tx_rings, drop_rings;
 
 	uint32_t next_seq = 0;

@@ -242,8 +242,10 @@ static inline bool nsh_key_eq(const NshKey &x, const NshKey &y)
 }
 
 // Validates one NSH and looks its SPI up: a drop reason, -1 (run the path from `*hop`), or
-// kNothingToRun. Depends only on the key bytes, on len >= NFP_NSH_MIN_FRAME and on nb_segs == 1.
-static inline int classify_nsh(Runtime *rt, const uint8_t *frame, uint32_t len, uint16_t nb_segs,
+// kNothingToRun. Depends only on the key bytes, on len >= NFP_NSH_MIN_FRAME, on nb_segs == 1 and
+// on `owner`: the tenant whose memory the queue's packets live in (-1: the runtime's), whose paths
+// alone they may enter (its NFs could have rewritten a queued packet's NSH).
+static inline int classify_nsh(Runtime *rt, const uint8_t *frame, uint32_t len, uint16_t nb_segs, int32_t owner,
 			       uint16_t *path_idx, uint16_t *hop)
 {
 	struct nfp_nsh_fields f;
@@ -256,7 +258,7 @@ static inline int classify_nsh(Runtime *rt, const uint8_t *frame, uint32_t len, 
 		return kUnknownPath;
 	uint16_t pi = (uint16_t)rt->spi_to_path[f.spi];
 	const Path *p = &rt->paths[pi];
-	if (f.tenant != p->tenant)
+	if (f.tenant != p->tenant || (owner >= 0 && p->tenant != owner))
 		return kTenantMismatch;
 	if (f.si > p->host_hops)
 		return kBadSi;
@@ -294,12 +296,46 @@ static inline void restore(struct rte_mbuf *m)
 	rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), pv->orig, pv->orig_len);
 }
 
+// A packet in a tenant's memory leaves as two segments: its outer header (MACs and NSH, what the
+// NIC trusts to tell tenants and paths apart) copied into a runtime mbuf, then the rest in place.
+// Until the NIC has read it, the tenant's next batch could rewrite its own buffer; the NSH it
+// could forge is then no longer there. False when no header mbuf is left (counted as tx-full).
+static inline bool detach_header(Runtime *rt, struct rte_mbuf **pm)
+{
+	struct rte_mbuf *m = *pm;
+	struct rte_mbuf *h = rte_pktmbuf_alloc(rt->pool);
+	if (unlikely(h == nullptr))
+		return false;
+	uint16_t n = rte_pktmbuf_data_len(m) < NFP_NSH_MIN_FRAME ? rte_pktmbuf_data_len(m) : NFP_NSH_MIN_FRAME;
+	rte_memcpy(rte_pktmbuf_mtod(h, uint8_t *), rte_pktmbuf_mtod(m, const uint8_t *), n);
+	*priv_of(h) = *priv_of(m);
+	rte_pktmbuf_adj(m, n);
+	h->data_len = n;
+	h->pkt_len = n + m->pkt_len;
+	h->nb_segs = (uint16_t)(1 + m->nb_segs);
+	h->next = m;
+	*pm = h;
+	return true;
+}
+
 static void flush(Worker *w, Scratch *s, uint16_t queue, uint32_t n_rx)
 {
 	Runtime *rt = w->rt;
-	if (rt->cfg.loopback)
+	if (rt->cfg.loopback) {
 		for (uint32_t i = 0; i < s->n_tx; i++)
 			restore(s->tx[i]);
+	} else if (rt->queue_pool_tenant[queue] >= 0) {
+		uint32_t keep = 0;
+		for (uint32_t i = 0; i < s->n_tx; i++) {
+			if (likely(detach_header(rt, &s->tx[i])))
+				s->tx[keep++] = s->tx[i];
+			else
+				drop_pkt(w, s, s->tx[i], kTxFull);
+		}
+		s->n_tx = keep;
+	}
+	if (unlikely(rt->tx_stage != nullptr) && s->n_tx)
+		s->n_tx = rt->tx_stage(rt->tx_stage_ctx, queue, s->tx, (uint16_t)s->n_tx);
 	uint16_t sent = s->n_tx ? rte_eth_tx_burst(rt->queue_port[queue], rt->queue_hwq[queue], s->tx, (uint16_t)s->n_tx) : 0;
 	for (uint32_t i = sent; i < s->n_tx; i++)
 		drop_pkt(w, s, s->tx[i], kTxFull);
@@ -365,7 +401,7 @@ static bool uniform_burst(Worker *w, Scratch *s, uint16_t queue, struct rte_mbuf
 	if (n == 0 || !burst_uniform(pkts, n, &k0))
 		return false;
 	int r = classify_nsh(rt, rte_pktmbuf_mtod(pkts[0], const uint8_t *), rte_pktmbuf_data_len(pkts[0]), 1,
-			     &pi, &hop);
+			     rt->queue_pool_tenant[queue], &pi, &hop);
 	if (r >= 0)
 		return false; // every packet is dropped with this reason: the per-packet loop does it
 	if (r == kNothingToRun) { // no host NF left on its path: forwarded untouched
@@ -439,7 +475,7 @@ static void process_burst(Worker *w, Scratch *s, uint16_t queue, struct rte_mbuf
 			pi = key_pi;
 			hop = key_hop;
 		} else {
-			r = classify_nsh(rt, frames[i], lens[i], m->nb_segs, &pi, &hop);
+			r = classify_nsh(rt, frames[i], lens[i], m->nb_segs, rt->queue_pool_tenant[queue], &pi, &hop);
 			if (r >= 0) {
 				drop_pkt(w, s, m, (uint16_t)r);
 				continue;
@@ -642,6 +678,10 @@ int worker_main(void *arg)
 	w->thread_known.store(true, std::memory_order_release);
 	Runtime *rt = w->rt;
 	Scratch *s = w->scratch;
+	// This thread classifies and transmits packets that live in its tenants' domains.
+	for (struct nfp_domain *d : w->domains)
+		if (d->ops->attach_thread != nullptr)
+			d->ops->attach_thread(d);
 	s->n_free = kMaxItems;
 	for (uint32_t i = 0; i < kMaxItems; i++)
 		s->free_items[i] = kMaxItems - 1 - i;

@@ -17,12 +17,22 @@ import type {
   Table,
 } from '../ir';
 import { IrIndex } from '../ir-util';
+import type { P4InfoIds } from './p4info';
 
 export interface Flavor {
-  /** `standard_metadata.ingress_port` or `istd.input_port` for the `std` instance. */
+  /** `standard_metadata.ingress_port` or `istd.input_port` for the `std` instance (a table key). */
   std(field: string): string;
   /** The frame's length in the parser, bit<32>. */
   packetLength(pkt: string): string;
+  /** A `std` field read as a `bit<width>` value (PNA's port is a `type`, so it needs casts). */
+  stdRead(field: string, width: number): string;
+  /**
+   * Annotations in front of a control-plane object named `name` (qualified, as in P4Info) with
+   * P4Runtime id `id`: `@id` always, `@name` where the architecture's own name would differ.
+   */
+  annotate(name: string, id: number): string;
+  /** Annotations after a table key on a `std` field (its P4Info name where it differs). */
+  keyAnnotation(field: string): string;
   drop(): string;
   forward(port: string): string;
   counterDecl(name: string, size: number): string;
@@ -40,20 +50,57 @@ export function lit(value: bigint, width: number): string {
   return `${width}w${value <= 9n ? value.toString() : `0x${value.toString(16)}`}`;
 }
 
+/** `@id(0x…)`: the P4Runtime id as p4c reads it (type prefix in the top byte). */
+export function idAnnotation(id: number): string {
+  return `@id(0x${id.toString(16).padStart(8, '0')})`;
+}
+
 export class P4Writer {
   readonly ix: IrIndex;
 
+  /**
+   * `cpControl` is the control whose name qualifies control-plane names (P4Info's, which are
+   * program.p4's), when this program's own control is named differently (PNA).
+   */
   constructor(
     readonly p: NicPipeline,
     readonly fl: Flavor,
+    readonly ids: P4InfoIds,
+    readonly cpControl: string = p.control,
   ) {
     this.ix = new IrIndex(p);
+  }
+
+  /** The P4Info name of a control-local object. */
+  private cpName(local: string): string {
+    return local === 'NoAction' ? local : `${this.cpControl}.${local}`;
   }
 
   field(ref: FieldRef): string {
     if (ref.instance === 'std') return this.fl.std(ref.field);
     if (ref.instance === 'meta') return `meta.${ref.field}`;
     return `hdr.${ref.instance}.${ref.field}`;
+  }
+
+  /** A field as a value of its IR width (what conditions, selects and assignments read). */
+  value(ref: FieldRef): string {
+    return ref.instance === 'std' ? this.fl.stdRead(ref.field, this.ix.width(ref)) : this.field(ref);
+  }
+
+  /** The id of a control-plane object by its local name, for `@id`. */
+  private id(kind: keyof P4InfoIds, local: string): number {
+    const name = kind === 'controllerHeaders' ? local : this.cpName(local);
+    const id = this.ids[kind].get(name);
+    if (id === undefined) throw new InternalError('p4/emit', `no P4Runtime id for ${kind} ${name}`);
+    return id;
+  }
+
+  private annotated(
+    kind: 'tables' | 'actions' | 'counters' | 'meters',
+    local: string,
+    pad: string,
+  ): string[] {
+    return [`${pad}${this.fl.annotate(this.cpName(local), this.id(kind, local))}`];
   }
 
   operand(o: Operand, width: number, params: Action['params'] = []): string {
@@ -66,6 +113,7 @@ export class P4Writer {
         return prm.width === width ? o.name : `(bit<${width}>)${o.name}`;
       }
       case 'field': {
+        if (o.ref.instance === 'std') return this.fl.stdRead(o.ref.field, width);
         const w = this.ix.width(o.ref);
         return w === width ? this.field(o.ref) : `(bit<${width}>)${this.field(o.ref)}`;
       }
@@ -77,6 +125,10 @@ export class P4Writer {
     for (const t of this.p.headerTypes) {
       if (t.name === 'standard_metadata_t') continue; // declared by v1model.p4
       const kw = t.name === 'metadata_t' ? 'struct' : 'header';
+      if (t.controllerHeader)
+        out.push(
+          `@controller_header("${t.controllerHeader}") ${idAnnotation(this.id('controllerHeaders', t.name))}`,
+        );
       out.push(`${kw} ${t.name} {`);
       for (const fl of t.fields) out.push(`    bit<${fl.width}> ${fl.name};`);
       out.push('}', '');
@@ -151,7 +203,7 @@ export class P4Writer {
     if (s.select) {
       const keys = s.select.keys;
       const widths = keys.map((k) => this.ix.width(k));
-      out.push(`        transition select(${keys.map((k) => this.field(k)).join(', ')}) {`);
+      out.push(`        transition select(${keys.map((k) => this.value(k)).join(', ')}) {`);
       for (const c of s.select.cases) {
         const vals = c.values.map((v, i) =>
           c.masks ? `${lit(v, widths[i])} &&& ${lit(c.masks[i], widths[i])}` : lit(v, widths[i]),
@@ -195,9 +247,17 @@ export class P4Writer {
   externs(): string[] {
     const out: string[] = [];
     for (const c of this.p.counters)
-      out.push(`    // ${oneLine(c.comment)}`, `    ${this.fl.counterDecl(c.name, c.size)}`);
+      out.push(
+        `    // ${oneLine(c.comment)}`,
+        ...this.annotated('counters', c.name, '    '),
+        `    ${this.fl.counterDecl(c.name, c.size)}`,
+      );
     for (const m of this.p.meters)
-      out.push(`    // ${oneLine(m.comment)}`, `    ${this.fl.meterDecl(m.name, m.size, m.unit)}`);
+      out.push(
+        `    // ${oneLine(m.comment)}`,
+        ...this.annotated('meters', m.name, '    '),
+        `    ${this.fl.meterDecl(m.name, m.size, m.unit)}`,
+      );
     return out;
   }
 
@@ -205,7 +265,7 @@ export class P4Writer {
     const out: string[] = [];
     for (const a of this.p.actions) {
       if (a.name === 'NoAction') continue; // from core.p4
-      out.push('', `    // ${oneLine(a.comment)}`);
+      out.push('', `    // ${oneLine(a.comment)}`, ...this.annotated('actions', a.name, '    '));
       out.push(`    action ${a.name}(${a.params.map((x) => `bit<${x.width}> ${x.name}`).join(', ')}) {`);
       for (const o of a.ops) out.push(`        ${this.op(o, a)}`);
       out.push('    }');
@@ -222,10 +282,18 @@ export class P4Writer {
   tables(): string[] {
     const out: string[] = [];
     for (const t of this.p.tables) {
-      out.push('', `    // ${oneLine(t.comment)}`, `    table ${t.name} {`);
+      out.push(
+        '',
+        `    // ${oneLine(t.comment)}`,
+        ...this.annotated('tables', t.name, '    '),
+        `    table ${t.name} {`,
+      );
       if (t.keys.length) {
         out.push('        key = {');
-        for (const k of t.keys) out.push(`            ${this.field(k.field)}: ${k.matchKind};`);
+        for (const k of t.keys) {
+          const note = k.field.instance === 'std' ? this.fl.keyAnnotation(k.field.field) : '';
+          out.push(`            ${this.field(k.field)}: ${k.matchKind}${note ? ` ${note}` : ''};`);
+        }
         out.push('        }');
       }
       out.push(`        actions = { ${t.actions.map((a) => `${a};`).join(' ')} }`);
@@ -240,7 +308,7 @@ export class P4Writer {
       case 'eq':
       case 'ne':
       case 'gt':
-        return `${this.field(c.field)} ${{ eq: '==', ne: '!=', gt: '>' }[c.kind]} ${lit(c.value, this.ix.width(c.field))}`;
+        return `${this.value(c.field)} ${{ eq: '==', ne: '!=', gt: '>' }[c.kind]} ${lit(c.value, this.ix.width(c.field))}`;
       case 'error':
         return `${this.fl.std('parser_error')} ${c.op === 'eq' ? '==' : '!='} error.${c.error}`;
       case 'valid':

@@ -1,40 +1,56 @@
 /**
- * P4Info (P4Runtime v1.4 `p4.config.v1.P4Info`) for program.p4. Names are the fully qualified
- * names p4c gives the same source (`MyIngress.tenant_classify`, match fields as written in the
- * key, `NoAction` bare); ids carry the spec's type prefix in their top byte and a stable hash of
- * the name below it.
+ * P4Info (P4Runtime `p4.config.v1.P4Info`) for program.p4. Names are the fully qualified names
+ * p4c gives the same source (`MyIngress.tenant_classify`, match fields as written in the key,
+ * `NoAction` bare); ids are the ones p4c would assign: the spec's type prefix in the top byte
+ * and the Jenkins one-at-a-time hash of the name below it, probing upwards in name order on a
+ * collision. The P4 sources carry every id as an `@id` annotation as well, so any p4c-based
+ * compiler keeps them (NoAction, declared by core.p4, gets p4c's own hash id).
  */
 import { InternalError } from '../../partitioner/errors';
 import type * as m from '../../p4runtime/messages';
 import type { NicPipeline } from '../ir';
 import { IrIndex } from '../ir-util';
 import { keyName } from './names';
+import { bigIntToBytes } from '../../p4runtime/values';
 
 /** P4Ids.Prefix from p4info.proto. */
-export const P4_ID_PREFIX = { ACTION: 0x01, TABLE: 0x02, COUNTER: 0x12, METER: 0x14 } as const;
+export const P4_ID_PREFIX = {
+  ACTION: 0x01,
+  TABLE: 0x02,
+  CONTROLLER_HEADER: 0x04,
+  COUNTER: 0x12,
+  METER: 0x14,
+} as const;
 
 const MATCH_TYPE: Record<string, number> = { exact: 2, lpm: 3, ternary: 4, range: 5 };
 
-/** FNV-1a, 32 bits. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
+/** Bob Jenkins' one-at-a-time hash over the name's bytes, 32 bits (what p4c hashes names with). */
+export function jenkinsOneAtATime(text: string): number {
+  let h = 0;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    h = (h + byte) >>> 0;
+    h = (h + (h << 10)) >>> 0;
+    h = (h ^ (h >>> 6)) >>> 0;
   }
-  return h >>> 0;
+  h = (h + (h << 3)) >>> 0;
+  h = (h ^ (h >>> 11)) >>> 0;
+  h = (h + (h << 15)) >>> 0;
+  return h;
 }
 
-/** Ids for names of one kind: prefix << 24 | hash, probing on collision in name order. */
+/**
+ * Ids for names of one kind as p4c assigns them: prefix << 24 | (hash & 0xffffff), names in
+ * sorted order, a taken id moving on to the next hash value.
+ */
 export function allocateIds(prefix: number, names: string[]): Map<string, number> {
   const out = new Map<string, number>();
   const used = new Set<number>();
+  const make = (v: number): number => ((prefix << 24) | (v & 0xffffff)) >>> 0;
   for (const name of [...new Set(names)].sort()) {
-    let low = fnv1a(name) & 0xffffff;
-    if (low === 0) low = 1;
-    while (used.has(low)) low = (low + 1) & 0xffffff || 1;
-    used.add(low);
-    out.set(name, ((prefix << 24) | low) >>> 0);
+    let v = jenkinsOneAtATime(name);
+    while (used.has(make(v))) v = (v + 1) >>> 0;
+    used.add(make(v));
+    out.set(name, make(v));
   }
   return out;
 }
@@ -55,6 +71,8 @@ export interface P4InfoIds {
   actions: Map<string, number>;
   counters: Map<string, number>;
   meters: Map<string, number>;
+  /** By header type name (what p4c hashes), e.g. `packet_in_header_t`. */
+  controllerHeaders: Map<string, number>;
 }
 
 export function p4infoIds(p: NicPipeline): P4InfoIds {
@@ -75,6 +93,10 @@ export function p4infoIds(p: NicPipeline): P4InfoIds {
     meters: allocateIds(
       P4_ID_PREFIX.METER,
       p.meters.map((x) => ix.qualified(x.name)),
+    ),
+    controllerHeaders: allocateIds(
+      P4_ID_PREFIX.CONTROLLER_HEADER,
+      p.headerTypes.filter((t) => t.controllerHeader).map((t) => t.name),
     ),
   };
 }
@@ -106,18 +128,29 @@ export function emitP4Info(p: NicPipeline, ids: P4InfoIds = p4infoIds(p)): m.P4I
   return {
     pkgInfo: { name: 'program.p4', arch: 'v1model' },
     tables: byId(
-      p.tables.map((t) => ({
-        preamble: preamble(q(t.name), idOf(ids.tables, q(t.name)), t.comment),
-        matchFields: t.keys.map((k, i) => ({
-          id: i + 1,
-          name: keyName(k.field),
-          bitwidth: ix.width(k.field),
-          matchType: MATCH_TYPE[k.matchKind],
-        })),
-        actionRefs: t.actions.map((a) => ({ id: idOf(ids.actions, q(a)) })),
-        ...(t.constDefault ? { constDefaultActionId: idOf(ids.actions, q(t.defaultAction.action)) } : {}),
-        size: t.size,
-      })),
+      p.tables.map((t) => {
+        const defaultId = idOf(ids.actions, q(t.defaultAction.action));
+        return {
+          preamble: preamble(q(t.name), idOf(ids.tables, q(t.name)), t.comment),
+          matchFields: t.keys.map((k, i) => ({
+            id: i + 1,
+            name: keyName(k.field),
+            bitwidth: ix.width(k.field),
+            matchType: MATCH_TYPE[k.matchKind],
+          })),
+          actionRefs: t.actions.map((a) => ({ id: idOf(ids.actions, q(a)) })),
+          ...(t.constDefault ? { constDefaultActionId: defaultId } : {}),
+          // The program's default action, so a server can reset the default entry to it.
+          initialDefaultAction: {
+            actionId: defaultId,
+            arguments: t.defaultAction.args.map((v, i) => ({
+              paramId: i + 1,
+              value: bigIntToBytes(v),
+            })),
+          },
+          size: t.size,
+        };
+      }),
     ),
     actions: byId(
       p.actions.map((a) => ({
@@ -138,6 +171,24 @@ export function emitP4Info(p: NicPipeline, ids: P4InfoIds = p4infoIds(p)): m.P4I
         spec: { unit: x.unit === 'bytes' ? 1 : 2 },
         size: x.size,
       })),
+    ),
+    // p4c names a controller header by its annotation and numbers its fields from 1.
+    controllerPacketMetadata: byId(
+      p.headerTypes.flatMap((t) =>
+        t.controllerHeader
+          ? [
+              {
+                preamble: {
+                  id: idOf(ids.controllerHeaders, t.name),
+                  name: t.controllerHeader,
+                  alias: t.controllerHeader,
+                  annotations: [`@controller_header("${t.controllerHeader}")`],
+                },
+                metadata: t.fields.map((fl, i) => ({ id: i + 1, name: fl.name, bitwidth: fl.width })),
+              },
+            ]
+          : [],
+      ),
     ),
   };
 }

@@ -5,15 +5,23 @@
  */
 import { InternalError } from '../../partitioner/errors';
 import type { NicPipeline } from '../ir';
-import { banner, type Flavor, P4Writer } from './p4-source';
+import { banner, type Flavor, idAnnotation, P4Writer } from './p4-source';
+import { p4infoIds, type P4InfoIds } from './p4info';
+
+const std = (field: string): string => {
+  if (field === 'ingress_port') return 'istd.input_port';
+  if (field === 'parser_error') return 'istd.parser_error';
+  throw new InternalError('p4/emit/pna', `PNA has no intrinsic for ${field}`);
+};
 
 const PNA: Flavor = {
-  std: (field) => {
-    if (field === 'ingress_port') return 'istd.input_port';
-    if (field === 'parser_error') return 'istd.parser_error';
-    throw new InternalError('p4/emit/pna', `PNA has no intrinsic for ${field}`);
-  },
+  std,
   packetLength: (pkt) => `${pkt}.length()`,
+  // PortId_t is a `type` over PortIdUint_t: cast to that, then to the IR width.
+  stdRead: (field, width) => `(bit<${width}>)(PortIdUint_t)${std(field)}`,
+  // The objects live in MainControlImpl here; @name gives them program.p4's names, @id its ids.
+  annotate: (name, id) => `@name(".${name}") ${idAnnotation(id)}`,
+  keyAnnotation: (field) => `@name("standard_metadata.${field}")`,
   drop: () => 'drop_packet();',
   forward: (port) => `send_to_port((PortId_t)(bit<32>)${port});`,
   counterDecl: (name, size) =>
@@ -27,9 +35,9 @@ const PNA: Flavor = {
 
 export const PNA_CONTROL = 'MainControlImpl';
 
-export function emitPna(pipeline: NicPipeline, source: string): string {
+export function emitPna(pipeline: NicPipeline, source: string, ids: P4InfoIds = p4infoIds(pipeline)): string {
   const p: NicPipeline = { ...pipeline, control: PNA_CONTROL };
-  const w = new P4Writer(p, PNA);
+  const w = new P4Writer(p, PNA, ids, pipeline.control);
   const ck = p.checksums[0];
   const out: string[] = [
     ...banner(p, 'PNA (Portable NIC Architecture)', source),

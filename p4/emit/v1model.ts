@@ -1,10 +1,19 @@
 /** P4_16 for the v1model architecture (BMv2 simple_switch): `program.p4`. */
 import type { NicPipeline } from '../ir';
-import { banner, type Flavor, P4Writer } from './p4-source';
+import { banner, type Flavor, idAnnotation, P4Writer } from './p4-source';
+import { p4infoIds, type P4InfoIds } from './p4info';
+
+/** v1model.p4 declares the typed counter<I>/meter<I> externs from this version on. */
+export const V1MODEL_VERSION = 20200408;
 
 const V1MODEL: Flavor = {
   std: (field) => `standard_metadata.${field}`,
   packetLength: () => 'standard_metadata.packet_length',
+  stdRead: (field, width) =>
+    width === 9 ? `standard_metadata.${field}` : `(bit<${width}>)standard_metadata.${field}`,
+  // p4c names objects as program.p4 declares them; @id pins the ids any compiler assigns.
+  annotate: (_name, id) => idAnnotation(id),
+  keyAnnotation: () => '',
   drop: () => 'mark_to_drop(standard_metadata);',
   forward: (port) => `standard_metadata.egress_spec = ${port};`,
   counterDecl: (name, size) => `counter<bit<32>>(32w${size}, CounterType.packets_and_bytes) ${name};`,
@@ -13,14 +22,14 @@ const V1MODEL: Flavor = {
   meter: (meter, index, result) => `${meter}.execute_meter(${index}, ${result});`,
 };
 
-export function emitV1Model(p: NicPipeline, source: string): string {
-  const w = new P4Writer(p, V1MODEL);
+export function emitV1Model(p: NicPipeline, source: string, ids: P4InfoIds = p4infoIds(p)): string {
+  const w = new P4Writer(p, V1MODEL, ids);
   const out: string[] = [
     ...banner(p, 'v1model (BMv2 simple_switch)', source),
     '#include <core.p4>',
     // Typed counters and meters (counter<bit<32>>) are v1model's since this version; its header
     // falls back to the 2018 declarations unless the program asks.
-    '#define V1MODEL_VERSION 20200408',
+    `#define V1MODEL_VERSION ${V1MODEL_VERSION}`,
     '#include <v1model.p4>',
     '',
     ...w.headerTypes(),

@@ -7,12 +7,15 @@
  * Everything it creates is named after this process (`nfp-<pid>-<n>`): `stop()` removes it, and a
  * later launch sweeps what a killed process left behind.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NfpError } from '../../partitioner/errors';
+import { Lab } from '../netns';
+
+export { sweepStaleNamespaces } from '../netns';
 
 export const BMV2_BINARY = 'simple_switch_grpc';
 
@@ -29,6 +32,11 @@ export interface Bmv2LaunchOptions {
   /** NIC ports that face the host, in host-queue order: the host runtime attaches to their ends. */
   hostPorts: number[];
   deviceId: number;
+  /**
+   * The port that connects to the controller (`--cpu-port`): PacketOut enters the pipeline
+   * there and egress to it becomes PacketIn (default 255, as in nfp's NIC profiles).
+   */
+  cpuPort?: number;
   /** Binary to run (default: simple_switch_grpc on PATH). */
   binary?: string;
   /**
@@ -58,78 +66,11 @@ export interface Bmv2Switch {
 /** The switch cannot be launched here; the message says what is missing. */
 export class Bmv2LaunchError extends NfpError {}
 
-let launches = 0;
-
 export function findOnPath(binary: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':')) {
     if (dir && existsSync(join(dir, binary))) return join(dir, binary);
   }
   return undefined;
-}
-
-function ip(args: string[], what: string): void {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  if (r.error) throw new Bmv2LaunchError(`cannot run \`ip\` (${r.error.message})`, 'install iproute2');
-  if (r.status !== 0) throw new Bmv2LaunchError(`${what}: ip ${args.join(' ')}: ${r.stderr.trim()}`);
-}
-
-function quietly(cmd: string, args: string[]): void {
-  spawnSync(cmd, args, { stdio: 'ignore' });
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Namespaces (and with them their veths) of nfp processes that died without cleaning up. */
-export function sweepStaleNamespaces(): string[] {
-  const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  const removed: string[] = [];
-  for (const line of (r.stdout ?? '').split('\n')) {
-    const m = /^(nfp-(\d+)-\d+)\b/.exec(line.trim());
-    if (!m || Number(m[2]) === process.pid || pidAlive(Number(m[2]))) continue;
-    killNamespace(m[1]);
-    removed.push(m[1]);
-  }
-  return removed;
-}
-
-function killNamespace(ns: string): void {
-  const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
-  for (const pid of (r.stdout ?? '').split(/\s+/).filter(Boolean)) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  quietly('ip', ['netns', 'del', ns]);
-}
-
-/**
- * The veths carry jumbo frames, so that a frame longer than the NIC takes reaches the switch and
- * is dropped there (oversize), as on a real link, rather than refused by the sending kernel.
- */
-const VETH_MTU = '9600';
-
-/** Interface names are at most 15 characters: `nfp` + pid (base 36) + launch + role + port. */
-function ifName(tag: string, role: 'w' | 'h', port: number): string {
-  return `n${tag}${role}${port}`;
-}
-
-/** Settings that keep a veth end quiet and transparent: no IPv6 chatter, no offloads. */
-function quiet(ifname: string, ns?: string): void {
-  const run = (cmd: string, args: string[]): void =>
-    ns ? quietly('ip', ['netns', 'exec', ns, cmd, ...args]) : quietly(cmd, args);
-  run('sysctl', ['-q', '-w', `net.ipv6.conf.${ifname}.disable_ipv6=1`]);
-  // Segmentation or checksum offloads would hand frames on that are not what was on the wire.
-  run('ethtool', ['-K', ifname, 'tx', 'off', 'rx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
-  run('ethtool', ['-K', ifname, 'rxvlan', 'off', 'txvlan', 'off']);
 }
 
 export async function launchBmv2(opts: Bmv2LaunchOptions): Promise<Bmv2Switch> {
@@ -146,16 +87,13 @@ export async function launchBmv2(opts: Bmv2LaunchOptions): Promise<Bmv2Switch> {
       'run as root, or start simple_switch_grpc yourself and pass --grpc HOST:PORT',
     );
   }
-  sweepStaleNamespaces();
-  const n = launches++;
-  const tag = `${process.pid.toString(36)}${n.toString(36)}`;
-  const namespace = `nfp-${process.pid}-${n}`;
   const dir = mkdtempSync(join(tmpdir(), 'nfp-bmv2-'));
   const socket = join(dir, 'p4runtime.sock');
   const logFile = join(dir, 'bmv2.log');
   const wireInterfaces = new Map<number, string>();
   const hostInterfaces: string[] = [];
   let child: ChildProcess | undefined;
+  let lab: Lab | undefined;
 
   const stop = async (): Promise<void> => {
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -167,57 +105,33 @@ export async function launchBmv2(opts: Bmv2LaunchOptions): Promise<Bmv2Switch> {
     }
     process.removeListener('exit', onExit);
     // Deleting the namespace deletes the switch's veth ends, and with them their peers here.
-    killNamespace(namespace);
-    for (const name of [...wireInterfaces.values(), ...hostInterfaces]) quietly('ip', ['link', 'del', name]);
+    lab?.remove();
     rmSync(dir, { recursive: true, force: true });
   };
   // If the process exits without stop() (an uncaught error), still leave nothing behind.
   const onExit = (): void => {
     child?.kill('SIGKILL');
-    killNamespace(namespace);
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', onExit);
 
   try {
-    ip(['netns', 'add', namespace], 'cannot create the switch namespace');
-    quietly('ip', ['netns', 'exec', namespace, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
-    quietly('ip', ['netns', 'exec', namespace, 'sysctl', '-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1']);
-    ip(['-n', namespace, 'link', 'set', 'lo', 'up'], 'cannot bring up the namespace loopback');
+    lab = new Lab('launching BMv2');
+    const namespace = lab.namespace;
     const switchPorts: Array<{ port: number; ifname: string }> = [];
     const attach = (port: number, role: 'w' | 'h'): string => {
-      const here = ifName(tag, role, port);
-      const there = `sw${port}`;
-      ip(
-        [
-          'link',
-          'add',
-          here,
-          'mtu',
-          VETH_MTU,
-          'type',
-          'veth',
-          'peer',
-          'name',
-          there,
-          'mtu',
-          VETH_MTU,
-          'netns',
-          namespace,
-        ],
-        `cannot create the veth pair for port ${port}`,
-      );
-      quiet(here);
-      quiet(there, namespace);
-      ip(['link', 'set', here, 'up'], `cannot bring up ${here}`);
-      ip(['-n', namespace, 'link', 'set', there, 'up'], `cannot bring up ${there}`);
+      const { here, there } = lab!.addVeth(port, role, `sw${port}`);
       switchPorts.push({ port, ifname: there });
       return here;
     };
     for (const port of opts.wirePorts) wireInterfaces.set(port, attach(port, 'w'));
     for (const port of opts.hostPorts) hostInterfaces.push(attach(port, 'h'));
 
-    const argv = (opts.command ?? bmv2Command(binary, opts.deviceId))(switchPorts, socket, logFile);
+    const argv = (opts.command ?? bmv2Command(binary, opts.deviceId, opts.cpuPort ?? 255))(
+      switchPorts,
+      socket,
+      logFile,
+    );
     child = spawn('ip', ['netns', 'exec', namespace, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
@@ -250,7 +164,7 @@ export async function launchBmv2(opts: Bmv2LaunchOptions): Promise<Bmv2Switch> {
   }
   return {
     address: `unix:${socket}`,
-    namespace,
+    namespace: lab.namespace,
     wireInterfaces,
     hostInterfaces,
     logFile,
@@ -260,7 +174,7 @@ export async function launchBmv2(opts: Bmv2LaunchOptions): Promise<Bmv2Switch> {
 }
 
 /** simple_switch_grpc without a program, its P4Runtime server on the unix socket. */
-function bmv2Command(binary: string, deviceId: number): SwitchCommand {
+function bmv2Command(binary: string, deviceId: number, cpuPort: number): SwitchCommand {
   return (ports, socket, logFile) => [
     binary,
     '--no-p4',
@@ -274,6 +188,8 @@ function bmv2Command(binary: string, deviceId: number): SwitchCommand {
     '--',
     '--grpc-server-addr',
     `unix:${socket}`,
+    '--cpu-port',
+    String(cpuPort),
   ];
 }
 

@@ -4,6 +4,7 @@
  * net_af_packet, and traffic goes in and out through raw sockets on the wire ports' veths.
  */
 import type { Plan } from '../../partitioner/plan';
+import { LabError } from '../netns';
 import { P4RuntimeTarget, type P4RuntimeSession } from '../p4runtime-target';
 import { TargetError, type DataPath, type DataPathContext, type HostAttachment } from '../target';
 import { WireDataPath, type WireEnd } from '../wire-datapath';
@@ -29,7 +30,8 @@ export class Bmv2Target extends P4RuntimeTarget {
         command: this.command,
       });
     } catch (err) {
-      if (err instanceof Bmv2LaunchError) throw new TargetError('start-target', err.message, err.hint);
+      if (err instanceof Bmv2LaunchError || err instanceof LabError)
+        throw new TargetError('start-target', err.message, err.hint);
       throw err;
     }
     return this.launched.address;

@@ -27,9 +27,13 @@ import {
   type NativeOutcome,
 } from './native';
 import type { SoftnicPort } from './ports';
+import { DEFAULT_CPU_PORT } from '../../p4/lower';
 
 export interface SoftnicDeviceOptions {
-  /** Port that connects to the controller: PacketOut enters here, egress here becomes PacketIn. */
+  /**
+   * Port that connects to the controller: PacketOut enters here, egress here becomes PacketIn
+   * (default 255, the CPU port of nfp's NIC profiles, as BMv2's `--cpu-port`).
+   */
   cpuPort?: number;
   /** Packet clock for meters, in ns (default: monotonic clock). */
   clock?: () => number;
@@ -102,6 +106,7 @@ export class SoftnicDevice implements Device {
   private events: DeviceEvents | undefined;
   private readonly ports = new Map<number, SoftnicPort>();
   private readonly clock: () => number;
+  readonly cpuPort: number;
   private readonly stats: SoftnicStats = {
     rx: {},
     tx: {},
@@ -110,6 +115,7 @@ export class SoftnicDevice implements Device {
 
   constructor(private readonly options: SoftnicDeviceOptions = {}) {
     this.clock = options.clock ?? (() => Number(process.hrtime.bigint()));
+    this.cpuPort = options.cpuPort ?? DEFAULT_CPU_PORT;
   }
 
   attach(events: DeviceEvents): void {
@@ -216,6 +222,7 @@ export class SoftnicDevice implements Device {
       const c = this.counter(a, e.counterEntry.counterId ?? 0);
       const cells = e.counterEntry.index ? [num(e.counterEntry.index.index)] : [...Array(c.size).keys()];
       const d = e.counterEntry.data;
+      if (!d) return; // unset data leaves the value (spec: CounterEntry)
       for (const i of cells) {
         const old = a.engine.counterRead(c.name, i);
         a.engine.counterWrite(c.name, i, num(d?.packetCount), num(d?.byteCount));
@@ -245,10 +252,16 @@ export class SoftnicDevice implements Device {
       const s = a.entries.get(te.tableId ?? 0)?.get(entryKey(te));
       if (!s) throw new DeviceError(Code.NOT_FOUND, `table ${t.name}: no entry with this match`);
       const d = e.directCounterEntry.data;
-      const old = a.engine.directCounter(t.name, s.id, num(d?.packetCount), num(d?.byteCount));
+      if (!d) return; // unset data leaves the value (spec: DirectCounterEntry)
+      const old = a.engine.directCounter(t.name, s.id, num(d.packetCount), num(d.byteCount));
       undo?.push(() => a.engine.directCounter(t.name, s.id, old.packets, old.bytes));
       return;
     }
+    if (e.packetReplicationEngineEntry)
+      throw new DeviceError(
+        Code.UNIMPLEMENTED,
+        'the softnic has no packet replication engine (multicast groups, clone sessions)',
+      );
     const kind = Object.keys(e).find((k) => (e as Record<string, unknown>)[k]);
     throw new DeviceError(Code.UNIMPLEMENTED, `the softnic does not support ${kind ?? 'this entity'}`);
   }
@@ -361,10 +374,16 @@ export class SoftnicDevice implements Device {
         const act = this.action(a, t, te.action);
         const prev = this.action(a, t, old.entry.action);
         eng.tableModify(t.name, old.id, act.name, act.params);
+        // counter_data set writes the direct counter; unset leaves it (spec: Direct Resources).
+        const cd = te.counterData;
+        const counter = cd
+          ? eng.directCounter(t.name, old.id, num(cd.packetCount), num(cd.byteCount))
+          : undefined;
         const prevEntry = old.entry;
         old.entry = { ...te, counterData: null };
         undo?.push(() => {
           eng.tableModify(t.name, old.id, prev.name, prev.params);
+          if (counter) eng.directCounter(t.name, old.id, counter.packets, counter.bytes);
           old.entry = prevEntry;
         });
         return;
@@ -456,6 +475,7 @@ export class SoftnicDevice implements Device {
                     cburst: String(cfg.cburst),
                     pir: String(cfg.pir),
                     pburst: String(cfg.pburst),
+                    ...(cfg.eburst ? { eburst: String(cfg.eburst) } : {}),
                   }
                 : null,
             },
@@ -472,24 +492,22 @@ export class SoftnicDevice implements Device {
         if (!t.directCounter) continue;
         const all = a.entries.get(id)!;
         const one = (te.match ?? []).length > 0;
-        const source = one
-          ? [all.get(entryKey(te))].filter((x): x is Stored => x !== undefined)
-          : all.values();
-        for (const s of source)
+        const source = one ? [all.get(entryKey(te))] : all.values();
+        for (const s of source) {
+          // Spec (DirectCounterEntry): reading the counter of a missing entry is NOT_FOUND.
+          if (!s) throw new DeviceError(Code.NOT_FOUND, `table ${t.name}: no entry with this match`);
           yield {
             directCounterEntry: {
               tableEntry: { tableId: id, match: s.entry.match, priority: s.entry.priority },
               data: counterData(a.engine.directCounter(t.name, s.id)),
             },
           };
+        }
       }
       return;
     }
-    const kind = Object.keys(entity).find((k) => (entity as Record<string, unknown>)[k]);
-    throw new DeviceError(
-      Code.UNIMPLEMENTED,
-      `the softnic does not support reading ${kind ?? 'this entity'}`,
-    );
+    // The softnic's programs (its BMv2 JSON subset) have no action profiles, digests, registers,
+    // value sets, externs or replication: a read of those finds nothing (spec: Wildcard Reads).
   }
 
   private defaultEntry(a: Active, id: number, t: TableLayout): TableEntry {
@@ -508,6 +526,8 @@ export class SoftnicDevice implements Device {
   async addPort(port: SoftnicPort): Promise<void> {
     if (this.ports.has(port.id))
       throw new DeviceError(Code.ALREADY_EXISTS, `port ${port.id} is already attached`);
+    if (port.id === this.cpuPort)
+      throw new DeviceError(Code.INVALID_ARGUMENT, `port ${port.id} is the CPU port (the controller's)`);
     this.ports.set(port.id, port);
     await port.start((frames) => {
       this.inject(port.id, frames);
@@ -532,7 +552,7 @@ export class SoftnicDevice implements Device {
         this.stats.drops[o.drop]++;
         continue;
       }
-      if (o.port === this.options.cpuPort && this.events) {
+      if (o.port === this.cpuPort && this.events) {
         this.stats.tx[o.port] = (this.stats.tx[o.port] ?? 0) + 1;
         this.events.packetIn(this.toPacketIn(a, o.data));
         continue;
@@ -551,12 +571,7 @@ export class SoftnicDevice implements Device {
   async packetOut(packet: PacketOut): Promise<void> {
     const a = this.active;
     if (!a) throw new DeviceError(Code.FAILED_PRECONDITION, 'no pipeline committed');
-    const cpu = this.options.cpuPort;
-    if (cpu === undefined)
-      throw new DeviceError(
-        Code.FAILED_PRECONDITION,
-        'the softnic has no CPU port (start it with --cpu-port N)',
-      );
+    const cpu = this.cpuPort;
     let header = Buffer.alloc(0);
     if (a.layout.packetOut) {
       let v = 0n;
@@ -617,6 +632,11 @@ function meterCfg(c: MeterConfig): {
   pburst: number;
   eburst?: number;
 } {
-  const e = (c as { eburst?: unknown }).eburst;
-  return { cir: num(c.cir), cburst: num(c.cburst), pir: num(c.pir), pburst: num(c.pburst), eburst: num(e) };
+  return {
+    cir: num(c.cir),
+    cburst: num(c.cburst),
+    pir: num(c.pir),
+    pburst: num(c.pburst),
+    eburst: num(c.eburst),
+  };
 }

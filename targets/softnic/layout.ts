@@ -5,7 +5,7 @@
  */
 import { status as Code } from '@grpc/grpc-js';
 import { DeviceError } from '../../p4runtime/device';
-import { MatchType, MeterUnit, type P4Info } from '../../p4runtime/messages';
+import { IdleTimeoutBehavior, MatchType, MeterUnit, type P4Info } from '../../p4runtime/messages';
 import type { NativeProgramInfo } from './native';
 
 export interface TableLayout {
@@ -120,6 +120,16 @@ export function buildLayout(p4info: P4Info, prog: NativeProgramInfo): Layout {
     );
   if ((p4info.registers ?? []).length)
     throw bad(`register "${p4info.registers?.[0].preamble?.name}" is not supported by the softnic`);
+  // The BMv2 JSON subset has no learn lists and no table timeouts: refuse rather than never notify.
+  if ((p4info.digests ?? []).length)
+    throw bad(`digest "${p4info.digests?.[0].preamble?.name}" is not supported by the softnic`);
+  const idle = (p4info.tables ?? []).find(
+    (t) => t.idleTimeoutBehavior === IdleTimeoutBehavior.NOTIFY_CONTROL,
+  );
+  if (idle)
+    throw bad(
+      `table "${idle.preamble?.name}" asks for idle-timeout notifications, which the softnic does not send`,
+    );
   for (const c of p4info.counters ?? []) {
     const name = c.preamble?.name ?? '';
     const nc = prog.counters.find((x) => x.name === name && !x.direct);

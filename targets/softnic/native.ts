@@ -142,7 +142,7 @@ function repoRoot(): string {
 }
 
 /** The native API this code expects (kSoftnicAbiVersion in engine/binding.cc). */
-export const SOFTNIC_ABI_VERSION = 3;
+export const SOFTNIC_ABI_VERSION = 4;
 
 let cached: SoftnicModule | undefined;
 

@@ -49,6 +49,7 @@ export async function startSoftnic(opts: SoftnicServeOptions): Promise<SoftnicIn
     ids.add(m.port.id);
   }
   const device = new SoftnicDevice({ cpuPort: opts.cpuPort });
+  if (ids.has(device.cpuPort)) throw new NfpError(`port ${device.cpuPort} is also the CPU port`);
   const deviceId = opts.deviceId ?? 1;
   const server = new P4RuntimeServer({ device, deviceId, address: opts.grpc ?? '127.0.0.1:9559' });
   try {

@@ -10,8 +10,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IsolationBackend } from '../../host-runtime/lib';
+import { builtinModule } from '../../host-runtime/lib/isolation';
 import { syntheticYaml } from '../../partitioner/synthetic';
 import { deployDifferential } from './differential';
 
@@ -33,7 +34,14 @@ function graphOf(seed: number): string {
 
 const dir = mkdtempSync(join(tmpdir(), 'nfp-fuzz-'));
 
+const isolation = (process.env.NFP_FUZZ_ISOLATION as IsolationBackend | undefined) ?? 'none';
+
 describe('random service graphs, deployed, packet by packet against the reference', () => {
+  // Sandboxed tenants run the module of every built-in NF: built once here, not inside a seed's time.
+  beforeAll(async () => {
+    if (isolation !== 'none') await builtinModule(isolation === 'sfi' ? 'sfi' : 'native');
+  }, 600_000);
+
   afterAll(async () => {
     const host = await import('../../host-runtime/lib');
     host.stop();
@@ -48,7 +56,7 @@ describe('random service graphs, deployed, packet by packet against the referenc
       const { traffic, report, failures, reportFailures } = await deployDifferential(`seed ${seed}`, file, {
         target: { kind: 'softnic' },
         packets: 500,
-        isolation: (process.env.NFP_FUZZ_ISOLATION as IsolationBackend | undefined) ?? 'none',
+        isolation,
       });
       expect(report.totals.forwarded + report.totals.dropped).toBe(traffic.length);
       // On failure, the graph is in the message: rerun it with `nfp deploy` to see for yourself.

@@ -75,7 +75,7 @@ const isRoot = process.getuid?.() === 0;
 const onPath = (tool: string): boolean => spawnSync('which', [tool], { stdio: 'ignore' }).status === 0;
 
 /** Parts of commands that are not run here, and why (a function: why not now, or undefined). */
-const NOT_RUN: Array<{ match: RegExp; why: () => string | undefined }> = [
+const NOT_RUN: Array<{ match: RegExp; why: (part: string) => string | undefined }> = [
   {
     match: /^bash scripts\/setup\.sh$/,
     why: () =>
@@ -91,11 +91,45 @@ const NOT_RUN: Array<{ match: RegExp; why: () => string | undefined }> = [
           ? 'needs root (a network namespace and veth pairs)'
           : undefined,
   },
+  {
+    match: /--port \d+@[0-9a-fA-F]{4}:/,
+    why: () => 'needs a DPDK NIC at that PCI address (as root), absent here',
+  },
+  {
+    match: /^nfp deploy .*--target dpdk/,
+    why: () => (!isRoot ? 'needs root (a network namespace, veth pairs and DPDK on them)' : undefined),
+  },
+  {
+    match: /^nfp agent .*--port \d+@iface:/,
+    why: (part) => {
+      const missing = [...part.matchAll(/@iface:([\w.-]+)/g)]
+        .map((m) => m[1])
+        .filter((n) => !existsSync(`/sys/class/net/${n}`));
+      return missing.length > 0
+        ? `needs the node's wire interfaces (${missing.join(', ')} absent here); test/agent and test/cluster run the agent on veth pairs`
+        : undefined;
+    },
+  },
+  {
+    match: /^kubectl /,
+    why: () =>
+      !onPath('kubectl')
+        ? 'needs kubectl and a Kubernetes cluster, absent here; test/k8s validates the rendered objects'
+        : spawnSync('kubectl', ['version', '--request-timeout=3s'], { stdio: 'ignore' }).status !== 0
+          ? 'needs a Kubernetes cluster (kubectl reaches none here); test/k8s validates the rendered objects'
+          : undefined,
+  },
+  {
+    match: /TOR_ADDRESS/,
+    why: () =>
+      "TOR_ADDRESS stands for the operator's top-of-rack switch; test/cluster/sim-cluster.test.ts installs the same steering program on a softnic",
+  },
 ];
 
 /** Commands that run until stopped: started, then Ctrl-C once they print `ready`. */
 const LONG_RUNNING: Array<{ match: RegExp; ready: RegExp }> = [
   { match: /^nfp softnic /, ready: /stop with Ctrl-C/ },
+  { match: /^nfp agent /, ready: /: deployed / },
 ];
 
 /** A scratch folder in which every repository path resolves, with `nfp` on PATH. */
@@ -191,8 +225,8 @@ for (const doc of DOCS) {
   describe(`${doc}: its commands run as written`, () => {
     for (const c of cmds) {
       const parts = c.command.split(/\s+&&\s+/);
-      const skipped = parts.map((p) => NOT_RUN.find((n) => n.match.test(p))?.why()).filter(Boolean);
-      const runnable = parts.filter((p) => !NOT_RUN.some((n) => n.match.test(p) && n.why()));
+      const skipped = parts.map((p) => NOT_RUN.find((n) => n.match.test(p))?.why(p)).filter(Boolean);
+      const runnable = parts.filter((p) => !NOT_RUN.some((n) => n.match.test(p) && n.why(p)));
       for (const why of skipped) console.warn(`${doc}:${c.line}: \`${c.command}\` skipped in part: ${why}`);
       it.skipIf(runnable.length === 0)(
         `${doc}:${c.line}: ${c.command}`,

@@ -18,7 +18,7 @@ describe.skipIf(!isolationBuilt)('packet regions', () => {
   for (const backend of ['sfi', 'process'] as const) {
     it(`${backend}: an L2-only NF reads zeros beyond L2 and changes only L2`, async () => {
       const art = await testNf('peek', backend === 'sfi' ? 'sfi' : 'native');
-      const t = new IsolatedTenant({ id: 1, backend, nfs: [{ artifact: art }] });
+      const t = new IsolatedTenant({ id: 1, backend, packetAccess: 'windows', nfs: [{ artifact: art }] });
       open.push(t);
       const input = udpFlows(4);
       const r = t.run(input);
@@ -33,10 +33,11 @@ describe.skipIf(!isolationBuilt)('packet regions', () => {
     });
   }
 
-  it('sfi: a write outside the declared writable regions is a fault, and the packet is untouched', async () => {
+  it('sfi windows: a write outside the declared writable regions is a fault, and the packet is untouched', async () => {
     const t = new IsolatedTenant({
       id: 2,
       backend: 'sfi',
+      packetAccess: 'windows',
       nfs: [{ artifact: await testNf('evil', 'sfi'), config: { attack: 'write-ro' } }],
     });
     open.push(t);
@@ -44,5 +45,39 @@ describe.skipIf(!isolationBuilt)('packet regions', () => {
     expect(r.quarantinedNow).toBe(true);
     expect(r.verdicts).toEqual([1, 1]);
     expect(r.packets[0][22]).toBe(64); // the TTL it tried to change
+  });
+
+  it('sfi shared: the same write to a packet in the tenant’s own memory is caught against the saved bytes', async () => {
+    const t = new IsolatedTenant({
+      id: 2,
+      backend: 'sfi',
+      packetAccess: 'shared',
+      nfs: [{ artifact: await testNf('evil', 'sfi'), config: { attack: 'write-ro' } }],
+    });
+    open.push(t);
+    const r = t.run(udpFlows(2));
+    expect(r.quarantinedNow).toBe(true);
+    expect(r.verdicts).toEqual([1, 1]);
+    expect(t.stats().fault).toMatch(/does not declare writable/);
+  });
+
+  it('sfi shared: an L2-only NF sees its tenant’s whole packet in place but may change only L2', async () => {
+    const t = new IsolatedTenant({
+      id: 3,
+      backend: 'sfi',
+      packetAccess: 'shared',
+      nfs: [{ artifact: await testNf('peek', 'sfi') }],
+    });
+    open.push(t);
+    const input = udpFlows(4);
+    const r = t.run(input);
+    expect(r.verdicts).toEqual([0, 0, 0, 0]);
+    r.packets.forEach((p, i) => {
+      // It read L3 (shared access: the tenant's own packet, every byte)...
+      expect(p[0]).not.toBe(0);
+      expect(p.subarray(1, 5)).toEqual(input[i].subarray(14, 18));
+      expect(p.subarray(6)).toEqual(input[i].subarray(6));
+    });
+    expect(t.stats().quarantined).toBe(false);
   });
 });

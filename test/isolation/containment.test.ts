@@ -114,6 +114,38 @@ describe.skipIf(!isolationBuilt)('sfi containment', () => {
     coResident(victim, a, 1);
   });
 
+  it('V8’s own WebAssembly traps still work beside the sandboxes’ guard-page handler', () => {
+    // A guard-page fault of an sfi NF and an out-of-bounds load in a JS WebAssembly module (as
+    // HiGHS runs in this process) each go to their own handler.
+    const a = attacker('write-oob');
+    a.run(udpFlows(2));
+    expect(a.stats().fault).toMatch(/out-of-bounds/);
+    // (module (memory 1) (func (export "f") (result i32) (i32.load (i32.const 0x20000))))
+    const bytes = Buffer.from(
+      '0061736d01000000' +
+        '010501600001' +
+        '7f' +
+        '03020100' +
+        '0503010001' +
+        '07050101660000' +
+        '0a0b010900418080082802000b',
+      'hex',
+    );
+    // Node's WebAssembly global (the project's lib settings do not declare it).
+    const wasm = (
+      globalThis as unknown as {
+        WebAssembly: {
+          Module: new (b: Uint8Array) => object;
+          Instance: new (m: object) => { exports: Record<string, unknown> };
+          RuntimeError: new () => Error;
+        };
+      }
+    ).WebAssembly;
+    const f = new wasm.Instance(new wasm.Module(bytes)).exports.f as () => number;
+    expect(() => f()).toThrow(wasm.RuntimeError);
+    coResident(victim, a, 1);
+  });
+
   it('a quarantined tenant is reloaded without a restart and runs again', () => {
     const a = attacker('divzero');
     a.run(udpFlows(2));
@@ -134,17 +166,24 @@ describe.skipIf(!isolationBuilt)('process containment', () => {
       backend: 'process',
       nfs: [{ artifact: await testNf('secret', 'native') }],
     });
-    for (const [attack, why] of [
-      ['write-oob', /signal 11/],
-      ['divzero', /signal 8/],
-      ['loop', /watchdog/],
-      ['write-ro', /may not write/],
+    // Its own address space: the victim's packet memory is not mapped in the attacker's child.
+    const victimPackets = Number(victim.packetMemory()!.address);
+    for (const [attack, why, extra] of [
+      ['write-oob', /signal 11/, {}],
+      ['divzero', /signal 8/, {}],
+      ['loop', /watchdog/, {}],
+      ['write-ro', /does not declare writable/, {}],
+      ['read-other', /signal 11/, { addr: victimPackets }],
+      ['recurse', /signal 11/, {}],
+      ['forge-ctx', /signal 11/, { handle: 7 }],
     ] as const) {
       const a = tenant({
         id: 2,
         backend: 'process',
-        budgetCycles: 100e6,
-        nfs: [{ artifact: evil, config: { attack } }],
+        // Only the runaway needs a short budget; on a loaded machine a crashing child may take
+        // longer than that to be scheduled and die.
+        budgetCycles: attack === 'loop' ? 100e6 : 5e9,
+        nfs: [{ artifact: evil, config: { attack, ...extra } }],
       });
       coResident(victim, a, 2);
       expect(a.stats().fault).toMatch(why);
@@ -167,21 +206,113 @@ describe.skipIf(!isolationBuilt)('mpk', () => {
 
   it.skipIf(!pku)('contains faults of native NFs with protection keys', async () => {
     const evil = await testNf('evil', 'native');
-    const victim = tenant({ id: 1, backend: 'mpk', nfs: [{ artifact: await testNf('secret', 'native') }] });
-    for (const [attack, why] of [
-      ['write-oob', /protection key|outside|unmapped address/],
-      ['divzero', /trap/],
-      ['loop', /watchdog/],
-      ['write-ro', /may not write/],
+    // A generous budget: on a loaded machine a descheduled victim batch must not look like a runaway.
+    const victim = tenant({
+      id: 1,
+      backend: 'mpk',
+      budgetCycles: 5e9,
+      nfs: [{ artifact: await testNf('secret', 'native') }],
+    });
+    // The victim's arena (its packets) carries the victim's key.
+    const victimPackets = Number(victim.packetMemory()!.address);
+    for (const [attack, why, extra] of [
+      ['write-oob', /protection key|outside|unmapped address/, {}],
+      ['divzero', /trap/, {}],
+      ['loop', /watchdog/, {}],
+      ['write-ro', /does not declare writable/, {}],
+      ['read-other', /protection key/, { addr: victimPackets }],
+      // A stack overflow in native code: caught on the thread's alternate signal stack.
+      ['recurse', /unmapped address|protection key/, {}],
+      ['forge-ctx', /unmapped address|protection key/, { handle: 7 }],
     ] as const) {
       const a = tenant({
         id: 2,
         backend: 'mpk',
         budgetCycles: 100e6,
-        nfs: [{ artifact: evil, config: { attack } }],
+        nfs: [{ artifact: evil, config: { attack, ...extra } }],
       });
       coResident(victim, a, 2);
       expect(a.stats().fault).toMatch(why);
+      a.close(); // protection keys are few (15)
     }
   });
+});
+
+/**
+ * The memory layout of shared packet access: the tenant's packets lie in its own domain memory,
+ * so an NF may scribble around them, lie about their length, data pointer or header offsets, or
+ * aim at another tenant's packet buffers. Writes of its own memory that touch no packet byte are
+ * harmless (what leaves is exactly what came in); everything else is a fault of the attacker
+ * only, and the co-resident tenant keeps every packet.
+ */
+describe.skipIf(!isolationBuilt)('the tenant packet memory', () => {
+  const backends = (['sfi', 'mpk', 'process'] as const).filter((b) => b !== 'mpk' || pku);
+  for (const backend of backends) {
+    describe(backend, () => {
+      const kind = backend === 'sfi' ? 'sfi' : 'native';
+      let evil = '';
+      let victim: IsolatedTenant;
+      beforeAll(async () => {
+        evil = await testNf('evil', kind);
+        victim = tenant({
+          id: 1,
+          backend,
+          budgetCycles: 5e9,
+          nfs: [{ artifact: await testNf('secret', kind) }],
+        });
+      });
+      const attacker = (attack: string, extra: Record<string, unknown> = {}): IsolatedTenant =>
+        tenant({
+          id: 2,
+          backend,
+          // A crashing child may take a while to be scheduled and die on a loaded machine.
+          budgetCycles: backend === 'process' ? 5e9 : 100e6,
+          nfs: [{ artifact: evil, config: { attack, ...extra } }],
+        });
+
+      it('the victim’s packets lie in its own domain memory', () => {
+        const mem = victim.packetMemory();
+        expect(mem).toBeDefined();
+        expect(mem!.bytes).toBeGreaterThanOrEqual(32 * 2048);
+      });
+
+      for (const attack of ['write-around', 'bad-offsets']) {
+        it(`${attack}: touches no packet byte the runtime trusts, so every packet leaves as it came`, () => {
+          const a = attacker(attack);
+          const input = udpFlows(8, 200);
+          const r = a.run(input);
+          expect(r.verdicts).toEqual(input.map(() => 0));
+          expect(r.packets).toEqual(input);
+          expect(a.stats().quarantined).toBe(false);
+          coResident(victim, a, 2);
+          a.close(); // protection keys are few (15)
+        });
+      }
+
+      for (const [attack, why] of [
+        ['write-sibling', /does not declare writable \(packet 1\)/],
+        ['bad-len', /moved a packet's data or length/],
+        ['bad-data', /moved a packet's data or length/],
+      ] as const) {
+        it(`${attack}: is a fault of the attacker alone`, () => {
+          const a = attacker(attack);
+          coResident(victim, a, 2);
+          expect(a.stats().quarantined).toBe(true);
+          expect(a.stats().fault).toMatch(why);
+          a.close();
+        });
+      }
+
+      it('write-other: another tenant’s packet buffers are out of reach', () => {
+        const mem = victim.packetMemory()!;
+        const a = attacker('write-other', { addr: Number(mem.address + 64n) });
+        coResident(victim, a, 2);
+        expect(a.stats().quarantined).toBe(true);
+        expect(a.stats().fault).toMatch(
+          { sfi: /out-of-bounds/, mpk: /protection key/, process: /signal 11/ }[backend],
+        );
+        a.close();
+      });
+    });
+  }
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addonBuilt } from '../../host-runtime/lib/index';
 import { addon } from '../../host-runtime/lib/native';
-import { buildNf, type ArtifactKind } from '../../host-runtime/lib/isolation';
+import { buildNf, nfBuildInputs, type ArtifactKind } from '../../host-runtime/lib/isolation';
 import { ipv4Packet } from '../host-runtime/packets';
 
 export { ipv4Packet, parse } from '../host-runtime/packets';
@@ -40,12 +40,7 @@ export async function testNf(names: string | string[], kind: ArtifactKind): Prom
   const list = Array.isArray(names) ? names : [names];
   const sources = list.map((n) => join(NFS, `${n}.c`));
   const h = createHash('sha256').update(kind);
-  for (const f of [
-    ...sources,
-    join(NFS, 'cfg.h'),
-    join(__dirname, '../../host-runtime/nf-build/nfp-nf-build.sh'),
-  ])
-    h.update(readFileSync(f));
+  for (const f of [...sources, join(NFS, 'cfg.h'), ...nfBuildInputs()]) h.update(readFileSync(f));
   const dir = join(tmpdir(), 'nfp-test-nfs');
   mkdirSync(dir, { recursive: true });
   const out = join(dir, `${list.join('-')}.${kind}.${h.digest('hex').slice(0, 12)}.so`);

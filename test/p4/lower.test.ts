@@ -15,19 +15,22 @@ function applied(nodes: ControlNode[]): string[] {
   return nodes.flatMap((n) => (n.kind === 'apply' ? [n.table] : [...applied(n.then), ...applied(n.else)]));
 }
 
-/** The `from_host == 0` branch point, wherever the frame checks put it. */
-function fromHostNode(nodes: ControlNode[]): ControlNode | undefined {
+/** The first `if` under `nodes` (depth first) whose condition passes `test`. */
+function findIf(
+  nodes: ControlNode[],
+  test: (n: ControlNode & { kind: 'if' }) => boolean,
+): ControlNode | undefined {
   for (const n of nodes) {
     if (n.kind !== 'if') continue;
-    if (n.cond.kind === 'eq' && n.cond.field.field === 'from_host') return n;
-    const inner = fromHostNode(n.then) ?? fromHostNode(n.else);
+    if (test(n)) return n;
+    const inner = findIf(n.then, test) ?? findIf(n.else, test);
     if (inner) return inner;
   }
   return undefined;
 }
 
 function branch(p: NicPipeline, fromHost: boolean): ControlNode[] {
-  const top = fromHostNode(p.ingress);
+  const top = findIf(p.ingress, (n) => n.cond.kind === 'eq' && n.cond.field.field === 'from_host');
   if (!top || top.kind !== 'if') throw new Error('no from_host branch');
   return fromHost ? top.else : top.then;
 }
@@ -96,7 +99,7 @@ describe('lowerPlan: NSH', () => {
     expect(assigned('etherType')).toMatchObject({
       src: { kind: 'field', ref: { instance: 'ethernet', field: 'etherType' } },
     });
-    const last = ops.filter((o) => o.op === 'assign').pop();
+    const last = ops.filter((o) => o.op === 'assign' && o.dst.instance !== 'meta').pop();
     expect(last).toMatchObject({
       dst: { instance: 'ethernet', field: 'etherType' },
       src: { kind: 'const', value: ETHERTYPE_NSH },
@@ -159,8 +162,9 @@ describe('lowerPlan: NSH', () => {
   });
 
   it('counts every drop by reason at the end', () => {
-    const last = p.ingress[p.ingress.length - 1];
+    const last = p.ingress[p.ingress.length - 2];
     expect(last).toMatchObject({ kind: 'if', cond: { kind: 'eq', field: { field: 'drop' }, value: 1n } });
+    if (last.kind === 'if') expect(applied(last.then)).toEqual(['drop_stage']);
     expect(action('drop_and_count').ops).toEqual([
       { op: 'drop' },
       {
@@ -305,7 +309,8 @@ describe('lowerPlan: bad input', () => {
       queues: [],
     };
     const p = lowerPlan(plan);
-    expect(p.entries.filter((e) => e.table !== 'port_role')).toEqual([]);
+    // only the per-port entries: port roles and the PacketOut ports
+    expect(p.entries.filter((e) => e.table !== 'port_role' && e.table !== 'cpu_send')).toEqual([]);
     expect(p.tables.find((t) => t.name === 'tenant_classify')?.defaultAction.action).toBe('mark_drop');
     expect(emitNicArtifacts(plan).files).toHaveLength(6);
   });
@@ -320,5 +325,72 @@ describe('lowerPlan: bad input', () => {
     const plan = twoTenantPlan();
     plan.profile = { ...plan.profile, hostPorts: [3, 9] };
     expect(() => lowerPlan(plan)).toThrow(/port 3 is both a wire port and a host port/);
+  });
+});
+
+describe('lowerPlan: packet I/O with the controller', () => {
+  const plan = twoTenantPlan();
+  const p = lowerPlan(plan);
+
+  it('uses the profile CPU port (255 when a saved plan names none)', () => {
+    expect(p.cpuPort).toBe(255);
+    expect(lowerPlan({ ...plan, profile: { ...PROFILE, cpuPort: 100 } }).cpuPort).toBe(100);
+    expect(() => lowerPlan({ ...plan, profile: { ...PROFILE, cpuPort: PROFILE.hostPorts[0] } })).toThrow(
+      /CPU port 8 is also a wire or host port/,
+    );
+    expect(() => lowerPlan({ ...plan, profile: { ...PROFILE, cpuPort: 511 } })).toThrow(NfpError);
+  });
+
+  it('parses a packet_out header only on the CPU port, then Ethernet', () => {
+    const start = p.parser[0];
+    expect(start.name).toBe('start');
+    expect(start.select?.keys).toEqual([{ instance: 'std', field: 'ingress_port' }]);
+    expect(start.select?.cases).toEqual([{ values: [255n], next: 'parse_packet_out' }]);
+    expect(start.select?.default).toBe('parse_ethernet');
+    expect(p.parser.find((s) => s.name === 'parse_packet_out')).toMatchObject({
+      extract: 'packet_out',
+      next: 'parse_ethernet',
+    });
+    expect(p.deparse[0]).toBe('packet_in');
+    expect(p.deparse).not.toContain('packet_out');
+  });
+
+  it('sends a PacketOut straight out unless it asks for the pipeline; CPU-port egress gets packet_in', () => {
+    const first = p.ingress[0];
+    expect(first).toMatchObject({ kind: 'if', cond: { kind: 'and' } });
+    if (first.kind !== 'if') return;
+    expect(applied(first.then)).toEqual(['cpu_send']);
+    expect(applied(first.else)).toContain('tenant_classify');
+    const lastNode = p.ingress[p.ingress.length - 1];
+    expect(lastNode).toMatchObject({ kind: 'if' });
+    if (lastNode.kind === 'if') expect(applied(lastNode.then)).toEqual(['cpu_receive']);
+    const push = p.actions.find((a) => a.name === 'push_packet_in')!;
+    expect(push.ops[0]).toEqual({ op: 'setValid', header: 'packet_in' });
+    // every action that forwards remembers the port, so the CPU check sees it
+    for (const a of p.actions)
+      if (a.ops.some((o) => o.op === 'forward'))
+        expect(a.ops.some((o) => o.op === 'assign' && o.dst.field === 'out_port')).toBe(true);
+  });
+
+  it('sends a PacketOut only to a port the NIC has; any other is a counted drop', () => {
+    const cpuSend = p.tables.find((t) => t.name === 'cpu_send')!;
+    expect(cpuSend.keys).toEqual([
+      { field: { instance: 'packet_out', field: 'egress_port' }, matchKind: 'exact' },
+    ]);
+    expect(cpuSend.defaultAction).toEqual({
+      action: 'mark_drop',
+      args: [BigInt(dropCode('bad-packet-out'))],
+    });
+    const entries = p.entries.filter((e) => e.table === 'cpu_send');
+    const ports = [...PROFILE.wirePorts, ...PROFILE.hostPorts].sort((x, y) => x - y);
+    expect(entries.map((e) => e.match[0])).toEqual(ports.map((x) => ({ kind: 'exact', value: BigInt(x) })));
+    expect(entries.map((e) => e.action.args)).toEqual(ports.map((x) => [BigInt(x)]));
+    expect(entries.every((e) => e.action.action === 'send_packet_out')).toBe(true);
+  });
+
+  it('declares controller headers of whole bytes', () => {
+    const headers = p.headerTypes.filter((t) => t.controllerHeader);
+    expect(headers.map((t) => t.controllerHeader).sort()).toEqual(['packet_in', 'packet_out']);
+    for (const t of headers) expect(t.fields.reduce((s, f) => s + f.width, 0) % 8).toBe(0);
   });
 });

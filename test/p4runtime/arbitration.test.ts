@@ -54,15 +54,19 @@ describe('arbitration over the StreamChannel', () => {
     await b.write([lpm(b, '11.0.0.0/8')]);
   });
 
-  it('when the primary leaves, the best backup is promoted', async () => {
+  it('when the primary leaves, a backup takes over by arbitrating with the highest id seen', async () => {
     rig = await startRig();
     const a = rig.client({ electionId: 10 });
     const b = rig.client({ electionId: 7 });
     await a.connect();
     expect(await b.connect()).toBe(false);
-    const promoted = next(b, 'primary');
+    const told = next(b, 'backup');
     a.close();
-    expect((await promoted)[0]).toBe(7n);
+    const [status, highest] = await told;
+    expect([status.code, highest]).toEqual([Code.NOT_FOUND, 10n]);
+    const promoted = next(b, 'primary');
+    b.setElectionId(highest);
+    expect((await promoted)[0]).toBe(10n);
     expect(b.isPrimary).toBe(true);
   });
 
@@ -113,6 +117,7 @@ describe('arbitration over the StreamChannel', () => {
     await demoted;
     const promoted = next(a, 'primary');
     b.close();
+    a.setElectionId(20); // nobody is promoted when the primary leaves
     await promoted;
     await new Promise((r) => setTimeout(r, 20));
     expect(runs).toEqual(['start', 'aborted', 'start']);

@@ -1,6 +1,7 @@
 /** Shared set-up for the P4Runtime suites: a server with a MemoryDevice on loopback. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import {
   MemoryDevice,
   P4RuntimeClient,
@@ -76,4 +77,20 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
   return out;
+}
+
+/** One unary call with a plain grpc-js client, so a test sees the response exactly as sent. */
+export function rawUnary<Req, Res>(
+  address: string,
+  def: grpc.MethodDefinition<Req, Res>,
+  req: Req,
+): Promise<Res> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  return new Promise<Res>((resolve, reject) => {
+    client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, (err, res) => {
+      client.close();
+      if (err) reject(err);
+      else resolve(res as Res);
+    });
+  });
 }

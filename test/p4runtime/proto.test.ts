@@ -1,6 +1,6 @@
 /**
  * Wire compatibility of the hand-written protos: field numbers and wire types checked byte for
- * byte against the P4Runtime v1.4 specification's numbering (what simple_switch_grpc speaks).
+ * byte against the P4Runtime specification's numbering (what simple_switch_grpc speaks).
  */
 import { describe, expect, it } from 'vitest';
 import { codecs, p4infoToJson, PROTO_FILES, p4runtimeRoot } from '../../p4runtime';
@@ -36,7 +36,7 @@ describe('P4Runtime protos', () => {
       isDefaultAction: true,
       idleTimeoutNs: 3,
       metadata: Uint8Array.of(4),
-      const: true,
+      isConst: true,
     });
     expect(hex(b)).toBe('0801' + '2002' + '4001' + '4803' + '5a0104' + '6801');
     // match=2 → FieldMatch{field_id=1, lpm=4{value=1, prefix_len=2}}; meter_counter_data=12

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, insert, modify, P4RuntimeClient, P4RuntimeWriteError } from '../../p4runtime';
+import {
+  Code,
+  insert,
+  modify,
+  P4RuntimeClient,
+  P4RuntimeReadError,
+  P4RuntimeWriteError,
+} from '../../p4runtime';
 import { collect, fixtureP4Info, next, primaryWithPipeline, startRig, type Rig } from './helpers';
 
 let rig: Rig;
@@ -55,9 +62,8 @@ describe('roles as access control', () => {
       'ingress.tenant_a_classify',
       'ingress.tenant_a_classify',
     ]);
-    await expect(collect(tenantA.readTable('tenant_b_classify'))).rejects.toMatchObject({
-      code: Code.PERMISSION_DENIED,
-    });
+    const denied = await collect(tenantA.readTable('tenant_b_classify')).catch((x: unknown) => x);
+    expect((denied as P4RuntimeReadError).failures[0].error.canonicalCode).toBe(Code.PERMISSION_DENIED);
     const everything = await collect(admin.read({ tableEntry: { tableId: 0 } }));
     expect(everything).toHaveLength(3);
   });
@@ -74,9 +80,10 @@ describe('roles as access control', () => {
     });
   });
 
-  it('an unknown role is refused at arbitration', async () => {
+  it('an unknown role is refused (NOT_FOUND) at arbitration and in Read', async () => {
     const x = rig.client({ role: 'tenant-z', electionId: 1 });
-    await expect(x.connect()).rejects.toMatchObject({ code: Code.PERMISSION_DENIED });
+    await expect(x.connect()).rejects.toMatchObject({ code: Code.NOT_FOUND });
+    await expect(collect(x.read({ tableEntry: {} }))).rejects.toMatchObject({ code: Code.NOT_FOUND });
   });
 
   it('packet-in reaches the primaries whose role allows packet I/O', async () => {

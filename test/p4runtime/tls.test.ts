@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryDevice, P4RuntimeClient, P4RuntimeServer } from '../../p4runtime';
+import { MemoryDevice, P4RUNTIME_API_VERSION, P4RuntimeClient, P4RuntimeServer } from '../../p4runtime';
 
 const hasOpenssl = (() => {
   try {
@@ -118,7 +118,7 @@ describe.skipIf(!hasOpenssl)('TLS and mutual TLS', () => {
     const s = await server(false);
     const c = client(s, false);
     expect(await c.connect()).toBe(true);
-    expect((await c.capabilities()).p4runtimeApiVersion).toBe('1.4.0');
+    expect((await c.capabilities()).p4runtimeApiVersion).toBe(P4RUNTIME_API_VERSION);
   });
 
   it('mTLS: a client with a CA-signed certificate is served; one without is refused', async () => {

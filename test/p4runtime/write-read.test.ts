@@ -5,6 +5,7 @@ import {
   insert,
   modify,
   P4RuntimeClient,
+  P4RuntimeReadError,
   P4RuntimeWriteError,
   P4SchemaError,
   remove,
@@ -93,7 +94,7 @@ describe('Write semantics', () => {
     expect(entries).toHaveLength(4);
   });
 
-  it('validates raw entities against P4Info with INVALID_ARGUMENT naming the field', async () => {
+  it('validates raw entities against P4Info, naming the field (OUT_OF_RANGE for bytestrings)', async () => {
     const cases: [Entity, RegExp][] = [
       [{ tableEntry: { tableId: 999, match: [] } }, /unknown table id 999/],
       [
@@ -165,7 +166,8 @@ describe('Write semantics', () => {
     const e = await writeError(c.write(cases.map(([x]) => insert(x))));
     expect(e.failures).toHaveLength(cases.length);
     e.failures.forEach((f, i) => {
-      expect(f.error.canonicalCode).toBe(Code.INVALID_ARGUMENT);
+      const bytestring = /does not fit/.test(String(cases[i][1]));
+      expect(f.error.canonicalCode).toBe(bytestring ? Code.OUT_OF_RANGE : Code.INVALID_ARGUMENT);
       expect(f.error.message).toMatch(cases[i][1]);
     });
   });
@@ -286,10 +288,19 @@ describe('Read', () => {
     expect(entries).toHaveLength(n);
   });
 
-  it('refuses an invalid read entity with INVALID_ARGUMENT', async () => {
-    await expect(collect(c.read({ tableEntry: { tableId: 12345 } }))).rejects.toMatchObject({
-      code: Code.INVALID_ARGUMENT,
-    });
+  it('answers the valid requests of a read and reports each invalid one (UNKNOWN + p4.Error per request)', async () => {
+    await c.write([insert(route('10.0.0.0/8'))]);
+    const got: Entity[] = [];
+    const e = await (async () => {
+      for await (const x of c.read([{ tableEntry: { tableId: 12345 } }, { tableEntry: { tableId: 0 } }]))
+        got.push(x);
+    })().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(P4RuntimeReadError);
+    const err = e as P4RuntimeReadError;
+    expect(err.code).toBe(Code.UNKNOWN);
+    expect(err.failures.map((f) => [f.index, f.error.canonicalCode])).toEqual([[0, Code.INVALID_ARGUMENT]]);
+    expect(err.message).toMatch(/unknown table id 12345/);
+    expect(got).toHaveLength(1);
   });
 });
 

@@ -65,3 +65,15 @@ extern "C" const struct nfp_iso_services nfp_iso_services_native = {
 	svc_lookup, svc_add, svc_del, svc_value, svc_key_bytes, svc_counter, svc_now, svc_log, svc_bulk,
 	svc_meter_create, svc_meter_color, svc_meter_reset,
 };
+
+int nfp_iso_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t n, struct nfp_batch *batch,
+			  uint64_t now_ns, uint8_t *hop)
+{
+	if (d->ops == &nfp_domain_sfi_ops)
+		return nfp_sfi_process_chain(d, slots, n, batch, now_ns, hop);
+	if (d->ops == &nfp_domain_mpk_ops)
+		return nfp_mpk_process_chain(d, slots, n, batch, now_ns, hop);
+	if (d->ops == &nfp_domain_process_ops)
+		return nfp_proc_process_chain(d, slots, n, batch, now_ns, hop);
+	return -ENOTSUP;
+}

@@ -53,12 +53,19 @@ int nfp_iso_nf_state(struct nfp_domain *d, uint32_t nf_slot, struct nfp_iso_nf_s
 int nfp_mpk_nf_state(struct nfp_domain *d, uint32_t nf_slot, struct nfp_iso_nf_state *out);
 
 /*
- * sfi only: runs slots first..first+n-1 (all NFs of one chain module, loaded in module order)
- * as a chain inside the sandbox with one crossing. `hop[i]` receives the index within the chain
- * of the NF that decided packet i (n when all passed). Returns 0 or < 0 on a fault.
+ * sfi, mpk and process: runs the NF slots `slots[0..n-1]` of `d` as a chain on `batch` with one
+ * entry into the domain (sfi: NFs of one module instance; process: one round trip). `hop[i]` receives the index within the chain of
+ * the NF that decided packet i (n when all passed). Returns 0, < 0 on a fault (-EFAULT, -EACCES),
+ * -EINVAL for slots that cannot run as one chain, -ENOTSUP for another backend.
  */
-int nfp_sfi_process_chain(struct nfp_domain *d, uint32_t first, uint32_t n, struct nfp_batch *batch,
+int nfp_iso_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t n, struct nfp_batch *batch,
 			  uint64_t now_ns, uint8_t *hop);
+int nfp_sfi_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t n, struct nfp_batch *batch,
+			  uint64_t now_ns, uint8_t *hop);
+int nfp_mpk_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t n, struct nfp_batch *batch,
+			  uint64_t now_ns, uint8_t *hop);
+int nfp_proc_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t n, struct nfp_batch *batch,
+			   uint64_t now_ns, uint8_t *hop);
 
 /* The services table handed to modules: nf.h's functions over struct nfp_ctx. */
 extern const struct nfp_iso_services nfp_iso_services_native;
@@ -69,6 +76,17 @@ int nfp_mpk_supported(char *why, size_t whylen);
 #ifdef __cplusplus
 }
 #endif
+
+/*
+ * A verdict read back from a domain: packet decided by NF k of an n-NF chain (k == n: every NF
+ * passed it) with verdict v and drop reason r, checked against NF k's manifest `m`.
+ */
+static inline int nfp_iso_verdict_ok(const struct nfp_nf_manifest *m, uint32_t k, uint32_t n, uint8_t v, uint8_t r)
+{
+	return k <= n && (v == NFP_VERDICT_PASS) == (k == n) &&
+	       (v == NFP_VERDICT_PASS || (v == NFP_VERDICT_DROP && (r < m->n_drop_reasons || r == 0)) ||
+		(v >= NFP_VERDICT_BRANCH && v < NFP_VERDICT_BRANCH + m->n_verdicts));
+}
 
 /* Cycle counter (TSC on x86). */
 static inline uint64_t nfp_iso_cycles(void)

@@ -9,6 +9,11 @@
  *     reach runtime services through the table handed to `bind`.
  * Both kinds call the same runtime services (struct nfp_iso_services) with native pointers; the
  * sfi trampolines check every pointer against the linear memory first.
+ *
+ * Version 2 (sfi): one module instance holds any number of NF instances (a tenant's whole domain
+ * in one linear memory, where its packets can live too); NF contexts are structs in linear memory
+ * (struct nfp_sfi_ctx), so table values, counters and the clock need no crossing; guard-page
+ * modules report their guard region and a trap entry for the runtime's fault handler.
  */
 #ifndef NFP_ISO_ABI_H
 #define NFP_ISO_ABI_H
@@ -22,7 +27,7 @@
 extern "C" {
 #endif
 
-#define NFP_ISO_ABI_VERSION 1u
+#define NFP_ISO_ABI_VERSION 2u
 
 /* Most NFs one module may hold (a tenant chain). */
 #define NFP_ISO_MAX_NFS 16u
@@ -72,19 +77,49 @@ enum nfp_sfi_fault {
 enum nfp_sfi_fn {
 	NFP_SFI_FN_ALLOC = 0,    /* (bytes) -> offset of zeroed, 64-byte aligned memory, 0 on failure */
 	NFP_SFI_FN_MANIFEST = 1, /* (nf) -> offset of its struct nfp_nf_manifest, 0 for a bad nf */
-	NFP_SFI_FN_INIT = 2,     /* (nf, state, config, config_len) -> init's result */
-	NFP_SFI_FN_PROCESS = 3,  /* (first nf, n nfs, chain block) -> 0 */
-	NFP_SFI_FN_FINI = 4,     /* (nf, state) -> 0 */
+	NFP_SFI_FN_INIT = 2,     /* (nf, state, config, config_len, ctx) -> init's result */
+	NFP_SFI_FN_PROCESS = 3,  /* (chain block) -> 0 */
+	NFP_SFI_FN_FINI = 4,     /* (nf, state, ctx) -> 0 */
+};
+
+/* NF instances one module instance (one linear memory) may hold: a tenant's whole domain. */
+#define NFP_SFI_MAX_CTXS 64u
+
+/*
+ * An NF instance's context as the guest sees it: `nfp_ctx *` inside the sandbox points at one of
+ * these, in linear memory, written by the runtime at load. The guest reads table layouts and the
+ * batch clock here and adds to its counters without leaving the sandbox; the services that do
+ * leave it (table lookups, meters, logs) carry `id`, which the runtime checks against the NF
+ * instances of this module instance only. Nothing here is trusted by the runtime: an NF that
+ * scribbles on it hurts only itself.
+ */
+struct nfp_sfi_table {
+	uint32_t values;      /* linear-memory offset of slot 0's value */
+	uint32_t value_bytes;
+	uint32_t slots;
+	uint32_t pad;
+};
+
+struct nfp_sfi_ctx {
+	uint32_t id;       /* the runtime's index of this NF instance within the module instance */
+	uint32_t n_tables;
+	uint64_t now_ns;   /* the batch's clock (nfp_now_ns); 0: ask the runtime */
+	uint64_t counters[8];
+	struct nfp_sfi_table tables[NFP_NF_MAX_TABLES];
 };
 
 /*
- * The chain block handed to NFP_SFI_FN_PROCESS, in linear memory (wasm32 layout). The NFs
- * first..first+n-1 run in turn on `batch`; a packet leaves the chain at the first NF that does
- * not pass it, and `hop[i]` says which NF that was (n when every NF passed it).
+ * The chain block handed to NFP_SFI_FN_PROCESS, in linear memory (wasm32 layout). NF instances
+ * 0..n-1 (module NF nf[k], with its state and context) run in turn on `batch`; a packet leaves
+ * the chain at the first NF that does not pass it, and `hop[i]` says which NF that was (n when
+ * every NF passed it).
  */
 struct nfp_sfi_chain {
-	uint32_t states[NFP_ISO_MAX_NFS]; /* linear-memory offset of each NF's state */
-	uint32_t batch;                   /* offset of a struct nfp_batch (wasm32 layout) */
+	uint32_t n;
+	uint32_t nf[NFP_ISO_MAX_NFS];
+	uint32_t states[NFP_ISO_MAX_NFS];
+	uint32_t ctxs[NFP_ISO_MAX_NFS];
+	uint32_t batch; /* offset of a struct nfp_batch (wasm32 layout) */
 	uint8_t hop[NFP_NF_MAX_BATCH];
 };
 
@@ -112,17 +147,34 @@ struct nfp_sfi_env; /* one instance of the module: its linear memory and its run
 struct nfp_sfi_module {
 	uint32_t abi_version; /* NFP_ISO_ABI_VERSION */
 	uint32_t n_nfs;
-	/* Instantiates the module; `ctxs[i]` is NF i's runtime context. NULL on failure. */
-	struct nfp_sfi_env *(*create)(const struct nfp_iso_services *svc, void *const *ctxs, uint32_t n_ctxs);
+	/* Instantiates the module with no NF context bound yet. NULL on failure. */
+	struct nfp_sfi_env *(*create)(const struct nfp_iso_services *svc);
 	void (*destroy)(struct nfp_sfi_env *env);
-	/* The linear memory now (it may move when the guest grows it). */
-	uint8_t *(*memory)(struct nfp_sfi_env *env, uint32_t *size);
 	/*
-	 * Calls guest function `fn` with up to four arguments under a cycle budget (0: none).
+	 * The linear memory (fixed size: it never grows or moves) and, in `*reserved`, the bytes of
+	 * address space from its start that belong to this instance: the memory plus the guard
+	 * region behind it when the module was built with guard pages instead of explicit bounds
+	 * checks (then an access past the memory faults there, and the runtime's signal handler calls
+	 * `trap`); equal to the size otherwise.
+	 */
+	uint8_t *(*memory)(struct nfp_sfi_env *env, uint32_t *size, uint64_t *reserved);
+	/*
+	 * Binds context id `id` (< NFP_SFI_MAX_CTXS) to the runtime's context `ctx` (NULL: unbind),
+	 * whose guest view (struct nfp_sfi_ctx) is at linear-memory offset `guest`: a service call
+	 * naming any other address as its context is a fault.
+	 */
+	int32_t (*bind)(struct nfp_sfi_env *env, uint32_t id, void *ctx, uint32_t guest);
+	/*
+	 * Calls guest function `fn` with up to five arguments under a cycle budget (0: none).
 	 * Returns 0 and the result in `*ret`, or -enum nfp_sfi_fault. Not reentrant per env.
 	 */
-	int32_t (*call)(struct nfp_sfi_env *env, uint32_t fn, const uint32_t args[4], uint64_t budget_cycles,
+	int32_t (*call)(struct nfp_sfi_env *env, uint32_t fn, const uint32_t args[5], uint64_t budget_cycles,
 			uint32_t *ret);
+	/*
+	 * Ends the call in progress on this thread with fault `code` (never returns). For the
+	 * runtime's SIGSEGV handler, when a guard-page module's access lands in its guard region.
+	 */
+	void (*trap)(struct nfp_sfi_env *env, int32_t code);
 };
 
 #ifdef __cplusplus

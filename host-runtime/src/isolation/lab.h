@@ -15,6 +15,9 @@ using Packet = std::vector<uint8_t>;
 
 struct BenchResult {
 	uint64_t cycles = 0, packets = 0, passed = 0, batches = 0;
+	// The median batch: robust where other processes share the core (a batch the thread was
+	// descheduled in is an outlier, not an average).
+	uint64_t median_batch_cycles = 0;
 };
 
 // Runs `packets` as one batch `iterations` times (bytes restored before each, untimed).

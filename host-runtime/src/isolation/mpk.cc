@@ -1,21 +1,24 @@
-// The `mpk` backend: native NFs whose memory (state, table values, packet windows) lives in an
-// arena tagged with the domain's own protection key. On entry WRPKRU denies every other key, so
-// one tenant's NF cannot touch another tenant's arena; on exit full access is restored. Faults
-// (SEGV_PKUERR, SIGFPE, SIGBUS) inside a call, and a per-call timer (the watchdog), jump back to
-// the call site; every other signal goes to the handler that was installed before ours (V8's).
-// Memory mapped later gets key 0, which is why everything an NF owns is carved from the arena.
+// The `mpk` backend: native NFs whose memory (state, table values, the tenant's packet buffers or
+// windows) lives in an arena tagged with the domain's own protection key. On entry WRPKRU denies
+// every other key, so one tenant's NF cannot touch another tenant's arena; on exit the thread's
+// access is restored. A tenant's chain runs with one entry per batch (chain.h): one WRPKRU pair.
+// Faults (SEGV_PKUERR, SIGFPE, SIGBUS) inside a call, and the watchdog's SIGALRM past the call's
+// deadline, jump back to the entry (fault.h: no system call per call); every other signal goes to
+// the handler that was installed before ours (V8's). Memory mapped later gets key 0, which is why
+// everything an NF owns is carved from the arena.
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
+#include "chain.h"
+#include "fault.h"
 #include "iso.h"
 #include "native.h"
 #include "windows.h"
@@ -30,7 +33,8 @@
 
 namespace {
 
-constexpr size_t kArenaBytes = 32u << 20;
+// Address space per domain; pages are backed only as they are used (state, tables, packets).
+constexpr size_t kArenaBytes = 256u << 20;
 
 #if defined(__x86_64__)
 inline uint32_t rdpkru()
@@ -45,61 +49,6 @@ inline uint32_t rdpkru() { return 0; }
 inline void wrpkru(uint32_t) {}
 #endif
 
-// The call in progress on this thread, for the signal handler.
-thread_local sigjmp_buf *t_jump = nullptr;
-thread_local int t_signal = 0;
-thread_local int t_code = 0; // si_code of the fault that ended the call
-thread_local bool t_timer_ready = false;
-thread_local timer_t t_timer;
-
-struct sigaction g_old_segv, g_old_fpe, g_old_bus, g_old_alrm;
-bool g_handlers = false;
-
-void chain(int sig, siginfo_t *si, void *uc)
-{
-	struct sigaction *old = sig == SIGSEGV ? &g_old_segv : sig == SIGFPE ? &g_old_fpe : sig == SIGBUS ? &g_old_bus : &g_old_alrm;
-	if (old->sa_flags & SA_SIGINFO) {
-		old->sa_sigaction(sig, si, uc);
-	} else if (old->sa_handler == SIG_DFL) {
-		signal(sig, SIG_DFL); // returning re-raises the fault with the default action
-	} else if (old->sa_handler != SIG_IGN) {
-		old->sa_handler(sig);
-	}
-}
-
-void on_signal(int sig, siginfo_t *si, void *uc)
-{
-	sigjmp_buf *jb = t_jump;
-	// A watchdog tick that lands just after the NF returned: nothing to stop, and the default
-	// action of SIGALRM would end the whole process.
-	if (jb == nullptr && sig == SIGALRM && !(g_old_alrm.sa_flags & SA_SIGINFO) && g_old_alrm.sa_handler == SIG_DFL)
-		return;
-	if (jb != nullptr && (sig != SIGSEGV || si->si_code == SEGV_PKUERR || si->si_code == SEGV_ACCERR ||
-			      si->si_code == SEGV_MAPERR)) {
-		t_jump = nullptr;
-		t_signal = sig;
-		t_code = si->si_code;
-		siglongjmp(*jb, 1);
-	}
-	chain(sig, si, uc);
-}
-
-void install_handlers()
-{
-	if (g_handlers)
-		return;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_signal;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &g_old_segv);
-	sigaction(SIGFPE, &sa, &g_old_fpe);
-	sigaction(SIGBUS, &sa, &g_old_bus);
-	sigaction(SIGALRM, &sa, &g_old_alrm);
-	g_handlers = true;
-}
-
 struct mpk_slot {
 	nfp::NativeNf nf;
 	struct nfp_ctx ctx;
@@ -110,14 +59,19 @@ struct mpk_slot {
 struct mpk_domain {
 	struct nfp_iso_domain iso;
 	int pkey;
+	int shared;
 	uint8_t *arena;
 	size_t used;
-	uint8_t *windows;          // NFP_NF_MAX_BATCH windows, in the arena
-	struct nfp_pkt *pkts;      // in the arena
-	uint8_t *verdicts, *reasons;
+	// In the arena: what the NFs are handed (their windows, descriptors, verdicts, chain scratch).
+	uint8_t *windows;
+	struct nfp_pkt *pkts;
+	uint8_t *verdicts, *reasons, *hop;
+	struct nfp_chain_scratch *scratch;
+	struct nfp_iso_area area; // the tenant's packet buffers, when the runtime asked for them
 	uint32_t n_slots;
 	mpk_slot slots[NFP_DOMAIN_MAX_NFS];
-	struct nfp_iso_win wins[NFP_NF_MAX_BATCH];
+	struct nfp_iso_pkt pk[NFP_NF_MAX_BATCH];
+	uint8_t saved[NFP_NF_MAX_BATCH][NFP_ISO_WIN];
 };
 
 mpk_domain *dom(struct nfp_domain *d) { return (mpk_domain *)d->priv; }
@@ -139,38 +93,9 @@ uint32_t pkru_for(int pkey)
 	return v;
 }
 
-void arm_timer(uint64_t budget_cycles)
-{
-	if (budget_cycles == 0)
-		return;
-	if (!t_timer_ready) {
-		struct sigevent sev;
-		memset(&sev, 0, sizeof(sev));
-		sev.sigev_notify = SIGEV_THREAD_ID;
-		sev.sigev_signo = SIGALRM;
-		sev._sigev_un._tid = gettid();
-		if (timer_create(CLOCK_MONOTONIC, &sev, &t_timer) != 0)
-			return;
-		t_timer_ready = true;
-	}
-	uint64_t ns = budget_cycles * 1000000000ull / rte_get_tsc_hz();
-	struct itimerspec its;
-	memset(&its, 0, sizeof(its));
-	its.it_value.tv_sec = (time_t)(ns / 1000000000ull);
-	its.it_value.tv_nsec = (long)(ns % 1000000000ull);
-	timer_settime(t_timer, 0, &its, nullptr);
-}
-
-void disarm_timer()
-{
-	if (!t_timer_ready)
-		return;
-	struct itimerspec its;
-	memset(&its, 0, sizeof(its));
-	timer_settime(t_timer, 0, &its, nullptr);
-}
-
-// Lets this thread (outside any domain) read and write memory tagged with `pkey`.
+// Lets this thread (outside any domain) read and write memory tagged with `pkey`: pkey_alloc
+// opened it only on the thread that allocated it, and the runtime copies and classifies packets
+// in the arena on its workers.
 inline void open_key_here(int pkey)
 {
 	uint32_t v = rdpkru(), want = v & ~(3u << (2 * pkey));
@@ -181,28 +106,32 @@ inline void open_key_here(int pkey)
 // Runs `fn` inside the domain. Returns 0, or -EFAULT with the fault in d->iso.fault.
 template <typename F> int enter(mpk_domain *d, const char *who, F fn)
 {
-	sigjmp_buf jb;
-	uint32_t saved = rdpkru();
-	if (sigsetjmp(jb, 1) != 0) {
-		disarm_timer();
+	jmp_buf jb;
+	nfp::IsoCall c;
+	c.jump = &jb;
+	nfp::IsoCall *volatile outer = nfp::t_iso_call;
+	volatile uint32_t saved = rdpkru();
+	if (_setjmp(jb) != 0) {
 		wrpkru(saved);
-		const char *what = t_signal == SIGSEGV && t_code == SEGV_PKUERR
+		nfp::iso_watchdog_arm(0);
+		nfp::t_iso_call = outer;
+		const char *what = c.signal == SIGSEGV && c.code == SEGV_PKUERR
 					   ? "memory access outside its domain (protection key fault)"
-				   : t_signal == SIGSEGV && t_code == SEGV_MAPERR ? "access to an unmapped address"
-				   : t_signal == SIGSEGV ? "access the page does not allow (write to read-only memory)"
-				   : t_signal == SIGFPE ? "trap (arithmetic exception)"
-				   : t_signal == SIGALRM ? "cycle budget exceeded (watchdog)"
+				   : c.signal == SIGSEGV && c.code == SEGV_MAPERR ? "access to an unmapped address"
+				   : c.signal == SIGSEGV ? "access the page does not allow (write to read-only memory)"
+				   : c.signal == SIGFPE ? "trap (arithmetic exception)"
+				   : c.signal == SIGALRM ? "cycle budget exceeded (watchdog)"
 							 : "bus error";
 		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s", who, what);
 		return -EFAULT;
 	}
-	t_jump = &jb;
-	arm_timer(d->iso.budget_cycles);
+	nfp::t_iso_call = &c;
+	nfp::iso_watchdog_arm(d->iso.budget_cycles ? nfp_iso_cycles() + d->iso.budget_cycles : 0);
 	wrpkru(pkru_for(d->pkey));
 	fn();
 	wrpkru(saved);
-	disarm_timer();
-	t_jump = nullptr;
+	nfp::iso_watchdog_arm(0);
+	nfp::t_iso_call = outer;
 	return 0;
 }
 
@@ -220,7 +149,8 @@ struct nfp_domain *mpk_create(const struct nfp_domain_params *params, char *err,
 	}
 	d->pkey = pkey_alloc(0, 0);
 	void *arena = d->pkey < 0 ? MAP_FAILED
-				  : mmap(nullptr, kArenaBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				  : mmap(nullptr, kArenaBytes, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (arena == MAP_FAILED || pkey_mprotect(arena, kArenaBytes, PROT_READ | PROT_WRITE, d->pkey) != 0) {
 		snprintf(err, errlen, "cannot set up a protection-key arena for tenant %u: %s", params->tenant,
 			 strerror(errno));
@@ -236,7 +166,11 @@ struct nfp_domain *mpk_create(const struct nfp_domain_params *params, char *err,
 	d->pkts = (struct nfp_pkt *)arena_alloc(d, sizeof(struct nfp_pkt) * NFP_NF_MAX_BATCH);
 	d->verdicts = arena_alloc(d, NFP_NF_MAX_BATCH);
 	d->reasons = arena_alloc(d, NFP_NF_MAX_BATCH);
-	install_handlers();
+	d->hop = arena_alloc(d, NFP_NF_MAX_BATCH);
+	d->scratch = (struct nfp_chain_scratch *)arena_alloc(d, sizeof(struct nfp_chain_scratch));
+	d->shared = params->packet_access == NFP_PACKET_ACCESS_SHARED;
+	nfp::iso_fault_install();
+	nfp::iso_watchdog_acquire();
 	d->iso.base.ops = &nfp_domain_mpk_ops;
 	d->iso.base.params = *params;
 	d->iso.base.priv = d;
@@ -257,6 +191,7 @@ int mpk_load(struct nfp_domain *base, const struct nfp_nf_descriptor *builtin, c
 		snprintf(err, errlen, "too many NFs in one domain");
 		return -ENOSPC;
 	}
+	open_key_here(d->pkey);
 	mpk_slot *s = &d->slots[d->n_slots];
 	memset((void *)s, 0, sizeof(*s));
 	int rc = nfp::native_open(artifact, &s->nf, err, errlen);
@@ -308,42 +243,70 @@ const struct nfp_nf_manifest *mpk_manifest(struct nfp_domain *base, uint32_t slo
 	return slot < d->n_slots && d->slots[slot].nf.desc ? &d->slots[slot].nf.desc->manifest : nullptr;
 }
 
+struct ChainArg {
+	mpk_slot *const *slots;
+};
+
+void run_nf(void *arg, uint32_t k, struct nfp_batch *sub)
+{
+	mpk_slot *s = ((ChainArg *)arg)->slots[k];
+	s->nf.desc->process(&s->ctx, s->state, sub);
+}
+
+// Runs `slots` as a chain on `batch` with one entry; rights are the union over the chain.
+int run(mpk_domain *d, mpk_slot *const *slots, uint32_t n, uint32_t readable, uint32_t writable,
+	struct nfp_batch *batch, uint64_t now_ns, uint8_t *hop)
+{
+	uint32_t count = batch->count > NFP_NF_MAX_BATCH ? NFP_NF_MAX_BATCH : batch->count;
+	open_key_here(d->pkey);
+	uint32_t moves = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		slots[k]->ctx.now_ns = now_ns;
+		if (slots[k]->writable & NFP_REGION_L2)
+			moves |= 1u << k;
+	}
+	uint8_t *at[NFP_NF_MAX_BATCH];
+	uint16_t len[NFP_NF_MAX_BATCH];
+	nfp_iso_batch_in(&d->area, d->shared, batch->pkts, count, readable, writable, d->windows, d->saved, d->pk,
+			 at, len);
+	for (uint32_t i = 0; i < count; i++) {
+		d->pkts[i] = batch->pkts[i];
+		d->pkts[i].data = at[i];
+		d->pkts[i].len = len[i];
+	}
+	struct nfp_batch b = {count, d->pkts, d->verdicts, d->reasons};
+	ChainArg arg = {slots};
+	if (enter(d, slots[0]->nf.desc->manifest.name,
+		  [&]() { nfp_chain_run(&b, n, moves, run_nf, &arg, d->hop, d->scratch); }) < 0)
+		return -EFAULT;
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t k = d->hop[i], v = d->verdicts[i], r = d->reasons[i];
+		const struct nfp_nf_manifest *m = &slots[k < n ? k : 0]->nf.desc->manifest;
+		if (!nfp_iso_verdict_ok(m, k, n, v, r)) {
+			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u for packet %u", m->name, v, i);
+			return -EFAULT;
+		}
+		// Where the NF left the packet (nf.h, front adjustment); compared, never dereferenced.
+		int64_t front = (int64_t)((uintptr_t)d->pkts[i].data - (uintptr_t)at[i]);
+		int rc = nfp_iso_pkt_out(&batch->pkts[i], d->shared, readable, writable, at[i], d->saved[i], front,
+					 d->pkts[i].len, &d->pk[i]);
+		if (rc < 0) {
+			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %u)", m->name, nfp_iso_violation(rc), i);
+			return -EACCES;
+		}
+		batch->verdicts[i] = v;
+		batch->drop_reasons[i] = r;
+		if (hop != nullptr)
+			hop[i] = k;
+	}
+	return 0;
+}
+
 int mpk_process(struct nfp_domain *base, uint32_t slot, struct nfp_batch *batch, uint64_t now_ns)
 {
 	mpk_domain *d = dom(base);
 	mpk_slot *s = &d->slots[slot];
-	uint32_t count = batch->count > NFP_NF_MAX_BATCH ? NFP_NF_MAX_BATCH : batch->count;
-	// pkey_alloc opened the key only on the thread that allocated it; a worker thread starts
-	// with every other key closed, and the host side must copy packets into the arena.
-	open_key_here(d->pkey);
-	s->ctx.now_ns = now_ns;
-	for (uint32_t i = 0; i < count; i++) {
-		uint8_t *w = d->windows + (size_t)i * NFP_ISO_SLOT + NFP_PKT_HEADROOM;
-		d->pkts[i] = batch->pkts[i];
-		d->pkts[i].len = nfp_iso_window_in(&batch->pkts[i], s->readable, s->writable, w, &d->wins[i]);
-		d->pkts[i].data = w;
-		d->verdicts[i] = NFP_VERDICT_PASS;
-		d->reasons[i] = 0;
-	}
-	struct nfp_batch b = {count, d->pkts, d->verdicts, d->reasons};
-	const struct nfp_nf_descriptor *desc = s->nf.desc;
-	if (enter(d, desc->manifest.name, [&]() { desc->process(&s->ctx, s->state, &b); }) < 0)
-		return -EFAULT;
-	for (uint32_t i = 0; i < count; i++) {
-		uint8_t *w = d->windows + (size_t)i * NFP_ISO_SLOT + NFP_PKT_HEADROOM;
-		// The NF's own view of where the packet now starts (nf.h, front adjustment).
-		int64_t front = d->pkts[i].data - w;
-		if (front < INT32_MIN || front > INT32_MAX ||
-		    nfp_iso_window_out(&batch->pkts[i], s->readable, s->writable, w, (int32_t)front, d->pkts[i].len,
-				       &d->wins[i]) < 0) {
-			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: wrote a packet region it may not write",
-				 desc->manifest.name);
-			return -EACCES;
-		}
-		batch->verdicts[i] = d->verdicts[i];
-		batch->drop_reasons[i] = d->reasons[i];
-	}
-	return 0;
+	return run(d, &s, 1, s->readable, s->writable, batch, now_ns, nullptr);
 }
 
 void mpk_counters(struct nfp_domain *base, uint32_t slot, uint64_t *out)
@@ -374,6 +337,47 @@ void mpk_destroy(struct nfp_domain *base)
 	munmap(d->arena, kArenaBytes);
 	pkey_free(d->pkey);
 	rte_free(d);
+	nfp::iso_watchdog_release();
+}
+
+// The tenant's packet buffers, tagged with its key: no other tenant's NF reaches them.
+void *mpk_packet_memory(struct nfp_domain *base, size_t bytes, char *err, size_t errlen)
+{
+	mpk_domain *d = dom(base);
+	if (!d->shared) {
+		snprintf(err, errlen, "tenant %u uses packet windows", base->params.tenant);
+		return nullptr;
+	}
+	if (d->area.lo != d->area.hi) {
+		snprintf(err, errlen, "tenant %u: its packet memory is already given out", base->params.tenant);
+		return nullptr;
+	}
+	uint8_t *p = arena_alloc(d, bytes);
+	if (p == nullptr) {
+		snprintf(err, errlen, "tenant %u: %zu bytes of packet buffers do not fit its %zu MiB arena",
+			 base->params.tenant, bytes, kArenaBytes >> 20);
+		return nullptr;
+	}
+	d->area = {p, p + bytes};
+	return p;
+}
+
+void mpk_attach_thread(struct nfp_domain *base) { open_key_here(dom(base)->pkey); }
+
+int mpk_process_chain(struct nfp_domain *base, const uint32_t *slot_ids, uint32_t n, struct nfp_batch *batch,
+		      uint64_t now_ns, uint8_t *hop)
+{
+	mpk_domain *d = dom(base);
+	mpk_slot *slots[NFP_ISO_MAX_NFS];
+	uint32_t readable = 0, writable = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		if (slot_ids[k] >= d->n_slots)
+			return -EINVAL;
+		slots[k] = &d->slots[slot_ids[k]];
+		readable |= slots[k]->readable;
+		writable |= slots[k]->writable;
+	}
+	return run(d, slots, n, readable, writable, batch, now_ns, hop);
 }
 
 } // namespace
@@ -417,6 +421,17 @@ int nfp_mpk_nf_state(struct nfp_domain *base, uint32_t slot, struct nfp_iso_nf_s
 	return 0;
 }
 
+int nfp_mpk_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t n, struct nfp_batch *batch,
+			  uint64_t now_ns, uint8_t *hop)
+{
+	if (d->ops != &nfp_domain_mpk_ops)
+		return -ENOTSUP;
+	if (n == 0 || n > NFP_ISO_MAX_NFS)
+		return -EINVAL;
+	return mpk_process_chain(d, slots, n, batch, now_ns, hop);
+}
+
 extern "C" const struct nfp_domain_ops nfp_domain_mpk_ops = {
-	"mpk", mpk_create, mpk_load, mpk_manifest, mpk_process, mpk_counters, mpk_unload, mpk_destroy,
+	"mpk",	     mpk_create,  mpk_load,	   mpk_manifest, mpk_process,
+	mpk_counters, mpk_unload, mpk_destroy, mpk_packet_memory, mpk_attach_thread,
 };

@@ -13,9 +13,11 @@
 #include "eal.h"
 #include "iso.h"
 #include "lab.h"
+#include "native.h"
 #include "pkt_parse.h"
 #include "snapshot.h"
 #include "tenant.h"
+#include "windows.h"
 
 namespace nfp {
 namespace {
@@ -122,6 +124,12 @@ Napi::Value TenantCreate(const Napi::CallbackInfo &info)
 	if (o.Has("budgetCycles") && o.Get("budgetCycles").IsNumber())
 		t->budget_cycles = (uint64_t)o.Get("budgetCycles").As<Napi::Number>().DoubleValue();
 	t->chain = o.Has("chain") && o.Get("chain").ToBoolean().Value();
+	if (o.Has("packetAccess") && o.Get("packetAccess").IsString()) {
+		std::string a = o.Get("packetAccess").As<Napi::String>().Utf8Value();
+		if (a != "shared" && a != "windows")
+			fail(env, "packetAccess must be `shared` or `windows`, not `" + a + "`");
+		t->packet_access = a == "windows" ? NFP_PACKET_ACCESS_WINDOWS : NFP_PACKET_ACCESS_SHARED;
+	}
 	t->specs = specs_arg(env, o.Get("nfs"));
 	try {
 		iso_tenant_start(*t);
@@ -142,10 +150,19 @@ Napi::Value TenantRun(const Napi::CallbackInfo &info)
 	uint16_t path = info.Length() > 2 && info[2].IsNumber() ? (uint16_t)info[2].As<Napi::Number>().Uint32Value() : 1;
 	struct nfp_pkt views[NFP_NF_MAX_BATCH];
 	uint8_t verdicts[NFP_NF_MAX_BATCH], reasons[NFP_NF_MAX_BATCH];
-	// Each packet with NFP_PKT_HEADROOM in front (nf.h, front adjustment).
+	// Each packet with NFP_PKT_HEADROOM in front (nf.h, front adjustment): in its slot of the
+	// tenant's packet memory (or of host memory), or, longer than a slot, in a buffer of its own.
+	std::vector<uint8_t> host((size_t)NFP_NF_MAX_BATCH * NFP_ISO_SLOT);
 	for (size_t i = 0; i < pkts.size(); i++) {
-		pkts[i].insert(pkts[i].begin(), NFP_PKT_HEADROOM, 0);
-		nfp_pkt_fill(&views[i], pkts[i].data() + NFP_PKT_HEADROOM, (uint32_t)pkts[i].size() - NFP_PKT_HEADROOM,
+		uint8_t *at;
+		if (pkts[i].size() <= NFP_ISO_WIN) {
+			at = iso_tenant_slot(t, host.data(), (uint32_t)i) + NFP_PKT_HEADROOM;
+			memcpy(at, pkts[i].data(), pkts[i].size());
+		} else {
+			pkts[i].insert(pkts[i].begin(), NFP_PKT_HEADROOM, 0);
+			at = pkts[i].data() + NFP_PKT_HEADROOM;
+		}
+		nfp_pkt_fill(&views[i], at, (uint32_t)(pkts[i].size() - (pkts[i].size() > NFP_ISO_WIN ? NFP_PKT_HEADROOM : 0)),
 			     t.id, path);
 	}
 	// The NFs' clock for this batch (nfp_now_ns); 0: the monotonic clock, read by each NF.
@@ -244,6 +261,7 @@ Napi::Value TenantReload(const Napi::CallbackInfo &info)
 	next.weight = t.weight;
 	next.backend = t.backend;
 	next.chain = t.chain;
+	next.packet_access = t.packet_access;
 	next.budget_cycles = t.budget_cycles;
 	next.specs = info.Length() > 1 && info[1].IsArray() ? specs_arg(env, info[1]) : t.specs;
 	try {
@@ -264,6 +282,7 @@ Napi::Value TenantReload(const Napi::CallbackInfo &info)
 	}
 	iso_tenant_stop(t);
 	t.domain = next.domain;
+	t.packet_mem = next.packet_mem;
 	t.slots = next.slots;
 	t.specs = next.specs;
 	t.quarantined = false;
@@ -271,6 +290,19 @@ Napi::Value TenantReload(const Napi::CallbackInfo &info)
 	t.stats.reloads++;
 	t.events.push_back("tenant " + std::to_string(t.id) + " reloaded" + (keep ? " with its state" : ""));
 	return env.Undefined();
+}
+
+// Where the tenant's packets live (its domain's packet memory), for the containment tests that
+// aim at another tenant's buffers; undefined when they are in host memory.
+Napi::Value TenantPacketMemory(const Napi::CallbackInfo &info)
+{
+	IsoTenant &t = tenant_arg(info);
+	if (t.packet_mem == nullptr)
+		return info.Env().Undefined();
+	auto o = Napi::Object::New(info.Env());
+	o.Set("address", Napi::BigInt::New(info.Env(), (uint64_t)(uintptr_t)t.packet_mem));
+	o.Set("bytes", (double)((size_t)NFP_NF_MAX_BATCH * NFP_ISO_SLOT));
+	return o;
 }
 
 Napi::Value TenantSetBudget(const Napi::CallbackInfo &info)
@@ -307,6 +339,7 @@ Napi::Value Bench(const Napi::CallbackInfo &info)
 	o.Set("packets", (double)r.packets);
 	o.Set("passed", (double)r.passed);
 	o.Set("batches", (double)r.batches);
+	o.Set("medianBatchCycles", (double)r.median_batch_cycles);
 	return o;
 }
 
@@ -367,6 +400,7 @@ void nfp_isolation_register(Napi::Env env, Napi::Object exports)
 	nfp_domain_backend_register(&nfp_domain_sfi_ops);
 	nfp_domain_backend_register(&nfp_domain_mpk_ops);
 	nfp_domain_backend_register(&nfp_domain_process_ops);
+	nfp_domain_set_native_loader(&nfp_native_loader_iso);
 	auto iso = Napi::Object::New(env);
 	iso.Set("support", Napi::Function::New(env, nfp::Support));
 	iso.Set("tenantCreate", Napi::Function::New(env, nfp::TenantCreate));
@@ -376,6 +410,7 @@ void nfp_isolation_register(Napi::Env env, Napi::Object exports)
 	iso.Set("tenantRestore", Napi::Function::New(env, nfp::TenantRestore));
 	iso.Set("tenantReload", Napi::Function::New(env, nfp::TenantReload));
 	iso.Set("tenantSetBudget", Napi::Function::New(env, nfp::TenantSetBudget));
+	iso.Set("tenantPacketMemory", Napi::Function::New(env, nfp::TenantPacketMemory));
 	iso.Set("tenantDestroy", Napi::Function::New(env, nfp::TenantDestroy));
 	iso.Set("bench", Napi::Function::New(env, nfp::Bench));
 	iso.Set("schedule", Napi::Function::New(env, nfp::Schedule));

@@ -48,6 +48,30 @@ int native_open(const char *artifact, NativeNf *out, char *err, size_t errlen, c
 	return 0;
 }
 
+namespace {
+
+const struct nfp_nf_descriptor *loader_open(const char *artifact, void **handle, char *err, size_t errlen)
+{
+	auto *nf = new NativeNf();
+	if (native_open(artifact, nf, err, errlen) < 0) {
+		delete nf;
+		return nullptr;
+	}
+	*handle = nf;
+	return nf->desc;
+}
+
+void loader_close(void *handle)
+{
+	auto *nf = (NativeNf *)handle;
+	native_close(nf);
+	delete nf;
+}
+
+} // namespace
+
+extern "C" const struct nfp_native_loader nfp_native_loader_iso = {loader_open, loader_close};
+
 void native_close(NativeNf *nf)
 {
 	if (nf->dl != nullptr)

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "domain.h"
 #include "iso_abi.h"
 
 namespace nfp {
@@ -22,6 +23,13 @@ struct NativeNf {
 int native_open(const char *artifact, NativeNf *out, char *err, size_t errlen,
 		const struct nfp_iso_services *svc = nullptr);
 void native_close(NativeNf *nf);
+
+} // namespace nfp
+
+// Native modules for the `none` backend (domain.h), registered with the runtime at start-up.
+extern "C" const struct nfp_native_loader nfp_native_loader_iso;
+
+namespace nfp {
 
 } // namespace nfp
 

@@ -26,6 +26,7 @@
 #include <rte_pause.h>
 #include <rte_ring.h>
 
+#include "chain.h"
 #include "iso.h"
 #include "log.h"
 #include "native.h"
@@ -47,16 +48,21 @@ struct Bell {
 
 
 struct ProcPkt {
+	uint32_t at; // where the packet is, as an offset into the shared area (in place or a window)
 	uint16_t len, l3_off, l4_off, payload_off;
 	uint32_t flow_hash;
 	uint16_t tenant, path;
-	int32_t front; // out: where the NF left `data`, relative to its window (nf.h, front adjustment)
+	int32_t front; // out: where the NF left `data`, relative to `at` (nf.h, front adjustment)
 };
+
+// Most NFs one request runs as a chain in the child.
+constexpr uint32_t kMaxChain = 16;
 
 // The request/response area; one request is in flight at a time (the worker waits for it).
 struct Shared {
 	Bell to_child_bell, to_parent_bell;
 	uint32_t op, slot, count, config_len;
+	uint32_t n_chain, chain[kMaxChain]; // kProcess: the slots run in turn (chain.h)
 	int32_t result;
 	uint64_t now_ns;
 	char err[256];
@@ -65,9 +71,13 @@ struct Shared {
 	struct nfp_nf_manifest manifest;
 	uint64_t counters[NFP_DOMAIN_MAX_NFS][NFP_NF_MAX_COUNTERS];
 	ProcPkt pkts[NFP_NF_MAX_BATCH];
-	uint8_t verdicts[NFP_NF_MAX_BATCH], reasons[NFP_NF_MAX_BATCH];
+	uint8_t verdicts[NFP_NF_MAX_BATCH], reasons[NFP_NF_MAX_BATCH], hop[NFP_NF_MAX_BATCH];
 	alignas(64) uint8_t windows[NFP_NF_MAX_BATCH][NFP_ISO_SLOT]; // window = slot + NFP_PKT_HEADROOM
 };
+
+// The tenant's packet buffers (shared access), after the request area in the same memory: the
+// child reaches them and nothing else of the parent's. Backed only as used.
+constexpr size_t kPacketBytes = 64u << 20;
 
 struct Layout {
 	struct rte_ring *to_child, *to_parent;
@@ -75,7 +85,8 @@ struct Layout {
 };
 
 size_t ring_bytes() { return (rte_ring_get_memsize(kRingSize) + 63) & ~(size_t)63; }
-size_t shm_bytes() { return 2 * ring_bytes() + sizeof(Shared); }
+size_t area_bytes() { return (2 * ring_bytes() + sizeof(Shared) + 4095) & ~(size_t)4095; }
+size_t shm_bytes() { return area_bytes() + kPacketBytes; }
 
 Layout layout(uint8_t *base)
 {
@@ -88,10 +99,14 @@ struct proc_domain {
 	pid_t child;
 	uint8_t *shm;
 	Layout l;
+	int shared;
+	size_t pkt_used;          // of the packet buffers' region
+	struct nfp_iso_area area; // the part given to the runtime
 	uint32_t n_slots;
 	struct nfp_nf_manifest manifests[NFP_DOMAIN_MAX_NFS];
 	uint32_t readable[NFP_DOMAIN_MAX_NFS], writable[NFP_DOMAIN_MAX_NFS];
-	struct nfp_iso_win wins[NFP_NF_MAX_BATCH];
+	struct nfp_iso_pkt pk[NFP_NF_MAX_BATCH];
+	uint8_t saved[NFP_NF_MAX_BATCH][NFP_ISO_WIN];
 };
 
 proc_domain *dom(struct nfp_domain *d) { return (proc_domain *)d->priv; }
@@ -348,6 +363,50 @@ int child_load(ChildSlot *s, Shared *sh, uint16_t tenant)
 	return rc;
 }
 
+struct ChildChain {
+	ChildSlot *slots[kMaxChain];
+};
+
+void child_run_nf(void *arg, uint32_t k, struct nfp_batch *sub)
+{
+	ChildSlot *s = ((ChildChain *)arg)->slots[k];
+	s->nf.desc->process((nfp_ctx *)&s->ctx, s->state.data(), sub);
+}
+
+// Runs the requested chain on the batch; packets are in place in the shared area or in windows.
+void child_process(Shared *sh, uint8_t *shm, ChildSlot *slots, uint32_t n)
+{
+	static struct nfp_chain_scratch scratch;
+	ChildChain chain;
+	uint32_t moves = 0;
+	for (uint32_t k = 0; k < sh->n_chain; k++) {
+		if (sh->chain[k] >= n) {
+			sh->result = -EINVAL;
+			return;
+		}
+		chain.slots[k] = &slots[sh->chain[k]];
+		chain.slots[k]->ctx.now_ns = sh->now_ns;
+		if (chain.slots[k]->nf.desc->manifest.writes & NFP_REGION_L2)
+			moves |= 1u << k;
+	}
+	struct nfp_pkt pkts[NFP_NF_MAX_BATCH];
+	uint32_t count = sh->count > NFP_NF_MAX_BATCH ? NFP_NF_MAX_BATCH : sh->count;
+	for (uint32_t i = 0; i < count; i++) {
+		const ProcPkt &p = sh->pkts[i];
+		pkts[i] = {shm + (p.at < shm_bytes() ? p.at : 0), p.len, p.l3_off, p.l4_off, p.payload_off, p.flow_hash,
+			   p.tenant, p.path};
+	}
+	struct nfp_batch b = {count, pkts, sh->verdicts, sh->reasons};
+	nfp_chain_run(&b, sh->n_chain, moves, child_run_nf, &chain, sh->hop, &scratch);
+	for (uint32_t i = 0; i < count; i++) {
+		int64_t front = pkts[i].data - (shm + sh->pkts[i].at);
+		sh->pkts[i].front = front < INT32_MIN || front > INT32_MAX ? INT32_MIN : (int32_t)front;
+		sh->pkts[i].len = pkts[i].len;
+	}
+	for (uint32_t k = 0; k < sh->n_chain; k++)
+		memcpy(sh->counters[sh->chain[k]], chain.slots[k]->ctx.counters, sizeof(chain.slots[k]->ctx.counters));
+}
+
 [[noreturn]] void child_main(Layout l, uint8_t *shm, uint16_t tenant)
 {
 	drop_shared_mappings(shm, shm_bytes());
@@ -368,26 +427,8 @@ int child_load(ChildSlot *s, Shared *sh, uint16_t tenant)
 				sh->slot = n++;
 			}
 			sh->result = rc;
-		} else if (op == kProcess && sh->slot < n) {
-			ChildSlot *s = &slots[sh->slot];
-			struct nfp_pkt pkts[NFP_NF_MAX_BATCH];
-			uint32_t count = sh->count > NFP_NF_MAX_BATCH ? NFP_NF_MAX_BATCH : sh->count;
-			for (uint32_t i = 0; i < count; i++) {
-				const ProcPkt &p = sh->pkts[i];
-				pkts[i] = {sh->windows[i] + NFP_PKT_HEADROOM, p.len, p.l3_off, p.l4_off, p.payload_off,
-					   p.flow_hash, p.tenant, p.path};
-				sh->verdicts[i] = NFP_VERDICT_PASS;
-				sh->reasons[i] = 0;
-			}
-			struct nfp_batch b = {count, pkts, sh->verdicts, sh->reasons};
-			s->ctx.now_ns = sh->now_ns;
-			s->nf.desc->process((nfp_ctx *)&s->ctx, s->state.data(), &b);
-			for (uint32_t i = 0; i < count; i++) {
-				int64_t front = pkts[i].data - (sh->windows[i] + NFP_PKT_HEADROOM);
-				sh->pkts[i].front = front < INT32_MIN || front > INT32_MAX ? INT32_MIN : (int32_t)front;
-				sh->pkts[i].len = pkts[i].len;
-			}
-			memcpy(sh->counters[sh->slot], s->ctx.counters, sizeof(s->ctx.counters));
+		} else if (op == kProcess && sh->n_chain >= 1 && sh->n_chain <= kMaxChain) {
+			child_process(sh, shm, slots, n);
 		} else if (op == kUnload && sh->slot < n) {
 			ChildSlot *s = &slots[sh->slot];
 			if (s->nf.desc != nullptr && s->nf.desc->fini != nullptr)
@@ -464,6 +505,7 @@ struct nfp_domain *proc_create(const struct nfp_domain_params *params, char *err
 	}
 	d->shm = (uint8_t *)shm;
 	d->l = layout(d->shm);
+	d->shared = params->packet_access == NFP_PACKET_ACCESS_SHARED;
 	rte_ring_init(d->l.to_child, "nfp_to_child", kRingSize, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	rte_ring_init(d->l.to_parent, "nfp_to_parent", kRingSize, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	pid_t parent = getpid();
@@ -539,41 +581,84 @@ const struct nfp_nf_manifest *proc_manifest(struct nfp_domain *base, uint32_t sl
 	return slot < d->n_slots ? &d->manifests[slot] : nullptr;
 }
 
-int proc_process(struct nfp_domain *base, uint32_t slot, struct nfp_batch *batch, uint64_t now_ns)
+// Runs `slot_ids` as a chain in the child: one round trip per batch.
+int run(proc_domain *d, const uint32_t *slot_ids, uint32_t n, struct nfp_batch *batch, uint64_t now_ns, uint8_t *hop)
 {
-	proc_domain *d = dom(base);
 	Shared *sh = d->l.shared;
 	uint32_t count = batch->count > NFP_NF_MAX_BATCH ? NFP_NF_MAX_BATCH : batch->count;
+	uint32_t readable = 0, writable = 0;
+	if (n == 0 || n > kMaxChain)
+		return -EINVAL;
+	for (uint32_t k = 0; k < n; k++) {
+		if (slot_ids[k] >= d->n_slots)
+			return -EINVAL;
+		readable |= d->readable[slot_ids[k]];
+		writable |= d->writable[slot_ids[k]];
+		sh->chain[k] = slot_ids[k];
+	}
+	uint8_t *at[NFP_NF_MAX_BATCH];
+	uint16_t len[NFP_NF_MAX_BATCH];
+	nfp_iso_batch_in(&d->area, d->shared, batch->pkts, count, readable, writable, &sh->windows[0][0], d->saved,
+			 d->pk, at, len);
 	for (uint32_t i = 0; i < count; i++) {
 		const struct nfp_pkt *p = &batch->pkts[i];
-		uint16_t len = nfp_iso_window_in(p, d->readable[slot], d->writable[slot], sh->windows[i] + NFP_PKT_HEADROOM,
-						 &d->wins[i]);
-		sh->pkts[i] = {len, p->l3_off, p->l4_off, p->payload_off, p->flow_hash, p->tenant, p->path, 0};
+		sh->pkts[i] = {(uint32_t)(at[i] - d->shm), len[i], p->l3_off, p->l4_off, p->payload_off, p->flow_hash,
+			       p->tenant, p->path, 0};
 	}
-	sh->slot = slot;
+	sh->n_chain = n;
 	sh->count = count;
 	sh->now_ns = now_ns;
-	const struct nfp_nf_manifest *m = &d->manifests[slot];
-	int rc = call(d, kProcess, d->iso.budget_cycles, m->name);
+	const struct nfp_nf_manifest *m0 = &d->manifests[slot_ids[0]];
+	int rc = call(d, kProcess, d->iso.budget_cycles, m0->name);
 	if (rc < 0)
 		return rc;
+	if (sh->result < 0) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: its process refused the batch", m0->name);
+		return -EFAULT;
+	}
 	for (uint32_t i = 0; i < count; i++) {
-		uint8_t v = sh->verdicts[i];
-		bool ok = v == NFP_VERDICT_PASS || v == NFP_VERDICT_DROP ||
-			  (v >= NFP_VERDICT_BRANCH && v < NFP_VERDICT_BRANCH + m->n_verdicts);
-		if (!ok) {
+		uint8_t k = sh->hop[i], v = sh->verdicts[i], r = sh->reasons[i];
+		const struct nfp_nf_manifest *m = &d->manifests[slot_ids[k < n ? k : 0]];
+		if (!nfp_iso_verdict_ok(m, k, n, v, r)) {
 			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u", m->name, v);
 			return -EFAULT;
 		}
-		if (nfp_iso_window_out(&batch->pkts[i], d->readable[slot], d->writable[slot], sh->windows[i] + NFP_PKT_HEADROOM,
-				       sh->pkts[i].front, sh->pkts[i].len, &d->wins[i]) < 0) {
-			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: wrote a packet region it may not write", m->name);
+		rc = nfp_iso_pkt_out(&batch->pkts[i], d->shared, readable, writable, at[i], d->saved[i], sh->pkts[i].front,
+				     sh->pkts[i].len, &d->pk[i]);
+		if (rc < 0) {
+			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %u)", m->name, nfp_iso_violation(rc), i);
 			return -EACCES;
 		}
 		batch->verdicts[i] = v;
-		batch->drop_reasons[i] = sh->reasons[i];
+		batch->drop_reasons[i] = r;
+		if (hop != nullptr)
+			hop[i] = k;
 	}
 	return 0;
+}
+
+int proc_process(struct nfp_domain *base, uint32_t slot, struct nfp_batch *batch, uint64_t now_ns)
+{
+	return run(dom(base), &slot, 1, batch, now_ns, nullptr);
+}
+
+// The tenant's packet buffers, in the memory the child shares with the runtime.
+void *proc_packet_memory(struct nfp_domain *base, size_t bytes, char *err, size_t errlen)
+{
+	proc_domain *d = dom(base);
+	if (!d->shared) {
+		snprintf(err, errlen, "tenant %u uses packet windows", base->params.tenant);
+		return nullptr;
+	}
+	if (d->area.lo != d->area.hi || bytes > kPacketBytes) {
+		snprintf(err, errlen, "tenant %u: %s", base->params.tenant,
+			 bytes > kPacketBytes ? "more packet buffers than its shared memory holds"
+					      : "its packet memory is already given out");
+		return nullptr;
+	}
+	uint8_t *p = d->shm + area_bytes();
+	d->area = {p, p + bytes};
+	return p;
 }
 
 void proc_counters(struct nfp_domain *base, uint32_t slot, uint64_t *out)
@@ -615,6 +700,15 @@ void proc_destroy(struct nfp_domain *base)
 
 } // namespace
 
+int nfp_proc_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t n, struct nfp_batch *batch,
+			   uint64_t now_ns, uint8_t *hop)
+{
+	if (d->ops != &nfp_domain_process_ops)
+		return -ENOTSUP;
+	return run(dom(d), slots, n, batch, now_ns, hop);
+}
+
 extern "C" const struct nfp_domain_ops nfp_domain_process_ops = {
-	"process", proc_create, proc_load, proc_manifest, proc_process, proc_counters, proc_unload, proc_destroy,
+	"process",	proc_create,  proc_load,   proc_manifest,	proc_process,
+	proc_counters, proc_unload, proc_destroy, proc_packet_memory, nullptr,
 };

@@ -9,6 +9,9 @@
 #include "nfs/builtin.h"
 #include "log.h"
 #include "pkt_parse.h"
+#include "chain.h"
+#include "iso_abi.h"
+#include "windows.h"
 
 namespace nfp {
 
@@ -17,7 +20,10 @@ void iso_tenant_start(IsoTenant &t)
 	const struct nfp_domain_ops *ops = nfp_domain_backend_find(t.backend.c_str());
 	if (ops == nullptr)
 		throw std::runtime_error("unknown isolation backend `" + t.backend + "` (use sfi, mpk, none or process)");
-	struct nfp_domain_params params = {t.id, 0, -1};
+	if (t.chain && t.backend == "none")
+		throw std::runtime_error("tenant " + std::to_string(t.id) +
+					 ": a chain with one entry per batch needs an isolation domain (sfi, mpk or process)");
+	struct nfp_domain_params params = {t.id, 0, -1, t.packet_access};
 	char err[256] = "";
 	t.domain = ops->create(&params, err, sizeof(err));
 	if (t.domain == nullptr)
@@ -39,8 +45,17 @@ void iso_tenant_start(IsoTenant &t)
 		}
 		t.slots.push_back(slot);
 	}
+	t.packet_mem = nullptr;
+	if (t.domain->ops->packet_memory != nullptr)
+		t.packet_mem = (uint8_t *)t.domain->ops->packet_memory(t.domain, (size_t)NFP_NF_MAX_BATCH * NFP_ISO_SLOT,
+									 err, sizeof(err));
 	t.quarantined = false;
 	t.fault.clear();
+}
+
+uint8_t *iso_tenant_slot(IsoTenant &t, uint8_t *fallback, uint32_t i)
+{
+	return (t.packet_mem != nullptr ? t.packet_mem : fallback) + (size_t)i * NFP_ISO_SLOT;
 }
 
 void iso_tenant_stop(IsoTenant &t)
@@ -49,6 +64,7 @@ void iso_tenant_stop(IsoTenant &t)
 		return;
 	t.domain->ops->destroy(t.domain);
 	t.domain = nullptr;
+	t.packet_mem = nullptr;
 	t.slots.clear();
 }
 
@@ -82,54 +98,37 @@ uint64_t iso_tenant_run(IsoTenant &t, struct nfp_pkt *pkts, uint32_t count, uint
 		return 0;
 	}
 	int rc = 0;
-	if (t.chain && t.slots.size() > 1) {
-		uint8_t hop[NFP_NF_MAX_BATCH];
+	uint8_t hop[NFP_NF_MAX_BATCH];
+	struct nfp_batch b = {count, pkts, verdicts, reasons};
+	if (t.chain && t.slots.size() > 1 && t.slots.size() <= NFP_ISO_MAX_NFS) {
+		// One entry into the domain for the whole chain (sfi, mpk).
 		uint8_t *front[NFP_NF_MAX_BATCH];
 		for (uint32_t i = 0; i < count; i++)
 			front[i] = pkts[i].data;
-		struct nfp_batch b = {count, pkts, verdicts, reasons};
-		rc = nfp_sfi_process_chain(t.domain, t.slots[0], (uint32_t)t.slots.size(), &b, now_ns, hop);
+		rc = nfp_iso_process_chain(t.domain, t.slots.data(), (uint32_t)t.slots.size(), &b, now_ns, hop);
 		for (uint32_t i = 0; i < count && rc == 0; i++)
 			if (pkts[i].data != front[i])
 				nfp_pkt_shift_offsets(&pkts[i], (int32_t)(front[i] - pkts[i].data));
 	} else {
-		// Verdicts apply between NFs: each NF sees only what every earlier NF passed.
-		struct nfp_pkt sub[NFP_NF_MAX_BATCH];
-		uint8_t sv[NFP_NF_MAX_BATCH], sr[NFP_NF_MAX_BATCH];
-		uint16_t idx[NFP_NF_MAX_BATCH];
-		uint32_t live = count;
-		for (uint32_t i = 0; i < count; i++) {
-			idx[i] = (uint16_t)i;
-			verdicts[i] = NFP_VERDICT_PASS;
-			reasons[i] = 0;
+		// One entry per NF, the same chain semantics (chain.h) around it.
+		struct PerNf {
+			IsoTenant *t;
+			uint64_t now;
+			int rc;
+		} arg = {&t, now_ns, 0};
+		uint32_t moves = 0;
+		for (size_t k = 0; k < t.slots.size() && k < 32; k++) {
+			const struct nfp_nf_manifest *m = t.domain->ops->manifest(t.domain, t.slots[k]);
+			if (m != nullptr && (m->writes & NFP_REGION_L2))
+				moves |= 1u << k;
 		}
-		for (size_t k = 0; k < t.slots.size() && live > 0 && rc == 0; k++) {
-			for (uint32_t j = 0; j < live; j++) {
-				sub[j] = pkts[idx[j]];
-				sv[j] = NFP_VERDICT_PASS;
-				sr[j] = 0;
-			}
-			struct nfp_batch b = {live, sub, sv, sr};
-			rc = t.domain->ops->process(t.domain, t.slots[k], &b, now_ns);
-			uint32_t kept = 0;
-			for (uint32_t j = 0; j < live && rc == 0; j++) {
-				struct nfp_pkt *p = &pkts[idx[j]];
-				if (sub[j].data != p->data || sub[j].len != p->len) {
-					// A front adjustment (nf.h): the packet and its offsets follow.
-					int32_t grow = (int32_t)(p->data - sub[j].data);
-					p->data = sub[j].data;
-					p->len = sub[j].len;
-					nfp_pkt_shift_offsets(p, grow);
-				}
-				if (sv[j] == NFP_VERDICT_PASS) {
-					idx[kept++] = idx[j];
-					continue;
-				}
-				verdicts[idx[j]] = sv[j];
-				reasons[idx[j]] = sr[j];
-			}
-			live = kept;
-		}
+		auto call = [](void *a, uint32_t k, struct nfp_batch *sub) {
+			auto *p = (PerNf *)a;
+			if (p->rc == 0)
+				p->rc = p->t->domain->ops->process(p->t->domain, p->t->slots[k], sub, p->now);
+		};
+		nfp_chain_run(&b, (uint32_t)t.slots.size(), moves, call, &arg, hop, &t.scratch);
+		rc = arg.rc;
 	}
 	uint64_t spent = nfp_iso_cycles() - start;
 	t.stats.cycles += spent;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "chain.h"
 #include "iso.h"
 
 namespace nfp {
@@ -33,6 +34,10 @@ struct IsoTenant {
 	uint32_t weight = 1;
 	std::string backend;
 	bool chain = false; // sfi: run the whole chain with one crossing (one chain module)
+	uint32_t packet_access = NFP_PACKET_ACCESS_SHARED; // domain.h
+	// Where the lab places the tenant's packets: its domain's packet memory (shared access, a
+	// backend that has it), else nullptr (packets in host memory, copied in per call).
+	uint8_t *packet_mem = nullptr;
 	uint64_t budget_cycles = NFP_ISO_DEFAULT_BUDGET_CYCLES;
 	std::vector<IsoNfSpec> specs;
 	struct nfp_domain *domain = nullptr;
@@ -40,11 +45,18 @@ struct IsoTenant {
 	bool quarantined = false;
 	std::string fault; // why it was quarantined
 	IsoTenantStats stats;
+	struct nfp_chain_scratch scratch; // per-NF runs: the packets still on the chain
 	std::vector<std::string> events; // fault and reload log, newest last
 };
 
-// Creates the domain and loads every NF. Throws std::runtime_error with a user-facing message.
+// Creates the domain, loads every NF and takes packet memory for one batch (NFP_NF_MAX_BATCH
+// slots of NFP_ISO_SLOT bytes) when the domain has some. Throws std::runtime_error with a
+// user-facing message.
 void iso_tenant_start(IsoTenant &t);
+
+// The slot of packet `i` of a batch (NFP_PKT_HEADROOM, then the frame), in the tenant's packet
+// memory or in `fallback` (NFP_NF_MAX_BATCH slots of host memory).
+uint8_t *iso_tenant_slot(IsoTenant &t, uint8_t *fallback, uint32_t i);
 // Unloads everything and destroys the domain.
 void iso_tenant_stop(IsoTenant &t);
 

@@ -1,7 +1,8 @@
-// Packet windows for the sandboxed backends; see windows.h.
+// How sandboxed NFs reach packets: in place or through windows; see windows.h.
 #include "windows.h"
 
 #include <string.h>
+
 
 void nfp_iso_regions(const struct nfp_pkt *pkt, struct nfp_iso_win *w)
 {
@@ -87,5 +88,188 @@ int nfp_iso_window_out(struct nfp_pkt *pkt, uint32_t readable, uint32_t writable
 	// The header offsets stay: the caller shifts them before the next NF (pkt_parse.h).
 	pkt->data += front;
 	pkt->len = (uint16_t)(pkt->len - front);
+	return 0;
+}
+
+// The front-adjustment rules of nf.h: the end stays, the front moves within the headroom and the
+// L2 region, and only an NF that may write L2 moves it.
+static inline bool front_ok(uint32_t writable, int64_t front, uint32_t len, uint32_t old_len, int64_t l2_end)
+{
+	if (front == 0 && len == old_len)
+		return true;
+	return (writable & NFP_REGION_L2) && front >= -(int64_t)NFP_PKT_HEADROOM && front <= l2_end &&
+	       front + (int64_t)len == (int64_t)old_len;
+}
+
+// Region spans straight from the offsets when they are in order, as the runtime fills them (an
+// absent header, NFP_OFF_NONE, is never <= len); else worked out by nfp_iso_regions.
+static inline void regions(const struct nfp_pkt *pkt, struct nfp_iso_win *w)
+{
+	uint16_t len = pkt->len, a = pkt->l3_off, b = pkt->l4_off, c = pkt->payload_off;
+	if (a <= b && b <= c && c <= len && len <= NFP_ISO_WIN) {
+		w->len = len;
+		w->s[0] = {0, a};
+		w->s[1] = {a, b};
+		w->s[2] = {b, c};
+		w->s[3] = {c, len};
+		return;
+	}
+	nfp_iso_regions(pkt, w);
+}
+
+// Copies and compares past the head block: 8-byte words, the last one overlapping; library calls
+// for long spans.
+static inline void copy_span(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+	if (n < 8 || n > 64) {
+		memcpy(d, s, n);
+		return;
+	}
+	uint64_t w;
+	for (uint32_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&w, s + i, 8);
+		memcpy(d + i, &w, 8);
+	}
+	memcpy(&w, s + n - 8, 8);
+	memcpy(d + n - 8, &w, 8);
+}
+
+static inline bool same_span(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+	if (n < 8 || n > 64)
+		return memcmp(a, b, n) == 0;
+	uint64_t x, y, diff = 0;
+	for (uint32_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		diff |= x ^ y;
+	}
+	memcpy(&x, a + n - 8, 8);
+	memcpy(&y, b + n - 8, 8);
+	return (diff | (x ^ y)) == 0;
+}
+
+// The head block: copied whole, compared into a bit mask of the bytes that differ.
+static inline void copy_head(uint8_t *d, const uint8_t *s)
+{
+#if defined(__SSE2__)
+	for (int k = 0; k < 4; k++)
+		_mm_storeu_si128((__m128i *)(d + 16 * k), _mm_loadu_si128((const __m128i *)(s + 16 * k)));
+#else
+	memcpy(d, s, NFP_ISO_HEAD);
+#endif
+}
+
+// Bit mask of the head bytes in [lo, hi).
+static inline uint64_t head_bits(uint32_t lo, uint32_t hi)
+{
+	lo = lo < NFP_ISO_HEAD ? lo : NFP_ISO_HEAD;
+	hi = hi < NFP_ISO_HEAD ? hi : NFP_ISO_HEAD;
+	if (lo >= hi)
+		return 0;
+	uint64_t upto_hi = hi == NFP_ISO_HEAD ? ~0ull : (1ull << hi) - 1;
+	return upto_hi & ~((1ull << lo) - 1);
+}
+
+// Which head bytes of a packet with these region spans an NF may not change, and whether any
+// byte past the head is one of them.
+static inline uint64_t head_kept(const struct nfp_iso_win *w, uint32_t writable, bool *tail)
+{
+	uint64_t keep = 0;
+	*tail = false;
+	for (int r = 0; r < 4; r++)
+		if (!(writable & (1u << r))) {
+			keep |= head_bits(w->s[r].lo, w->s[r].hi);
+			*tail |= w->s[r].hi > NFP_ISO_HEAD;
+		}
+	return keep;
+}
+
+void nfp_iso_batch_in(const struct nfp_iso_area *area, int shared, const struct nfp_pkt *pkts, uint32_t n,
+		      uint32_t readable, uint32_t writable, uint8_t *wins, uint8_t (*saved)[NFP_ISO_WIN],
+		      struct nfp_iso_pkt *st, uint8_t **at, uint16_t *len)
+{
+	writable &= NFP_ISO_ALL_REGIONS;
+	const uint8_t all = writable == NFP_ISO_ALL_REGIONS;
+	// Packets of one batch mostly share their header layout: the last layout's mask is reused.
+	uint64_t shape = ~0ull, keep = 0;
+	bool tail = false;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct nfp_pkt *pkt = &pkts[i];
+		struct nfp_iso_pkt *s = &st[i];
+		s->all_writable = all;
+		s->tail = 0;
+		s->in_place = shared && nfp_iso_in_area(area, pkt);
+		if (s->in_place) {
+			at[i] = pkt->data;
+			len[i] = pkt->len;
+			if (all) {
+				s->w.len = pkt->len;
+				continue;
+			}
+			uint64_t sh = (uint64_t)pkt->len | (uint64_t)pkt->l3_off << 16 | (uint64_t)pkt->l4_off << 32 |
+				      (uint64_t)pkt->payload_off << 48;
+			regions(pkt, &s->w);
+			if (sh != shape) {
+				keep = head_kept(&s->w, writable, &tail);
+				shape = sh;
+			}
+			s->head_kept = keep;
+			s->tail = tail;
+			copy_head(saved[i], pkt->data);
+			if (!tail)
+				continue;
+			// Past the head, the bytes the NF may not change are saved as well.
+			uint32_t o = NFP_ISO_HEAD;
+			for (int r = 0; r < 4; r++) {
+				const struct nfp_iso_span sp = s->w.s[r];
+				if ((writable & (1u << r)) || sp.hi <= NFP_ISO_HEAD)
+					continue;
+				uint32_t lo = sp.lo > NFP_ISO_HEAD ? sp.lo : NFP_ISO_HEAD;
+				if (o + (sp.hi - lo) > NFP_ISO_WIN) { // odd overlapping offsets: copy it instead
+					s->in_place = 0;
+					break;
+				}
+				copy_span(saved[i] + o, pkt->data + lo, (uint32_t)(sp.hi - lo));
+				o += (uint32_t)(sp.hi - lo);
+			}
+			if (s->in_place)
+				continue;
+		}
+		at[i] = wins + (size_t)i * NFP_ISO_SLOT + NFP_PKT_HEADROOM;
+		len[i] = nfp_iso_window_in(pkt, shared ? NFP_ISO_ALL_REGIONS : readable, writable, at[i], &s->w);
+	}
+}
+
+int nfp_iso_pkt_out_all(struct nfp_pkt *pkt, int shared, uint32_t readable, uint32_t writable, const uint8_t *win,
+		    const uint8_t *saved, int64_t front, uint32_t len, const struct nfp_iso_pkt *st)
+{
+	writable &= NFP_ISO_ALL_REGIONS;
+	int64_t l2_end = st->all_writable ? (int64_t)st->w.len : (int64_t)st->w.s[0].hi;
+	if (!front_ok(writable, front, len, st->w.len, l2_end))
+		return NFP_ISO_BAD_FRONT;
+	if (!st->in_place)
+		return nfp_iso_window_out(pkt, shared ? NFP_ISO_ALL_REGIONS : readable, writable, win, (int32_t)front, len,
+					  &st->w) < 0
+			       ? NFP_ISO_BAD_WRITE
+			       : 0;
+	if (!st->all_writable) {
+		// The saved bytes sit where they were: a front move needs L2 writable, and L3 on never moves.
+		if (nfp_iso_diff_head(saved, pkt->data) & st->head_kept)
+			return NFP_ISO_BAD_WRITE;
+		uint32_t o = NFP_ISO_HEAD;
+		for (int r = 0; r < 4; r++) {
+			const struct nfp_iso_span sp = st->w.s[r];
+			if ((writable & (1u << r)) || sp.hi <= NFP_ISO_HEAD)
+				continue;
+			uint32_t lo = sp.lo > NFP_ISO_HEAD ? sp.lo : NFP_ISO_HEAD;
+			if (!same_span(saved + o, pkt->data + lo, (uint32_t)(sp.hi - lo)))
+				return NFP_ISO_BAD_WRITE;
+			o += (uint32_t)(sp.hi - lo);
+		}
+	}
+	// The header offsets stay: the caller shifts them before the next NF (pkt_parse.h).
+	pkt->data += front;
+	pkt->len = (uint16_t)len;
 	return 0;
 }

@@ -1,9 +1,14 @@
 /*
- * Packet windows: the part of each packet an NF may see, copied into memory the NF can reach and
- * copied back after the call. Only the regions its manifest declares readable go in (the rest of
- * the window is zeroed); only the writable ones come back; a change to a region that is readable
- * but not writable is an access violation. The packet itself is out of the NF's reach during the
- * call, so it is the reference the window is checked against.
+ * How an NF reaches a packet for one call into its domain (domain.h, enum nfp_packet_access):
+ *   - in place: the packet already lies in the domain's packet memory (shared access). Before the
+ *     call the bytes outside the NF's writable regions are saved, outside the domain; after it
+ *     they are compared, and the packet's length and front are re-validated: the runtime trusts
+ *     nothing the NF could have written.
+ *   - a window: the packet is copied into memory the NF can reach and copied back after the call.
+ *     Only the regions the NF may read go in (every region under shared access; under windows
+ *     access the ones its manifest declares, the rest of the window zeroed); only the writable
+ *     ones come back; a change to any other byte is an access violation. The packet itself is
+ *     out of the NF's reach during the call, so it is the reference the window is checked against.
  */
 #ifndef NFP_ISO_WINDOWS_H
 #define NFP_ISO_WINDOWS_H
@@ -11,6 +16,10 @@
 #include <stdint.h>
 
 #include "nfp/nf.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* Bytes of each packet a window holds; longer packets expose only their first NFP_ISO_WIN bytes. */
 #define NFP_ISO_WIN 2048u
@@ -50,5 +59,95 @@ uint16_t nfp_iso_window_in(const struct nfp_pkt *pkt, uint32_t readable, uint32_
  */
 int nfp_iso_window_out(struct nfp_pkt *pkt, uint32_t readable, uint32_t writable, const uint8_t *win,
 		       int32_t front, uint32_t len, const struct nfp_iso_win *w);
+
+/* A tenant's packet memory inside its domain (shared access); empty (lo == hi) when it has none. */
+struct nfp_iso_area {
+	const uint8_t *lo, *hi;
+};
+
+/* Bytes of a packet in place compared as one block (the headers of most packets, all of a small one). */
+#define NFP_ISO_HEAD 64u
+
+/*
+ * True when `pkt` lies inside `a` with the headroom nf.h promises in front and NFP_ISO_HEAD bytes
+ * from its start (the head block is read whole, whatever the packet's length).
+ */
+static inline int nfp_iso_in_area(const struct nfp_iso_area *a, const struct nfp_pkt *pkt)
+{
+	uintptr_t d = (uintptr_t)pkt->data;
+	uint32_t span = pkt->len > NFP_ISO_HEAD ? pkt->len : NFP_ISO_HEAD;
+	return d - NFP_PKT_HEADROOM >= (uintptr_t)a->lo && d + span <= (uintptr_t)a->hi && pkt->len <= NFP_ISO_WIN;
+}
+
+/* One packet from before a call to after it. */
+struct nfp_iso_pkt {
+	struct nfp_iso_win w; /* region spans at the call's start */
+	uint8_t in_place;
+	uint8_t all_writable;
+	uint8_t tail; /* in place: bytes past the head the NF may not change were saved too */
+	uint64_t head_kept; /* in place: bit b set when head byte b may not change */
+};
+
+/* Violations nfp_iso_pkt_out reports. */
+#define NFP_ISO_BAD_WRITE (-1) /* a byte outside the writable regions changed */
+#define NFP_ISO_BAD_FRONT (-2) /* `data` or `len` moved against the rules of nf.h */
+
+/* What a violation is, for the fault report. */
+static inline const char *nfp_iso_violation(int rc)
+{
+	return rc == NFP_ISO_BAD_FRONT ? "moved a packet's data or length against the rules (nf.h, front adjustment)"
+				       : "wrote a packet region its manifest does not declare writable";
+}
+
+/*
+ * Before a call: makes the `n` packets of a batch reachable for an NF with rights (readable,
+ * writable); `shared` is the domain's access. A packet that lies in `area` (shared only) stays in
+ * place: its head block and the bytes past it that the NF may not write are saved into its row
+ * of `saved` (outside the domain). Any other is copied into its window
+ * `wins + i * NFP_ISO_SLOT + NFP_PKT_HEADROOM` (domain memory): every region under shared access,
+ * those in `readable` under windows access. `at[i]` and `len[i]` receive where the NF finds
+ * packet i and its length.
+ */
+void nfp_iso_batch_in(const struct nfp_iso_area *area, int shared, const struct nfp_pkt *pkts, uint32_t n,
+		      uint32_t readable, uint32_t writable, uint8_t *wins, uint8_t (*saved)[NFP_ISO_WIN],
+		      struct nfp_iso_pkt *st, uint8_t **at, uint16_t *len);
+
+/*
+ * After the call, for packet i of the batch: `front` and `len` are where the NF left it, relative
+ * to at[i] (the backend computes `front` from the NF's pointer or offset without dereferencing
+ * it). Checks the front-adjustment rules of nf.h and that no byte outside the writable regions
+ * changed, copies a window's writable regions back, and moves pkt->data and pkt->len. Returns 0,
+ * or NFP_ISO_BAD_WRITE / NFP_ISO_BAD_FRONT on a violation (a window is then not copied back; a
+ * packet in place keeps what the NF wrote: the caller drops it).
+ */
+int nfp_iso_pkt_out_all(struct nfp_pkt *pkt, int shared, uint32_t readable, uint32_t writable, const uint8_t *win,
+			const uint8_t *saved, int64_t front, uint32_t len, const struct nfp_iso_pkt *st);
+
+/* A bit per head byte that differs between `a` and `b`. */
+static inline uint64_t nfp_iso_diff_head(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t m = 0;
+#if defined(__SSE2__)
+	for (int k = 0; k < 4; k++) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(a + 16 * k));
+		__m128i y = _mm_loadu_si128((const __m128i *)(b + 16 * k));
+		m |= (uint64_t)(uint16_t)~_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) << (16 * k);
+	}
+#else
+	for (uint32_t k = 0; k < NFP_ISO_HEAD; k++)
+		m |= (uint64_t)(a[k] != b[k]) << k;
+#endif
+	return m;
+}
+
+/* nfp_iso_pkt_out_all, the common case inline: in place, nothing moved, every kept byte in the head. */
+static inline int nfp_iso_pkt_out(struct nfp_pkt *pkt, int shared, uint32_t readable, uint32_t writable,
+				  const uint8_t *win, const uint8_t *saved, int64_t front, uint32_t len,
+				  const struct nfp_iso_pkt *st)
+{
+	if (st->in_place && !st->tail && front == 0 && len == st->w.len)
+		return st->all_writable || !(nfp_iso_diff_head(saved, pkt->data) & st->head_kept) ? 0 : NFP_ISO_BAD_WRITE;
+	return nfp_iso_pkt_out_all(pkt, shared, readable, writable, win, saved, front, len, st);
+}
 
 #endif

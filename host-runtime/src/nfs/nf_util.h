@@ -39,16 +39,46 @@ struct nfp_ipv4_view {
 	uint16_t sport, dport; /* network order; 0 for ICMP and others */
 };
 
-static inline uint16_t nfp_rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline void nfp_wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static inline uint32_t nfp_rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-static inline void nfp_wr32(uint8_t *p, uint32_t v) { nfp_wr16(p, (uint16_t)(v >> 16)); nfp_wr16(p + 2, (uint16_t)v); }
+/*
+ * Network-order fields, read and written as whole words: one (checked) memory access each, where
+ * byte-by-byte access would cost one per byte in an sfi sandbox (and the compiler turns the byte
+ * swap into one instruction natively and after wasm2c alike).
+ */
+/*
+ * The per-packet helpers are inlined into every NF that uses them, whatever the compiler's size
+ * heuristics (clang for wasm32 keeps them out of line otherwise, and a call in a sandbox passes
+ * the view through its linear memory).
+ */
+#define NFP_HOT static inline __attribute__((always_inline))
+
+static inline uint16_t nfp_rd16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return __builtin_bswap16(v);
+}
+static inline void nfp_wr16(uint8_t *p, uint16_t v)
+{
+	v = __builtin_bswap16(v);
+	memcpy(p, &v, 2);
+}
+static inline uint32_t nfp_rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return __builtin_bswap32(v);
+}
+static inline void nfp_wr32(uint8_t *p, uint32_t v)
+{
+	v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+}
 
 /*
  * Checks an Ethernet (optionally one 802.1Q tag) + IPv4 + TCP/UDP/ICMP packet. Returns
  * NFP_PKT_OK and fills `v`, or the fault, whose value is the index of its common drop reason.
  */
-static inline int nfp_ipv4_view(const struct nfp_pkt *p, struct nfp_ipv4_view *v)
+NFP_HOT int nfp_ipv4_view(const struct nfp_pkt *p, struct nfp_ipv4_view *v)
 {
 	uint32_t len = p->len, off = 14;
 	if (len < 14)
@@ -124,8 +154,9 @@ static inline int nfp_ipv4_view(const struct nfp_pkt *p, struct nfp_ipv4_view *v
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over 16-bit words in network order. */
 static inline uint16_t nfp_csum_fold(uint32_t s)
 {
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
+	/* Two folds carry any 32-bit sum into 16 bits (the first leaves at most 0x1fffe). */
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)s;
 }
 
@@ -157,7 +188,7 @@ static inline uint8_t *nfp_l4_csum(const struct nfp_ipv4_view *v)
  * Rewrites the source (which = 0) or destination (which = 1) address and port of a TCP/UDP view,
  * updating the IPv4 and L4 checksums incrementally. Address and port are host order.
  */
-static inline void nfp_rewrite_endpoint(struct nfp_ipv4_view *v, int which, uint32_t addr, uint16_t port)
+NFP_HOT void nfp_rewrite_endpoint(struct nfp_ipv4_view *v, int which, uint32_t addr, uint16_t port)
 {
 	uint8_t *ap = v->ip + (which ? 16 : 12);
 	uint32_t old_a = nfp_rd32(ap);

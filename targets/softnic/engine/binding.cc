@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine.h"
+#include "inline.h"
 
 namespace nfp_softnic {
 // link.cc: a batch through the engine and the host runtime's queues and back.
@@ -112,12 +113,25 @@ public:
 		                       InstanceMethod("processRaw", &EngineWrap::ProcessRaw),
 		                       InstanceMethod("bench", &EngineWrap::Bench),
 		                       InstanceMethod("runLinked", &EngineWrap::RunLinked),
+		                       InstanceMethod("attachInline", &EngineWrap::AttachInline),
+		                       InstanceMethod("inlineStats", &EngineWrap::InlineStatsJs),
 		                   });
 	}
 
-	explicit EngineWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<EngineWrap>(info) {}
+	explicit EngineWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<EngineWrap>(info) {
+		rte_spinlock_init(&lock_);
+	}
 
 private:
+	// Held by every method and, once attached inline (inline.cc), by the workers per burst: the
+	// engine is one pipeline, whichever thread runs it.
+	rte_spinlock_t lock_;
+	struct Guard {
+		rte_spinlock_t &l;
+		explicit Guard(rte_spinlock_t &x) : l(x) { rte_spinlock_lock(&l); }
+		~Guard() { rte_spinlock_unlock(&l); }
+	};
+	std::shared_ptr<InlineStats> inline_;
 	Engine eng_;
 	std::vector<uint8_t> out_;
 	std::vector<uint8_t> raw_; // processRaw's packed outputs
@@ -216,6 +230,7 @@ private:
 	}
 
 	Napi::Value Load(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		if (info.Length() < 1 || !info[0].IsString())
 			return throw_code(info.Env(), Status::InvalidArgument, "load(json: string)");
 		std::string err;
@@ -225,6 +240,7 @@ private:
 	}
 
 	Napi::Value Info(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		if (!need_loaded(env)) return env.Undefined();
 		const Program &p = eng_.program();
@@ -292,6 +308,7 @@ private:
 
 	// tableAdd(table, match[], priority, action, params[]) → entry id
 	Napi::Value TableAdd(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		int32_t t = table_arg(info, 0);
 		if (t < 0) return env.Undefined();
@@ -309,6 +326,7 @@ private:
 	}
 
 	Napi::Value TableFind(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		int32_t t = table_arg(info, 0);
 		if (t < 0) return env.Undefined();
@@ -322,6 +340,7 @@ private:
 	}
 
 	Napi::Value TableModify(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		int32_t t = table_arg(info, 0);
 		if (t < 0) return env.Undefined();
@@ -335,6 +354,7 @@ private:
 	}
 
 	Napi::Value TableDelete(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		int32_t t = table_arg(info, 0);
 		if (t < 0) return env.Undefined();
@@ -345,6 +365,7 @@ private:
 	}
 
 	Napi::Value TableSetDefault(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		int32_t t = table_arg(info, 0);
 		if (t < 0) return env.Undefined();
@@ -369,6 +390,7 @@ private:
 	}
 
 	Napi::Value TableGetDefault(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		int32_t t = table_arg(info, 0);
 		if (t < 0) return info.Env().Undefined();
 		const Table &tb = eng_.program().tables[size_t(t)];
@@ -376,6 +398,7 @@ private:
 	}
 
 	Napi::Value TableEntries(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		int32_t t = table_arg(info, 0);
 		if (t < 0) return env.Undefined();
@@ -411,6 +434,7 @@ private:
 	}
 
 	Napi::Value TableClear(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		int32_t t = table_arg(info, 0);
 		if (t >= 0) eng_.table_clear(t);
 		return info.Env().Undefined();
@@ -418,6 +442,7 @@ private:
 
 	// directCounter(table, id[, packets, bytes]) → {packets, bytes} (before any write)
 	Napi::Value DirectCounter(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		int32_t t = table_arg(info, 0);
 		if (t < 0) return env.Undefined();
@@ -445,6 +470,7 @@ private:
 	}
 
 	Napi::Value CounterRead(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		int32_t c = counter_arg(info);
 		if (c < 0) return env.Undefined();
@@ -459,6 +485,7 @@ private:
 	}
 
 	Napi::Value CounterWrite(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		int32_t c = counter_arg(info);
 		if (c < 0) return env.Undefined();
@@ -481,6 +508,7 @@ private:
 
 	// meterSet(name, index, {cir, cburst, pir, pburst, eburst?} | null)
 	Napi::Value MeterSet(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		int32_t m = meter_arg(info);
 		if (m < 0) return env.Undefined();
@@ -503,6 +531,7 @@ private:
 	}
 
 	Napi::Value MeterGet(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		int32_t m = meter_arg(info);
 		if (m < 0) return env.Undefined();
@@ -540,6 +569,7 @@ private:
 
 	// process(port, packets[], nowNs?) → per input: {port, data} or {drop: "ingress"|"egress"}
 	Napi::Value Process(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		if (!need_loaded(env)) return env.Undefined();
 		int32_t port = int_arg(info, 0, -1);
@@ -571,6 +601,7 @@ private:
 	// (dropped in ingress) / -2 (dropped in egress) with lens[i] = 0. Far fewer N-API calls than
 	// process(), for the data path.
 	Napi::Value ProcessRaw(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		if (!need_loaded(env)) return env.Undefined();
 		int32_t port = int_arg(info, 0, -1);
@@ -609,11 +640,26 @@ private:
 		return o;
 	}
 
-	Napi::Value RunLinked(const Napi::CallbackInfo &info) { return run_linked(eng_, info); }
+	Napi::Value RunLinked(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
+		return run_linked(eng_, info);
+	}
+
+	// attachInline(hostHandle, config): this engine runs inline in the host plan's workers (inline.cc).
+	Napi::Value AttachInline(const Napi::CallbackInfo &info) {
+		{
+			Guard g(lock_);
+			attach_inline(eng_, lock_, inline_, Value(), info);
+		}
+		return info.Env().Undefined();
+	}
+
+	Napi::Value InlineStatsJs(const Napi::CallbackInfo &info) { return inline_stats(info.Env(), inline_); }
 
 	// bench(port, packets[], rounds) → {packets, ns, cycles, cpuNs, forwarded, dropped}: the engine's
 	// own loop, with no JavaScript per packet.
 	Napi::Value Bench(const Napi::CallbackInfo &info) {
+		Guard g(lock_);
 		Napi::Env env = info.Env();
 		if (!need_loaded(env)) return env.Undefined();
 		int32_t port = int_arg(info, 0, 0);
@@ -653,7 +699,7 @@ namespace nfp_softnic {
 void softnic_register_raw_socket(Napi::Env env, Napi::Object softnic);
 void softnic_register_ethdev_port(Napi::Env env, Napi::Object softnic);
 // Bumped on every change of the JS-visible API; targets/softnic/native.ts checks it.
-constexpr int kSoftnicAbiVersion = 3;
+constexpr int kSoftnicAbiVersion = 4;
 } // namespace nfp_softnic
 
 void nfp_softnic_register(Napi::Env env, Napi::Object exports) {
@@ -661,6 +707,7 @@ void nfp_softnic_register(Napi::Env env, Napi::Object exports) {
 	sn.Set("Engine", nfp_softnic::EngineWrap::Define(env));
 	nfp_softnic::softnic_register_raw_socket(env, sn);
 	nfp_softnic::softnic_register_ethdev_port(env, sn);
+	sn.Set("decodeMarks", Napi::Function::New(env, nfp_softnic::decode_marks));
 	sn.Set("abiVersion", Napi::Number::New(env, nfp_softnic::kSoftnicAbiVersion));
 	exports.Set("softnic", sn);
 }

@@ -9,6 +9,13 @@
  *   write-ro    rewrites the IPv4 header it declares read-only
  *   loop        never returns
  *   divzero     divides by `divisor` (0)
+ *   write-around  writes its own memory around each packet: the headroom in front, 256 bytes past
+ *               the end (no packet's bytes)
+ *   write-sibling from packet 0, rewrites the IPv4 TTL of packet 1 (a header it may not write)
+ *   bad-len     claims packet 0 is 100 bytes longer
+ *   bad-data    moves packet 0's data pointer 4 KiB on
+ *   bad-offsets scribbles over every packet's header offsets (the runtime keeps its own)
+ *   write-other writes 8 bytes at the absolute address `addr` (another tenant's packet buffers)
  *   none        behaves (passes every packet)
  */
 #include <stdint.h>
@@ -18,7 +25,7 @@
 #include "cfg.h"
 
 struct evil_state {
-	char attack[16];
+	char attack[24];
 	uint64_t addr;
 	uint32_t handle, bytes;
 	int32_t divisor;
@@ -84,6 +91,27 @@ static void evil_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 		volatile uint32_t spin = 1;
 		while (spin)
 			s->sink++;
+	} else if (strcmp(a, "write-around") == 0) {
+		for (uint32_t i = 0; i < b->count; i++) {
+			memset(b->pkts[i].data - NFP_PKT_HEADROOM, 0xaa, NFP_PKT_HEADROOM);
+			memset(b->pkts[i].data + b->pkts[i].len, 0xaa, 256);
+		}
+	} else if (strcmp(a, "write-sibling") == 0) {
+		if (b->count > 1 && b->pkts[1].l3_off != NFP_OFF_NONE)
+			b->pkts[1].data[b->pkts[1].l3_off + 8] = 1;
+	} else if (strcmp(a, "bad-len") == 0) {
+		b->pkts[0].len += 100;
+	} else if (strcmp(a, "bad-data") == 0) {
+		b->pkts[0].data += 4096;
+	} else if (strcmp(a, "bad-offsets") == 0) {
+		for (uint32_t i = 0; i < b->count; i++) {
+			b->pkts[i].l3_off = 60000;
+			b->pkts[i].l4_off = 1;
+			b->pkts[i].payload_off = 0;
+		}
+	} else if (strcmp(a, "write-other") == 0) {
+		volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)s->addr;
+		*p = 0x6666666666666666ull;
 	} else if (strcmp(a, "divzero") == 0) {
 		volatile int32_t d = s->divisor;
 		s->sink = (uint32_t)(1000 / d);

@@ -2,9 +2,21 @@
 // Wire ports: 0, 1, 2, 3, 4, 5, 6, 7. Host ports: 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127.
 // NSH (RFC 8300, EtherType 0x894F) marks packets on their way to or from the host: SPI = service
 // path id, SI = host hops left, MD type 2 context TLV = tenant id + the EtherType NSH displaced.
-// Drop reasons: 1=no-tenant, 2=nsh-on-wire, 3=acl-deny, 4=meter-red, 5=no-route, 6=graph-drop, 7=no-edge, 8=no-path, 9=bad-spi, 10=no-nsh-from-host, 11=malformed, 12=oversize, 13=qinq, 14=not-ipv4, 15=fragment, 16=ip-options.
+// Drop reasons: 1=no-tenant, 2=nsh-on-wire, 3=acl-deny, 4=meter-red, 5=no-route, 6=graph-drop, 7=no-edge, 8=no-path, 9=bad-spi, 10=no-nsh-from-host, 11=bad-packet-out, 12=malformed, 13=oversize, 14=qinq, 15=not-ipv4, 16=fragment, 17=ip-options.
 #include <core.p4>
 #include <pna.p4>
+
+@controller_header("packet_out") @id(0x04923187)
+header packet_out_header_t {
+    bit<9> egress_port;
+    bit<7> submit_to_ingress;
+}
+
+@controller_header("packet_in") @id(0x04e091f5)
+header packet_in_header_t {
+    bit<9> ingress_port;
+    bit<7> _pad;
+}
 
 header ethernet_t {
     bit<48> dstAddr;
@@ -101,6 +113,7 @@ struct metadata_t {
     bit<8> drop_reason;
     bit<1> exit_drop;
     bit<8> exit_reason;
+    bit<9> out_port;
     bit<2> color;
     bit<4> ip_ver;
     bit<8> ip_proto;
@@ -115,6 +128,8 @@ struct metadata_t {
 }
 
 struct headers_t {
+    packet_out_header_t packet_out;
+    packet_in_header_t packet_in;
     ethernet_t ethernet;
     nsh_t nsh;
     vlan_t vlan;
@@ -136,11 +151,23 @@ error {
 parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,
                       in pna_main_parser_input_metadata_t istd) {
     state start {
-        pkt.extract(hdr.ethernet);
-        verify(((bit<32>)hdr.ethernet.etherType != 32w0x88a8) && ((bit<32>)hdr.ethernet.etherType != 32w0x9100), error.VlanStack);
         meta.frame_len = (bit<32>)pkt.length();
         meta.l3_off = 16w0xe;
-        meta.ip_fault = 8w0xe;
+        transition select((bit<9>)(PortIdUint_t)istd.input_port) {
+            9w0xff: parse_packet_out;
+            default: parse_ethernet;
+        }
+    }
+    state parse_packet_out {
+        pkt.extract(hdr.packet_out);
+        meta.frame_len = (bit<32>)(pkt.length() - 32w2);
+        meta.l3_off = 16w0x10;
+        transition parse_ethernet;
+    }
+    state parse_ethernet {
+        pkt.extract(hdr.ethernet);
+        verify(((bit<32>)hdr.ethernet.etherType != 32w0x88a8) && ((bit<32>)hdr.ethernet.etherType != 32w0x9100), error.VlanStack);
+        meta.ip_fault = 8w0xf;
         transition select(hdr.ethernet.etherType) {
             16w0x894f: parse_nsh;
             16w0x8100: parse_vlan;
@@ -196,7 +223,7 @@ parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,
         }
     }
     state parse_ipv4_first_fragment {
-        meta.ip_fault = 8w0xf;
+        meta.ip_fault = 8w0x10;
         transition select(hdr.ipv4.protocol) {
             8w6: parse_tcp;
             8w0x11: parse_udp_first_fragment;
@@ -205,11 +232,11 @@ parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,
         }
     }
     state parse_ipv4_fragment {
-        meta.ip_fault = 8w0xf;
+        meta.ip_fault = 8w0x10;
         transition accept;
     }
     state parse_ipv4_options {
-        meta.ip_fault = 8w0x10;
+        meta.ip_fault = 8w0x11;
         transition accept;
     }
     state parse_ipv6 {
@@ -263,68 +290,84 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
                         in pna_main_input_metadata_t istd, inout pna_main_output_metadata_t ostd) {
     InternetChecksum() ipv4_checksum;
     // monitor campus.mon (monitor, NF 3) on paths 1, 4, 7, after the host: packets and bytes per path
+    @name(".MyIngress.nf3_campus_mon_post_packets") @id(0x127ef6c1)
     Counter<bit<64>, bit<32>>(32w15, PNA_CounterType_t.PACKETS_AND_BYTES) nf3_campus_mon_post_packets;
     // drops by reason code
-    Counter<bit<64>, bit<32>>(32w17, PNA_CounterType_t.PACKETS_AND_BYTES) drop_reasons;
+    @name(".MyIngress.drop_reasons") @id(0x12be56c6)
+    Counter<bit<64>, bit<32>>(32w18, PNA_CounterType_t.PACKETS_AND_BYTES) drop_reasons;
     // rate limiter campus.dns-limit (ratelimiter, NF 5) on paths 10: one aggregate byte meter
+    @name(".MyIngress.nf5_campus_dns_limit_meter") @id(0x14217d1e)
     Meter<bit<32>>(32w1, PNA_MeterType_t.BYTES) nf5_campus_dns_limit_meter;
     // rate limiter campus.icmp-limit (ratelimiter, NF 6) on paths 12: one aggregate byte meter
+    @name(".MyIngress.nf6_campus_icmp_limit_meter") @id(0x14c7f5f4)
     Meter<bit<32>>(32w1, PNA_MeterType_t.BYTES) nf6_campus_icmp_limit_meter;
 
     // the packet came back from the host; only such packets may carry NSH
+    @name(".MyIngress.from_host") @id(0x0132b0bf)
     action from_host() {
         meta.from_host = 1w1;
     }
 
     // the packet belongs to `tenant`; `policed` when the tenant's rate limit applies
+    @name(".MyIngress.set_tenant") @id(0x012ca3fb)
     action set_tenant(bit<16> tenant, bit<1> policed) {
         meta.tenant = tenant;
         meta.policed = policed;
     }
 
     // drop at the end of ingress, counted under `reason` (see the drop reason table)
+    @name(".MyIngress.mark_drop") @id(0x012365b9)
     action mark_drop(bit<8> reason) {
         meta.drop = 1w1;
         meta.drop_reason = reason;
     }
 
     // the packet follows service path `path`
+    @name(".MyIngress.set_path") @id(0x018a585e)
     action set_path(bit<24> path) {
         meta.path = path;
     }
 
     // fully offloaded path: straight to its wire port, never to the host
+    @name(".MyIngress.to_wire") @id(0x01a34438)
     action to_wire(bit<9> port) {
         send_to_port((PortId_t)(bit<32>)port);
+        meta.out_port = port;
     }
 
     // the path ends in a drop, taken after its NIC stages: an NF's own drop comes first
+    @name(".MyIngress.exit_drop") @id(0x01d215a5)
     action exit_drop(bit<8> reason) {
         meta.exit_drop = 1w1;
         meta.exit_reason = reason;
     }
 
     // an offloaded firewall lets the packet through
+    @name(".MyIngress.acl_permit") @id(0x014f0f9e)
     action acl_permit() {
     }
 
     // an IP-aware NF takes only unfragmented IPv4 without options: drop under the fault the parser found
+    @name(".MyIngress.drop_ip_fault") @id(0x01f7059c)
     action drop_ip_fault() {
         meta.drop = 1w1;
         meta.drop_reason = meta.ip_fault;
     }
 
     // rate limiter campus.dns-limit: meter the aggregate
+    @name(".MyIngress.nf5_campus_dns_limit_execute") @id(0x01a3ceb2)
     action nf5_campus_dns_limit_execute() {
         meta.color = (nf5_campus_dns_limit_meter.execute(32w0) == PNA_MeterColor_t.RED) ? 2w2 : 2w0;
     }
 
     // rate limiter campus.icmp-limit: meter the aggregate
+    @name(".MyIngress.nf6_campus_icmp_limit_execute") @id(0x01a44eee)
     action nf6_campus_icmp_limit_execute() {
         meta.color = (nf6_campus_icmp_limit_meter.execute(32w0) == PNA_MeterColor_t.RED) ? 2w2 : 2w0;
     }
 
     // DSCP marking (the IPv4 checksum is recomputed at the end; later stages match the new DSCP)
+    @name(".MyIngress.set_dscp") @id(0x01be7eb4)
     action set_dscp(bit<6> dscp) {
         hdr.ipv4.dscp = dscp;
         hdr.ipv6.dscp = dscp;
@@ -332,17 +375,21 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // encap: rewrite the outer Ethernet addresses
+    @name(".MyIngress.rewrite_macs") @id(0x016ec111)
     action rewrite_macs(bit<48> src, bit<48> dst) {
         hdr.ethernet.srcAddr = src;
         hdr.ethernet.dstAddr = dst;
     }
 
     // offloaded router: the route chose this port
+    @name(".MyIngress.set_egress") @id(0x0189a495)
     action set_egress(bit<9> port) {
         send_to_port((PortId_t)(bit<32>)port);
+        meta.out_port = port;
     }
 
     // push NSH (SPI = path, SI = host hops, tenant in the context) and send to the path's host port
+    @name(".MyIngress.to_host") @id(0x01977fd9)
     action to_host(bit<9> port, bit<8> si) {
         hdr.nsh.setValid();
         hdr.nsh.ver = 2w0;
@@ -363,18 +410,22 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         hdr.nsh.etherType = hdr.ethernet.etherType;
         hdr.ethernet.etherType = 16w0x894f;
         send_to_port((PortId_t)(bit<32>)port);
+        meta.out_port = port;
     }
 
     // back from the host on `path`: pop NSH and forward to the wire
+    @name(".MyIngress.return_to_wire") @id(0x01d5307e)
     action return_to_wire(bit<24> path, bit<9> port) {
         meta.path = path;
         meta.tenant = hdr.nsh.tenant;
         hdr.ethernet.etherType = hdr.nsh.etherType;
         hdr.nsh.setInvalid();
         send_to_port((PortId_t)(bit<32>)port);
+        meta.out_port = port;
     }
 
     // back from the host on a path that ends in drop (taken after its NIC stages)
+    @name(".MyIngress.return_drop") @id(0x016edc5e)
     action return_drop(bit<24> path, bit<8> reason) {
         meta.path = path;
         meta.tenant = hdr.nsh.tenant;
@@ -385,11 +436,13 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // monitor campus.mon: count per path
+    @name(".MyIngress.nf3_campus_mon_post_count") @id(0x0188fabc)
     action nf3_campus_mon_post_count() {
         nf3_campus_mon_post_packets.count((bit<32>)meta.path);
     }
 
     // push an 802.1Q tag (later stages match the new VID)
+    @name(".MyIngress.vlan_push") @id(0x018d174b)
     action vlan_push(bit<12> vid) {
         hdr.vlan.setValid();
         hdr.vlan.pcp = 3w0;
@@ -401,27 +454,46 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // rewrite the VID of the existing 802.1Q tag
+    @name(".MyIngress.vlan_set_vid") @id(0x01ebb5c3)
     action vlan_set_vid(bit<12> vid) {
         hdr.vlan.vid = vid;
         meta.vlan_id = vid;
     }
 
     // the one place packets are dropped; counts each drop by reason
+    @name(".MyIngress.drop_and_count") @id(0x012d4360)
     action drop_and_count() {
         drop_packet();
         drop_reasons.count((bit<32>)meta.drop_reason);
     }
 
+    // a controller PacketOut: out of the port its packet_out header names, unchanged
+    @name(".MyIngress.send_packet_out") @id(0x01a5d491)
+    action send_packet_out(bit<9> port) {
+        send_to_port((PortId_t)(bit<32>)port);
+        meta.out_port = port;
+    }
+
+    // to the controller: a packet_in header in front says where the packet came in
+    @name(".MyIngress.push_packet_in") @id(0x01495c4b)
+    action push_packet_in() {
+        hdr.packet_in.setValid();
+        hdr.packet_in.ingress_port = (bit<9>)(PortIdUint_t)istd.input_port;
+        hdr.packet_in._pad = 7w0;
+    }
+
     // the end of a path that ends in a drop
+    @name(".MyIngress.take_exit_drop") @id(0x01244e55)
     action take_exit_drop() {
         meta.drop = 1w1;
         meta.drop_reason = meta.exit_reason;
     }
 
     // which ports face the host; every other port is a wire port
+    @name(".MyIngress.port_role") @id(0x020e797b)
     table port_role {
         key = {
-            istd.input_port: exact;
+            istd.input_port: exact @name("standard_metadata.ingress_port");
         }
         actions = { from_host; NoAction; }
         default_action = NoAction();
@@ -429,9 +501,10 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // wire packets into tenants by their traffic slice; no slice: drop (no-tenant)
+    @name(".MyIngress.tenant_classify") @id(0x02f8cbfe)
     table tenant_classify {
         key = {
-            istd.input_port: ternary;
+            istd.input_port: ternary @name("standard_metadata.ingress_port");
         }
         actions = { set_tenant; mark_drop; }
         default_action = mark_drop(8w1);
@@ -439,6 +512,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // a tenant's packets into its root service paths
+    @name(".MyIngress.path_classify") @id(0x02f6057a)
     table path_classify {
         key = {
             meta.tenant: exact;
@@ -454,6 +528,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // fully offloaded paths: their wire port or drop; host paths: nothing yet
+    @name(".MyIngress.path_exit") @id(0x0240a23d)
     table path_exit {
         key = {
             meta.path: exact;
@@ -464,6 +539,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // firewall campus.fw (firewall, NF 0) on paths 1, 2, 3, 4, 5, 6, 7, 8, 9: first-match ACL, default allow
+    @name(".MyIngress.nf0_campus_fw_acl") @id(0x02f0b9d3)
     table nf0_campus_fw_acl {
         key = {
             meta.ip_ver: ternary;
@@ -477,6 +553,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // campus.fw takes unfragmented IPv4 only
+    @name(".MyIngress.nf0_campus_fw_ip_fault") @id(0x02097a9f)
     table nf0_campus_fw_ip_fault {
         actions = { drop_ip_fault; }
         const default_action = drop_ip_fault();
@@ -484,6 +561,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // rate limiter campus.dns-limit (ratelimiter, NF 5) on paths 10
+    @name(".MyIngress.nf5_campus_dns_limit_police") @id(0x02a2e1bd)
     table nf5_campus_dns_limit_police {
         actions = { nf5_campus_dns_limit_execute; }
         const default_action = nf5_campus_dns_limit_execute();
@@ -491,6 +569,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // rate limiter campus.dns-limit: over rate
+    @name(".MyIngress.nf5_campus_dns_limit_red") @id(0x0258ff85)
     table nf5_campus_dns_limit_red {
         actions = { mark_drop; }
         const default_action = mark_drop(8w4);
@@ -498,6 +577,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // campus.dns-limit takes unfragmented IPv4 only
+    @name(".MyIngress.nf5_campus_dns_limit_ip_fault") @id(0x0211fb3c)
     table nf5_campus_dns_limit_ip_fault {
         actions = { drop_ip_fault; }
         const default_action = drop_ip_fault();
@@ -505,6 +585,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // rate limiter campus.icmp-limit (ratelimiter, NF 6) on paths 12
+    @name(".MyIngress.nf6_campus_icmp_limit_police") @id(0x028ddcf9)
     table nf6_campus_icmp_limit_police {
         actions = { nf6_campus_icmp_limit_execute; }
         const default_action = nf6_campus_icmp_limit_execute();
@@ -512,6 +593,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // rate limiter campus.icmp-limit: over rate
+    @name(".MyIngress.nf6_campus_icmp_limit_red") @id(0x02e2edd4)
     table nf6_campus_icmp_limit_red {
         actions = { mark_drop; }
         const default_action = mark_drop(8w4);
@@ -519,6 +601,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // campus.icmp-limit takes unfragmented IPv4 only
+    @name(".MyIngress.nf6_campus_icmp_limit_ip_fault") @id(0x0295392d)
     table nf6_campus_icmp_limit_ip_fault {
         actions = { drop_ip_fault; }
         const default_action = drop_ip_fault();
@@ -526,6 +609,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // DSCP marker 46: campus.mark (marker, NF 7) on paths 11
+    @name(".MyIngress.nf7_campus_mark_mark") @id(0x02021e16)
     table nf7_campus_mark_mark {
         actions = { set_dscp; }
         const default_action = set_dscp(6w0x2e);
@@ -533,6 +617,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // encap 02:00:00:00:00:01 -> 02:00:00:00:00:02: campus.enc (encap, NF 8) on paths 3, 6, 9
+    @name(".MyIngress.nf8_campus_enc_encap") @id(0x02621b84)
     table nf8_campus_enc_encap {
         actions = { rewrite_macs; }
         const default_action = rewrite_macs(48w0x20000000001, 48w0x20000000002);
@@ -540,6 +625,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // router campus.rt (router, NF 9) on paths 14: IPv4 longest prefix match
+    @name(".MyIngress.nf9_campus_rt_route") @id(0x025f21ae)
     table nf9_campus_rt_route {
         key = {
             hdr.ipv4.dstAddr: lpm;
@@ -550,6 +636,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // router campus.rt (router, NF 9) on paths 14: no IPv6 routes, the default
+    @name(".MyIngress.nf9_campus_rt_route6") @id(0x026b36ae)
     table nf9_campus_rt_route6 {
         actions = { set_egress; }
         const default_action = set_egress(9w3);
@@ -557,6 +644,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // router campus.rt (router, NF 9) on paths 14: not IP, no route
+    @name(".MyIngress.nf9_campus_rt_not_ip") @id(0x02a6daa8)
     table nf9_campus_rt_not_ip {
         actions = { mark_drop; }
         const default_action = mark_drop(8w5);
@@ -564,6 +652,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // host paths get NSH and go to their host queue; no other path ever has an entry here
+    @name(".MyIngress.steer") @id(0x02fe95ef)
     table steer {
         key = {
             meta.path: exact;
@@ -574,6 +663,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // packets back from the host: SPI and tenant must name a host path of that tenant
+    @name(".MyIngress.return_classify") @id(0x0278629f)
     table return_classify {
         key = {
             hdr.nsh.spi: exact;
@@ -585,6 +675,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // monitor campus.mon (monitor, NF 3) on paths 1, 4, 7, after the host
+    @name(".MyIngress.nf3_campus_mon_post_monitor") @id(0x024e9404)
     table nf3_campus_mon_post_monitor {
         actions = { nf3_campus_mon_post_count; }
         const default_action = nf3_campus_mon_post_count();
@@ -592,6 +683,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // campus.mon takes unfragmented IPv4 only
+    @name(".MyIngress.nf3_campus_mon_post_ip_fault") @id(0x021aeb79)
     table nf3_campus_mon_post_ip_fault {
         actions = { drop_ip_fault; }
         const default_action = drop_ip_fault();
@@ -599,6 +691,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // vlan push 999: campus.quarantine (vlan, NF 4) on paths 2, 5, 8, after the host
+    @name(".MyIngress.nf4_campus_quarantine_post_vlan") @id(0x029f67c0)
     table nf4_campus_quarantine_post_vlan {
         actions = { vlan_push; }
         const default_action = vlan_push(12w0x3e7);
@@ -606,6 +699,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // vlan push 999 onto a tagged frame: rewrite its VID (campus.quarantine (vlan, NF 4) on paths 2, 5, 8, after the host)
+    @name(".MyIngress.nf4_campus_quarantine_post_vlan_retag") @id(0x02c88af5)
     table nf4_campus_quarantine_post_vlan_retag {
         actions = { vlan_set_vid; }
         const default_action = vlan_set_vid(12w0x3e7);
@@ -613,6 +707,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // NSH is internal: never accepted from the wire
+    @name(".MyIngress.nsh_on_wire") @id(0x0293762e)
     table nsh_on_wire {
         actions = { mark_drop; }
         const default_action = mark_drop(8w2);
@@ -620,6 +715,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // host ports must return NSH packets
+    @name(".MyIngress.no_nsh_from_host") @id(0x02011010)
     table no_nsh_from_host {
         actions = { mark_drop; }
         const default_action = mark_drop(8w0xa);
@@ -627,34 +723,58 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // drop, counted by reason
-    table drop_packet {
+    @name(".MyIngress.drop_stage") @id(0x027e3db9)
+    table drop_stage {
         actions = { drop_and_count; }
         const default_action = drop_and_count();
         size = 1;
     }
 
-    // wire frames longer than 1522 bytes
-    table frame_oversize {
-        actions = { mark_drop; }
-        const default_action = mark_drop(8w0xc);
+    // a controller PacketOut leaves by the port its packet_out header names
+    @name(".MyIngress.cpu_send") @id(0x02ada760)
+    table cpu_send {
+        key = {
+            hdr.packet_out.egress_port: exact;
+        }
+        actions = { send_packet_out; mark_drop; }
+        default_action = mark_drop(8w0xb);
+        size = 128;
+    }
+
+    // a packet sent to the CPU port goes to the controller with a packet_in header
+    @name(".MyIngress.cpu_receive") @id(0x02acf4c4)
+    table cpu_receive {
+        actions = { push_packet_in; }
+        const default_action = push_packet_in();
         size = 1;
     }
 
-    // stacked VLAN tags: the pipeline takes one 802.1Q tag
-    table frame_qinq {
+    // wire frames longer than 1522 bytes
+    @name(".MyIngress.frame_oversize") @id(0x028ca4a7)
+    table frame_oversize {
         actions = { mark_drop; }
         const default_action = mark_drop(8w0xd);
         size = 1;
     }
 
+    // stacked VLAN tags: the pipeline takes one 802.1Q tag
+    @name(".MyIngress.frame_qinq") @id(0x02819e54)
+    table frame_qinq {
+        actions = { mark_drop; }
+        const default_action = mark_drop(8w0xe);
+        size = 1;
+    }
+
     // a header cut short or a lying length: the parser stopped
+    @name(".MyIngress.frame_malformed") @id(0x02b9d8e7)
     table frame_malformed {
         actions = { mark_drop; }
-        const default_action = mark_drop(8w0xb);
+        const default_action = mark_drop(8w0xc);
         size = 1;
     }
 
     // the path ends in a drop
+    @name(".MyIngress.path_end_drop") @id(0x026ab721)
     table path_end_drop {
         actions = { take_exit_drop; }
         const default_action = take_exit_drop();
@@ -662,120 +782,128 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     apply {
-        port_role.apply();
-        // frames the parser could not read are dropped first
-        if (meta.from_host == 1w0 && meta.frame_len > 32w0x5f2) {
-            frame_oversize.apply();
+        // from the controller, straight out of a port; otherwise through the pipeline
+        if (hdr.packet_out.isValid() && hdr.packet_out.submit_to_ingress == 7w0) {
+            cpu_send.apply();
         } else {
-            if (istd.parser_error == error.VlanStack) {
-                frame_qinq.apply();
+            port_role.apply();
+            // frames the parser could not read are dropped first
+            if (meta.from_host == 1w0 && meta.frame_len > 32w0x5f2) {
+                frame_oversize.apply();
             } else {
-                if (istd.parser_error != error.NoError) {
-                    frame_malformed.apply();
+                if (istd.parser_error == error.VlanStack) {
+                    frame_qinq.apply();
                 } else {
-                    // from the wire
-                    if (meta.from_host == 1w0) {
-                        if (hdr.nsh.isValid()) {
-                            nsh_on_wire.apply();
-                        } else {
-                            tenant_classify.apply();
-                            if (meta.drop == 1w0) {
-                                path_classify.apply();
-                            }
-                            if (meta.drop == 1w0) {
-                                path_exit.apply();
-                            }
-                            // tenant 1 (campus): offloaded NFs before steering
-                            if (meta.tenant == 16w1) {
-                                // campus.fw on paths 1, 2, 3, 4, 5, 6, 7, 8, 9
-                                if (meta.drop == 1w0 && (meta.path == 24w1 || meta.path == 24w2 || meta.path == 24w3 || meta.path == 24w4 || meta.path == 24w5 || meta.path == 24w6 || meta.path == 24w7 || meta.path == 24w8 || meta.path == 24w9)) {
-                                    if (meta.ip_fault != 8w0) {
-                                        nf0_campus_fw_ip_fault.apply();
-                                    } else {
-                                        nf0_campus_fw_acl.apply();
-                                    }
-                                }
-                                // campus.dns-limit on paths 10
-                                if (meta.drop == 1w0 && meta.path == 24w0xa) {
-                                    if (meta.ip_fault != 8w0) {
-                                        nf5_campus_dns_limit_ip_fault.apply();
-                                    } else {
-                                        nf5_campus_dns_limit_police.apply();
-                                        if (meta.color == 2w2) {
-                                            nf5_campus_dns_limit_red.apply();
-                                        }
-                                    }
-                                }
-                                // campus.icmp-limit on paths 12
-                                if (meta.drop == 1w0 && meta.path == 24w0xc) {
-                                    if (meta.ip_fault != 8w0) {
-                                        nf6_campus_icmp_limit_ip_fault.apply();
-                                    } else {
-                                        nf6_campus_icmp_limit_police.apply();
-                                        if (meta.color == 2w2) {
-                                            nf6_campus_icmp_limit_red.apply();
-                                        }
-                                    }
-                                }
-                                // campus.mark on paths 11
-                                if (meta.drop == 1w0 && meta.path == 24w0xb) {
-                                    nf7_campus_mark_mark.apply();
-                                }
-                                // campus.enc on paths 3, 6, 9
-                                if (meta.drop == 1w0 && (meta.path == 24w3 || meta.path == 24w6 || meta.path == 24w9)) {
-                                    nf8_campus_enc_encap.apply();
-                                }
-                                // campus.rt on paths 14
-                                if (meta.drop == 1w0 && meta.path == 24w0xe) {
-                                    if (meta.ip_ver == 4w4) {
-                                        nf9_campus_rt_route.apply();
-                                    } else {
-                                        if (meta.ip_ver == 4w6) {
-                                            nf9_campus_rt_route6.apply();
-                                        } else {
-                                            nf9_campus_rt_not_ip.apply();
-                                        }
-                                    }
-                                }
-                            }
-                            if (meta.drop == 1w0 && meta.exit_drop == 1w1) {
-                                path_end_drop.apply();
-                            }
-                            if (meta.drop == 1w0) {
-                                steer.apply();
-                            }
-                        }
+                    if (istd.parser_error != error.NoError) {
+                        frame_malformed.apply();
                     } else {
-                        if (hdr.nsh.isValid()) {
-                            return_classify.apply();
-                            // tenant 1 (campus): offloaded NFs after the host
-                            if (meta.tenant == 16w1) {
-                                // campus.mon on paths 1, 4, 7
-                                if (meta.drop == 1w0 && (meta.path == 24w1 || meta.path == 24w4 || meta.path == 24w7)) {
-                                    if (meta.ip_fault != 8w0) {
-                                        nf3_campus_mon_post_ip_fault.apply();
-                                    } else {
-                                        nf3_campus_mon_post_monitor.apply();
+                        // from the wire
+                        if (meta.from_host == 1w0) {
+                            if (hdr.nsh.isValid()) {
+                                nsh_on_wire.apply();
+                            } else {
+                                tenant_classify.apply();
+                                if (meta.drop == 1w0) {
+                                    path_classify.apply();
+                                }
+                                if (meta.drop == 1w0) {
+                                    path_exit.apply();
+                                }
+                                // tenant 1 (campus): offloaded NFs before steering
+                                if (meta.tenant == 16w1) {
+                                    // campus.fw on paths 1, 2, 3, 4, 5, 6, 7, 8, 9
+                                    if (meta.drop == 1w0 && (meta.path == 24w1 || meta.path == 24w2 || meta.path == 24w3 || meta.path == 24w4 || meta.path == 24w5 || meta.path == 24w6 || meta.path == 24w7 || meta.path == 24w8 || meta.path == 24w9)) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf0_campus_fw_ip_fault.apply();
+                                        } else {
+                                            nf0_campus_fw_acl.apply();
+                                        }
+                                    }
+                                    // campus.dns-limit on paths 10
+                                    if (meta.drop == 1w0 && meta.path == 24w0xa) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf5_campus_dns_limit_ip_fault.apply();
+                                        } else {
+                                            nf5_campus_dns_limit_police.apply();
+                                            if (meta.color == 2w2) {
+                                                nf5_campus_dns_limit_red.apply();
+                                            }
+                                        }
+                                    }
+                                    // campus.icmp-limit on paths 12
+                                    if (meta.drop == 1w0 && meta.path == 24w0xc) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf6_campus_icmp_limit_ip_fault.apply();
+                                        } else {
+                                            nf6_campus_icmp_limit_police.apply();
+                                            if (meta.color == 2w2) {
+                                                nf6_campus_icmp_limit_red.apply();
+                                            }
+                                        }
+                                    }
+                                    // campus.mark on paths 11
+                                    if (meta.drop == 1w0 && meta.path == 24w0xb) {
+                                        nf7_campus_mark_mark.apply();
+                                    }
+                                    // campus.enc on paths 3, 6, 9
+                                    if (meta.drop == 1w0 && (meta.path == 24w3 || meta.path == 24w6 || meta.path == 24w9)) {
+                                        nf8_campus_enc_encap.apply();
+                                    }
+                                    // campus.rt on paths 14
+                                    if (meta.drop == 1w0 && meta.path == 24w0xe) {
+                                        if (meta.ip_ver == 4w4) {
+                                            nf9_campus_rt_route.apply();
+                                        } else {
+                                            if (meta.ip_ver == 4w6) {
+                                                nf9_campus_rt_route6.apply();
+                                            } else {
+                                                nf9_campus_rt_not_ip.apply();
+                                            }
+                                        }
                                     }
                                 }
-                                // campus.quarantine on paths 2, 5, 8
-                                if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w5 || meta.path == 24w8)) {
-                                    if (!(hdr.vlan.isValid())) {
-                                        nf4_campus_quarantine_post_vlan.apply();
-                                    } else {
-                                        nf4_campus_quarantine_post_vlan_retag.apply();
-                                    }
+                                if (meta.drop == 1w0 && meta.exit_drop == 1w1) {
+                                    path_end_drop.apply();
+                                }
+                                if (meta.drop == 1w0) {
+                                    steer.apply();
                                 }
                             }
                         } else {
-                            no_nsh_from_host.apply();
+                            if (hdr.nsh.isValid()) {
+                                return_classify.apply();
+                                // tenant 1 (campus): offloaded NFs after the host
+                                if (meta.tenant == 16w1) {
+                                    // campus.mon on paths 1, 4, 7
+                                    if (meta.drop == 1w0 && (meta.path == 24w1 || meta.path == 24w4 || meta.path == 24w7)) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf3_campus_mon_post_ip_fault.apply();
+                                        } else {
+                                            nf3_campus_mon_post_monitor.apply();
+                                        }
+                                    }
+                                    // campus.quarantine on paths 2, 5, 8
+                                    if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w5 || meta.path == 24w8)) {
+                                        if (!(hdr.vlan.isValid())) {
+                                            nf4_campus_quarantine_post_vlan.apply();
+                                        } else {
+                                            nf4_campus_quarantine_post_vlan_retag.apply();
+                                        }
+                                    }
+                                }
+                            } else {
+                                no_nsh_from_host.apply();
+                            }
                         }
                     }
                 }
             }
         }
         if (meta.drop == 1w1) {
-            drop_packet.apply();
+            drop_stage.apply();
+        }
+        if (meta.drop == 1w0 && meta.out_port == 9w0xff) {
+            cpu_receive.apply();
         }
         // PNA deparsers cannot write headers: recompute the IPv4 checksum here, after every rewrite.
         if (hdr.ipv4.isValid() && hdr.ipv4.ihl == 4w5) {
@@ -800,6 +928,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
 control MainDeparserImpl(packet_out pkt, in headers_t hdr, in metadata_t meta,
                          in pna_main_output_metadata_t ostd) {
     apply {
+        pkt.emit(hdr.packet_in);
         pkt.emit(hdr.ethernet);
         pkt.emit(hdr.nsh);
         pkt.emit(hdr.vlan);

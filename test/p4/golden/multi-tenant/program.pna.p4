@@ -2,9 +2,21 @@
 // Wire ports: 0, 1, 2, 3, 4, 5, 6, 7. Host ports: 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127.
 // NSH (RFC 8300, EtherType 0x894F) marks packets on their way to or from the host: SPI = service
 // path id, SI = host hops left, MD type 2 context TLV = tenant id + the EtherType NSH displaced.
-// Drop reasons: 1=no-tenant, 2=nsh-on-wire, 3=acl-deny, 4=meter-red, 5=no-route, 6=graph-drop, 7=no-edge, 8=no-path, 9=bad-spi, 10=no-nsh-from-host, 11=malformed, 12=oversize, 13=qinq, 14=not-ipv4, 15=fragment, 16=ip-options.
+// Drop reasons: 1=no-tenant, 2=nsh-on-wire, 3=acl-deny, 4=meter-red, 5=no-route, 6=graph-drop, 7=no-edge, 8=no-path, 9=bad-spi, 10=no-nsh-from-host, 11=bad-packet-out, 12=malformed, 13=oversize, 14=qinq, 15=not-ipv4, 16=fragment, 17=ip-options.
 #include <core.p4>
 #include <pna.p4>
+
+@controller_header("packet_out") @id(0x04923187)
+header packet_out_header_t {
+    bit<9> egress_port;
+    bit<7> submit_to_ingress;
+}
+
+@controller_header("packet_in") @id(0x04e091f5)
+header packet_in_header_t {
+    bit<9> ingress_port;
+    bit<7> _pad;
+}
 
 header ethernet_t {
     bit<48> dstAddr;
@@ -101,6 +113,7 @@ struct metadata_t {
     bit<8> drop_reason;
     bit<1> exit_drop;
     bit<8> exit_reason;
+    bit<9> out_port;
     bit<2> color;
     bit<4> ip_ver;
     bit<8> ip_proto;
@@ -115,6 +128,8 @@ struct metadata_t {
 }
 
 struct headers_t {
+    packet_out_header_t packet_out;
+    packet_in_header_t packet_in;
     ethernet_t ethernet;
     nsh_t nsh;
     vlan_t vlan;
@@ -136,11 +151,23 @@ error {
 parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,
                       in pna_main_parser_input_metadata_t istd) {
     state start {
-        pkt.extract(hdr.ethernet);
-        verify(((bit<32>)hdr.ethernet.etherType != 32w0x88a8) && ((bit<32>)hdr.ethernet.etherType != 32w0x9100), error.VlanStack);
         meta.frame_len = (bit<32>)pkt.length();
         meta.l3_off = 16w0xe;
-        meta.ip_fault = 8w0xe;
+        transition select((bit<9>)(PortIdUint_t)istd.input_port) {
+            9w0xff: parse_packet_out;
+            default: parse_ethernet;
+        }
+    }
+    state parse_packet_out {
+        pkt.extract(hdr.packet_out);
+        meta.frame_len = (bit<32>)(pkt.length() - 32w2);
+        meta.l3_off = 16w0x10;
+        transition parse_ethernet;
+    }
+    state parse_ethernet {
+        pkt.extract(hdr.ethernet);
+        verify(((bit<32>)hdr.ethernet.etherType != 32w0x88a8) && ((bit<32>)hdr.ethernet.etherType != 32w0x9100), error.VlanStack);
+        meta.ip_fault = 8w0xf;
         transition select(hdr.ethernet.etherType) {
             16w0x894f: parse_nsh;
             16w0x8100: parse_vlan;
@@ -196,7 +223,7 @@ parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,
         }
     }
     state parse_ipv4_first_fragment {
-        meta.ip_fault = 8w0xf;
+        meta.ip_fault = 8w0x10;
         transition select(hdr.ipv4.protocol) {
             8w6: parse_tcp;
             8w0x11: parse_udp_first_fragment;
@@ -205,11 +232,11 @@ parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,
         }
     }
     state parse_ipv4_fragment {
-        meta.ip_fault = 8w0xf;
+        meta.ip_fault = 8w0x10;
         transition accept;
     }
     state parse_ipv4_options {
-        meta.ip_fault = 8w0x10;
+        meta.ip_fault = 8w0x11;
         transition accept;
     }
     state parse_ipv6 {
@@ -263,68 +290,84 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
                         in pna_main_input_metadata_t istd, inout pna_main_output_metadata_t ostd) {
     InternetChecksum() ipv4_checksum;
     // monitor acme.mon (monitor, NF 1) on paths 1: packets and bytes per path
+    @name(".MyIngress.nf1_acme_mon_packets") @id(0x12a3c204)
     Counter<bit<64>, bit<32>>(32w7, PNA_CounterType_t.PACKETS_AND_BYTES) nf1_acme_mon_packets;
     // drops by reason code
-    Counter<bit<64>, bit<32>>(32w17, PNA_CounterType_t.PACKETS_AND_BYTES) drop_reasons;
+    @name(".MyIngress.drop_reasons") @id(0x12be56c6)
+    Counter<bit<64>, bit<32>>(32w18, PNA_CounterType_t.PACKETS_AND_BYTES) drop_reasons;
     // per-tenant rate limits, indexed by tenant id
+    @name(".MyIngress.tenant_meter") @id(0x145256db)
     Meter<bit<32>>(32w4, PNA_MeterType_t.BYTES) tenant_meter;
     // rate limiter globex.shaper (ratelimiter, NF 3) on paths 2, 3, 4: one aggregate byte meter
+    @name(".MyIngress.nf3_globex_shaper_meter") @id(0x140a1d50)
     Meter<bit<32>>(32w1, PNA_MeterType_t.BYTES) nf3_globex_shaper_meter;
 
     // the packet came back from the host; only such packets may carry NSH
+    @name(".MyIngress.from_host") @id(0x0132b0bf)
     action from_host() {
         meta.from_host = 1w1;
     }
 
     // the packet belongs to `tenant`; `policed` when the tenant's rate limit applies
+    @name(".MyIngress.set_tenant") @id(0x012ca3fb)
     action set_tenant(bit<16> tenant, bit<1> policed) {
         meta.tenant = tenant;
         meta.policed = policed;
     }
 
     // drop at the end of ingress, counted under `reason` (see the drop reason table)
+    @name(".MyIngress.mark_drop") @id(0x012365b9)
     action mark_drop(bit<8> reason) {
         meta.drop = 1w1;
         meta.drop_reason = reason;
     }
 
     // meters the tenant's aggregate rate
+    @name(".MyIngress.police_tenant") @id(0x01baae9c)
     action police_tenant() {
         meta.color = (tenant_meter.execute((bit<32>)meta.tenant) == PNA_MeterColor_t.RED) ? 2w2 : 2w0;
     }
 
     // the packet follows service path `path`
+    @name(".MyIngress.set_path") @id(0x018a585e)
     action set_path(bit<24> path) {
         meta.path = path;
     }
 
     // fully offloaded path: straight to its wire port, never to the host
+    @name(".MyIngress.to_wire") @id(0x01a34438)
     action to_wire(bit<9> port) {
         send_to_port((PortId_t)(bit<32>)port);
+        meta.out_port = port;
     }
 
     // the path ends in a drop, taken after its NIC stages: an NF's own drop comes first
+    @name(".MyIngress.exit_drop") @id(0x01d215a5)
     action exit_drop(bit<8> reason) {
         meta.exit_drop = 1w1;
         meta.exit_reason = reason;
     }
 
     // an offloaded firewall lets the packet through
+    @name(".MyIngress.acl_permit") @id(0x014f0f9e)
     action acl_permit() {
     }
 
     // an IP-aware NF takes only unfragmented IPv4 without options: drop under the fault the parser found
+    @name(".MyIngress.drop_ip_fault") @id(0x01f7059c)
     action drop_ip_fault() {
         meta.drop = 1w1;
         meta.drop_reason = meta.ip_fault;
     }
 
     // monitor acme.mon: count per path
+    @name(".MyIngress.nf1_acme_mon_count") @id(0x01f0fe3d)
     action nf1_acme_mon_count() {
         nf1_acme_mon_packets.count((bit<32>)meta.path);
     }
 
     // pop the 802.1Q tag
+    @name(".MyIngress.vlan_pop") @id(0x01cd5fad)
     action vlan_pop() {
         hdr.ethernet.etherType = hdr.vlan.etherType;
         hdr.vlan.setInvalid();
@@ -332,11 +375,13 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // rate limiter globex.shaper: meter the aggregate
+    @name(".MyIngress.nf3_globex_shaper_execute") @id(0x016e2df1)
     action nf3_globex_shaper_execute() {
         meta.color = (nf3_globex_shaper_meter.execute(32w0) == PNA_MeterColor_t.RED) ? 2w2 : 2w0;
     }
 
     // DSCP marking (the IPv4 checksum is recomputed at the end; later stages match the new DSCP)
+    @name(".MyIngress.set_dscp") @id(0x01be7eb4)
     action set_dscp(bit<6> dscp) {
         hdr.ipv4.dscp = dscp;
         hdr.ipv6.dscp = dscp;
@@ -344,11 +389,14 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // offloaded router: the route chose this port
+    @name(".MyIngress.set_egress") @id(0x0189a495)
     action set_egress(bit<9> port) {
         send_to_port((PortId_t)(bit<32>)port);
+        meta.out_port = port;
     }
 
     // push NSH (SPI = path, SI = host hops, tenant in the context) and send to the path's host port
+    @name(".MyIngress.to_host") @id(0x01977fd9)
     action to_host(bit<9> port, bit<8> si) {
         hdr.nsh.setValid();
         hdr.nsh.ver = 2w0;
@@ -369,18 +417,22 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         hdr.nsh.etherType = hdr.ethernet.etherType;
         hdr.ethernet.etherType = 16w0x894f;
         send_to_port((PortId_t)(bit<32>)port);
+        meta.out_port = port;
     }
 
     // back from the host on `path`: pop NSH and forward to the wire
+    @name(".MyIngress.return_to_wire") @id(0x01d5307e)
     action return_to_wire(bit<24> path, bit<9> port) {
         meta.path = path;
         meta.tenant = hdr.nsh.tenant;
         hdr.ethernet.etherType = hdr.nsh.etherType;
         hdr.nsh.setInvalid();
         send_to_port((PortId_t)(bit<32>)port);
+        meta.out_port = port;
     }
 
     // back from the host on a path that ends in drop (taken after its NIC stages)
+    @name(".MyIngress.return_drop") @id(0x016edc5e)
     action return_drop(bit<24> path, bit<8> reason) {
         meta.path = path;
         meta.tenant = hdr.nsh.tenant;
@@ -391,15 +443,32 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // the one place packets are dropped; counts each drop by reason
+    @name(".MyIngress.drop_and_count") @id(0x012d4360)
     action drop_and_count() {
         drop_packet();
         drop_reasons.count((bit<32>)meta.drop_reason);
     }
 
+    // a controller PacketOut: out of the port its packet_out header names, unchanged
+    @name(".MyIngress.send_packet_out") @id(0x01a5d491)
+    action send_packet_out(bit<9> port) {
+        send_to_port((PortId_t)(bit<32>)port);
+        meta.out_port = port;
+    }
+
+    // to the controller: a packet_in header in front says where the packet came in
+    @name(".MyIngress.push_packet_in") @id(0x01495c4b)
+    action push_packet_in() {
+        hdr.packet_in.setValid();
+        hdr.packet_in.ingress_port = (bit<9>)(PortIdUint_t)istd.input_port;
+        hdr.packet_in._pad = 7w0;
+    }
+
     // which ports face the host; every other port is a wire port
+    @name(".MyIngress.port_role") @id(0x020e797b)
     table port_role {
         key = {
-            istd.input_port: exact;
+            istd.input_port: exact @name("standard_metadata.ingress_port");
         }
         actions = { from_host; NoAction; }
         default_action = NoAction();
@@ -407,9 +476,10 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // wire packets into tenants by their traffic slice; no slice: drop (no-tenant)
+    @name(".MyIngress.tenant_classify") @id(0x02f8cbfe)
     table tenant_classify {
         key = {
-            istd.input_port: ternary;
+            istd.input_port: ternary @name("standard_metadata.ingress_port");
             meta.ip_ver: ternary;
             hdr.ipv4.dstAddr: ternary;
             meta.vlan_id: ternary;
@@ -420,6 +490,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // meter the tenant's aggregate rate
+    @name(".MyIngress.tenant_police") @id(0x0261d9b1)
     table tenant_police {
         actions = { police_tenant; }
         const default_action = police_tenant();
@@ -427,6 +498,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // tenant over its rate limit
+    @name(".MyIngress.tenant_police_red") @id(0x0269c9af)
     table tenant_police_red {
         actions = { mark_drop; }
         const default_action = mark_drop(8w4);
@@ -434,6 +506,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // a tenant's packets into its root service paths
+    @name(".MyIngress.path_classify") @id(0x02f6057a)
     table path_classify {
         key = {
             meta.tenant: exact;
@@ -446,6 +519,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // fully offloaded paths: their wire port or drop; host paths: nothing yet
+    @name(".MyIngress.path_exit") @id(0x0240a23d)
     table path_exit {
         key = {
             meta.path: exact;
@@ -456,6 +530,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // firewall acme.fw (firewall, NF 0) on paths 1: first-match ACL, default allow
+    @name(".MyIngress.nf0_acme_fw_acl") @id(0x020499fd)
     table nf0_acme_fw_acl {
         key = {
             meta.ip_ver: ternary;
@@ -469,6 +544,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // acme.fw takes unfragmented IPv4 only
+    @name(".MyIngress.nf0_acme_fw_ip_fault") @id(0x029a2b98)
     table nf0_acme_fw_ip_fault {
         actions = { drop_ip_fault; }
         const default_action = drop_ip_fault();
@@ -476,6 +552,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // monitor acme.mon (monitor, NF 1) on paths 1
+    @name(".MyIngress.nf1_acme_mon_monitor") @id(0x02531cf4)
     table nf1_acme_mon_monitor {
         actions = { nf1_acme_mon_count; }
         const default_action = nf1_acme_mon_count();
@@ -483,6 +560,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // acme.mon takes unfragmented IPv4 only
+    @name(".MyIngress.nf1_acme_mon_ip_fault") @id(0x02e24968)
     table nf1_acme_mon_ip_fault {
         actions = { drop_ip_fault; }
         const default_action = drop_ip_fault();
@@ -490,6 +568,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // vlan pop: globex.pop (vlan, NF 2) on paths 2, 3, 4
+    @name(".MyIngress.nf2_globex_pop_vlan") @id(0x027be4f3)
     table nf2_globex_pop_vlan {
         actions = { vlan_pop; }
         const default_action = vlan_pop();
@@ -497,6 +576,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // rate limiter globex.shaper (ratelimiter, NF 3) on paths 2, 3, 4
+    @name(".MyIngress.nf3_globex_shaper_police") @id(0x02636bbe)
     table nf3_globex_shaper_police {
         actions = { nf3_globex_shaper_execute; }
         const default_action = nf3_globex_shaper_execute();
@@ -504,6 +584,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // rate limiter globex.shaper: over rate
+    @name(".MyIngress.nf3_globex_shaper_red") @id(0x02c0b4ed)
     table nf3_globex_shaper_red {
         actions = { mark_drop; }
         const default_action = mark_drop(8w4);
@@ -511,6 +592,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // globex.shaper takes unfragmented IPv4 only
+    @name(".MyIngress.nf3_globex_shaper_ip_fault") @id(0x02721388)
     table nf3_globex_shaper_ip_fault {
         actions = { drop_ip_fault; }
         const default_action = drop_ip_fault();
@@ -518,6 +600,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // DSCP marker 46: initech.mark (marker, NF 5) on paths 5
+    @name(".MyIngress.nf5_initech_mark_mark") @id(0x02ae6e97)
     table nf5_initech_mark_mark {
         actions = { set_dscp; }
         const default_action = set_dscp(6w0x2e);
@@ -525,6 +608,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // router initech.rt (router, NF 6) on paths 5, 6: IPv4 longest prefix match
+    @name(".MyIngress.nf6_initech_rt_route") @id(0x02e14a6f)
     table nf6_initech_rt_route {
         key = {
             hdr.ipv4.dstAddr: lpm;
@@ -535,6 +619,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // router initech.rt (router, NF 6) on paths 5, 6: no IPv6 routes, the default
+    @name(".MyIngress.nf6_initech_rt_route6") @id(0x02ad7215)
     table nf6_initech_rt_route6 {
         actions = { mark_drop; }
         const default_action = mark_drop(8w5);
@@ -542,6 +627,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // router initech.rt (router, NF 6) on paths 5, 6: not IP, no route
+    @name(".MyIngress.nf6_initech_rt_not_ip") @id(0x02c2ad08)
     table nf6_initech_rt_not_ip {
         actions = { mark_drop; }
         const default_action = mark_drop(8w5);
@@ -549,6 +635,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // host paths get NSH and go to their host queue; no other path ever has an entry here
+    @name(".MyIngress.steer") @id(0x02fe95ef)
     table steer {
         key = {
             meta.path: exact;
@@ -559,6 +646,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // packets back from the host: SPI and tenant must name a host path of that tenant
+    @name(".MyIngress.return_classify") @id(0x0278629f)
     table return_classify {
         key = {
             hdr.nsh.spi: exact;
@@ -570,6 +658,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // NSH is internal: never accepted from the wire
+    @name(".MyIngress.nsh_on_wire") @id(0x0293762e)
     table nsh_on_wire {
         actions = { mark_drop; }
         const default_action = mark_drop(8w2);
@@ -577,6 +666,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // host ports must return NSH packets
+    @name(".MyIngress.no_nsh_from_host") @id(0x02011010)
     table no_nsh_from_host {
         actions = { mark_drop; }
         const default_action = mark_drop(8w0xa);
@@ -584,137 +674,168 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     }
 
     // drop, counted by reason
-    table drop_packet {
+    @name(".MyIngress.drop_stage") @id(0x027e3db9)
+    table drop_stage {
         actions = { drop_and_count; }
         const default_action = drop_and_count();
         size = 1;
     }
 
-    // wire frames longer than 1522 bytes
-    table frame_oversize {
-        actions = { mark_drop; }
-        const default_action = mark_drop(8w0xc);
+    // a controller PacketOut leaves by the port its packet_out header names
+    @name(".MyIngress.cpu_send") @id(0x02ada760)
+    table cpu_send {
+        key = {
+            hdr.packet_out.egress_port: exact;
+        }
+        actions = { send_packet_out; mark_drop; }
+        default_action = mark_drop(8w0xb);
+        size = 128;
+    }
+
+    // a packet sent to the CPU port goes to the controller with a packet_in header
+    @name(".MyIngress.cpu_receive") @id(0x02acf4c4)
+    table cpu_receive {
+        actions = { push_packet_in; }
+        const default_action = push_packet_in();
         size = 1;
     }
 
-    // stacked VLAN tags: the pipeline takes one 802.1Q tag
-    table frame_qinq {
+    // wire frames longer than 1522 bytes
+    @name(".MyIngress.frame_oversize") @id(0x028ca4a7)
+    table frame_oversize {
         actions = { mark_drop; }
         const default_action = mark_drop(8w0xd);
         size = 1;
     }
 
+    // stacked VLAN tags: the pipeline takes one 802.1Q tag
+    @name(".MyIngress.frame_qinq") @id(0x02819e54)
+    table frame_qinq {
+        actions = { mark_drop; }
+        const default_action = mark_drop(8w0xe);
+        size = 1;
+    }
+
     // a header cut short or a lying length: the parser stopped
+    @name(".MyIngress.frame_malformed") @id(0x02b9d8e7)
     table frame_malformed {
         actions = { mark_drop; }
-        const default_action = mark_drop(8w0xb);
+        const default_action = mark_drop(8w0xc);
         size = 1;
     }
 
     apply {
-        port_role.apply();
-        // frames the parser could not read are dropped first
-        if (meta.from_host == 1w0 && meta.frame_len > 32w0x5f2) {
-            frame_oversize.apply();
+        // from the controller, straight out of a port; otherwise through the pipeline
+        if (hdr.packet_out.isValid() && hdr.packet_out.submit_to_ingress == 7w0) {
+            cpu_send.apply();
         } else {
-            if (istd.parser_error == error.VlanStack) {
-                frame_qinq.apply();
+            port_role.apply();
+            // frames the parser could not read are dropped first
+            if (meta.from_host == 1w0 && meta.frame_len > 32w0x5f2) {
+                frame_oversize.apply();
             } else {
-                if (istd.parser_error != error.NoError) {
-                    frame_malformed.apply();
+                if (istd.parser_error == error.VlanStack) {
+                    frame_qinq.apply();
                 } else {
-                    // from the wire
-                    if (meta.from_host == 1w0) {
-                        if (hdr.nsh.isValid()) {
-                            nsh_on_wire.apply();
-                        } else {
-                            tenant_classify.apply();
-                            if (meta.policed == 1w1) {
-                                tenant_police.apply();
-                                if (meta.color == 2w2) {
-                                    tenant_police_red.apply();
-                                }
-                            }
-                            if (meta.drop == 1w0) {
-                                path_classify.apply();
-                            }
-                            if (meta.drop == 1w0) {
-                                path_exit.apply();
-                            }
-                            // tenant 1 (acme): offloaded NFs before steering
-                            if (meta.tenant == 16w1) {
-                                // acme.fw on paths 1
-                                if (meta.drop == 1w0 && meta.path == 24w1) {
-                                    if (meta.ip_fault != 8w0) {
-                                        nf0_acme_fw_ip_fault.apply();
-                                    } else {
-                                        nf0_acme_fw_acl.apply();
-                                    }
-                                }
-                                // acme.mon on paths 1
-                                if (meta.drop == 1w0 && meta.path == 24w1) {
-                                    if (meta.ip_fault != 8w0) {
-                                        nf1_acme_mon_ip_fault.apply();
-                                    } else {
-                                        nf1_acme_mon_monitor.apply();
-                                    }
-                                }
-                            }
-                            // tenant 2 (globex): offloaded NFs before steering
-                            if (meta.tenant == 16w2) {
-                                // globex.pop on paths 2, 3, 4
-                                if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w3 || meta.path == 24w4)) {
-                                    if (hdr.vlan.isValid()) {
-                                        nf2_globex_pop_vlan.apply();
-                                    }
-                                }
-                                // globex.shaper on paths 2, 3, 4
-                                if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w3 || meta.path == 24w4)) {
-                                    if (meta.ip_fault != 8w0) {
-                                        nf3_globex_shaper_ip_fault.apply();
-                                    } else {
-                                        nf3_globex_shaper_police.apply();
-                                        if (meta.color == 2w2) {
-                                            nf3_globex_shaper_red.apply();
-                                        }
-                                    }
-                                }
-                            }
-                            // tenant 3 (initech): offloaded NFs before steering
-                            if (meta.tenant == 16w3) {
-                                // initech.mark on paths 5
-                                if (meta.drop == 1w0 && meta.path == 24w5) {
-                                    nf5_initech_mark_mark.apply();
-                                }
-                                // initech.rt on paths 5, 6
-                                if (meta.drop == 1w0 && (meta.path == 24w5 || meta.path == 24w6)) {
-                                    if (meta.ip_ver == 4w4) {
-                                        nf6_initech_rt_route.apply();
-                                    } else {
-                                        if (meta.ip_ver == 4w6) {
-                                            nf6_initech_rt_route6.apply();
-                                        } else {
-                                            nf6_initech_rt_not_ip.apply();
-                                        }
-                                    }
-                                }
-                            }
-                            if (meta.drop == 1w0) {
-                                steer.apply();
-                            }
-                        }
+                    if (istd.parser_error != error.NoError) {
+                        frame_malformed.apply();
                     } else {
-                        if (hdr.nsh.isValid()) {
-                            return_classify.apply();
+                        // from the wire
+                        if (meta.from_host == 1w0) {
+                            if (hdr.nsh.isValid()) {
+                                nsh_on_wire.apply();
+                            } else {
+                                tenant_classify.apply();
+                                if (meta.policed == 1w1) {
+                                    tenant_police.apply();
+                                    if (meta.color == 2w2) {
+                                        tenant_police_red.apply();
+                                    }
+                                }
+                                if (meta.drop == 1w0) {
+                                    path_classify.apply();
+                                }
+                                if (meta.drop == 1w0) {
+                                    path_exit.apply();
+                                }
+                                // tenant 1 (acme): offloaded NFs before steering
+                                if (meta.tenant == 16w1) {
+                                    // acme.fw on paths 1
+                                    if (meta.drop == 1w0 && meta.path == 24w1) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf0_acme_fw_ip_fault.apply();
+                                        } else {
+                                            nf0_acme_fw_acl.apply();
+                                        }
+                                    }
+                                    // acme.mon on paths 1
+                                    if (meta.drop == 1w0 && meta.path == 24w1) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf1_acme_mon_ip_fault.apply();
+                                        } else {
+                                            nf1_acme_mon_monitor.apply();
+                                        }
+                                    }
+                                }
+                                // tenant 2 (globex): offloaded NFs before steering
+                                if (meta.tenant == 16w2) {
+                                    // globex.pop on paths 2, 3, 4
+                                    if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w3 || meta.path == 24w4)) {
+                                        if (hdr.vlan.isValid()) {
+                                            nf2_globex_pop_vlan.apply();
+                                        }
+                                    }
+                                    // globex.shaper on paths 2, 3, 4
+                                    if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w3 || meta.path == 24w4)) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf3_globex_shaper_ip_fault.apply();
+                                        } else {
+                                            nf3_globex_shaper_police.apply();
+                                            if (meta.color == 2w2) {
+                                                nf3_globex_shaper_red.apply();
+                                            }
+                                        }
+                                    }
+                                }
+                                // tenant 3 (initech): offloaded NFs before steering
+                                if (meta.tenant == 16w3) {
+                                    // initech.mark on paths 5
+                                    if (meta.drop == 1w0 && meta.path == 24w5) {
+                                        nf5_initech_mark_mark.apply();
+                                    }
+                                    // initech.rt on paths 5, 6
+                                    if (meta.drop == 1w0 && (meta.path == 24w5 || meta.path == 24w6)) {
+                                        if (meta.ip_ver == 4w4) {
+                                            nf6_initech_rt_route.apply();
+                                        } else {
+                                            if (meta.ip_ver == 4w6) {
+                                                nf6_initech_rt_route6.apply();
+                                            } else {
+                                                nf6_initech_rt_not_ip.apply();
+                                            }
+                                        }
+                                    }
+                                }
+                                if (meta.drop == 1w0) {
+                                    steer.apply();
+                                }
+                            }
                         } else {
-                            no_nsh_from_host.apply();
+                            if (hdr.nsh.isValid()) {
+                                return_classify.apply();
+                            } else {
+                                no_nsh_from_host.apply();
+                            }
                         }
                     }
                 }
             }
         }
         if (meta.drop == 1w1) {
-            drop_packet.apply();
+            drop_stage.apply();
+        }
+        if (meta.drop == 1w0 && meta.out_port == 9w0xff) {
+            cpu_receive.apply();
         }
         // PNA deparsers cannot write headers: recompute the IPv4 checksum here, after every rewrite.
         if (hdr.ipv4.isValid() && hdr.ipv4.ihl == 4w5) {
@@ -739,6 +860,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
 control MainDeparserImpl(packet_out pkt, in headers_t hdr, in metadata_t meta,
                          in pna_main_output_metadata_t ostd) {
     apply {
+        pkt.emit(hdr.packet_in);
         pkt.emit(hdr.ethernet);
         pkt.emit(hdr.nsh);
         pkt.emit(hdr.vlan);
