@@ -52,7 +52,7 @@ export async function main(args: string[]): Promise<void> {
         isolation: report.isolation,
         packets: report.totals.input,
         seconds: report.seconds,
-        mpps: report.mpps,
+        mpps: report.mpps ?? 0,
         accounted: report.totals.input === report.totals.forwarded + report.totals.dropped,
       };
       rows.push(row);
@@ -83,7 +83,7 @@ export async function main(args: string[]): Promise<void> {
       durationSeconds: seconds,
       traffic: packets,
     });
-    endToEndMppsBmv2 = report.mpps;
+    endToEndMppsBmv2 = report.mpps ?? null;
     console.log(
       `${'multi-tenant.yaml'.padEnd(22)} on real BMv2 (launched, veth + net_af_packet): ${report.totals.input} packets in ${report.seconds}s: ${report.mpps} Mpps${report.totals.input === report.totals.forwarded + report.totals.dropped ? '' : ' (ACCOUNTING MISMATCH)'}`,
     );
@@ -112,7 +112,7 @@ export async function main(args: string[]): Promise<void> {
       durationSeconds: seconds,
       traffic: packets,
     });
-    endToEndMppsDpdk = report.mpps;
+    endToEndMppsDpdk = report.mpps ?? null;
     const cycles = report.tenants.flatMap((t) => t.paths).filter((p) => p.hostCyclesPerPacket !== undefined);
     console.log(
       `${'multi-tenant.yaml'.padEnd(22)} on dpdk (net_af_packet over veth, NIC half in software inline): ${report.totals.input} packets in ${report.seconds}s: ${report.mpps} Mpps${report.totals.input === report.totals.forwarded + report.totals.dropped ? '' : ' (ACCOUNTING MISMATCH)'}; host cycles/pkt by path: ${cycles.map((p) => `P${p.id} ${p.hostCyclesPerPacket}`).join(', ') || 'none'}`,

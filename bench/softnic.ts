@@ -7,13 +7,16 @@
  * veth ports (as `nfp deploy --target bmv2` does), pushes the same pipeline and entries over
  * P4Runtime, sends the same packets into its wire ports and counts what leaves any port; its rate
  * per core is packets per CPU-second of the switch process (all its threads, its port I/O
- * included), the softnic's is packets per CPU-second of its engine loop.
+ * included), the softnic's is packets per CPU-second of its engine loop. Side by side in the same
+ * run, the cost of the parser's frame checks (partitioner/frame.ts: every length checked, what
+ * the parser cannot read dropped): the same pipeline with its parser checks taken out.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { emitNicArtifacts, entriesToUpdates } from '../p4';
+import { emitBmv2Json } from '../p4/emit/bmv2-json';
 import { loadGraph, partition } from '../partitioner';
 import { DEFAULT_GENERATOR, generateTraffic } from '../deploy/traffic';
 import { SoftnicDevice } from '../targets/softnic/device';
@@ -85,6 +88,31 @@ export async function main(args: string[]): Promise<void> {
   const u1 = process.cpuUsage(u0);
   const jsMpps = jn / ((u1.user + u1.system) * 1000) / 1e-3;
 
+  // The frame checks' cost: the same pipeline without its parser checks, rounds alternated with
+  // the checked one so that both see the same load on a shared core.
+  const unchecked = new SoftnicDevice();
+  const pipeline = {
+    ...artifacts.pipeline,
+    parser: artifacts.pipeline.parser.map((st) => ({ ...st, checks: [] })),
+  };
+  await installArtifacts(unchecked, { ...artifacts, bmv2: emitBmv2Json(pipeline) });
+  const cpp = { checked: { cpuNs: 0, n: 0 }, unchecked: { cpuNs: 0, n: 0 } };
+  for (let k = 0; k < 6; k++) {
+    for (const [which, eng] of [
+      ['checked', engine],
+      ['unchecked', unchecked.engine!],
+    ] as const) {
+      for (const [port, frames] of byPort) {
+        const r = eng.bench(port, frames, Math.max(1, Math.round(rounds / 6)));
+        cpp[which].cpuNs += r.cpuNs;
+        cpp[which].n += r.packets;
+      }
+    }
+  }
+  await unchecked.close();
+  const checkedCpp = (cpp.checked.cpuNs * tscGhz) / cpp.checked.n;
+  const uncheckedCpp = (cpp.unchecked.cpuNs * tscGhz) / cpp.unchecked.n;
+
   const bmv2 = findOnPath(BMV2_BINARY) !== undefined && process.getuid?.() === 0;
   const bmv2Run = bmv2 ? await measureBmv2(plan, artifacts, packets, quick ? 6000 : 30000) : undefined;
   console.log(`softnic classify+steer on ${cpuModel()} (one core)`);
@@ -96,6 +124,9 @@ export async function main(args: string[]): Promise<void> {
   );
   console.log(
     `  via N-API   : ${jsMpps.toFixed(2)} Mpps per core (${jn} packets in batches of ≤256); native/N-API = ${(nativeMpps / jsMpps).toFixed(1)}×`,
+  );
+  console.log(
+    `  frame checks: ${checkedCpp.toFixed(0)} cycles/packet checked, ${uncheckedCpp.toFixed(0)} without the parser's checks (same run, alternated); checked/unchecked = ${(checkedCpp / uncheckedCpp).toFixed(3)}`,
   );
   const softnicOverBmv2 = bmv2Run ? nativeMpps / bmv2Run.mppsPerCore : null;
   if (bmv2Run) {
@@ -117,6 +148,7 @@ export async function main(args: string[]): Promise<void> {
       bmv2MppsPerCore: bmv2Run ? Number(bmv2Run.mppsPerCore.toFixed(5)) : null,
       cyclesPerPacket: Number(cyclesPerPacket.toFixed(1)),
       napiMpps: Number(jsMpps.toFixed(3)),
+      frameChecksRatio: Number((checkedCpp / uncheckedCpp).toFixed(3)),
     }),
   );
 }

@@ -17,10 +17,10 @@ import {
   type DeployResult,
   type DeployStep,
 } from './deploy';
-import { PcapWriter, readPcap, type TargetSpec } from '../targets';
+import { PcapWriter, readPcap, type PcapRecord, type TargetSpec } from '../targets';
 import {
   DEFAULT_GENERATOR,
-  frameClassifier,
+  trafficFromFrames,
   generateTraffic,
   type GeneratedPacket,
   type GeneratorSpec,
@@ -44,8 +44,13 @@ export interface DeployRequest {
   target: TargetSpec;
   /** NIC profile to partition a graph for (default: the target kind's own). */
   profile?: string;
-  traffic?: string;
-  /** Wire port the frames of `traffic` enter on (default: the profile's first wire port). */
+  /**
+   * Captures to replay (pcap or pcapng): a file, or files each with the wire port its frames
+   * enter on (real captures come one per port). Frames of several files interleave by their
+   * capture times.
+   */
+  traffic?: string | TrafficSource[];
+  /** Wire port of the captures that name none (default: the profile's first wire port). */
   trafficPort?: number;
   generate?: GeneratorSpec;
   durationSeconds: number;
@@ -54,10 +59,35 @@ export interface DeployRequest {
   workers?: number;
   recordFates?: boolean;
   onProgress?: (p: DeployProgress) => void;
-  onStep?: (s: DeployStep | 'partition' | 'emit') => void;
+  /** Called after each step, with a line saying what it produced where it has one. */
+  onStep?: (s: DeployStep | 'partition' | 'emit', detail?: string) => void;
   signal?: AbortSignal;
   /** Called as traffic starts with a handle on the running deployment (live reports, metrics). */
   onLive?: DeployOptions['onLive'];
+}
+
+/** One capture to replay, and the wire port its frames enter on (default: `trafficPort`). */
+export interface TrafficSource {
+  file: string;
+  port?: number;
+}
+
+/** `PORT=FILE` or `FILE`, as `--traffic` takes them. */
+export function parseTrafficSource(text: string): TrafficSource {
+  const m = /^(\d+)=(.+)$/.exec(text);
+  return m ? { port: Number(m[1]), file: m[2] } : { file: text };
+}
+
+/** Every capture, read before any other work, so that a missing or bad file stops nothing half-done. */
+function readCaptures(sources: TrafficSource[]): Array<{ source: TrafficSource; records: PcapRecord[] }> {
+  return sources.map((source) => {
+    requireFile(source.file, {
+      what: 'a pcap or pcapng capture to replay (PORT=FILE: the wire port its frames enter on)',
+    });
+    const records = readPcap(source.file);
+    if (records.length === 0) throw new NfpError(`${source.file}: the capture holds no packets`);
+    return { source, records };
+  });
 }
 
 export interface Prepared {
@@ -75,7 +105,8 @@ export async function prepareDeploy(req: DeployRequest): Promise<Prepared> {
     example: 'examples/enterprise-edge.yaml',
     folder: true,
   });
-  if (req.traffic) requireFile(req.traffic, { what: 'a pcap file to replay' });
+  const sources = typeof req.traffic === 'string' ? [{ file: req.traffic }] : (req.traffic ?? []);
+  const captures = readCaptures(sources);
   let plan: Plan;
   if (statSync(req.input).isDirectory()) {
     const file = join(req.input, 'plan.json');
@@ -97,18 +128,34 @@ export async function prepareDeploy(req: DeployRequest): Promise<Prepared> {
   } else {
     plan = await partition(loadGraph(req.input), { profile: req.profile ?? req.target.kind });
   }
-  req.onStep?.('partition');
+  const fromFolder = statSync(req.input).isDirectory();
+  const host = plan.paths.filter((p) => p.needsHost).length;
+  req.onStep?.(
+    'partition',
+    `${fromFolder ? `${join(req.input, 'plan.json')}: ` : ''}${plan.tenants.length} tenant(s), ${plan.paths.length} path(s), ${host} through the host`,
+  );
   const nic = emitNicArtifacts(plan);
-  req.onStep?.('emit');
-  if (req.traffic) {
-    const port = req.trafficPort ?? plan.profile.wirePorts[0];
-    const classify = frameClassifier(plan);
-    const traffic = readPcap(req.traffic).map((p) => {
-      const c = classify(port, p.data);
-      return { port, data: p.data, tenant: c?.tenant ?? 0, path: c?.path ?? 0, suspicious: false };
+  req.onStep?.(
+    'emit',
+    `NIC half kept in memory: ${nic.files.map((f) => f.path).join(', ')}, ${nic.entries.tableEntries.length} table entries; ` +
+      (fromFolder
+        ? `re-emitted from the plan (${join(req.input, 'nic')} is not read)`
+        : '`nfp partition GRAPH --out DIR` writes them to DIR/nic'),
+  );
+  if (captures.length) {
+    const wire = new Set(plan.profile.wirePorts);
+    const frames = captures.flatMap(({ source, records }) => {
+      const port = source.port ?? req.trafficPort ?? plan.profile.wirePorts[0];
+      if (!wire.has(port))
+        throw new NfpError(
+          `${source.file}: port ${port} is not a wire port of NIC profile ${plan.profile.name}`,
+          `its wire ports are ${plan.profile.wirePorts.join(', ')}`,
+        );
+      return records.map((r) => ({ port, data: r.data, timeNs: r.timeNs }));
     });
-    if (traffic.length === 0) throw new NfpError(`${req.traffic}: the pcap holds no packets`);
-    return { plan, nic, traffic, unreachablePaths: [] };
+    // As the wire saw them: by capture time across files (stable within a file).
+    if (captures.length > 1) frames.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
+    return { plan, nic, traffic: trafficFromFrames(plan, frames), unreachablePaths: [] };
   }
   const generated = generateTraffic(plan, req.generate ?? DEFAULT_GENERATOR);
   return { plan, nic, traffic: generated.packets, unreachablePaths: generated.unreachablePaths };

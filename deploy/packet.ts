@@ -164,13 +164,15 @@ export function parsePacket(b: Buffer): ParsedPacket {
   out.proto = b[ip + 9];
   out.srcIp = ipv4String(b, ip + 12);
   out.dstIp = ipv4String(b, ip + 16);
+  // Whatever the frame claims, nothing is read past its end (a wire frame may lie).
+  if (ihl < 20 || ip + ihl > b.length) return out;
   out.ipChecksumOk = internetChecksum(b, ip, ip + ihl) === 0;
   const l4 = ip + ihl;
   const l4End = Math.min(ip + totalLen, b.length);
   if ((out.proto === PROTO_TCP || out.proto === PROTO_UDP) && l4End >= l4 + 8) {
     out.srcPort = b.readUInt16BE(l4);
     out.dstPort = b.readUInt16BE(l4 + 2);
-    const hdr = out.proto === PROTO_TCP ? ((b[l4 + 12] >> 4) & 0xf) * 4 : 8;
+    const hdr = out.proto === PROTO_TCP && l4End >= l4 + 13 ? ((b[l4 + 12] >> 4) & 0xf) * 4 : 8;
     out.l4ChecksumOk = internetChecksum(b, l4, l4End, pseudoHeaderSum(b, ip, out.proto, l4End - l4)) === 0;
     out.payload = b.subarray(Math.min(l4 + hdr, l4End), l4End);
   } else if (out.proto === PROTO_ICMP && l4End >= l4 + 8) {

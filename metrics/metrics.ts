@@ -57,27 +57,25 @@ const TRAFFIC: ReadonlyArray<[string, string, (c: TrafficCounts) => number]> = [
   ['forwarded_bytes_total', 'Bytes of the frames that left, after rewrites', (c) => c.forwardedBytes],
 ];
 
-/** Host NFs of each tenant, once each (an NF appears on every path through it). */
+/** Host NFs of each tenant with their totals (the report's per-tenant NF figures). */
 function hostNfs(
   r: DeployReport,
 ): Array<{ tenant: string; nf: string; type: string; packets: number; cycles: number }> {
-  const out = new Map<
-    string,
-    { tenant: string; nf: string; type: string; packets: number; cycles: number }
-  >();
-  for (const t of r.tenants)
-    for (const p of t.paths)
-      for (const nf of p.nfs) {
-        if (nf.placement !== 'host' || nf.packets === undefined) continue;
-        out.set(nf.name, {
-          tenant: t.name,
-          nf: nf.name.slice(t.name.length + 1),
-          type: nf.type,
-          packets: nf.packets,
-          cycles: nf.cycles ?? 0,
-        });
-      }
-  return [...out.values()];
+  return r.tenants.flatMap((t) =>
+    t.nfs.flatMap((nf) =>
+      nf.placement !== 'host' || nf.packets === undefined
+        ? []
+        : [
+            {
+              tenant: t.name,
+              nf: nf.name.slice(t.name.length + 1),
+              type: nf.type,
+              packets: nf.packets,
+              cycles: nf.cycles ?? 0,
+            },
+          ],
+    ),
+  );
 }
 
 /** Drop keys are `nic:<reason>` or `host:<reason>`. */

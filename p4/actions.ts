@@ -79,6 +79,13 @@ export const SHARED_ACTIONS: Record<string, Action> = {
     ops: markDropOps(p('reason')),
     comment: 'drop at the end of ingress, counted under `reason` (see the drop reason table)',
   },
+  drop_ip_fault: {
+    name: 'drop_ip_fault',
+    params: [],
+    ops: markDropOps(fld('meta', 'ip_fault')),
+    comment:
+      'an IP-aware NF takes only unfragmented IPv4 without options: drop under the fault the parser found',
+  },
   drop_and_count: {
     name: 'drop_and_count',
     params: [],

@@ -104,8 +104,10 @@ export interface Meter {
 }
 
 export type Cond =
-  | { kind: 'eq' | 'ne'; field: FieldRef; value: bigint }
+  | { kind: 'eq' | 'ne' | 'gt'; field: FieldRef; value: bigint }
   | { kind: 'valid'; header: string }
+  /** The parser's outcome: `standard_metadata.parser_error` (PNA `istd.parser_error`) vs an error. */
+  | { kind: 'error'; op: 'eq' | 'ne'; error: string }
   | { kind: 'not'; arg: Cond }
   | { kind: 'and' | 'or'; args: Cond[] };
 
@@ -120,11 +122,33 @@ export interface SelectCase {
   next: string;
 }
 
+/**
+ * A parser-time value: fields, constants, the frame's length, and 32-bit arithmetic and tests on
+ * them (the lengths a parser checks and the offsets it keeps). Numbers never exceed 32 bits.
+ */
+export type Expr =
+  | { kind: 'field'; ref: FieldRef }
+  | { kind: 'const'; value: bigint }
+  /** The frame's length in bytes (v1model `standard_metadata.packet_length`, PNA `pkt.length()`). */
+  | { kind: 'packetLength' }
+  | { kind: 'add' | 'sub' | 'mul'; a: Expr; b: Expr }
+  /** Boolean tests. */
+  | { kind: 'eq' | 'ne' | 'le' | 'ge'; a: Expr; b: Expr }
+  | { kind: 'and' | 'or'; args: Expr[] };
+
+/** A parser check: when `cond` is false, parsing stops with `error` (P4 `verify`). */
+export interface ParserCheck {
+  cond: Expr;
+  error: string;
+}
+
 export interface ParserState {
   name: string;
   extract?: string;
-  /** Metadata set right after the extract (wire values for classification keys); no params. */
-  sets: Array<{ dst: FieldRef; src: Operand }>;
+  /** Checks of what was just extracted, in order, before the sets. */
+  checks?: ParserCheck[];
+  /** Metadata set after the extract and checks (wire values for classification keys, offsets). */
+  sets: Array<{ dst: FieldRef; src: Expr }>;
   select?: { keys: FieldRef[]; cases: SelectCase[]; default: string };
   /** Next state when there is no select; `accept` ends parsing. */
   next?: string;
@@ -167,8 +191,8 @@ export interface ChecksumUpdate {
   /** Field that receives the ones'-complement sum (RFC 1071), e.g. ipv4.hdrChecksum. */
   target: FieldRef;
   inputs: FieldRef[];
-  /** Header whose validity gates the update. */
-  when: string;
+  /** When the update runs (the header is valid, and has no options the sum would miss). */
+  when: Cond;
 }
 
 export interface NicPipeline {
@@ -189,6 +213,8 @@ export interface NicPipeline {
   entries: IrEntry[];
   meterConfigs: MeterConfig[];
   dropReasons: DropReason[];
+  /** The program's own parser errors (P4 `error { ... }`), after the core library's, in order. */
+  errors: string[];
   /** Port roles, for readers of the IR: host ports carry NSH, wire ports never may. */
   wirePorts: number[];
   hostPorts: number[];

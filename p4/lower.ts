@@ -12,6 +12,8 @@ import {
   HEADER_TYPES,
   INSTANCES,
   IPV4_CHECKSUM,
+  MAX_FRAME_BYTES,
+  PARSER_ERRORS,
   parserStates,
   COLOR_RED,
 } from './headers';
@@ -352,37 +354,76 @@ export function lowerPlan(plan: Plan): NicPipeline {
     'a packet sent to the CPU port goes to the controller with a packet_in header',
   );
 
+  // What the parser could not read never reaches a tenant (partitioner/frame.ts).
+  const oversize = b.fixed(
+    'frame_oversize',
+    call('mark_drop', dropCode('oversize')),
+    `wire frames longer than ${MAX_FRAME_BYTES} bytes`,
+  );
+  const qinq = b.fixed(
+    'frame_qinq',
+    call('mark_drop', dropCode('qinq')),
+    'stacked VLAN tags: the pipeline takes one 802.1Q tag',
+  );
+  const malformed = b.fixed(
+    'frame_malformed',
+    call('mark_drop', dropCode('malformed')),
+    'a header cut short or a lying length: the parser stopped',
+  );
+  const readable = (then: ControlNode[]): ControlNode => ({
+    kind: 'if',
+    cond: and(eq('meta', 'from_host', 0), {
+      kind: 'gt',
+      field: f('meta', 'frame_len'),
+      value: BigInt(MAX_FRAME_BYTES),
+    }),
+    comment: 'frames the parser could not read are dropped first',
+    then: [oversize],
+    else: [
+      {
+        kind: 'if',
+        cond: { kind: 'error', op: 'eq', error: 'VlanStack' },
+        then: [qinq],
+        else: [
+          { kind: 'if', cond: { kind: 'error', op: 'ne', error: 'NoError' }, then: [malformed], else: then },
+        ],
+      },
+    ],
+  });
+
   const pipeline: ControlNode[] = [
     portRole,
-    {
-      kind: 'if',
-      cond: eq('meta', 'from_host', 0),
-      comment: 'from the wire',
-      then: [
-        {
-          kind: 'if',
-          cond: { kind: 'valid', header: 'nsh' },
-          then: [nshOnWire],
-          else: [
-            tenantClassify,
-            ...policing,
-            { kind: 'if', cond: notDropped, then: [pathClassify], else: [] },
-            { kind: 'if', cond: notDropped, then: [pathExit], else: [] },
-            ...wireStages,
-            ...endOfPath('path_end_drop', false),
-            { kind: 'if', cond: notDropped, then: [steer], else: [] },
-          ],
-        },
-      ],
-      else: [
-        {
-          kind: 'if',
-          cond: { kind: 'valid', header: 'nsh' },
-          then: [returnClassify, ...returnStages, ...endOfPath('return_end_drop', true)],
-          else: [noNsh],
-        },
-      ],
-    },
+    readable([
+      {
+        kind: 'if',
+        cond: eq('meta', 'from_host', 0),
+        comment: 'from the wire',
+        then: [
+          {
+            kind: 'if',
+            cond: { kind: 'valid', header: 'nsh' },
+            then: [nshOnWire],
+            else: [
+              tenantClassify,
+              ...policing,
+              { kind: 'if', cond: notDropped, then: [pathClassify], else: [] },
+              { kind: 'if', cond: notDropped, then: [pathExit], else: [] },
+              ...wireStages,
+              ...endOfPath('path_end_drop', false),
+              { kind: 'if', cond: notDropped, then: [steer], else: [] },
+            ],
+          },
+        ],
+        else: [
+          {
+            kind: 'if',
+            cond: { kind: 'valid', header: 'nsh' },
+            then: [returnClassify, ...returnStages, ...endOfPath('return_end_drop', true)],
+            else: [noNsh],
+          },
+        ],
+      },
+    ]),
   ];
   const ingress: ControlNode[] = [
     {
@@ -416,6 +457,7 @@ export function lowerPlan(plan: Plan): NicPipeline {
     entries: b.entries,
     meterConfigs: b.meterConfigs,
     dropReasons: DROP_REASONS,
+    errors: PARSER_ERRORS,
     wirePorts: [...profile.wirePorts].sort((x, y) => x - y),
     hostPorts: [...profile.hostPorts].sort((x, y) => x - y),
     portWidth: PORT_WIDTH,

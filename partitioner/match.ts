@@ -7,14 +7,15 @@ import { prefixContains, prefixCovers, prefixIntersect, type IpAddr } from './ip
 
 /**
  * The header fields a classification rule sees. Packets without TCP/UDP ports read ports as 0;
- * untagged packets read vlan as 0 (so they never match a vlan predicate, whose ids are 1..4094).
+ * untagged packets read vlan as 0 (so they never match a vlan predicate, whose ids are 1..4094);
+ * a frame that is not IP has no addresses, and no prefix matches it.
  */
 export interface PacketFields {
   ingressPort: number;
   vlan: number;
   proto: number;
-  srcIp: IpAddr;
-  dstIp: IpAddr;
+  srcIp?: IpAddr;
+  dstIp?: IpAddr;
   srcPort: number;
   dstPort: number;
   dscp: number;
@@ -83,8 +84,8 @@ export function matchesPacket(m: HeaderMatch, p: PacketFields): boolean {
   if (m.proto !== undefined && m.proto !== p.proto) return false;
   if (m.dscp !== undefined && m.dscp !== p.dscp) return false;
   if (m.vlan !== undefined && m.vlan !== p.vlan) return false;
-  if (m.srcPrefix && !prefixContains(m.srcPrefix, p.srcIp)) return false;
-  if (m.dstPrefix && !prefixContains(m.dstPrefix, p.dstIp)) return false;
+  if (m.srcPrefix && !(p.srcIp && prefixContains(m.srcPrefix, p.srcIp))) return false;
+  if (m.dstPrefix && !(p.dstIp && prefixContains(m.dstPrefix, p.dstIp))) return false;
   if (m.srcPort && (p.srcPort < m.srcPort.lo || p.srcPort > m.srcPort.hi)) return false;
   if (m.dstPort && (p.dstPort < m.dstPort.lo || p.dstPort > m.dstPort.hi)) return false;
   return true;

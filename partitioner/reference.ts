@@ -13,6 +13,12 @@
  *   `verdict-drop:<nf>`, and `unsupported:<nf>` for a NAT given neither TCP nor UDP: it
  *   translates ports, so it has nothing to map other protocols by); dynamic verdicts come from an oracle (by default, an IDS alerts when a
  *   pattern occurs in its inspected payload bytes).
+ * - IP-aware NFs (firewall, ids, loadbalancer, monitor, nat, ratelimiter), wherever they run, take
+ *   only unfragmented IPv4 without options: anything else is dropped `<fault>:<nf>` with the fault
+ *   `not-ipv4`, `fragment` or `ip-options`. A prefix predicate never holds for a packet of another
+ *   IP family or none; a marker leaves a non-IP frame alone; a router drops it (`no-route`).
+ * - A wire frame is read by `readFrame` (frame.ts): it may be dropped before any tenant sees it
+ *   (`oversize`, `qinq`, `malformed`, `nsh-on-wire`); `frameFate` is the fate of such a frame.
  */
 import type { Edge, NfInstance, ServiceGraph, Tenant } from './graph';
 import { DROP, ENTRY, EXIT } from './graph';
@@ -24,7 +30,11 @@ import type {
   RouterConfig,
   VlanConfig,
 } from './nf-config';
+import { readFrame } from './frame';
 import { parseIp, prefixContains, type IpAddr } from './ip';
+
+/** Why an IP-aware NF refuses a packet: it is not IPv4, a fragment, or has IPv4 options. */
+export type IpFault = 'not-ipv4' | 'fragment' | 'ip-options';
 
 /** A wire packet's headers, as the reference (and the differential tests) see it. */
 export interface PacketHeaders {
@@ -39,6 +49,39 @@ export interface PacketHeaders {
   dstPort?: number;
   dscp: number;
   payload?: Uint8Array;
+  /** The network layer; absent means IPv4 (addresses are then IPv4 text). */
+  l3?: 'ipv4' | 'ipv6' | 'none';
+  /** Why IP-aware NFs refuse the packet; absent for IPv4 they take (see `ipFaultOf`). */
+  ipFault?: IpFault;
+}
+
+/** The packet's IP family, or undefined when it is not IP. */
+function familyOf(h: PacketHeaders): 4 | 6 | undefined {
+  if (h.l3 === 'none') return undefined;
+  return parseIp(h.srcIp)?.family;
+}
+
+/** Why IP-aware NFs refuse these headers, or undefined when they take them. */
+export function ipFaultOf(h: PacketHeaders): IpFault | undefined {
+  if (h.ipFault) return h.ipFault;
+  return h.l3 === 'none' || h.l3 === 'ipv6' ? 'not-ipv4' : undefined;
+}
+
+/** NF types that read L3/L4 headers and so take only unfragmented IPv4 without options. */
+export const IP_AWARE_NFS: ReadonlySet<string> = new Set([
+  'firewall',
+  'ids',
+  'loadbalancer',
+  'monitor',
+  'nat',
+  'ratelimiter',
+]);
+
+/** Does the prefix hold for this address of the packet (never for another family, or no IP)? */
+function prefixHolds(p: HeaderMatch['srcPrefix'], h: PacketHeaders, ip: string): boolean {
+  if (!p) return true;
+  if (familyOf(h) === undefined) return false;
+  return prefixContains(p, addr(ip));
 }
 
 /** Decides a dynamic NF's verdict: 'pass', 'drop', or one of the NF's extra verdicts. */
@@ -60,6 +103,8 @@ export interface Fate {
   traversed: string[];
   /** The graph route taken, with the oracle's verdicts. */
   route: string[];
+  /** The verdict each NF of `route` gave (`pass`, `drop`, or a dynamic one such as `alert`). */
+  verdicts: string[];
   outcome: Outcome;
   /** The headers after the deterministic rewrites. */
   headers: PacketHeaders;
@@ -76,8 +121,8 @@ export function predicateHolds(m: HeaderMatch, h: PacketHeaders): boolean {
   if (m.proto !== undefined && h.proto !== m.proto) return false;
   if (m.dscp !== undefined && h.dscp !== m.dscp) return false;
   if (m.vlan !== undefined && (h.vlan ?? 0) !== m.vlan) return false;
-  if (m.srcPrefix && !prefixContains(m.srcPrefix, addr(h.srcIp))) return false;
-  if (m.dstPrefix && !prefixContains(m.dstPrefix, addr(h.dstIp))) return false;
+  if (!prefixHolds(m.srcPrefix, h, h.srcIp)) return false;
+  if (!prefixHolds(m.dstPrefix, h, h.dstIp)) return false;
   const sport = h.srcPort ?? 0;
   const dport = h.dstPort ?? 0;
   if (m.srcPort && (sport < m.srcPort.lo || sport > m.srcPort.hi)) return false;
@@ -90,8 +135,8 @@ export function classifyTenant(g: ServiceGraph, h: PacketHeaders): Tenant | unde
     const s = t.slice;
     if (s.ingressPort !== undefined && s.ingressPort !== h.ingressPort) return false;
     if (s.vlan !== undefined && (h.vlan ?? 0) !== s.vlan) return false;
-    if (s.dstPrefix && !prefixContains(s.dstPrefix, addr(h.dstIp))) return false;
-    if (s.srcPrefix && !prefixContains(s.srcPrefix, addr(h.srcIp))) return false;
+    if (!prefixHolds(s.dstPrefix, h, h.dstIp)) return false;
+    if (!prefixHolds(s.srcPrefix, h, h.srcIp)) return false;
     return true;
   });
 }
@@ -164,6 +209,8 @@ function runNf(
   h: PacketHeaders,
   oracle: VerdictOracle,
 ): { headers: PacketHeaders; drop?: string; verdict: string; port?: number } {
+  const fault = IP_AWARE_NFS.has(nf.type) ? ipFaultOf(h) : undefined;
+  if (fault) return { headers: h, verdict: 'drop', drop: `${fault}:${nf.name}` };
   switch (nf.type) {
     case 'firewall':
       return firewallAllows(nf.config as FirewallConfig, h)
@@ -177,8 +224,10 @@ function runNf(
       return { headers: next, verdict: 'pass' };
     }
     case 'marker':
+      if (familyOf(h) === undefined) return { headers: h, verdict: 'pass' };
       return { headers: { ...h, dscp: (nf.config as MarkerConfig).dscp }, verdict: 'pass' };
     case 'router': {
+      if (familyOf(h) === undefined) return { headers: h, verdict: 'drop', drop: `no-route:${nf.name}` };
       const port = route(nf.config as RouterConfig, h);
       return port === undefined
         ? { headers: h, verdict: 'drop', drop: `no-route:${nf.name}` }
@@ -208,9 +257,17 @@ export function packetFate(
   oracle: VerdictOracle = defaultOracle,
 ): Fate {
   const t = classifyTenant(g, wire);
-  if (!t) return { traversed: [], route: [], outcome: { kind: 'drop', reason: 'no-tenant' }, headers: wire };
+  if (!t)
+    return {
+      traversed: [],
+      route: [],
+      verdicts: [],
+      outcome: { kind: 'drop', reason: 'no-tenant' },
+      headers: wire,
+    };
   const traversed: string[] = [];
   const routeNodes: string[] = [];
+  const verdicts: string[] = [];
   let headers = wire;
   let port = t.egressPort;
   let node = ENTRY;
@@ -221,6 +278,7 @@ export function packetFate(
       tenant: t.name,
       traversed,
       route: routeNodes,
+      verdicts,
       outcome,
       headers,
     });
@@ -232,10 +290,33 @@ export function packetFate(
     routeNodes.push(nf.name);
     traversed.push(nf.name);
     const r = runNf(nf, t, headers, oracle);
+    verdicts.push(r.verdict);
     headers = r.headers;
     if (r.port !== undefined) port = r.port;
     if (r.drop) return done({ kind: 'drop', reason: r.drop });
     verdict = r.verdict;
     node = nf.name;
   }
+}
+
+/** The fate of one wire frame, as bytes: read as the NIC reads it (frame.ts), then `packetFate`. */
+export function frameFate(
+  g: ServiceGraph,
+  ingressPort: number,
+  frame: Uint8Array,
+  oracle: VerdictOracle = defaultOracle,
+): Fate {
+  const r = readFrame(ingressPort, frame);
+  if (r.kind === 'drop') {
+    const headers: PacketHeaders = {
+      ingressPort,
+      proto: 0,
+      srcIp: '0.0.0.0',
+      dstIp: '0.0.0.0',
+      dscp: 0,
+      l3: 'none',
+    };
+    return { traversed: [], route: [], verdicts: [], outcome: { kind: 'drop', reason: r.reason }, headers };
+  }
+  return packetFate(g, r.headers, oracle);
 }

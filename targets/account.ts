@@ -4,7 +4,14 @@
  * differential tests) its fate kept.
  */
 import type { Plan } from '../partitioner/plan';
-import type { PacketFate, ProgressCallback, TrafficCounts, TrafficPacket, TrafficRun } from './target';
+import type {
+  PacketFate,
+  PathCounts,
+  ProgressCallback,
+  TrafficCounts,
+  TrafficPacket,
+  TrafficRun,
+} from './target';
 
 const zero = (): TrafficCounts => ({ input: 0, forwarded: 0, dropped: 0, inputBytes: 0, forwardedBytes: 0 });
 
@@ -26,26 +33,47 @@ export class TrafficAccount {
   private lastProgress = Date.now();
   private lastPerTenant = new Map<number, number>();
 
+  /** Paths only a dynamic branch on the host enters. */
+  private readonly branches: Set<number>;
+
   constructor(
     private readonly plan: Plan,
     recordFates: boolean,
   ) {
     this.run = { ...emptyRun(), ...(recordFates ? { fates: [] } : {}) };
+    this.branches = new Set(plan.paths.filter((p) => p.branchOf).map((p) => p.id));
   }
 
   get elapsedMs(): number {
     return Date.now() - this.started;
   }
 
+  private pathCounts(id: number): PathCounts {
+    let c = this.run.perPath.get(id);
+    if (!c) this.run.perPath.set(id, (c = { ...zero(), drops: {}, branched: {} }));
+    return c;
+  }
+
+  /**
+   * Counts one packet: on its root path (the NIC's classification, `p.path`), and when the host
+   * moved it to a branch path (`fate.path`), as branched there, its fate counted on the branch.
+   */
   account(p: TrafficPacket, fate: PacketFate, index: number, record: boolean): void {
     const r = this.run;
     const t = r.perTenant.get(p.tenant) ?? zero();
-    const path = r.perPath.get(p.path) ?? { ...zero(), drops: {} };
+    t.inputBytes += p.data.length;
+    const root = this.pathCounts(p.path);
+    root.input++;
+    root.inputBytes += p.data.length;
+    let path = root;
+    if (fate.path !== undefined && fate.path !== p.path && this.branches.has(fate.path)) {
+      root.branched[fate.path] = (root.branched[fate.path] ?? 0) + 1;
+      path = this.pathCounts(fate.path);
+      path.input++;
+      path.inputBytes += p.data.length;
+    }
     r.input++;
     t.input++;
-    path.input++;
-    t.inputBytes += p.data.length;
-    path.inputBytes += p.data.length;
     if (fate.kind === 'forwarded') {
       r.forwarded++;
       t.forwarded++;
@@ -61,7 +89,6 @@ export class TrafficAccount {
       path.drops[key] = (path.drops[key] ?? 0) + 1;
     }
     r.perTenant.set(p.tenant, t);
-    r.perPath.set(p.path, path);
     if (record && r.fates) r.fates[index] = fate;
   }
 

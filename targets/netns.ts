@@ -71,6 +71,12 @@ function quiet(ifname: string, ns?: string): void {
   run('ethtool', ['-K', ifname, 'rxvlan', 'off', 'txvlan', 'off']);
 }
 
+/**
+ * The veths carry jumbo frames, so that a frame longer than the NIC takes reaches the target and
+ * is dropped there (oversize), as on a real link, rather than refused by the sending kernel.
+ */
+const VETH_MTU = '9600';
+
 export interface VethPair {
   /** The end in this namespace. */
   here: string;
@@ -119,14 +125,14 @@ export class Lab {
         'add',
         here,
         'mtu',
-        '9000',
+        VETH_MTU,
         'type',
         'veth',
         'peer',
         'name',
         there,
         'mtu',
-        '9000',
+        VETH_MTU,
         'netns',
         this.namespace,
       ],

@@ -33,10 +33,20 @@ export interface TrafficPacket {
   path: number;
 }
 
-/** What happened to one input packet. */
-export type PacketFate =
+/**
+ * What happened to one input packet. `wire`: the data path could not put the frame on its wire
+ * at all (shorter than an Ethernet header, or refused by the link), so no device saw it.
+ */
+export type PacketFate = (
   | { kind: 'forwarded'; port: number; data: Buffer }
-  | { kind: 'dropped'; where: 'nic' | 'host'; reason: string };
+  | { kind: 'dropped'; where: 'nic' | 'host' | 'wire'; reason: string }
+) & {
+  /**
+   * The plan path the packet ended on, when the data path saw it leave the host on another path
+   * than the one the NIC classified it into (a dynamic branch); absent: its root path.
+   */
+  path?: number;
+};
 
 /** Packets in, forwarded and dropped; bytes of the frames in and of the frames sent out. */
 export interface TrafficCounts {
@@ -47,6 +57,15 @@ export interface TrafficCounts {
   forwardedBytes: number;
 }
 
+/** Packets of one path: entered, forwarded, dropped by reason, and moved to branch paths. */
+export interface PathCounts extends TrafficCounts {
+  /** Classified into this root path by the NIC, or branched into this path by the host. */
+  input: number;
+  drops: Record<string, number>;
+  /** Left this path for a branch path (by the branch's id): input = forwarded + dropped + these. */
+  branched: Record<number, number>;
+}
+
 /** The end-to-end account of a traffic run: each input packet forwarded or dropped with a reason. */
 export interface TrafficRun {
   seconds: number;
@@ -55,8 +74,10 @@ export interface TrafficRun {
   dropped: number;
   /** `nic:<reason>` and `host:<reason>` keys. */
   dropsByReason: Record<string, number>;
+  /** By tenant, as the traffic expected it; `inputBytes`: the frames' bytes (the offered load). */
   perTenant: Map<number, TrafficCounts>;
-  perPath: Map<number, TrafficCounts & { drops: Record<string, number> }>;
+  /** By path: root paths count what the NIC classified into them, branch paths what they took. */
+  perPath: Map<number, PathCounts>;
   fates?: PacketFate[];
 }
 

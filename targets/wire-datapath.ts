@@ -8,7 +8,9 @@
  * drop reasons). With `recordFates` packets go one at a time, so each fate is exact. Otherwise a
  * window of packets is in flight; forwarded packets are matched by a tag in their IPv4
  * identification (restored on egress), and which of the remaining packets had which drop reason
- * is not observable individually: the totals by reason are the counters' own.
+ * is not observable individually: the totals by reason are the counters' own. Which packets a
+ * host verdict moved to a branch path is observed one at a time too (the runtime's per-path
+ * counts); with a window in flight they count on their root paths.
  */
 import type { NicArtifacts } from '../p4';
 import type { Plan } from '../partitioner/plan';
@@ -39,6 +41,17 @@ const LOST_AFTER_MS = 3000;
 const WINDOW = 64;
 const RECV_BURST = 256;
 
+/**
+ * Whether a Linux link (veth) carries the frame to the device at all: the kernel pads a frame
+ * shorter than an Ethernet header before sending it, and drops a VLAN-tagged one shorter than
+ * its tag and EtherType on receive (skb_vlan_untag), before any packet socket sees it.
+ */
+export function linkCarries(frame: Buffer): boolean {
+  if (frame.length < 14) return false;
+  const type = frame.readUInt16BE(12);
+  return !((type === 0x8100 || type === 0x88a8) && frame.length < 20);
+}
+
 export class WireDataPath implements DataPath {
   private readonly sockets = new Map<number, NativeRawSocket>();
   private readonly ledger: TrafficAccount;
@@ -46,6 +59,9 @@ export class WireDataPath implements DataPath {
   private hostDrops: Record<string, number> = {};
   /** Frames seen on a wire port that belong to no packet in flight (late or foreign). */
   strayFrames = 0;
+
+  /** Paths only a host verdict enters. */
+  private readonly branches: Set<number>;
 
   constructor(
     plan: Plan,
@@ -57,6 +73,21 @@ export class WireDataPath implements DataPath {
     private readonly onEgress?: (port: number, frame: Buffer) => void,
   ) {
     this.ledger = new TrafficAccount(plan, recordFates);
+    this.branches = new Set(plan.paths.filter((p) => p.branchOf).map((p) => p.id));
+  }
+
+  /** Packets that entered each host path so far (the runtime's count). */
+  private hostPathCounts(): Map<number, number> {
+    if (!this.hostAttached || this.branches.size === 0) return new Map();
+    return new Map(host.stats().paths.map((p) => [p.id, p.packets] as const));
+  }
+
+  /** The branch path the one packet in flight entered on the host since `before`, if any. */
+  private branchTaken(before: Map<number, number>): number | undefined {
+    if (before.size === 0) return undefined;
+    for (const [id, n] of this.hostPathCounts())
+      if (this.branches.has(id) && n > (before.get(id) ?? 0)) return id;
+    return undefined;
   }
 
   close(): void {
@@ -89,7 +120,12 @@ export class WireDataPath implements DataPath {
   ): Promise<void> {
     for (let i = 0; i < traffic.length && !signal?.aborted; i++) {
       const packet = traffic[i];
-      this.send(packet);
+      const before = this.hostPathCounts();
+      const unsent = this.send(packet);
+      if (unsent) {
+        this.ledger.account(packet, unsent, i, true);
+        continue;
+      }
       const sent = Date.now();
       let fate: PacketFate | undefined;
       while (!fate) {
@@ -103,7 +139,9 @@ export class WireDataPath implements DataPath {
         if (!fate && Date.now() - sent > LOST_AFTER_MS) fate = lost();
       }
       if (fate.kind === 'forwarded') this.onEgress?.(fate.port, fate.data);
-      this.ledger.account(packet, fate, i, true);
+      // One packet in flight: a branch path the host counted one more on is the one it took.
+      const branch = this.branchTaken(before);
+      this.ledger.account(packet, branch !== undefined ? { ...fate, path: branch } : fate, i, true);
       this.ledger.progress(onProgress);
     }
   }
@@ -128,6 +166,11 @@ export class WireDataPath implements DataPath {
       while (next < traffic.length && inFlight() < WINDOW) {
         const packet = traffic[next];
         const tagged = withIpId(packet.data, next & 0xffff);
+        const unsent = this.sendable(packet);
+        if (unsent) {
+          this.ledger.account(packet, unsent, next++, false);
+          continue;
+        }
         if (tagged) {
           const old = pending.get(next & 0xffff);
           if (old) {
@@ -135,11 +178,13 @@ export class WireDataPath implements DataPath {
             pending.delete(next & 0xffff);
             untagged.push(old);
           }
-          pending.set(next & 0xffff, { packet, index: next, id: tagged.original });
-          this.send(packet, tagged.frame);
+          const refused = this.send(packet, tagged.frame);
+          if (refused) this.ledger.account(packet, refused, next, false);
+          else pending.set(next & 0xffff, { packet, index: next, id: tagged.original });
         } else {
-          untagged.push({ packet, index: next });
-          this.send(packet);
+          const refused = this.send(packet);
+          if (refused) this.ledger.account(packet, refused, next, false);
+          else untagged.push({ packet, index: next });
         }
         next++;
       }
@@ -185,10 +230,20 @@ export class WireDataPath implements DataPath {
     for (const p of left) this.ledger.account(p.packet, dropsOwed.shift() ?? lost(), p.index, false);
   }
 
-  private send(packet: TrafficPacket, frame: Buffer = packet.data): void {
-    const socket = this.sockets.get(packet.port);
-    if (!socket) throw new Error(`the switch has no wire port ${packet.port}`);
-    if (!socket.send(frame)) throw new Error(`sending on wire port ${packet.port} failed`);
+  /** Why a frame cannot go on its wire at all, as its fate; undefined when it can. */
+  private sendable(packet: TrafficPacket): PacketFate | undefined {
+    if (!this.sockets.has(packet.port)) throw new Error(`the switch has no wire port ${packet.port}`);
+    if (!linkCarries(packet.data)) return { kind: 'dropped', where: 'wire', reason: 'runt' };
+    return undefined;
+  }
+
+  /** Sends the frame; its fate when it could not be sent (then no device saw it). */
+  private send(packet: TrafficPacket, frame: Buffer = packet.data): PacketFate | undefined {
+    const unsendable = this.sendable(packet);
+    if (unsendable) return unsendable;
+    if (!this.sockets.get(packet.port)!.send(frame))
+      return { kind: 'dropped', where: 'wire', reason: 'refused' };
+    return undefined;
   }
 
   private receive(): Array<{ port: number; data: Buffer }> {

@@ -4,6 +4,7 @@ import { profiles } from '../../partitioner/profiles';
 import {
   NIC_FAMILIES,
   parseGeneratorSpec,
+  parseTrafficSource,
   renderReport,
   runDeploy,
   TARGET_KINDS,
@@ -19,9 +20,9 @@ export default class Deploy extends NfpCommand<DeployReport> {
 
   static override description = `Partitions the graph (or takes a plan folder written by \`nfp partition\`), starts the target (the embedded softnic serves P4Runtime on a loopback port; --target bmv2 launches simple_switch_grpc from PATH in a network namespace with veth ports, the host runtime attached to its host ports through net_af_packet — root needed — or uses a running one given with --grpc; --target dpdk puts the NIC half on the host runtime's own DPDK ports, as rte_flow rules where the NIC's driver takes them and the softnic engine inline for the rest, on veth ports in a namespace of its own unless --port names real ones), pushes the NIC pipeline and its table entries over P4Runtime as the primary controller, starts the host runtime with the plan's host half, and runs traffic through both.
 
-Traffic: a pcap replayed (--traffic), or the embedded generator (--generate, or by default flows on every tenant and path). The traffic repeats until --duration seconds have passed (10 by default). With --grpc the NIC half runs on that device's own ports, so the deployment stays up until Ctrl-C unless --duration is given.
+Traffic: captures replayed (--traffic FILE, or --traffic PORT=FILE once per wire port; pcap or pcapng, frames of several files interleaved by capture time), or the embedded generator (--generate, or by default flows on every tenant and path, split by the tenants' trafficShare and the paths' shares). The traffic repeats until --duration seconds have passed (10 by default; 0: one pass). Any frame is accepted: a frame the NIC cannot read (cut short, lying lengths, oversize, stacked VLAN tags) is dropped and counted with its reason. With --grpc the NIC half runs on that device's own ports, so the deployment stays up until Ctrl-C unless --duration is given.
 
-The report lists, per tenant, path and NF: packets, drops by reason and host cycles per packet; the NIC's counters as read back over P4Runtime; and the end-to-end account (every input packet is forwarded or dropped with a reason). With --json the report is printed as JSON.
+The report lists, per tenant, the offered load (pps, Mbps) and, per path and NF: packets, drops by reason, packets moved to branch paths by a host verdict, and host cycles per packet on that path; the NIC's counters as read back over P4Runtime; and the end-to-end account (every input packet is forwarded or dropped with a reason). With --json the report is printed as JSON.
 
 With --metrics ADDR, Prometheus metrics of the running deployment (docs/metrics.md) are served at http://ADDR/metrics while it runs: per tenant, path and NF packets, bytes, drops by reason, host cycles, quarantines, and the NIC's counters.
 
@@ -35,6 +36,10 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
     {
       description: 'Deploy a plan written by nfp partition, replay a pcap, capture what leaves',
       command: '<%= config.bin %> <%= command.id %> out/edge --traffic in.pcap --pcap-out out.pcap',
+    },
+    {
+      description: 'Replay one capture per wire port (pcap or pcapng)',
+      command: '<%= config.bin %> <%= command.id %> out/edge --traffic 0=port0.pcapng --traffic 1=port1.pcap',
     },
     {
       description: 'Deploy on a real BMv2 that nfp launches (simple_switch_grpc on PATH, as root)',
@@ -92,10 +97,18 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
       options: ['auto', 'require', 'off'] as const,
       default: 'auto' as const,
     })(),
-    traffic: Flags.string({ description: 'pcap file to replay', exclusive: ['generate'] }),
-    'traffic-port': Flags.integer({ description: 'wire port the pcap enters on [default: first wire port]' }),
+    traffic: Flags.string({
+      description:
+        'capture to replay (pcap or pcapng): FILE, or PORT=FILE for the wire port it enters on; repeatable',
+      multiple: true,
+      exclusive: ['generate'],
+    }),
+    'traffic-port': Flags.integer({
+      description: 'wire port of --traffic files given without PORT= [default: first wire port]',
+    }),
     generate: Flags.string({
-      description: 'generator spec: packets=N,flows=N,sizes=A/B,suspicious=F,seed=N (per root path)',
+      description:
+        'generator spec: packets=N (per pass, split by shares),flows=N (per path),sizes=A/B,suspicious=F,seed=N',
       exclusive: ['traffic'],
     }),
     duration: Flags.integer({
@@ -139,7 +152,7 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
             ? { kind: 'dpdk', ports: flags.port, nic: flags.nic, offload: flags.offload }
             : { kind: flags.target, grpc: flags.grpc, deviceId: flags['device-id'] },
         profile: flags.profile,
-        traffic: flags.traffic,
+        traffic: flags.traffic?.map(parseTrafficSource),
         trafficPort: flags['traffic-port'],
         generate: flags.generate ? parseGeneratorSpec(flags.generate) : undefined,
         // A device on its own ports carries real traffic: it stays deployed until Ctrl-C.
@@ -149,7 +162,7 @@ Deployment is atomic: if a step fails (pipeline verification, an entry write, th
         workers: flags.workers,
         signal: abort.signal,
         onLive: (l) => (live = l),
-        onStep: (s) => this.progress(`nfp deploy: ${s} done`),
+        onStep: (s, detail) => this.progress(`nfp deploy: ${s} done${detail ? `: ${detail}` : ''}`),
         onProgress: (p) =>
           this.progress(
             `  ${p.elapsedSeconds.toFixed(0)}s ${p.input} packets  ` +

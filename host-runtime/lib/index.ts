@@ -87,6 +87,8 @@ export type HostStats = NativeStats;
 export interface CollectedPacket {
   seq: number;
   queue: number;
+  /** The plan path the packet left the host on (the one it entered, or a branch); absent when none. */
+  path?: number;
   fate: 'tx' | 'drop';
   reason?: string;
   data: Buffer;
@@ -277,11 +279,12 @@ export async function settle(timeoutMs = 5000): Promise<HostStats> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = stats();
-    const overflow = s.drops['rx-overflow'] ?? 0;
-    if (s.received - overflow >= s.injected) return s;
+    // Refused at inject (a full queue, a frame no mbuf holds) is counted received but never queued.
+    const refused = (s.drops['rx-overflow'] ?? 0) + (s.drops['oversize'] ?? 0);
+    if (s.received - refused >= s.injected) return s;
     if (Date.now() > deadline) {
       throw new NfpError(
-        `host runtime did not settle: ${s.received - overflow} of ${s.injected} packets processed`,
+        `host runtime did not settle: ${s.received - refused} of ${s.injected} packets processed`,
       );
     }
     await new Promise((r) => setTimeout(r, 1));

@@ -109,7 +109,17 @@ export interface NativeStats {
     cycles: number;
     counters: number[];
   }>;
-  paths: Array<{ id: number; tenant: number; packets: number; cycles: number }>;
+  /**
+   * Per path: packets that entered it (on arrival, or by a branch) and the cycles spent on it; per
+   * host hop, its NF's packets and cycles while on this path.
+   */
+  paths: Array<{
+    id: number;
+    tenant: number;
+    packets: number;
+    cycles: number;
+    hops: Array<{ nf: number; packets: number; cycles: number }>;
+  }>;
   tenants: Array<{
     id: number;
     /** TSC cycles spent in the tenant's NFs (includes time the thread was descheduled). */

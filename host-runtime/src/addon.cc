@@ -126,6 +126,8 @@ Napi::Value Collect(const Napi::CallbackInfo &info)
 		o.Set("seq", got[i].seq);
 		o.Set("queue", got[i].queue);
 		o.Set("fate", got[i].transmitted ? "tx" : "drop");
+		if (got[i].path >= 0)
+			o.Set("path", got[i].path);
 		if (!got[i].transmitted)
 			o.Set("reason", got[i].reason);
 		o.Set("data", Napi::Buffer<uint8_t>::Copy(env, got[i].data.data(), got[i].data.size()));

@@ -32,9 +32,11 @@ Napi::Value stats_to_js(Napi::Env env, Runtime *rt)
 		workers.Set(wi, wo);
 	}
 	drops[kRxOverflow] += rt->inject_overflow;
-	o.Set("received", Big(env, rx + rt->inject_overflow));
+	drops[kOversize] += rt->inject_oversize;
+	const uint64_t refused = rt->inject_overflow + rt->inject_oversize;
+	o.Set("received", Big(env, rx + refused));
 	o.Set("transmitted", Big(env, tx));
-	o.Set("dropped", Big(env, dropped + rt->inject_overflow));
+	o.Set("dropped", Big(env, dropped + refused));
 	o.Set("injected", Big(env, rt->injected));
 	o.Set("captureLost", Big(env, lost));
 	Napi::Object dr = Napi::Object::New(env);
@@ -76,9 +78,26 @@ Napi::Value stats_to_js(Napi::Env env, Runtime *rt)
 	Napi::Array paths = Napi::Array::New(env);
 	for (uint32_t i = 0; i < rt->paths.size(); i++) {
 		uint64_t packets = 0, cycles = 0;
+		const Path &path = rt->paths[i];
+		std::vector<uint64_t> hop_packets(path.n_hops, 0), hop_cycles(path.n_hops, 0);
 		for (Worker *w : rt->workers) {
 			packets += w->path_stats[i].packets;
 			cycles += w->path_stats[i].cycles;
+			for (uint32_t h = 0; h < path.n_hops; h++) {
+				hop_packets[h] += w->path_stats[i].hop_packets[h];
+				hop_cycles[h] += w->path_stats[i].hop_cycles[h];
+			}
+		}
+		// Per host hop of the path: its NF's packets and cycles while on this path.
+		Napi::Array hops = Napi::Array::New(env);
+		for (uint32_t h = 0, k = 0; h < path.n_hops; h++) {
+			if (!path.hops[h].host)
+				continue;
+			Napi::Object ho = Napi::Object::New(env);
+			ho.Set("nf", rt->nfs[path.hops[h].nf].id);
+			ho.Set("packets", Big(env, hop_packets[h]));
+			ho.Set("cycles", Big(env, hop_cycles[h]));
+			hops.Set(k++, ho);
 		}
 		tenant_packets[rt->paths[i].tenant] += 0;
 		Napi::Object po = Napi::Object::New(env);
@@ -86,6 +105,7 @@ Napi::Value stats_to_js(Napi::Env env, Runtime *rt)
 		po.Set("tenant", rt->paths[i].tenant);
 		po.Set("packets", Big(env, packets));
 		po.Set("cycles", Big(env, cycles));
+		po.Set("hops", hops);
 		paths.Set(i, po);
 	}
 	o.Set("paths", paths);

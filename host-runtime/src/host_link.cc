@@ -215,11 +215,8 @@ int32_t nfp_host_inject(struct nfp_host *h, uint16_t queue, const struct nfp_hos
 		return -EINVAL;
 	std::vector<std::pair<const uint8_t *, size_t>> pkts;
 	pkts.reserve(n);
-	for (uint32_t i = 0; i < n; i++) {
-		if (frames[i].len > RTE_MBUF_DEFAULT_DATAROOM)
-			return -EINVAL;
+	for (uint32_t i = 0; i < n; i++)
 		pkts.push_back({frames[i].data, frames[i].len});
-	}
 	try {
 		return int32_t(nfp::runtime_inject(h->rt, queue, pkts, first_seq));
 	} catch (const std::exception &) {
@@ -237,7 +234,7 @@ uint32_t nfp_host_collect(struct nfp_host *h, struct nfp_host_done *out, uint32_
 	for (; k < max && h->next < h->pending.size(); k++, h->next++) {
 		const nfp::Collected &c = h->pending[h->next];
 		out[k] = {c.seq, c.queue, uint16_t(c.transmitted ? 1 : 0), c.reason.c_str(), c.data.data(),
-			  uint32_t(c.data.size())};
+			  uint32_t(c.data.size()), c.path};
 	}
 	return k;
 }

@@ -328,7 +328,7 @@ static void setup_workers(Runtime *rt)
 static void setup_nfs(Runtime *rt)
 {
 	rt->reasons = {"no-nsh", "bad-nsh", "unknown-path", "bad-si", "tenant-mismatch",
-		       "quarantined", "tx-full", "bad-verdict", "rx-overflow"};
+		       "quarantined", "tx-full", "bad-verdict", "rx-overflow", "oversize"};
 	for (auto *w : rt->workers) {
 		std::vector<std::pair<uint16_t, struct nfp_domain *>> by_tenant;
 		for (size_t i = 0; i < rt->nfs.size(); i++) {
@@ -555,14 +555,21 @@ uint32_t runtime_inject(Runtime *rt, uint16_t queue, const std::vector<std::pair
 			   std::to_string(rt->n_queues) + " host queues in this mode)");
 	*first_seq = rt->next_seq;
 	std::vector<struct rte_mbuf *> mbs;
-	for (auto &p : pkts) {
+	std::vector<size_t> at; // position in pkts of each mbuf
+	std::vector<std::pair<size_t, uint32_t>> oversize; // position and seq of frames no mbuf holds
+	size_t taken = pkts.size(); // frames up to here were numbered (an empty pool stops it)
+	for (size_t i = 0; i < pkts.size(); i++) {
+		const auto &p = pkts[i];
 		uint32_t seq = rt->next_seq++;
-		if (p.second > RTE_MBUF_DEFAULT_DATAROOM)
-			throw fail("packet " + std::to_string(seq) + " is longer than " +
-				   std::to_string(RTE_MBUF_DEFAULT_DATAROOM) + " bytes");
+		if (p.second > RTE_MBUF_DEFAULT_DATAROOM) {
+			oversize.push_back({i, seq});
+			continue;
+		}
 		struct rte_mbuf *m = rte_pktmbuf_alloc(queue < rt->queue_pool.size() ? rt->queue_pool[queue] : rt->pool);
-		if (m == nullptr)
+		if (m == nullptr) {
+			taken = i;
 			break;
+		}
 		uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)p.second);
 		if (p.second > 0)
 			memcpy(d, p.first, p.second);
@@ -570,26 +577,38 @@ uint32_t runtime_inject(Runtime *rt, uint16_t queue, const std::vector<std::pair
 		pv->seq = seq;
 		pv->reason = 0xffff; // transmitted, unless a drop records its reason
 		pv->queue = queue;
+		pv->path = 0xffff;
 		pv->wire_len = (uint16_t)p.second;
 		pv->orig_len = (uint16_t)std::min<size_t>(p.second, sizeof(pv->orig));
 		memcpy(pv->orig, p.first, pv->orig_len);
 		mbs.push_back(m);
+		at.push_back(i);
 	}
 	uint32_t ok = mbs.empty() ? 0
 				  : rte_ring_enqueue_burst(rt->rx_rings[queue], (void **)mbs.data(), (unsigned)mbs.size(),
 							   nullptr);
-	if (ok < mbs.size())
+	if (ok < mbs.size()) {
 		rte_pktmbuf_free_bulk(mbs.data() + ok, (unsigned)(mbs.size() - ok));
+		taken = at[ok];
+	}
 	rt->injected += ok;
+	// A frame longer than an mbuf holds is taken and dropped at once, counted as `oversize`.
+	for (const auto &o : oversize) {
+		if (o.first >= taken)
+			break;
+		rt->inject_oversize++;
+		if (rt->cfg.capture_drops)
+			rt->inject_refused.push_back(Collected{o.second, queue, -1, false, "oversize", {}});
+	}
 	// A full queue or an empty pool: the rest is counted as overflow, never silently lost, and
 	// charged to the tenant its NSH names (its queue was full: it got no cycles to drain it).
-	rt->inject_overflow += pkts.size() - ok;
-	for (size_t i = ok; i < pkts.size(); i++) {
+	rt->inject_overflow += pkts.size() - taken;
+	for (size_t i = taken; i < pkts.size(); i++) {
 		struct nfp_nsh_fields f;
 		if (nfp_nsh_parse(pkts[i].first, (uint32_t)pkts[i].second, &f) == 0 && f.tenant < rt->tenant_overload.size())
 			rt->tenant_overload[f.tenant]++;
 	}
-	return ok;
+	return (uint32_t)taken;
 }
 
 static void collect_ring(Runtime *rt, struct rte_ring *r, uint16_t queue, std::vector<Collected> &out)
@@ -603,6 +622,7 @@ static void collect_ring(Runtime *rt, struct rte_ring *r, uint16_t queue, std::v
 			Collected c;
 			c.seq = pv->seq;
 			c.queue = queue;
+			c.path = pv->path == 0xffff ? -1 : (int32_t)pv->path;
 			c.transmitted = pv->reason == 0xffff;
 			if (!c.transmitted)
 				c.reason = pv->reason < rt->reasons.size() ? rt->reasons[pv->reason] : "unknown";
@@ -622,6 +642,7 @@ std::vector<Collected> runtime_collect(Runtime *rt)
 	std::vector<Collected> out;
 	if (rt->cfg.port.kind != "ring" || rt->cfg.loopback)
 		return out;
+	out.swap(rt->inject_refused);
 	for (uint16_t q = 0; q < rt->n_queues; q++) {
 		collect_ring(rt, rt->tx_rings[q], q, out);
 		collect_ring(rt, rt->drop_rings[q], q, out);

@@ -37,6 +37,7 @@ enum RuntimeReason : uint16_t {
 	kTxFull,
 	kBadVerdict,
 	kRxOverflow,
+	kOversize,
 	kRuntimeReasons,
 };
 
@@ -47,7 +48,8 @@ struct MbufPriv {
 	uint16_t queue;
 	uint16_t orig_len;
 	uint16_t wire_len; // the injected length (an NF may grow or shrink a packet at its front)
-	uint8_t pad[4];
+	uint16_t path;     // the plan path id the packet is on (entered or branched to); 0xffff: none yet
+	uint8_t pad[2];
 	uint8_t orig[112]; // the packet as injected, restored by the benchmark's loopback
 };
 static_assert(sizeof(MbufPriv) == 128, "mbuf private area is 128 bytes");
@@ -89,8 +91,11 @@ struct alignas(64) NfStats {
 	uint64_t calls, packets, cycles;
 };
 
+// Per path: packets that entered it and cycles spent on it; per hop of it, what its NF took
+// while the packet was on this path (the report's per-path NF figures).
 struct alignas(64) PathStats {
 	uint64_t packets, cycles;
+	uint64_t hop_packets[kMaxHops], hop_cycles[kMaxHops];
 };
 
 struct alignas(64) WorkerStats {
@@ -166,6 +171,7 @@ struct Config {
 struct Collected {
 	uint32_t seq;
 	uint16_t queue;
+	int32_t path; // the plan path id it left the host on, -1 when it never entered one
 	bool transmitted;
 	std::string reason;
 	std::vector<uint8_t> data;
@@ -215,7 +221,9 @@ struct Runtime {
 	std::vector<struct rte_ring *> rx_rings, tx_rings, drop_rings;
 
 	uint32_t next_seq = 0;
-	uint64_t injected = 0, inject_overflow = 0;
+	uint64_t injected = 0, inject_overflow = 0, inject_oversize = 0;
+	// Frames inject() took but no mbuf can hold: dropped as `oversize`, collected from here.
+	std::vector<Collected> inject_refused;
 	uint64_t tsc_hz = 0;
 };
 

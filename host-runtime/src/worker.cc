@@ -133,7 +133,10 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 		ns->calls++;
 		ns->packets += it->count;
 		ns->cycles += cyc;
-		w->path_stats[it->path].cycles += cyc;
+		PathStats *ps = &w->path_stats[it->path];
+		ps->cycles += cyc;
+		ps->hop_packets[h] += it->count;
+		ps->hop_cycles[h] += cyc;
 		if (rc < 0) {
 			// A fault costs only its tenant: quarantine it and drop what it held.
 			rt->quarantined[nf->tenant].store(1, std::memory_order_relaxed);
@@ -186,6 +189,7 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 				n->mb[n->count] = it->mb[i];
 				n->pk[n->count] = it->pk[i];
 				n->pk[n->count++].path = (uint16_t)rt->paths[to].id;
+				priv_of(it->mb[i])->path = (uint16_t)rt->paths[to].id;
 			} else {
 				drop_pkt(w, s, it->mb[i], kBadVerdict);
 			}
@@ -273,6 +277,7 @@ static inline bool enter_path(struct rte_mbuf *m, const Path *p, struct nfp_pkt 
 	if (unlikely(!keep_headroom(m)))
 		return false;
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	priv_of(m)->path = (uint16_t)p->id;
 	nfp_nsh_decap(frame);
 	nfp_pkt_fill(pk, frame + NFP_NSH_SHIFT, rte_pktmbuf_data_len(m) - NFP_NSH_SHIFT, p->tenant,
 		     (uint16_t)p->id);

@@ -2,7 +2,8 @@
  * BMv2 JSON (behavioral-model docs/JSON_format.md, version 2.23) for simple_switch, and the
  * softnic, which executes the same file. Only the subset listed in docs/p4.md is ever emitted.
  */
-import type { Cond, ControlNode, FieldRef, NicPipeline, Op, Operand, ParserState, Table } from '../ir';
+import type { Cond, ControlNode, Expr, FieldRef, NicPipeline, Op, Operand, ParserState, Table } from '../ir';
+import { InternalError } from '../../partitioner/errors';
 import { hexBytes, IrIndex } from '../ir-util';
 import { keyName } from './names';
 
@@ -187,10 +188,17 @@ class Bmv2Emitter {
     switch (c.kind) {
       case 'eq':
       case 'ne':
+      case 'gt':
         return {
-          op: c.kind === 'eq' ? '==' : '!=',
+          op: { eq: '==', ne: '!=', gt: '>' }[c.kind],
           left: { type: 'field', value: field(c.field) },
           right: this.hex(c.value, c.field),
+        };
+      case 'error':
+        return {
+          op: c.op === 'eq' ? '==' : '!=',
+          left: { type: 'field', value: ['standard_metadata', 'parser_error'] },
+          right: { type: 'hexstr', value: hexBytes(BigInt(this.errorCode(c.error)), 32) },
         };
       case 'valid':
         return { op: 'd2b', left: null, right: { type: 'field', value: [c.header, '$valid$'] } };
@@ -202,6 +210,50 @@ class Bmv2Emitter {
         let e = this.expr(c.args[0]);
         for (const a of c.args.slice(1)) e = { op: c.kind, left: wrap(e), right: wrap(this.expr(a)) };
         return e;
+      }
+    }
+  }
+
+  /** The number BMv2 gives an error: the core library's first, then the program's, in order. */
+  errorCode(name: string): number {
+    const all = this.errors();
+    const e = all.find(([n]) => n === name);
+    if (!e) throw new InternalError('p4/emit/bmv2', `unknown parser error ${name}`);
+    return e[1];
+  }
+
+  errors(): Array<[string, number]> {
+    return [...CORE_ERRORS, ...this.p.errors.map((e, i): [string, number] => [e, CORE_ERRORS.length + i])];
+  }
+
+  /** A parser-time expression (verify conditions, computed sets). */
+  pexpr(e: Expr): Bmv2Value {
+    const wrap = (op: string, left: Bmv2Value, right: Bmv2Value): Bmv2Value => ({
+      type: 'expression',
+      value: { op, left, right },
+    });
+    switch (e.kind) {
+      case 'field':
+        return { type: 'field', value: field(e.ref) };
+      case 'const':
+        return { type: 'hexstr', value: hexBytes(e.value, 32) };
+      case 'packetLength':
+        return { type: 'field', value: ['standard_metadata', 'packet_length'] };
+      case 'add':
+      case 'sub':
+      case 'mul':
+      case 'eq':
+      case 'ne':
+      case 'le':
+      case 'ge': {
+        const op = { add: '+', sub: '-', mul: '*', eq: '==', ne: '!=', le: '<=', ge: '>=' }[e.kind];
+        return wrap(op, this.pexpr(e.a), this.pexpr(e.b));
+      }
+      case 'and':
+      case 'or': {
+        let v = this.pexpr(e.args[0]);
+        for (const a of e.args.slice(1)) v = wrap(e.kind, v, this.pexpr(a));
+        return v;
       }
     }
   }
@@ -273,11 +325,26 @@ class Bmv2Emitter {
   parseState(s: ParserState, id: number): unknown {
     const ops: unknown[] = [];
     if (s.extract) ops.push({ op: 'extract', parameters: [{ type: 'regular', value: s.extract }] });
-    for (const x of s.sets) {
+    for (const c of s.checks ?? []) {
       ops.push({
-        op: 'set',
-        parameters: [{ type: 'field', value: field(x.dst) }, this.operand(x.src, this.ix.width(x.dst), [])],
+        op: 'verify',
+        parameters: [
+          this.pexpr(c.cond),
+          { type: 'hexstr', value: hexBytes(BigInt(this.errorCode(c.error)), 32) },
+        ],
       });
+    }
+    for (const x of s.sets) {
+      // A computed value is wrapped once more than in a condition, as p4c writes it and
+      // BMv2's parser `set` reads it (its "value" is itself a typed expression); a field or a
+      // constant goes as it is.
+      const v =
+        x.src.kind === 'field' || x.src.kind === 'const'
+          ? this.operand(x.src, this.ix.width(x.dst), [])
+          : this.pexpr(x.src);
+      const src: Bmv2Value | { type: 'expression'; value: Bmv2Value } =
+        v.type === 'expression' ? { type: 'expression', value: v } : v;
+      ops.push({ op: 'set', parameters: [{ type: 'field', value: field(x.dst) }, src] });
     }
     const next = (n: string): string | null => (n === 'accept' ? null : n);
     const keys = s.select?.keys ?? [];
@@ -333,7 +400,7 @@ class Bmv2Emitter {
       header_union_types: [],
       header_unions: [],
       header_union_stacks: [],
-      errors: CORE_ERRORS,
+      errors: this.errors(),
       enums: [],
       parsers: [
         {
@@ -398,7 +465,7 @@ class Bmv2Emitter {
           calculation: 'calc',
           verify: false,
           update: true,
-          if_cond: { type: 'expression', value: this.expr({ kind: 'valid', header: ck.when }) },
+          if_cond: { type: 'expression', value: this.expr(ck.when) },
         },
       ],
       extern_instances: [],

@@ -8,6 +8,7 @@ import type {
   Action,
   Cond,
   ControlNode,
+  Expr,
   FieldRef,
   NicPipeline,
   Op,
@@ -21,6 +22,8 @@ import type { P4InfoIds } from './p4info';
 export interface Flavor {
   /** `standard_metadata.ingress_port` or `istd.input_port` for the `std` instance (a table key). */
   std(field: string): string;
+  /** The frame's length in the parser, bit<32>. */
+  packetLength(pkt: string): string;
   /** A `std` field read as a `bit<width>` value (PNA's port is a `type`, so it needs casts). */
   stdRead(field: string, width: number): string;
   /**
@@ -136,6 +139,55 @@ export class P4Writer {
     return out;
   }
 
+  /** The program's own parser errors. */
+  errorDecl(): string[] {
+    return this.p.errors.length
+      ? ['error {', ...this.p.errors.map((e, i, a) => `    ${e}${i < a.length - 1 ? ',' : ''}`), '}', '']
+      : [];
+  }
+
+  /** A parser-time number, as bit<32>. */
+  private num(e: Expr, pkt: string): string {
+    switch (e.kind) {
+      case 'field': {
+        const w = this.ix.width(e.ref);
+        return w === 32 ? this.field(e.ref) : `(bit<32>)${this.field(e.ref)}`;
+      }
+      case 'const':
+        return lit(e.value, 32);
+      case 'packetLength':
+        return this.fl.packetLength(pkt);
+      case 'add':
+      case 'sub':
+      case 'mul':
+        return `(${this.num(e.a, pkt)} ${{ add: '+', sub: '-', mul: '*' }[e.kind]} ${this.num(e.b, pkt)})`;
+      default:
+        throw new InternalError('p4/emit', `a ${e.kind} test is not a number`);
+    }
+  }
+
+  /** A parser-time test. */
+  private test(e: Expr, pkt: string): string {
+    switch (e.kind) {
+      case 'eq':
+      case 'ne':
+      case 'le':
+      case 'ge':
+        return `${this.num(e.a, pkt)} ${{ eq: '==', ne: '!=', le: '<=', ge: '>=' }[e.kind]} ${this.num(e.b, pkt)}`;
+      case 'and':
+      case 'or':
+        return e.args.map((x) => `(${this.test(x, pkt)})`).join(e.kind === 'and' ? ' && ' : ' || ');
+      default:
+        throw new InternalError('p4/emit', `a ${e.kind} expression is not a test`);
+    }
+  }
+
+  /** The value assigned to a field of `width` bits. */
+  private setValue(e: Expr, width: number, pkt: string): string {
+    if (e.kind === 'field' || e.kind === 'const') return this.operand(e, width);
+    return `(bit<${width}>)${this.num(e, pkt)}`;
+  }
+
   parserStates(pkt: string): string[] {
     const out: string[] = [];
     for (const s of this.p.parser) out.push(...this.parserState(s, pkt));
@@ -145,8 +197,9 @@ export class P4Writer {
   private parserState(s: ParserState, pkt: string): string[] {
     const out = [`    state ${s.name} {`];
     if (s.extract) out.push(`        ${pkt}.extract(hdr.${s.extract});`);
+    for (const c of s.checks ?? []) out.push(`        verify(${this.test(c.cond, pkt)}, error.${c.error});`);
     for (const x of s.sets)
-      out.push(`        ${this.field(x.dst)} = ${this.operand(x.src, this.ix.width(x.dst))};`);
+      out.push(`        ${this.field(x.dst)} = ${this.setValue(x.src, this.ix.width(x.dst), pkt)};`);
     if (s.select) {
       const keys = s.select.keys;
       const widths = keys.map((k) => this.ix.width(k));
@@ -254,7 +307,10 @@ export class P4Writer {
     switch (c.kind) {
       case 'eq':
       case 'ne':
-        return `${this.value(c.field)} ${c.kind === 'eq' ? '==' : '!='} ${lit(c.value, this.ix.width(c.field))}`;
+      case 'gt':
+        return `${this.value(c.field)} ${{ eq: '==', ne: '!=', gt: '>' }[c.kind]} ${lit(c.value, this.ix.width(c.field))}`;
+      case 'error':
+        return `${this.fl.std('parser_error')} ${c.op === 'eq' ? '==' : '!='} error.${c.error}`;
       case 'valid':
         return `hdr.${c.header}.isValid()`;
       case 'not':

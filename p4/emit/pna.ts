@@ -10,11 +10,13 @@ import { p4infoIds, type P4InfoIds } from './p4info';
 
 const std = (field: string): string => {
   if (field === 'ingress_port') return 'istd.input_port';
+  if (field === 'parser_error') return 'istd.parser_error';
   throw new InternalError('p4/emit/pna', `PNA has no intrinsic for ${field}`);
 };
 
 const PNA: Flavor = {
   std,
+  packetLength: (pkt) => `${pkt}.length()`,
   // PortId_t is a `type` over PortIdUint_t: cast to that, then to the IR width.
   stdRead: (field, width) => `(bit<${width}>)(PortIdUint_t)${std(field)}`,
   // The objects live in MainControlImpl here; @name gives them program.p4's names, @id its ids.
@@ -43,6 +45,7 @@ export function emitPna(pipeline: NicPipeline, source: string, ids: P4InfoIds = 
     '#include <pna.p4>',
     '',
     ...w.headerTypes(),
+    ...w.errorDecl(),
     'parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,',
     '                      in pna_main_parser_input_metadata_t istd) {',
     ...w.parserStates('pkt'),
@@ -63,7 +66,7 @@ export function emitPna(pipeline: NicPipeline, source: string, ids: P4InfoIds = 
     '    apply {',
     ...w.apply(p.ingress, 2),
     '        // PNA deparsers cannot write headers: recompute the IPv4 checksum here, after every rewrite.',
-    `        if (hdr.${ck.when}.isValid()) {`,
+    `        if (${w.cond(ck.when)}) {`,
     '            ipv4_checksum.clear();',
     `            ipv4_checksum.add({ ${w.checksumFields()} });`,
     `            ${w.field(ck.target)} = ipv4_checksum.get();`,

@@ -8,6 +8,7 @@ export const V1MODEL_VERSION = 20200408;
 
 const V1MODEL: Flavor = {
   std: (field) => `standard_metadata.${field}`,
+  packetLength: () => 'standard_metadata.packet_length',
   stdRead: (field, width) =>
     width === 9 ? `standard_metadata.${field}` : `(bit<${width}>)standard_metadata.${field}`,
   // p4c names objects as program.p4 declares them; @id pins the ids any compiler assigns.
@@ -26,10 +27,13 @@ export function emitV1Model(p: NicPipeline, source: string, ids: P4InfoIds = p4i
   const out: string[] = [
     ...banner(p, 'v1model (BMv2 simple_switch)', source),
     '#include <core.p4>',
+    // Typed counters and meters (counter<bit<32>>) are v1model's since this version; its header
+    // falls back to the 2018 declarations unless the program asks.
     `#define V1MODEL_VERSION ${V1MODEL_VERSION}`,
     '#include <v1model.p4>',
     '',
     ...w.headerTypes(),
+    ...w.errorDecl(),
     'parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,',
     '                inout standard_metadata_t standard_metadata) {',
     ...w.parserStates('packet'),
@@ -58,7 +62,7 @@ export function emitV1Model(p: NicPipeline, source: string, ids: P4InfoIds = p4i
     '// The IPv4 header checksum is recomputed after any rewrite (DSCP marking, VLAN, NSH pop).',
     'control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) {',
     '    apply {',
-    `        update_checksum(hdr.${p.checksums[0].when}.isValid(),`,
+    `        update_checksum(${w.cond(p.checksums[0].when)},`,
     `            { ${w.checksumFields()} },`,
     `            ${w.field(p.checksums[0].target)}, HashAlgorithm.csum16);`,
     '    }',

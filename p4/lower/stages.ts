@@ -3,6 +3,7 @@
  * ordered per tenant in path order and gated by the paths that visit it.
  */
 import { NfpError } from '../../partitioner/errors';
+import { IP_AWARE_NFS } from '../../partitioner/reference';
 import { prefixMask, prefixValue } from '../../partitioner/ip';
 import type { FirewallConfig, RouterConfig } from '../../partitioner/nf-config';
 import type { Plan, PlanNf, PlanPath } from '../../partitioner/plan';
@@ -71,8 +72,32 @@ function checkOffloadable(nf: PlanNf): void {
   }
 }
 
-/** The control nodes of one offloaded NF instance; adds its tables, externs and entries. */
+/**
+ * The control nodes of one offloaded NF instance. An IP-aware NF (partitioner/reference.ts
+ * IP_AWARE_NFS) takes only what the host's NFs take: the parser's `ip_fault` drops the rest.
+ */
 function lowerStage(b: Builder, s: Stage): ControlNode[] {
+  const nodes = lowerNf(b, s);
+  if (!IP_AWARE_NFS.has(s.nf.type)) return nodes;
+  const base = nfIdent(s.nf) + (s.side === 'return' ? '_post' : '');
+  return [
+    {
+      kind: 'if',
+      cond: { kind: 'ne', field: f('meta', 'ip_fault'), value: 0n },
+      then: [
+        b.fixed(
+          `${base}_ip_fault`,
+          call(b.shared('drop_ip_fault')),
+          `${s.nf.name} takes unfragmented IPv4 only`,
+        ),
+      ],
+      else: nodes,
+    },
+  ];
+}
+
+/** The control nodes of one offloaded NF instance; adds its tables, externs and entries. */
+function lowerNf(b: Builder, s: Stage): ControlNode[] {
   const nf = s.nf;
   const base = nfIdent(nf) + (s.side === 'return' ? '_post' : '');
   const rangeOk = b.plan.profile.matchKinds.includes('range');
@@ -213,10 +238,15 @@ function lowerRouter(b: Builder, nf: PlanNf, base: string, where: string, lpmOk:
     cfg.defaultPort !== undefined
       ? call('set_egress', cfg.defaultPort)
       : call('mark_drop', dropCode('no-route'));
-  const out: ControlNode[] = [];
+  // IPv4 and IPv6 each take their own table; an IPv6 packet of a router without IPv6 routes gets
+  // the default, and a frame that is not IP has no route.
+  const byFamily: ControlNode[][] = [];
   for (const family of [4, 6] as const) {
     const routes = cfg.routes.filter((r) => r.prefix.family === family);
-    if (family === 6 && !routes.length) continue;
+    if (family === 6 && !routes.length) {
+      byFamily.push([b.fixed(`${base}_route6`, dflt, `router ${where}: no IPv6 routes, the default`)]);
+      continue;
+    }
     const name = `${base}_route${family === 6 ? '6' : ''}`;
     const field = f(family === 4 ? 'ipv4' : 'ipv6', 'dstAddr');
     const key: TableKey = { field, matchKind: lpmOk ? 'lpm' : 'ternary' };
@@ -234,23 +264,30 @@ function lowerRouter(b: Builder, nf: PlanNf, base: string, where: string, lpmOk:
         comment: `${nf.name}: ${r.prefix.addr}/${r.prefix.len} -> port ${r.port}`,
       });
     }
-    out.push({
-      kind: 'if',
-      cond: eq('meta', 'ip_ver', family),
-      then: [
-        b.table({
-          name,
-          keys: [key],
-          actions: ['set_egress', 'mark_drop'],
-          defaultAction: dflt,
-          constDefault: false,
-          comment: `router ${where}: IPv${family} longest prefix match`,
-        }),
-      ],
-      else: [],
-    });
+    byFamily.push([
+      b.table({
+        name,
+        keys: [key],
+        actions: ['set_egress', 'mark_drop'],
+        defaultAction: dflt,
+        constDefault: false,
+        comment: `router ${where}: IPv${family} longest prefix match`,
+      }),
+    ]);
   }
-  return out;
+  const notIp = b.fixed(
+    `${base}_not_ip`,
+    call('mark_drop', dropCode('no-route')),
+    `router ${where}: not IP, no route`,
+  );
+  return [
+    {
+      kind: 'if',
+      cond: eq('meta', 'ip_ver', 4),
+      then: byFamily[0],
+      else: [{ kind: 'if', cond: eq('meta', 'ip_ver', 6), then: byFamily[1], else: [notIp] }],
+    },
+  ];
 }
 
 export function meterConfig(

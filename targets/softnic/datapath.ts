@@ -35,6 +35,8 @@ interface LinkedResult {
   reasons: Int32Array;
   offs: Uint32Array;
   lens: Uint32Array;
+  /** The plan path the host last had each frame on; -1: it never reached a host path. */
+  paths: Int32Array;
   data: Buffer;
   hostReasons: string[];
 }
@@ -178,13 +180,13 @@ export class SoftnicDataPath implements DataPath {
               reason: code >= 0 ? reasons[code].name : `uncounted-${code === -1 ? 'ingress' : 'egress'}`,
             }
           : { kind: 'dropped', where: 'host', reason: r.hostReasons[code] ?? 'unknown' };
-      this.account(item.packet, fate, item.index, record);
+      this.account(item.packet, withPath(fate, r.paths[k]), item.index, record);
     });
     // Egress in the order the NIC sent the frames out (their place in the packed data).
     forwarded.sort((a, b) => r.offs[a] - r.offs[b]);
     for (const k of forwarded) {
       const data = r.data.subarray(r.offs[k], r.offs[k] + r.lens[k]);
-      this.egress(batch[k], r.ports[k], data, record);
+      this.egress(batch[k], r.ports[k], data, record, r.paths[k]);
     }
   }
 
@@ -219,6 +221,7 @@ export class SoftnicDataPath implements DataPath {
 
     // NIC → host queues → host NFs, run to completion on the workers.
     const bySeq = new Map<number, InFlight>();
+    const pathOf = new Map<InFlight, number>();
     for (const [queue, list] of toHost) {
       const hostQueue = this.loaded.queueOfPath.size ? queue : 0;
       const { accepted, firstSeq } = host.inject(
@@ -247,9 +250,11 @@ export class SoftnicDataPath implements DataPath {
         bySeq.delete(c.seq);
         if (c.fate === 'drop') {
           const reason = c.reason ?? 'unknown';
-          this.account(item.packet, { kind: 'dropped', where: 'host', reason }, item.index, record);
+          const fate = withPath({ kind: 'dropped', where: 'host', reason }, c.path ?? -1);
+          this.account(item.packet, fate, item.index, record);
           continue;
         }
+        if (c.path !== undefined) pathOf.set(item, c.path);
         const port = this.hostPorts[c.queue] ?? this.hostPorts[0];
         const list = back.get(port) ?? [];
         list.push({ item, frame: c.data });
@@ -270,21 +275,22 @@ export class SoftnicDataPath implements DataPath {
       );
       outs.forEach((out, k) => {
         const { item } = list[k];
+        const path = pathOf.get(item) ?? -1;
         if ('drop' in out)
           this.account(
             item.packet,
-            { kind: 'dropped', where: 'nic', reason: out.reason },
+            withPath({ kind: 'dropped', where: 'nic', reason: out.reason }, path),
             item.index,
             record,
           );
-        else this.egress(item, out.port, out.data, record);
+        else this.egress(item, out.port, out.data, record, path);
       });
     }
   }
 
-  private egress(item: InFlight, port: number, data: Buffer, record: boolean): void {
+  private egress(item: InFlight, port: number, data: Buffer, record: boolean, path = -1): void {
     this.onEgress?.(port, data);
-    this.account(item.packet, { kind: 'forwarded', port, data }, item.index, record);
+    this.account(item.packet, withPath({ kind: 'forwarded', port, data }, path), item.index, record);
   }
 
   /**
@@ -319,6 +325,11 @@ export class SoftnicDataPath implements DataPath {
     for (const r of this.nic.entries.dropReasons) counts[r.code] = engine.counterRead(name, r.code).packets;
     return counts;
   }
+}
+
+/** The fate with the path the host last had the packet on, when it had one. */
+function withPath(fate: PacketFate, path: number): PacketFate {
+  return path >= 0 ? { ...fate, path } : fate;
 }
 
 function groupBy<T, K>(items: T[], key: (t: T) => K): Map<K, T[]> {

@@ -226,7 +226,7 @@ describe.skipIf(!cliBuilt)('--json errors a user meets first', () => {
     const r = await nfp(['deploy', EDGE, '--traffic', 'missing.pcap']);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(
-      'error: cannot read missing.pcap: no such file\nhint: give the path of a pcap file to replay\n',
+      'error: cannot read missing.pcap: no such file\nhint: give the path of a pcap or pcapng capture to replay (PORT=FILE: the wire port its frames enter on)\n',
     );
     expectJsonError(await nfp(['deploy', EDGE, '--traffic', 'missing.pcap', '--json']), 'file-not-found');
   });

@@ -38,7 +38,7 @@ describe.skipIf(!haveBmv2 || !isRoot)(
     it.each(graphs)(
       '%s: packet by packet against the reference semantics',
       async (file) => {
-        const { traffic, report, failures, seen } = await deployDifferential(
+        const { traffic, report, failures, reportFailures, seen } = await deployDifferential(
           `bmv2 ${file}`,
           join(EXAMPLES, file),
           {
@@ -52,6 +52,7 @@ describe.skipIf(!haveBmv2 || !isRoot)(
         expect(report.dropsByReason['nic:lost'] ?? 0).toBe(0);
         console.log(`real BMv2, ${file}: ${traffic.length} packets`, JSON.stringify(seen));
         expect(failures.slice(0, 12)).toEqual([]);
+        expect(reportFailures.slice(0, 12)).toEqual([]);
         expect(seen.forwarded).toBeGreaterThan(0);
         expect(leftovers(process.pid)).toEqual([]);
       },
@@ -74,11 +75,12 @@ describe.skipIf(!haveBmv2 || !isRoot)(
           }),
         );
         try {
-          const { failures } = await deployDifferential(`bmv2 seed ${seed}`, file, {
+          const { failures, reportFailures } = await deployDifferential(`bmv2 seed ${seed}`, file, {
             target: { kind: 'bmv2' },
             packets: 300,
           });
           expect(failures.slice(0, 8)).toEqual([]);
+          expect(reportFailures.slice(0, 8)).toEqual([]);
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }

@@ -35,7 +35,7 @@ describe('nfp deploy, packet by packet against the reference semantics', () => {
   });
 
   it.each(graphs.map((g) => [basename(g), g]))('%s', async (file, graphFile) => {
-    const { traffic, report, failures, seen } = await deployDifferential(file, graphFile, {
+    const { traffic, report, failures, reportFailures, seen } = await deployDifferential(file, graphFile, {
       target: { kind: 'softnic' },
       packets: 2400,
     });
@@ -44,6 +44,7 @@ describe('nfp deploy, packet by packet against the reference semantics', () => {
     expect(report.totals.forwarded + report.totals.dropped).toBe(report.totals.input);
     console.log(`${file}: ${traffic.length} packets`, JSON.stringify(seen));
     expect(failures.slice(0, 12)).toEqual([]);
+    expect(reportFailures.slice(0, 12)).toEqual([]);
     expect(seen.forwarded).toBeGreaterThan(0);
   });
 });

@@ -53,7 +53,7 @@ describe('random service graphs, deployed, packet by packet against the referenc
     async (seed) => {
       const file = join(dir, `g${seed}.yaml`);
       writeFileSync(file, graphOf(seed));
-      const { traffic, report, failures } = await deployDifferential(`seed ${seed}`, file, {
+      const { traffic, report, failures, reportFailures } = await deployDifferential(`seed ${seed}`, file, {
         target: { kind: 'softnic' },
         packets: 500,
         isolation,
@@ -61,6 +61,7 @@ describe('random service graphs, deployed, packet by packet against the referenc
       expect(report.totals.forwarded + report.totals.dropped).toBe(traffic.length);
       // On failure, the graph is in the message: rerun it with `nfp deploy` to see for yourself.
       expect(failures.slice(0, 8), `graph of seed ${seed}:\n${graphOf(seed)}`).toEqual([]);
+      expect(reportFailures.slice(0, 8), `graph of seed ${seed}:\n${graphOf(seed)}`).toEqual([]);
     },
     30_000,
   );

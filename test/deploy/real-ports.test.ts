@@ -63,15 +63,20 @@ describe.skipIf(skip)('deploy on a launched switch with real ports (veth, namesp
   it.each(['enterprise-edge.yaml', 'branch-heavy.yaml'])(
     '%s: every packet as the reference says',
     async (file) => {
-      const { traffic, report, failures, seen } = await deployDifferential(file, join(EXAMPLES, file), {
-        target: { kind: 'bmv2', switchCommand: softnicSwitch },
-        packets: 300,
-      });
+      const { traffic, report, failures, reportFailures, seen } = await deployDifferential(
+        file,
+        join(EXAMPLES, file),
+        {
+          target: { kind: 'bmv2', switchCommand: softnicSwitch },
+          packets: 300,
+        },
+      );
       expect(report.totals.input).toBe(traffic.length);
       expect(report.totals.forwarded + report.totals.dropped).toBe(traffic.length);
       expect(report.dropsByReason['nic:lost'] ?? 0).toBe(0);
       console.log(`real ports, ${file}: ${traffic.length} packets`, JSON.stringify(seen));
       expect(failures.slice(0, 12)).toEqual([]);
+      expect(reportFailures.slice(0, 12)).toEqual([]);
       expect(seen.forwarded).toBeGreaterThan(0);
       // Host paths crossed the veths: the host runtime saw them.
       expect(report.tenants.some((t) => t.paths.some((p) => p.needsHost && p.forwarded > 0))).toBe(true);

@@ -153,6 +153,7 @@ describe('lowerPlan: NSH', () => {
     ).toEqual(PROFILE.hostPorts);
     expect(applied(branch(p, true))).toEqual([
       'return_classify',
+      'nf7_beta_mon2_post_ip_fault',
       'nf7_beta_mon2_post_monitor',
       'return_end_drop',
       'no_nsh_from_host',
@@ -198,6 +199,9 @@ describe('lowerPlan: offloaded NF stages', () => {
     expect(applied(branch(q, true))).toEqual([
       'return_classify',
       'nf5_beta_rt_post_route',
+      'nf5_beta_rt_post_route6',
+      'nf5_beta_rt_post_not_ip',
+      'nf7_beta_mon2_post_ip_fault',
       'nf7_beta_mon2_post_monitor',
       'return_end_drop',
       'no_nsh_from_host',

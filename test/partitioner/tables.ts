@@ -28,8 +28,8 @@ export function tableTenant(plan: Plan, f: PacketFields): number | undefined {
   for (const r of plan.tenantRules) {
     if (r.ingressPort !== undefined && r.ingressPort !== f.ingressPort) continue;
     if (r.vlan !== undefined && r.vlan !== f.vlan) continue;
-    if (r.dstPrefix && !prefixContains(r.dstPrefix, f.dstIp)) continue;
-    if (r.srcPrefix && !prefixContains(r.srcPrefix, f.srcIp)) continue;
+    if (r.dstPrefix && !(f.dstIp && prefixContains(r.dstPrefix, f.dstIp))) continue;
+    if (r.srcPrefix && !(f.srcIp && prefixContains(r.srcPrefix, f.srcIp))) continue;
     if (!best || r.priority > best.priority) best = r;
   }
   return best?.tenant;

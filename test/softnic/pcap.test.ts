@@ -41,10 +41,12 @@ describe('softnic pcap files', () => {
 
   it('names the problem in malformed files', () => {
     const bad = join(dir, 'bad.pcap');
-    writeFileSync(bad, Buffer.from('0a0d0d0a00000000', 'hex'));
+    writeFileSync(bad, Buffer.from('d4c3b2a100000000', 'hex'));
     expect(() => readPcap(bad)).toThrow(/not a pcap file \(shorter than its 24-byte header\)/);
+    writeFileSync(bad, Buffer.from('0a0d0d0a00000000', 'hex'));
+    expect(() => readPcap(bad)).toThrow(/malformed pcapng block at byte 0: truncated/);
     writeFileSync(bad, Buffer.alloc(24, 0x42));
-    expect(() => readPcap(bad)).toThrow(/bad magic; pcapng is not supported/);
+    expect(() => readPcap(bad)).toThrow(/neither a pcap nor a pcapng file \(bad magic\)/);
     const w = new PcapWriter(bad);
     w.write(Buffer.alloc(40));
     w.close();
@@ -53,6 +55,58 @@ describe('softnic pcap files', () => {
     writeFileSync(bad, readFileSync(bad).subarray(0, 24 + 16 + 10));
     expect(() => readPcap(bad)).toThrow(/truncated frame at byte 24/);
     expect(() => readPcap(join(dir, 'missing.pcap'))).toThrow(/cannot read pcap file/);
+  });
+
+  it('reads pcapng (draft-ietf-opsawg-pcapng): sections of either byte order, interfaces, EPB/SPB/OPB', () => {
+    // Section 1, little-endian: an interface with nanosecond resolution, an EPB, a block to skip.
+    const le = Buffer.concat([
+      shb(true),
+      idb(true, 1, 9), // if_tsresol 9: 10^-9 s
+      block(true, 6, u32s(true, 0, 0, 1_000_000_007, 3, 5), Buffer.from([1, 2, 3])),
+      block(true, 0x00000bad, Buffer.alloc(8)), // unknown: skipped
+      block(true, 6, u32s(true, 0, 0, 2_000_000_000, 2, 2), Buffer.from([4, 5])),
+    ]);
+    // Section 2, big-endian: default microseconds, a simple packet (snaplen 3), an obsolete one.
+    const be = Buffer.concat([
+      shb(false),
+      idb(false, 1, undefined, 3),
+      block(false, 3, u32s(false, 5), Buffer.from([9, 9, 9, 9, 9])),
+      block(false, 2, Buffer.concat([u16s(false, 0, 0), u32s(false, 0, 7, 1, 1)]), Buffer.from([8])),
+    ]);
+    const f = join(dir, 'a.pcapng');
+    writeFileSync(f, Buffer.concat([le, be]));
+    expect(readPcap(f)).toEqual([
+      { timeNs: 1_000_000_007n, data: Buffer.from([1, 2, 3]) },
+      { timeNs: 2_000_000_000n, data: Buffer.from([4, 5]) },
+      { timeNs: 0n, data: Buffer.from([9, 9, 9]) },
+      { timeNs: 7_000n, data: Buffer.from([8]) },
+    ]);
+  });
+
+  it('names the problem in malformed pcapng files', () => {
+    const bad = join(dir, 'bad.pcapng');
+    const ok = Buffer.concat([
+      shb(true),
+      idb(true, 1),
+      block(true, 6, u32s(true, 0, 0, 0, 2, 2), Buffer.from([1, 2])),
+    ]);
+    writeFileSync(bad, ok.subarray(0, ok.length - 6));
+    expect(() => readPcap(bad)).toThrow(/bad\.pcapng: malformed pcapng block at byte \d+: block length/);
+    writeFileSync(
+      bad,
+      Buffer.concat([shb(true), idb(true, 101), block(true, 6, u32s(true, 0, 0, 0, 1, 1), Buffer.from([1]))]),
+    );
+    expect(() => readPcap(bad)).toThrow(/interface 0 has link type 101, not Ethernet \(1\)/);
+    writeFileSync(
+      bad,
+      Buffer.concat([shb(true), block(true, 6, u32s(true, 3, 0, 0, 1, 1), Buffer.from([1]))]),
+    );
+    expect(() => readPcap(bad)).toThrow(/packet of undeclared interface 3/);
+    writeFileSync(
+      bad,
+      Buffer.concat([shb(true), idb(true, 1), block(true, 6, u32s(true, 0, 0, 0, 99, 99), Buffer.from([1]))]),
+    );
+    expect(() => readPcap(bad)).toThrow(/captured length 99 overruns the block/);
   });
 
   it('parses port specs and names pcap outputs', () => {
@@ -75,3 +129,38 @@ describe('softnic pcap files', () => {
     expect(() => parsePcapFiles('tx=a.pcap,tx=b.pcap')).toThrow(/bad pcap port files/);
   });
 });
+
+// pcapng blocks, written from the format's description: type, total length, body (padded to 4
+// bytes), total length again.
+function u32s(le: boolean, ...xs: number[]): Buffer {
+  const b = Buffer.alloc(4 * xs.length);
+  xs.forEach((x, i) => (le ? b.writeUInt32LE(x, 4 * i) : b.writeUInt32BE(x, 4 * i)));
+  return b;
+}
+
+function u16s(le: boolean, ...xs: number[]): Buffer {
+  const b = Buffer.alloc(2 * xs.length);
+  xs.forEach((x, i) => (le ? b.writeUInt16LE(x, 2 * i) : b.writeUInt16BE(x, 2 * i)));
+  return b;
+}
+
+function block(le: boolean, type: number, fixed: Buffer, data: Buffer = Buffer.alloc(0)): Buffer {
+  const pad = Buffer.alloc((4 - (data.length % 4)) % 4);
+  const len = 12 + fixed.length + data.length + pad.length;
+  return Buffer.concat([u32s(le, type, len), fixed, data, pad, u32s(le, len)]);
+}
+
+/** Section header: byte-order magic, version 1.0, section length unknown (-1). */
+function shb(le: boolean): Buffer {
+  const body = Buffer.concat([u32s(le, 0x1a2b3c4d), u16s(le, 1, 0), Buffer.alloc(8, 0xff)]);
+  return block(le, 0x0a0d0d0a, body);
+}
+
+/** Interface description: link type, snaplen, an if_tsresol option when given. */
+function idb(le: boolean, link: number, tsresol?: number, snaplen = 65535): Buffer {
+  const opts =
+    tsresol === undefined
+      ? Buffer.alloc(0)
+      : Buffer.concat([u16s(le, 9, 1), Buffer.from([tsresol, 0, 0, 0]), u16s(le, 0, 0)]);
+  return block(le, 1, Buffer.concat([u16s(le, link, 0), u32s(le, snaplen), opts]));
+}

@@ -1,5 +1,6 @@
 /*
- * nfp host link API, version 1.
+ * nfp host link API, version 2 (2 added nfp_host_done.path; a frame longer than an mbuf is
+ * dropped as `oversize` instead of refusing the batch).
  *
  * How a NIC model in the same process (the softnic engine, targets/softnic/engine) hands packets
  * to a loaded host plan and takes back what the host finished with. It is to NIC code what nf.h
@@ -22,7 +23,7 @@
 extern "C" {
 #endif
 
-#define NFP_HOST_API_VERSION 1u
+#define NFP_HOST_API_VERSION 2u
 
 struct rte_mbuf;
 
@@ -43,6 +44,7 @@ struct nfp_host_done {
 	const char *reason; /* dropped: the drop reason's name (e.g. `acme.fw:acl-deny`) */
 	const uint8_t *data;
 	uint32_t len;
+	int32_t path;       /* the plan path id it left the host on (entered or branched to); -1: none */
 };
 
 /* Whether the DPDK EAL is up in this process (the host runtime starts it, once per process). */
@@ -60,7 +62,9 @@ uint32_t nfp_host_queue_count(const struct nfp_host *h);
 /*
  * Copies `n` frames into host queue `queue`, numbering them from *first_seq on (consecutive).
  * Returns how many the bounded queue accepted (the first ones; the rest were not taken), or:
- *   -EINVAL  queue out of range, or a frame longer than one mbuf's data room;
+ *   -EINVAL  queue out of range;
+ * A frame longer than one mbuf's data room is taken and dropped at once (`oversize`, collected
+ * like other drops).
  *   -ENOTSUP the plan's host queues are not in-memory rings (its port is a real device).
  * Thread-safety: control thread; one caller at a time.
  */

@@ -126,7 +126,8 @@ NFP_HOT int nfp_ipv4_view(const struct nfp_pkt *p, struct nfp_ipv4_view *v)
 		break;
 	case NFP_IPPROTO_UDP:
 		hdr = 8;
-		if (l4len < 8)
+		/* The UDP length must fit the IP payload it claims to fill (a lying one is cut short). */
+		if (l4len < 8 || nfp_rd16(l4 + 4) < 8 || nfp_rd16(l4 + 4) > l4len)
 			return NFP_PKT_TRUNCATED;
 		break;
 	case NFP_IPPROTO_ICMP:

@@ -81,6 +81,7 @@ struct Fates {
 	int32_t *port;    // >= 0 forwarded; kNicDrop / kHostDrop
 	int32_t *reason;  // NIC: index into the drop reasons (or kUncounted*); host: host_reasons index
 	uint32_t *off, *len;
+	int32_t *path;    // the plan path the host last had it on; -1: it never reached a host path
 };
 
 // Runs one frame through the engine and reads its NIC drop reason from the per-reason counter
@@ -141,10 +142,11 @@ Napi::Int32Array int32_arg(const Napi::CallbackInfo &info, size_t i, const char 
 //           returnPortOfQueue: Int32Array, dropCounter: string, dropCodes: Int32Array,
 //           nowNs?: number, timeoutMs?: number)
 //   → {ports: Int32Array, reasons: Int32Array, offs: Uint32Array, lens: Uint32Array,
-//      data: Buffer, hostReasons: string[]}
+//      paths: Int32Array, data: Buffer, hostReasons: string[]}
 // ports[i] >= 0: frame i left on that wire port, its bytes data[offs[i], +lens[i]); -1: dropped
 // on the NIC, reasons[i] indexes dropCodes (-1/-2: uncounted ingress/egress drop); -2: dropped on
 // the host, reasons[i] indexes hostReasons ("rx-overflow", "lost" or the runtime's reason).
+// paths[i]: the plan path the host last had frame i on (a branch it took), -1 when none.
 Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 	Napi::Env env = info.Env();
 	if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "runLinked: hostHandle must be a number");
@@ -189,7 +191,9 @@ Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 	Napi::Int32Array reasons = Napi::Int32Array::New(env, n);
 	Napi::Uint32Array offs = Napi::Uint32Array::New(env, n);
 	Napi::Uint32Array lens = Napi::Uint32Array::New(env, n);
-	Fates f{ports.Data(), reasons.Data(), offs.Data(), lens.Data()};
+	Napi::Int32Array paths = Napi::Int32Array::New(env, n);
+	Fates f{ports.Data(), reasons.Data(), offs.Data(), lens.Data(), paths.Data()};
+	for (uint32_t i = 0; i < n; i++) f.path[i] = -1;
 
 	LinkScratch &s = g_link;
 	s.staged.clear();
@@ -249,6 +253,7 @@ Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 				const Staged &h = s.to_host[size_t(s.slot[at])];
 				s.slot[at] = -1;
 				span--;
+				f.path[h.index] = col.path;
 				if (!col.transmitted) {
 					drop(f, h.index, kHostDrop, int32_t(host_reason_index(col.reason)));
 					continue;
@@ -349,6 +354,7 @@ Napi::Value run_linked(Engine &eng, const Napi::CallbackInfo &info) {
 	out.Set("reasons", reasons);
 	out.Set("offs", offs);
 	out.Set("lens", lens);
+	out.Set("paths", paths);
 	out.Set("data", Napi::Buffer<uint8_t>::Copy(env, s.fwd.data(), s.fwd.size()));
 	Napi::Array hr = Napi::Array::New(env, s.host_reasons.size());
 	for (uint32_t k = 0; k < s.host_reasons.size(); k++) hr.Set(k, s.host_reasons[k]);

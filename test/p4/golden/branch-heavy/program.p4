@@ -2,7 +2,7 @@
 // Wire ports: 0, 1, 2, 3, 4, 5, 6, 7. Host ports: 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127.
 // NSH (RFC 8300, EtherType 0x894F) marks packets on their way to or from the host: SPI = service
 // path id, SI = host hops left, MD type 2 context TLV = tenant id + the EtherType NSH displaced.
-// Drop reasons: 1=no-tenant, 2=nsh-on-wire, 3=acl-deny, 4=meter-red, 5=no-route, 6=graph-drop, 7=no-edge, 8=no-path, 9=bad-spi, 10=no-nsh-from-host, 11=bad-packet-out.
+// Drop reasons: 1=no-tenant, 2=nsh-on-wire, 3=acl-deny, 4=meter-red, 5=no-route, 6=graph-drop, 7=no-edge, 8=no-path, 9=bad-spi, 10=no-nsh-from-host, 11=bad-packet-out, 12=malformed, 13=oversize, 14=qinq, 15=not-ipv4, 16=fragment, 17=ip-options.
 #include <core.p4>
 #define V1MODEL_VERSION 20200408
 #include <v1model.p4>
@@ -122,6 +122,10 @@ struct metadata_t {
     bit<12> vlan_id;
     bit<16> l4_src;
     bit<16> l4_dst;
+    bit<32> frame_len;
+    bit<16> l3_off;
+    bit<16> l4_len;
+    bit<8> ip_fault;
 }
 
 struct headers_t {
@@ -137,9 +141,19 @@ struct headers_t {
     icmp_t icmp;
 }
 
+error {
+    VlanStack,
+    IPv4BadHeader,
+    IPv4BadLength,
+    IPv6BadLength,
+    L4BadLength
+}
+
 parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
                 inout standard_metadata_t standard_metadata) {
     state start {
+        meta.frame_len = (bit<32>)standard_metadata.packet_length;
+        meta.l3_off = 16w0xe;
         transition select(standard_metadata.ingress_port) {
             9w0xff: parse_packet_out;
             default: parse_ethernet;
@@ -147,10 +161,14 @@ parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
     }
     state parse_packet_out {
         packet.extract(hdr.packet_out);
+        meta.frame_len = (bit<32>)(standard_metadata.packet_length - 32w2);
+        meta.l3_off = 16w0x10;
         transition parse_ethernet;
     }
     state parse_ethernet {
         packet.extract(hdr.ethernet);
+        verify(((bit<32>)hdr.ethernet.etherType != 32w0x88a8) && ((bit<32>)hdr.ethernet.etherType != 32w0x9100), error.VlanStack);
+        meta.ip_fault = 8w0xf;
         transition select(hdr.ethernet.etherType) {
             16w0x894f: parse_nsh;
             16w0x8100: parse_vlan;
@@ -161,6 +179,8 @@ parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
     }
     state parse_nsh {
         packet.extract(hdr.nsh);
+        verify(((bit<32>)hdr.nsh.etherType != 32w0x88a8) && ((bit<32>)hdr.nsh.etherType != 32w0x9100), error.VlanStack);
+        meta.l3_off = (bit<16>)((bit<32>)meta.l3_off + 32w0x10);
         transition select(hdr.nsh.etherType) {
             16w0x8100: parse_vlan;
             16w0x800: parse_ipv4;
@@ -170,7 +190,9 @@ parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
     }
     state parse_vlan {
         packet.extract(hdr.vlan);
+        verify(((bit<32>)hdr.vlan.etherType != 32w0x88a8) && ((bit<32>)hdr.vlan.etherType != 32w0x9100) && ((bit<32>)hdr.vlan.etherType != 32w0x8100), error.VlanStack);
         meta.vlan_id = hdr.vlan.vid;
+        meta.l3_off = (bit<16>)((bit<32>)meta.l3_off + 32w4);
         transition select(hdr.vlan.etherType) {
             16w0x800: parse_ipv4;
             16w0x86dd: parse_ipv6;
@@ -179,21 +201,52 @@ parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
     }
     state parse_ipv4 {
         packet.extract(hdr.ipv4);
+        verify(((bit<32>)hdr.ipv4.version == 32w4) && ((bit<32>)hdr.ipv4.ihl >= 32w5), error.IPv4BadHeader);
+        verify(((bit<32>)hdr.ipv4.totalLen >= ((bit<32>)hdr.ipv4.ihl * 32w4)) && (((bit<32>)hdr.ipv4.totalLen + (bit<32>)meta.l3_off) <= standard_metadata.packet_length), error.IPv4BadLength);
         meta.ip_ver = 4w4;
         meta.ip_proto = hdr.ipv4.protocol;
         meta.dscp = hdr.ipv4.dscp;
-        transition select(hdr.ipv4.fragOffset, hdr.ipv4.ihl, hdr.ipv4.protocol) {
-            (13w0, 4w5, 8w6): parse_tcp;
-            (13w0, 4w5, 8w0x11): parse_udp;
-            (13w0, 4w5, 8w1): parse_icmp;
+        meta.l4_len = (bit<16>)((bit<32>)hdr.ipv4.totalLen - ((bit<32>)hdr.ipv4.ihl * 32w4));
+        transition select(hdr.ipv4.ihl, hdr.ipv4.flags, hdr.ipv4.fragOffset) {
+            (4w5 &&& 4w0xf, 3w0 &&& 3w1, 13w0 &&& 13w0x1fff): parse_ipv4_whole;
+            (4w5 &&& 4w0xf, 3w1 &&& 3w1, 13w0 &&& 13w0x1fff): parse_ipv4_first_fragment;
+            (4w5 &&& 4w0xf, 3w0 &&& 3w0, 13w0 &&& 13w0): parse_ipv4_fragment;
+            default: parse_ipv4_options;
+        }
+    }
+    state parse_ipv4_whole {
+        meta.ip_fault = 8w0;
+        transition select(hdr.ipv4.protocol) {
+            8w6: parse_tcp;
+            8w0x11: parse_udp;
+            8w1: parse_icmp;
             default: accept;
         }
     }
+    state parse_ipv4_first_fragment {
+        meta.ip_fault = 8w0x10;
+        transition select(hdr.ipv4.protocol) {
+            8w6: parse_tcp;
+            8w0x11: parse_udp_first_fragment;
+            8w1: parse_icmp;
+            default: accept;
+        }
+    }
+    state parse_ipv4_fragment {
+        meta.ip_fault = 8w0x10;
+        transition accept;
+    }
+    state parse_ipv4_options {
+        meta.ip_fault = 8w0x11;
+        transition accept;
+    }
     state parse_ipv6 {
         packet.extract(hdr.ipv6);
+        verify(((bit<32>)hdr.ipv6.version == 32w6) && ((((bit<32>)hdr.ipv6.payloadLen + 32w0x28) + (bit<32>)meta.l3_off) <= standard_metadata.packet_length), error.IPv6BadLength);
         meta.ip_ver = 4w6;
         meta.ip_proto = hdr.ipv6.nextHdr;
         meta.dscp = hdr.ipv6.dscp;
+        meta.l4_len = hdr.ipv6.payloadLen;
         transition select(hdr.ipv6.nextHdr) {
             8w6: parse_tcp;
             8w0x11: parse_udp;
@@ -203,18 +256,28 @@ parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
     }
     state parse_tcp {
         packet.extract(hdr.tcp);
+        verify(((bit<32>)hdr.tcp.dataOffset >= 32w5) && (((bit<32>)hdr.tcp.dataOffset * 32w4) <= (bit<32>)meta.l4_len), error.L4BadLength);
         meta.l4_src = hdr.tcp.srcPort;
         meta.l4_dst = hdr.tcp.dstPort;
         transition accept;
     }
     state parse_udp {
         packet.extract(hdr.udp);
+        verify(((bit<32>)hdr.udp.len >= 32w8) && ((bit<32>)hdr.udp.len <= (bit<32>)meta.l4_len), error.L4BadLength);
+        meta.l4_src = hdr.udp.srcPort;
+        meta.l4_dst = hdr.udp.dstPort;
+        transition accept;
+    }
+    state parse_udp_first_fragment {
+        packet.extract(hdr.udp);
+        verify(((bit<32>)hdr.udp.len >= 32w8) && ((bit<32>)meta.l4_len >= 32w8), error.L4BadLength);
         meta.l4_src = hdr.udp.srcPort;
         meta.l4_dst = hdr.udp.dstPort;
         transition accept;
     }
     state parse_icmp {
         packet.extract(hdr.icmp);
+        verify((bit<32>)meta.l4_len >= 32w8, error.L4BadLength);
         transition accept;
     }
 }
@@ -230,7 +293,7 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     counter<bit<32>>(32w15, CounterType.packets_and_bytes) nf3_campus_mon_post_packets;
     // drops by reason code
     @id(0x12be56c6)
-    counter<bit<32>>(32w12, CounterType.packets_and_bytes) drop_reasons;
+    counter<bit<32>>(32w18, CounterType.packets_and_bytes) drop_reasons;
     // rate limiter campus.dns-limit (ratelimiter, NF 5) on paths 10: one aggregate byte meter
     @id(0x14217d1e)
     meter<bit<32>>(32w1, MeterType.bytes) nf5_campus_dns_limit_meter;
@@ -281,6 +344,13 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     // an offloaded firewall lets the packet through
     @id(0x014f0f9e)
     action acl_permit() {
+    }
+
+    // an IP-aware NF takes only unfragmented IPv4 without options: drop under the fault the parser found
+    @id(0x01f7059c)
+    action drop_ip_fault() {
+        meta.drop = 1w1;
+        meta.drop_reason = meta.ip_fault;
     }
 
     // rate limiter campus.dns-limit: meter the aggregate
@@ -481,6 +551,14 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         size = 16;
     }
 
+    // campus.fw takes unfragmented IPv4 only
+    @id(0x02097a9f)
+    table nf0_campus_fw_ip_fault {
+        actions = { drop_ip_fault; }
+        const default_action = drop_ip_fault();
+        size = 1;
+    }
+
     // rate limiter campus.dns-limit (ratelimiter, NF 5) on paths 10
     @id(0x02a2e1bd)
     table nf5_campus_dns_limit_police {
@@ -497,6 +575,14 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         size = 1;
     }
 
+    // campus.dns-limit takes unfragmented IPv4 only
+    @id(0x0211fb3c)
+    table nf5_campus_dns_limit_ip_fault {
+        actions = { drop_ip_fault; }
+        const default_action = drop_ip_fault();
+        size = 1;
+    }
+
     // rate limiter campus.icmp-limit (ratelimiter, NF 6) on paths 12
     @id(0x028ddcf9)
     table nf6_campus_icmp_limit_police {
@@ -510,6 +596,14 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     table nf6_campus_icmp_limit_red {
         actions = { mark_drop; }
         const default_action = mark_drop(8w4);
+        size = 1;
+    }
+
+    // campus.icmp-limit takes unfragmented IPv4 only
+    @id(0x0295392d)
+    table nf6_campus_icmp_limit_ip_fault {
+        actions = { drop_ip_fault; }
+        const default_action = drop_ip_fault();
         size = 1;
     }
 
@@ -540,6 +634,22 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         size = 16;
     }
 
+    // router campus.rt (router, NF 9) on paths 14: no IPv6 routes, the default
+    @id(0x026b36ae)
+    table nf9_campus_rt_route6 {
+        actions = { set_egress; }
+        const default_action = set_egress(9w3);
+        size = 1;
+    }
+
+    // router campus.rt (router, NF 9) on paths 14: not IP, no route
+    @id(0x02a6daa8)
+    table nf9_campus_rt_not_ip {
+        actions = { mark_drop; }
+        const default_action = mark_drop(8w5);
+        size = 1;
+    }
+
     // host paths get NSH and go to their host queue; no other path ever has an entry here
     @id(0x02fe95ef)
     table steer {
@@ -568,6 +678,14 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     table nf3_campus_mon_post_monitor {
         actions = { nf3_campus_mon_post_count; }
         const default_action = nf3_campus_mon_post_count();
+        size = 1;
+    }
+
+    // campus.mon takes unfragmented IPv4 only
+    @id(0x021aeb79)
+    table nf3_campus_mon_post_ip_fault {
+        actions = { drop_ip_fault; }
+        const default_action = drop_ip_fault();
         size = 1;
     }
 
@@ -630,6 +748,30 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         size = 1;
     }
 
+    // wire frames longer than 1522 bytes
+    @id(0x028ca4a7)
+    table frame_oversize {
+        actions = { mark_drop; }
+        const default_action = mark_drop(8w0xd);
+        size = 1;
+    }
+
+    // stacked VLAN tags: the pipeline takes one 802.1Q tag
+    @id(0x02819e54)
+    table frame_qinq {
+        actions = { mark_drop; }
+        const default_action = mark_drop(8w0xe);
+        size = 1;
+    }
+
+    // a header cut short or a lying length: the parser stopped
+    @id(0x02b9d8e7)
+    table frame_malformed {
+        actions = { mark_drop; }
+        const default_action = mark_drop(8w0xc);
+        size = 1;
+    }
+
     // the path ends in a drop
     @id(0x026ab721)
     table path_end_drop {
@@ -644,80 +786,115 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
             cpu_send.apply();
         } else {
             port_role.apply();
-            // from the wire
-            if (meta.from_host == 1w0) {
-                if (hdr.nsh.isValid()) {
-                    nsh_on_wire.apply();
-                } else {
-                    tenant_classify.apply();
-                    if (meta.drop == 1w0) {
-                        path_classify.apply();
-                    }
-                    if (meta.drop == 1w0) {
-                        path_exit.apply();
-                    }
-                    // tenant 1 (campus): offloaded NFs before steering
-                    if (meta.tenant == 16w1) {
-                        // campus.fw on paths 1, 2, 3, 4, 5, 6, 7, 8, 9
-                        if (meta.drop == 1w0 && (meta.path == 24w1 || meta.path == 24w2 || meta.path == 24w3 || meta.path == 24w4 || meta.path == 24w5 || meta.path == 24w6 || meta.path == 24w7 || meta.path == 24w8 || meta.path == 24w9)) {
-                            nf0_campus_fw_acl.apply();
-                        }
-                        // campus.dns-limit on paths 10
-                        if (meta.drop == 1w0 && meta.path == 24w0xa) {
-                            nf5_campus_dns_limit_police.apply();
-                            if (meta.color == 2w2) {
-                                nf5_campus_dns_limit_red.apply();
-                            }
-                        }
-                        // campus.icmp-limit on paths 12
-                        if (meta.drop == 1w0 && meta.path == 24w0xc) {
-                            nf6_campus_icmp_limit_police.apply();
-                            if (meta.color == 2w2) {
-                                nf6_campus_icmp_limit_red.apply();
-                            }
-                        }
-                        // campus.mark on paths 11
-                        if (meta.drop == 1w0 && meta.path == 24w0xb) {
-                            nf7_campus_mark_mark.apply();
-                        }
-                        // campus.enc on paths 3, 6, 9
-                        if (meta.drop == 1w0 && (meta.path == 24w3 || meta.path == 24w6 || meta.path == 24w9)) {
-                            nf8_campus_enc_encap.apply();
-                        }
-                        // campus.rt on paths 14
-                        if (meta.drop == 1w0 && meta.path == 24w0xe) {
-                            if (meta.ip_ver == 4w4) {
-                                nf9_campus_rt_route.apply();
-                            }
-                        }
-                    }
-                    if (meta.drop == 1w0 && meta.exit_drop == 1w1) {
-                        path_end_drop.apply();
-                    }
-                    if (meta.drop == 1w0) {
-                        steer.apply();
-                    }
-                }
+            // frames the parser could not read are dropped first
+            if (meta.from_host == 1w0 && meta.frame_len > 32w0x5f2) {
+                frame_oversize.apply();
             } else {
-                if (hdr.nsh.isValid()) {
-                    return_classify.apply();
-                    // tenant 1 (campus): offloaded NFs after the host
-                    if (meta.tenant == 16w1) {
-                        // campus.mon on paths 1, 4, 7
-                        if (meta.drop == 1w0 && (meta.path == 24w1 || meta.path == 24w4 || meta.path == 24w7)) {
-                            nf3_campus_mon_post_monitor.apply();
-                        }
-                        // campus.quarantine on paths 2, 5, 8
-                        if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w5 || meta.path == 24w8)) {
-                            if (!(hdr.vlan.isValid())) {
-                                nf4_campus_quarantine_post_vlan.apply();
+                if (standard_metadata.parser_error == error.VlanStack) {
+                    frame_qinq.apply();
+                } else {
+                    if (standard_metadata.parser_error != error.NoError) {
+                        frame_malformed.apply();
+                    } else {
+                        // from the wire
+                        if (meta.from_host == 1w0) {
+                            if (hdr.nsh.isValid()) {
+                                nsh_on_wire.apply();
                             } else {
-                                nf4_campus_quarantine_post_vlan_retag.apply();
+                                tenant_classify.apply();
+                                if (meta.drop == 1w0) {
+                                    path_classify.apply();
+                                }
+                                if (meta.drop == 1w0) {
+                                    path_exit.apply();
+                                }
+                                // tenant 1 (campus): offloaded NFs before steering
+                                if (meta.tenant == 16w1) {
+                                    // campus.fw on paths 1, 2, 3, 4, 5, 6, 7, 8, 9
+                                    if (meta.drop == 1w0 && (meta.path == 24w1 || meta.path == 24w2 || meta.path == 24w3 || meta.path == 24w4 || meta.path == 24w5 || meta.path == 24w6 || meta.path == 24w7 || meta.path == 24w8 || meta.path == 24w9)) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf0_campus_fw_ip_fault.apply();
+                                        } else {
+                                            nf0_campus_fw_acl.apply();
+                                        }
+                                    }
+                                    // campus.dns-limit on paths 10
+                                    if (meta.drop == 1w0 && meta.path == 24w0xa) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf5_campus_dns_limit_ip_fault.apply();
+                                        } else {
+                                            nf5_campus_dns_limit_police.apply();
+                                            if (meta.color == 2w2) {
+                                                nf5_campus_dns_limit_red.apply();
+                                            }
+                                        }
+                                    }
+                                    // campus.icmp-limit on paths 12
+                                    if (meta.drop == 1w0 && meta.path == 24w0xc) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf6_campus_icmp_limit_ip_fault.apply();
+                                        } else {
+                                            nf6_campus_icmp_limit_police.apply();
+                                            if (meta.color == 2w2) {
+                                                nf6_campus_icmp_limit_red.apply();
+                                            }
+                                        }
+                                    }
+                                    // campus.mark on paths 11
+                                    if (meta.drop == 1w0 && meta.path == 24w0xb) {
+                                        nf7_campus_mark_mark.apply();
+                                    }
+                                    // campus.enc on paths 3, 6, 9
+                                    if (meta.drop == 1w0 && (meta.path == 24w3 || meta.path == 24w6 || meta.path == 24w9)) {
+                                        nf8_campus_enc_encap.apply();
+                                    }
+                                    // campus.rt on paths 14
+                                    if (meta.drop == 1w0 && meta.path == 24w0xe) {
+                                        if (meta.ip_ver == 4w4) {
+                                            nf9_campus_rt_route.apply();
+                                        } else {
+                                            if (meta.ip_ver == 4w6) {
+                                                nf9_campus_rt_route6.apply();
+                                            } else {
+                                                nf9_campus_rt_not_ip.apply();
+                                            }
+                                        }
+                                    }
+                                }
+                                if (meta.drop == 1w0 && meta.exit_drop == 1w1) {
+                                    path_end_drop.apply();
+                                }
+                                if (meta.drop == 1w0) {
+                                    steer.apply();
+                                }
+                            }
+                        } else {
+                            if (hdr.nsh.isValid()) {
+                                return_classify.apply();
+                                // tenant 1 (campus): offloaded NFs after the host
+                                if (meta.tenant == 16w1) {
+                                    // campus.mon on paths 1, 4, 7
+                                    if (meta.drop == 1w0 && (meta.path == 24w1 || meta.path == 24w4 || meta.path == 24w7)) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf3_campus_mon_post_ip_fault.apply();
+                                        } else {
+                                            nf3_campus_mon_post_monitor.apply();
+                                        }
+                                    }
+                                    // campus.quarantine on paths 2, 5, 8
+                                    if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w5 || meta.path == 24w8)) {
+                                        if (!(hdr.vlan.isValid())) {
+                                            nf4_campus_quarantine_post_vlan.apply();
+                                        } else {
+                                            nf4_campus_quarantine_post_vlan_retag.apply();
+                                        }
+                                    }
+                                }
+                            } else {
+                                no_nsh_from_host.apply();
                             }
                         }
                     }
-                } else {
-                    no_nsh_from_host.apply();
                 }
             }
         }
@@ -738,7 +915,7 @@ control MyEgress(inout headers_t hdr, inout metadata_t meta,
 // The IPv4 header checksum is recomputed after any rewrite (DSCP marking, VLAN, NSH pop).
 control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) {
     apply {
-        update_checksum(hdr.ipv4.isValid(),
+        update_checksum(hdr.ipv4.isValid() && hdr.ipv4.ihl == 4w5,
             { hdr.ipv4.version,
                 hdr.ipv4.ihl,
                 hdr.ipv4.dscp,

@@ -2,7 +2,7 @@
 // Wire ports: 0, 1, 2, 3, 4, 5, 6, 7. Host ports: 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127.
 // NSH (RFC 8300, EtherType 0x894F) marks packets on their way to or from the host: SPI = service
 // path id, SI = host hops left, MD type 2 context TLV = tenant id + the EtherType NSH displaced.
-// Drop reasons: 1=no-tenant, 2=nsh-on-wire, 3=acl-deny, 4=meter-red, 5=no-route, 6=graph-drop, 7=no-edge, 8=no-path, 9=bad-spi, 10=no-nsh-from-host, 11=bad-packet-out.
+// Drop reasons: 1=no-tenant, 2=nsh-on-wire, 3=acl-deny, 4=meter-red, 5=no-route, 6=graph-drop, 7=no-edge, 8=no-path, 9=bad-spi, 10=no-nsh-from-host, 11=bad-packet-out, 12=malformed, 13=oversize, 14=qinq, 15=not-ipv4, 16=fragment, 17=ip-options.
 #include <core.p4>
 #include <pna.p4>
 
@@ -121,6 +121,10 @@ struct metadata_t {
     bit<12> vlan_id;
     bit<16> l4_src;
     bit<16> l4_dst;
+    bit<32> frame_len;
+    bit<16> l3_off;
+    bit<16> l4_len;
+    bit<8> ip_fault;
 }
 
 struct headers_t {
@@ -136,9 +140,19 @@ struct headers_t {
     icmp_t icmp;
 }
 
+error {
+    VlanStack,
+    IPv4BadHeader,
+    IPv4BadLength,
+    IPv6BadLength,
+    L4BadLength
+}
+
 parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,
                       in pna_main_parser_input_metadata_t istd) {
     state start {
+        meta.frame_len = (bit<32>)pkt.length();
+        meta.l3_off = 16w0xe;
         transition select((bit<9>)(PortIdUint_t)istd.input_port) {
             9w0xff: parse_packet_out;
             default: parse_ethernet;
@@ -146,10 +160,14 @@ parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,
     }
     state parse_packet_out {
         pkt.extract(hdr.packet_out);
+        meta.frame_len = (bit<32>)(pkt.length() - 32w2);
+        meta.l3_off = 16w0x10;
         transition parse_ethernet;
     }
     state parse_ethernet {
         pkt.extract(hdr.ethernet);
+        verify(((bit<32>)hdr.ethernet.etherType != 32w0x88a8) && ((bit<32>)hdr.ethernet.etherType != 32w0x9100), error.VlanStack);
+        meta.ip_fault = 8w0xf;
         transition select(hdr.ethernet.etherType) {
             16w0x894f: parse_nsh;
             16w0x8100: parse_vlan;
@@ -160,6 +178,8 @@ parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,
     }
     state parse_nsh {
         pkt.extract(hdr.nsh);
+        verify(((bit<32>)hdr.nsh.etherType != 32w0x88a8) && ((bit<32>)hdr.nsh.etherType != 32w0x9100), error.VlanStack);
+        meta.l3_off = (bit<16>)((bit<32>)meta.l3_off + 32w0x10);
         transition select(hdr.nsh.etherType) {
             16w0x8100: parse_vlan;
             16w0x800: parse_ipv4;
@@ -169,7 +189,9 @@ parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,
     }
     state parse_vlan {
         pkt.extract(hdr.vlan);
+        verify(((bit<32>)hdr.vlan.etherType != 32w0x88a8) && ((bit<32>)hdr.vlan.etherType != 32w0x9100) && ((bit<32>)hdr.vlan.etherType != 32w0x8100), error.VlanStack);
         meta.vlan_id = hdr.vlan.vid;
+        meta.l3_off = (bit<16>)((bit<32>)meta.l3_off + 32w4);
         transition select(hdr.vlan.etherType) {
             16w0x800: parse_ipv4;
             16w0x86dd: parse_ipv6;
@@ -178,21 +200,52 @@ parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,
     }
     state parse_ipv4 {
         pkt.extract(hdr.ipv4);
+        verify(((bit<32>)hdr.ipv4.version == 32w4) && ((bit<32>)hdr.ipv4.ihl >= 32w5), error.IPv4BadHeader);
+        verify(((bit<32>)hdr.ipv4.totalLen >= ((bit<32>)hdr.ipv4.ihl * 32w4)) && (((bit<32>)hdr.ipv4.totalLen + (bit<32>)meta.l3_off) <= pkt.length()), error.IPv4BadLength);
         meta.ip_ver = 4w4;
         meta.ip_proto = hdr.ipv4.protocol;
         meta.dscp = hdr.ipv4.dscp;
-        transition select(hdr.ipv4.fragOffset, hdr.ipv4.ihl, hdr.ipv4.protocol) {
-            (13w0, 4w5, 8w6): parse_tcp;
-            (13w0, 4w5, 8w0x11): parse_udp;
-            (13w0, 4w5, 8w1): parse_icmp;
+        meta.l4_len = (bit<16>)((bit<32>)hdr.ipv4.totalLen - ((bit<32>)hdr.ipv4.ihl * 32w4));
+        transition select(hdr.ipv4.ihl, hdr.ipv4.flags, hdr.ipv4.fragOffset) {
+            (4w5 &&& 4w0xf, 3w0 &&& 3w1, 13w0 &&& 13w0x1fff): parse_ipv4_whole;
+            (4w5 &&& 4w0xf, 3w1 &&& 3w1, 13w0 &&& 13w0x1fff): parse_ipv4_first_fragment;
+            (4w5 &&& 4w0xf, 3w0 &&& 3w0, 13w0 &&& 13w0): parse_ipv4_fragment;
+            default: parse_ipv4_options;
+        }
+    }
+    state parse_ipv4_whole {
+        meta.ip_fault = 8w0;
+        transition select(hdr.ipv4.protocol) {
+            8w6: parse_tcp;
+            8w0x11: parse_udp;
+            8w1: parse_icmp;
             default: accept;
         }
     }
+    state parse_ipv4_first_fragment {
+        meta.ip_fault = 8w0x10;
+        transition select(hdr.ipv4.protocol) {
+            8w6: parse_tcp;
+            8w0x11: parse_udp_first_fragment;
+            8w1: parse_icmp;
+            default: accept;
+        }
+    }
+    state parse_ipv4_fragment {
+        meta.ip_fault = 8w0x10;
+        transition accept;
+    }
+    state parse_ipv4_options {
+        meta.ip_fault = 8w0x11;
+        transition accept;
+    }
     state parse_ipv6 {
         pkt.extract(hdr.ipv6);
+        verify(((bit<32>)hdr.ipv6.version == 32w6) && ((((bit<32>)hdr.ipv6.payloadLen + 32w0x28) + (bit<32>)meta.l3_off) <= pkt.length()), error.IPv6BadLength);
         meta.ip_ver = 4w6;
         meta.ip_proto = hdr.ipv6.nextHdr;
         meta.dscp = hdr.ipv6.dscp;
+        meta.l4_len = hdr.ipv6.payloadLen;
         transition select(hdr.ipv6.nextHdr) {
             8w6: parse_tcp;
             8w0x11: parse_udp;
@@ -202,18 +255,28 @@ parser MainParserImpl(packet_in pkt, out headers_t hdr, inout metadata_t meta,
     }
     state parse_tcp {
         pkt.extract(hdr.tcp);
+        verify(((bit<32>)hdr.tcp.dataOffset >= 32w5) && (((bit<32>)hdr.tcp.dataOffset * 32w4) <= (bit<32>)meta.l4_len), error.L4BadLength);
         meta.l4_src = hdr.tcp.srcPort;
         meta.l4_dst = hdr.tcp.dstPort;
         transition accept;
     }
     state parse_udp {
         pkt.extract(hdr.udp);
+        verify(((bit<32>)hdr.udp.len >= 32w8) && ((bit<32>)hdr.udp.len <= (bit<32>)meta.l4_len), error.L4BadLength);
+        meta.l4_src = hdr.udp.srcPort;
+        meta.l4_dst = hdr.udp.dstPort;
+        transition accept;
+    }
+    state parse_udp_first_fragment {
+        pkt.extract(hdr.udp);
+        verify(((bit<32>)hdr.udp.len >= 32w8) && ((bit<32>)meta.l4_len >= 32w8), error.L4BadLength);
         meta.l4_src = hdr.udp.srcPort;
         meta.l4_dst = hdr.udp.dstPort;
         transition accept;
     }
     state parse_icmp {
         pkt.extract(hdr.icmp);
+        verify((bit<32>)meta.l4_len >= 32w8, error.L4BadLength);
         transition accept;
     }
 }
@@ -231,7 +294,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     Counter<bit<64>, bit<32>>(32w7, PNA_CounterType_t.PACKETS_AND_BYTES) nf1_acme_mon_packets;
     // drops by reason code
     @name(".MyIngress.drop_reasons") @id(0x12be56c6)
-    Counter<bit<64>, bit<32>>(32w12, PNA_CounterType_t.PACKETS_AND_BYTES) drop_reasons;
+    Counter<bit<64>, bit<32>>(32w18, PNA_CounterType_t.PACKETS_AND_BYTES) drop_reasons;
     // per-tenant rate limits, indexed by tenant id
     @name(".MyIngress.tenant_meter") @id(0x145256db)
     Meter<bit<32>>(32w4, PNA_MeterType_t.BYTES) tenant_meter;
@@ -288,6 +351,13 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
     // an offloaded firewall lets the packet through
     @name(".MyIngress.acl_permit") @id(0x014f0f9e)
     action acl_permit() {
+    }
+
+    // an IP-aware NF takes only unfragmented IPv4 without options: drop under the fault the parser found
+    @name(".MyIngress.drop_ip_fault") @id(0x01f7059c)
+    action drop_ip_fault() {
+        meta.drop = 1w1;
+        meta.drop_reason = meta.ip_fault;
     }
 
     // monitor acme.mon: count per path
@@ -473,11 +543,27 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         size = 16;
     }
 
+    // acme.fw takes unfragmented IPv4 only
+    @name(".MyIngress.nf0_acme_fw_ip_fault") @id(0x029a2b98)
+    table nf0_acme_fw_ip_fault {
+        actions = { drop_ip_fault; }
+        const default_action = drop_ip_fault();
+        size = 1;
+    }
+
     // monitor acme.mon (monitor, NF 1) on paths 1
     @name(".MyIngress.nf1_acme_mon_monitor") @id(0x02531cf4)
     table nf1_acme_mon_monitor {
         actions = { nf1_acme_mon_count; }
         const default_action = nf1_acme_mon_count();
+        size = 1;
+    }
+
+    // acme.mon takes unfragmented IPv4 only
+    @name(".MyIngress.nf1_acme_mon_ip_fault") @id(0x02e24968)
+    table nf1_acme_mon_ip_fault {
+        actions = { drop_ip_fault; }
+        const default_action = drop_ip_fault();
         size = 1;
     }
 
@@ -505,6 +591,14 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         size = 1;
     }
 
+    // globex.shaper takes unfragmented IPv4 only
+    @name(".MyIngress.nf3_globex_shaper_ip_fault") @id(0x02721388)
+    table nf3_globex_shaper_ip_fault {
+        actions = { drop_ip_fault; }
+        const default_action = drop_ip_fault();
+        size = 1;
+    }
+
     // DSCP marker 46: initech.mark (marker, NF 5) on paths 5
     @name(".MyIngress.nf5_initech_mark_mark") @id(0x02ae6e97)
     table nf5_initech_mark_mark {
@@ -522,6 +616,22 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         actions = { set_egress; mark_drop; }
         default_action = mark_drop(8w5);
         size = 16;
+    }
+
+    // router initech.rt (router, NF 6) on paths 5, 6: no IPv6 routes, the default
+    @name(".MyIngress.nf6_initech_rt_route6") @id(0x02ad7215)
+    table nf6_initech_rt_route6 {
+        actions = { mark_drop; }
+        const default_action = mark_drop(8w5);
+        size = 1;
+    }
+
+    // router initech.rt (router, NF 6) on paths 5, 6: not IP, no route
+    @name(".MyIngress.nf6_initech_rt_not_ip") @id(0x02c2ad08)
+    table nf6_initech_rt_not_ip {
+        actions = { mark_drop; }
+        const default_action = mark_drop(8w5);
+        size = 1;
     }
 
     // host paths get NSH and go to their host queue; no other path ever has an entry here
@@ -590,79 +700,134 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
         size = 1;
     }
 
+    // wire frames longer than 1522 bytes
+    @name(".MyIngress.frame_oversize") @id(0x028ca4a7)
+    table frame_oversize {
+        actions = { mark_drop; }
+        const default_action = mark_drop(8w0xd);
+        size = 1;
+    }
+
+    // stacked VLAN tags: the pipeline takes one 802.1Q tag
+    @name(".MyIngress.frame_qinq") @id(0x02819e54)
+    table frame_qinq {
+        actions = { mark_drop; }
+        const default_action = mark_drop(8w0xe);
+        size = 1;
+    }
+
+    // a header cut short or a lying length: the parser stopped
+    @name(".MyIngress.frame_malformed") @id(0x02b9d8e7)
+    table frame_malformed {
+        actions = { mark_drop; }
+        const default_action = mark_drop(8w0xc);
+        size = 1;
+    }
+
     apply {
         // from the controller, straight out of a port; otherwise through the pipeline
         if (hdr.packet_out.isValid() && hdr.packet_out.submit_to_ingress == 7w0) {
             cpu_send.apply();
         } else {
             port_role.apply();
-            // from the wire
-            if (meta.from_host == 1w0) {
-                if (hdr.nsh.isValid()) {
-                    nsh_on_wire.apply();
-                } else {
-                    tenant_classify.apply();
-                    if (meta.policed == 1w1) {
-                        tenant_police.apply();
-                        if (meta.color == 2w2) {
-                            tenant_police_red.apply();
-                        }
-                    }
-                    if (meta.drop == 1w0) {
-                        path_classify.apply();
-                    }
-                    if (meta.drop == 1w0) {
-                        path_exit.apply();
-                    }
-                    // tenant 1 (acme): offloaded NFs before steering
-                    if (meta.tenant == 16w1) {
-                        // acme.fw on paths 1
-                        if (meta.drop == 1w0 && meta.path == 24w1) {
-                            nf0_acme_fw_acl.apply();
-                        }
-                        // acme.mon on paths 1
-                        if (meta.drop == 1w0 && meta.path == 24w1) {
-                            nf1_acme_mon_monitor.apply();
-                        }
-                    }
-                    // tenant 2 (globex): offloaded NFs before steering
-                    if (meta.tenant == 16w2) {
-                        // globex.pop on paths 2, 3, 4
-                        if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w3 || meta.path == 24w4)) {
-                            if (hdr.vlan.isValid()) {
-                                nf2_globex_pop_vlan.apply();
-                            }
-                        }
-                        // globex.shaper on paths 2, 3, 4
-                        if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w3 || meta.path == 24w4)) {
-                            nf3_globex_shaper_police.apply();
-                            if (meta.color == 2w2) {
-                                nf3_globex_shaper_red.apply();
-                            }
-                        }
-                    }
-                    // tenant 3 (initech): offloaded NFs before steering
-                    if (meta.tenant == 16w3) {
-                        // initech.mark on paths 5
-                        if (meta.drop == 1w0 && meta.path == 24w5) {
-                            nf5_initech_mark_mark.apply();
-                        }
-                        // initech.rt on paths 5, 6
-                        if (meta.drop == 1w0 && (meta.path == 24w5 || meta.path == 24w6)) {
-                            if (meta.ip_ver == 4w4) {
-                                nf6_initech_rt_route.apply();
-                            }
-                        }
-                    }
-                    if (meta.drop == 1w0) {
-                        steer.apply();
-                    }
-                }
+            // frames the parser could not read are dropped first
+            if (meta.from_host == 1w0 && meta.frame_len > 32w0x5f2) {
+                frame_oversize.apply();
             } else {
-                if (hdr.nsh.isValid()) {
-                    return_classify.apply();
+                if (istd.parser_error == error.VlanStack) {
+                    frame_qinq.apply();
                 } else {
-                    no_nsh_from_host.apply();
+                    if (istd.parser_error != error.NoError) {
+                        frame_malformed.apply();
+                    } else {
+                        // from the wire
+                        if (meta.from_host == 1w0) {
+                            if (hdr.nsh.isValid()) {
+                                nsh_on_wire.apply();
+                            } else {
+                                tenant_classify.apply();
+                                if (meta.policed == 1w1) {
+                                    tenant_police.apply();
+                                    if (meta.color == 2w2) {
+                                        tenant_police_red.apply();
+                                    }
+                                }
+                                if (meta.drop == 1w0) {
+                                    path_classify.apply();
+                                }
+                                if (meta.drop == 1w0) {
+                                    path_exit.apply();
+                                }
+                                // tenant 1 (acme): offloaded NFs before steering
+                                if (meta.tenant == 16w1) {
+                                    // acme.fw on paths 1
+                                    if (meta.drop == 1w0 && meta.path == 24w1) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf0_acme_fw_ip_fault.apply();
+                                        } else {
+                                            nf0_acme_fw_acl.apply();
+                                        }
+                                    }
+                                    // acme.mon on paths 1
+                                    if (meta.drop == 1w0 && meta.path == 24w1) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf1_acme_mon_ip_fault.apply();
+                                        } else {
+                                            nf1_acme_mon_monitor.apply();
+                                        }
+                                    }
+                                }
+                                // tenant 2 (globex): offloaded NFs before steering
+                                if (meta.tenant == 16w2) {
+                                    // globex.pop on paths 2, 3, 4
+                                    if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w3 || meta.path == 24w4)) {
+                                        if (hdr.vlan.isValid()) {
+                                            nf2_globex_pop_vlan.apply();
+                                        }
+                                    }
+                                    // globex.shaper on paths 2, 3, 4
+                                    if (meta.drop == 1w0 && (meta.path == 24w2 || meta.path == 24w3 || meta.path == 24w4)) {
+                                        if (meta.ip_fault != 8w0) {
+                                            nf3_globex_shaper_ip_fault.apply();
+                                        } else {
+                                            nf3_globex_shaper_police.apply();
+                                            if (meta.color == 2w2) {
+                                                nf3_globex_shaper_red.apply();
+                                            }
+                                        }
+                                    }
+                                }
+                                // tenant 3 (initech): offloaded NFs before steering
+                                if (meta.tenant == 16w3) {
+                                    // initech.mark on paths 5
+                                    if (meta.drop == 1w0 && meta.path == 24w5) {
+                                        nf5_initech_mark_mark.apply();
+                                    }
+                                    // initech.rt on paths 5, 6
+                                    if (meta.drop == 1w0 && (meta.path == 24w5 || meta.path == 24w6)) {
+                                        if (meta.ip_ver == 4w4) {
+                                            nf6_initech_rt_route.apply();
+                                        } else {
+                                            if (meta.ip_ver == 4w6) {
+                                                nf6_initech_rt_route6.apply();
+                                            } else {
+                                                nf6_initech_rt_not_ip.apply();
+                                            }
+                                        }
+                                    }
+                                }
+                                if (meta.drop == 1w0) {
+                                    steer.apply();
+                                }
+                            }
+                        } else {
+                            if (hdr.nsh.isValid()) {
+                                return_classify.apply();
+                            } else {
+                                no_nsh_from_host.apply();
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -673,7 +838,7 @@ control MainControlImpl(inout headers_t hdr, inout metadata_t meta,
             cpu_receive.apply();
         }
         // PNA deparsers cannot write headers: recompute the IPv4 checksum here, after every rewrite.
-        if (hdr.ipv4.isValid()) {
+        if (hdr.ipv4.isValid() && hdr.ipv4.ihl == 4w5) {
             ipv4_checksum.clear();
             ipv4_checksum.add({ hdr.ipv4.version,
                 hdr.ipv4.ihl,
