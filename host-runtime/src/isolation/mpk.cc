@@ -271,7 +271,7 @@ int run(mpk_domain *d, mpk_slot *const *slots, uint32_t n, uint32_t readable, ui
 			 at, len);
 	// The NFs get copies of the descriptors, in the arena: the runtime's own stay as they were.
 	memcpy(d->pkts, batch->pkts, sizeof(struct nfp_pkt) * count);
-	for (uint32_t i = 0; i < count; i++) {
+	for (uint32_t i = d->guard.uniform; i < count; i++) { // (the uniform prefix is in place, as is)
 		d->pkts[i].data = at[i];
 		d->pkts[i].len = len[i];
 	}
@@ -292,16 +292,18 @@ int run(mpk_domain *d, mpk_slot *const *slots, uint32_t n, uint32_t readable, ui
 			 m[h[bad] < n ? h[bad] : 0]->name, batch->verdicts[bad], bad);
 		return -EFAULT;
 	}
-	for (uint32_t i = 0; i < count; i++) {
-		// Where the NF left the packet (nf.h, front adjustment); compared, never dereferenced.
-		int64_t front = (int64_t)((uintptr_t)d->pkts[i].data - (uintptr_t)at[i]);
-		int rc = nfp_iso_pkt_out(&batch->pkts[i], d->shared, readable, writable, at[i], d->saved[i], front,
-					 d->pkts[i].len, &d->guard, i);
-		if (rc < 0) {
-			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %u)", m[h[i] < n ? h[i] : 0]->name,
-				 nfp_iso_violation(rc), i);
-			return -EACCES;
-		}
+	// Where the NF left each packet (nf.h, front adjustment); compared, never dereferenced.
+	int rc = 0;
+	bad = nfp_iso_batch_out(batch->pkts, count, d->shared, readable, writable, at, d->saved, &d->guard,
+				[&](uint32_t i, int64_t *front, uint32_t *l) {
+					*front = (int64_t)((uintptr_t)d->pkts[i].data - (uintptr_t)at[i]);
+					*l = d->pkts[i].len;
+				},
+				&rc);
+	if (bad >= 0) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %d)", m[h[bad] < n ? h[bad] : 0]->name,
+			 nfp_iso_violation(rc), bad);
+		return -EACCES;
 	}
 	return 0;
 }

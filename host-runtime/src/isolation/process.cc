@@ -629,14 +629,17 @@ int run(proc_domain *d, const uint32_t *slot_ids, uint32_t n, struct nfp_batch *
 			 batch->verdicts[bad]);
 		return -EFAULT;
 	}
-	for (uint32_t i = 0; i < count; i++) {
-		rc = nfp_iso_pkt_out(&batch->pkts[i], d->shared, readable, writable, at[i], d->saved[i], sh->pkts[i].front,
-				     sh->pkts[i].len, &d->guard, i);
-		if (rc < 0) {
-			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %u)", m[h[i] < n ? h[i] : 0]->name,
-				 nfp_iso_violation(rc), i);
-			return -EACCES;
-		}
+	int why = 0;
+	bad = nfp_iso_batch_out(batch->pkts, count, d->shared, readable, writable, at, d->saved, &d->guard,
+				[&](uint32_t i, int64_t *front, uint32_t *l) {
+					*front = sh->pkts[i].front;
+					*l = sh->pkts[i].len;
+				},
+				&why);
+	if (bad >= 0) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %d)", m[h[bad] < n ? h[bad] : 0]->name,
+			 nfp_iso_violation(why), bad);
+		return -EACCES;
 	}
 	return 0;
 }

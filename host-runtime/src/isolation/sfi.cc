@@ -406,17 +406,18 @@ int run(struct sfi_domain *d, struct sfi_instance *in, struct sfi_slot *const *s
 			 m[h[bad] < n ? h[bad] : 0]->name, batch->verdicts[bad], bad);
 		return -EFAULT;
 	}
-	for (uint32_t i = 0; i < count; i++) {
-		// Where the NF left the packet (nf.h, front adjustment); pkt_out checks the rules.
-		int64_t front = (int64_t)spkts[i].data - (int64_t)d->off[i];
-		int rc = nfp_iso_pkt_out(&batch->pkts[i], d->shared, readable, writable,
-					 mem + in->win_off + i * NFP_ISO_SLOT + NFP_PKT_HEADROOM, d->saved[i], front,
-					 spkts[i].len, &d->guard, i);
-		if (rc < 0) {
-			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %u)", m[h[i] < n ? h[i] : 0]->name,
-				 nfp_iso_violation(rc), i);
-			return -EACCES;
-		}
+	// Where the NF left each packet (nf.h, front adjustment); batch_out checks the rules.
+	int rc = 0;
+	bad = nfp_iso_batch_out(batch->pkts, count, d->shared, readable, writable, at, d->saved, &d->guard,
+				[&](uint32_t i, int64_t *front, uint32_t *l) {
+					*front = (int64_t)spkts[i].data - (int64_t)d->off[i];
+					*l = spkts[i].len;
+				},
+				&rc);
+	if (bad >= 0) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %d)", m[h[bad] < n ? h[bad] : 0]->name,
+			 nfp_iso_violation(rc), bad);
+		return -EACCES;
 	}
 	return 0;
 }

@@ -180,4 +180,73 @@ static inline int nfp_iso_pkt_out(struct nfp_pkt *pkt, int shared, uint32_t read
 	return nfp_iso_pkt_out_all(pkt, shared, readable, writable, win, saved, front, len, g, i);
 }
 
+#ifdef __cplusplus
+/*
+ * After the call, the whole batch: `where(i, &front, &len)` says where the NF left packet i (as
+ * for nfp_iso_pkt_out, from its descriptor, never dereferenced). Checks and moves every packet as
+ * nfp_iso_pkt_out does, the uniform prefix in one tight loop. Returns -1, or the first packet
+ * with a violation and its code in `*rc`.
+ */
+template <typename Where>
+static inline int32_t nfp_iso_batch_out(struct nfp_pkt *pkts, uint32_t n, int shared, uint32_t readable,
+					uint32_t writable, uint8_t *const *at, const uint8_t (*saved)[NFP_ISO_WIN],
+					const struct nfp_iso_guard *g, Where where, int *rc)
+{
+	uint32_t i = 0;
+	const uint32_t uniform = g->uniform < n ? g->uniform : n;
+	int64_t front;
+	uint32_t len;
+	if (g->all_writable) {
+		for (; i < uniform; i++) {
+			where(i, &front, &len);
+			if (front != 0 || len != pkts[i].len)
+				break; // moved: the full check below
+		}
+	} else {
+#if defined(__SSE2__)
+		const __m128i k0 = _mm_loadu_si128((const __m128i *)g->keep_bytes);
+		const __m128i k1 = _mm_loadu_si128((const __m128i *)(g->keep_bytes + 16));
+		const __m128i k2 = _mm_loadu_si128((const __m128i *)(g->keep_bytes + 32));
+		const __m128i k3 = _mm_loadu_si128((const __m128i *)(g->keep_bytes + 48));
+#endif
+		for (; i < uniform; i++) {
+			where(i, &front, &len);
+			if (front != 0 || len != pkts[i].len)
+				break;
+#if defined(__SSE2__)
+			const uint8_t *a = g->pk[i].head, *b = pkts[i].data;
+			__m128i d0 = _mm_and_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)a),
+								 _mm_loadu_si128((const __m128i *)b)),
+						   k0);
+			__m128i d1 = _mm_and_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(a + 16)),
+								 _mm_loadu_si128((const __m128i *)(b + 16))),
+						   k1);
+			__m128i d2 = _mm_and_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(a + 32)),
+								 _mm_loadu_si128((const __m128i *)(b + 32))),
+						   k2);
+			__m128i d3 = _mm_and_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(a + 48)),
+								 _mm_loadu_si128((const __m128i *)(b + 48))),
+						   k3);
+			__m128i acc = _mm_or_si128(_mm_or_si128(d0, d1), _mm_or_si128(d2, d3));
+			if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128())) != 0xffff) {
+#else
+			if (nfp_iso_head_changed_bytes(g->pk[i].head, pkts[i].data, g->keep_bytes)) {
+#endif
+				*rc = NFP_ISO_BAD_WRITE;
+				return (int32_t)i;
+			}
+		}
+	}
+	for (; i < n; i++) {
+		where(i, &front, &len);
+		int r = nfp_iso_pkt_out(&pkts[i], shared, readable, writable, at[i], saved[i], front, len, g, i);
+		if (r < 0) {
+			*rc = r;
+			return (int32_t)i;
+		}
+	}
+	return -1;
+}
+#endif
+
 #endif
