@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IsolatedTenant, isolationSupport } from '../../host-runtime/lib/isolation';
-import { isolationBuilt, macswapped, testNf, udpFlows, warnIfSkipped } from './helpers';
+import { ipv4Packet, isolationBuilt, macswapped, testNf, udpFlows, warnIfSkipped } from './helpers';
 
 warnIfSkipped('isolation containment tests');
 
@@ -302,6 +302,21 @@ describe.skipIf(!isolationBuilt)('the tenant packet memory', () => {
           a.close();
         });
       }
+
+      it('write-sibling past a change of header layout: a packet outside the batch’s uniform prefix is checked on its own', () => {
+        const a = attacker('write-sibling');
+        // Packet 0 has a longer payload, so packet 1 is the first of the rest (windows.h, nfp_iso_guard).
+        const input = [
+          ipv4Packet({ src: '10.0.9.1', dst: '192.0.2.10', sport: 999, dport: 53 }, Buffer.alloc(100, 0x62)),
+          ...udpFlows(7, 300),
+        ];
+        const r = a.run(input);
+        expect(r.verdicts).toEqual(input.map(() => 1));
+        expect(a.stats().quarantined).toBe(true);
+        expect(a.stats().fault).toMatch(/does not declare writable \(packet 1\)/);
+        coResident(victim, a, 2);
+        a.close();
+      });
 
       it('write-other: another tenant’s packet buffers are out of reach', () => {
         const mem = victim.packetMemory()!;

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "domain.h"
 #include "services.h"
@@ -86,6 +87,37 @@ static inline int nfp_iso_verdict_ok(const struct nfp_nf_manifest *m, uint32_t k
 	return k <= n && (v == NFP_VERDICT_PASS) == (k == n) &&
 	       (v == NFP_VERDICT_PASS || (v == NFP_VERDICT_DROP && (r < m->n_drop_reasons || r == 0)) ||
 		(v >= NFP_VERDICT_BRANCH && v < NFP_VERDICT_BRANCH + m->n_verdicts));
+}
+
+/* 1 when every packet passed every NF of an n-NF chain (hop n, verdict PASS); branch-free. */
+static inline int nfp_iso_all_passed(const uint8_t *hop, const uint8_t *verdicts, uint32_t count, uint32_t n)
+{
+	uint32_t other = 0;
+	for (uint32_t i = 0; i < count; i++)
+		other |= (uint32_t)(hop[i] ^ (uint8_t)n) | verdicts[i];
+	return other == 0;
+}
+
+/*
+ * Takes an n-NF chain's verdicts out of a domain: `count` hops, verdicts and reasons are copied
+ * into the runtime's arrays first (each read once: what a domain writes later is never looked
+ * at), then checked there, NF k's against its manifest `m[k]`; a batch that passed every NF
+ * needs no check per packet. Returns -1, or the first packet whose verdict is invalid.
+ */
+static inline int32_t nfp_iso_take_verdicts(const uint8_t *dom_hop, const uint8_t *dom_verdicts,
+					    const uint8_t *dom_reasons, uint32_t count, uint32_t n,
+					    const struct nfp_nf_manifest *const *m, uint8_t *hop, uint8_t *verdicts,
+					    uint8_t *reasons)
+{
+	memcpy(hop, dom_hop, count);
+	memcpy(verdicts, dom_verdicts, count);
+	memcpy(reasons, dom_reasons, count);
+	if (nfp_iso_all_passed(hop, verdicts, count, n))
+		return -1;
+	for (uint32_t i = 0; i < count; i++)
+		if (!nfp_iso_verdict_ok(m[hop[i] < n ? hop[i] : 0], hop[i], n, verdicts[i], reasons[i]))
+			return (int32_t)i;
+	return -1;
 }
 
 /* Cycle counter (TSC on x86). */

@@ -70,7 +70,7 @@ struct mpk_domain {
 	struct nfp_iso_area area; // the tenant's packet buffers, when the runtime asked for them
 	uint32_t n_slots;
 	mpk_slot slots[NFP_DOMAIN_MAX_NFS];
-	struct nfp_iso_pkt pk[NFP_NF_MAX_BATCH];
+	struct nfp_iso_guard guard; // what the runtime keeps of a batch during a call
 	uint8_t saved[NFP_NF_MAX_BATCH][NFP_ISO_WIN];
 };
 
@@ -267,10 +267,11 @@ int run(mpk_domain *d, mpk_slot *const *slots, uint32_t n, uint32_t readable, ui
 	}
 	uint8_t *at[NFP_NF_MAX_BATCH];
 	uint16_t len[NFP_NF_MAX_BATCH];
-	nfp_iso_batch_in(&d->area, d->shared, batch->pkts, count, readable, writable, d->windows, d->saved, d->pk,
+	nfp_iso_batch_in(&d->area, d->shared, batch->pkts, count, readable, writable, d->windows, d->saved, &d->guard,
 			 at, len);
-	for (uint32_t i = 0; i < count; i++) {
-		d->pkts[i] = batch->pkts[i];
+	// The NFs get copies of the descriptors, in the arena: the runtime's own stay as they were.
+	memcpy(d->pkts, batch->pkts, sizeof(struct nfp_pkt) * count);
+	for (uint32_t i = d->guard.uniform; i < count; i++) { // (the uniform prefix is in place, as is)
 		d->pkts[i].data = at[i];
 		d->pkts[i].len = len[i];
 	}
@@ -279,25 +280,30 @@ int run(mpk_domain *d, mpk_slot *const *slots, uint32_t n, uint32_t readable, ui
 	if (enter(d, slots[0]->nf.desc->manifest.name,
 		  [&]() { nfp_chain_run(&b, n, moves, run_nf, &arg, d->hop, d->scratch); }) < 0)
 		return -EFAULT;
-	for (uint32_t i = 0; i < count; i++) {
-		uint8_t k = d->hop[i], v = d->verdicts[i], r = d->reasons[i];
-		const struct nfp_nf_manifest *m = &slots[k < n ? k : 0]->nf.desc->manifest;
-		if (!nfp_iso_verdict_ok(m, k, n, v, r)) {
-			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u for packet %u", m->name, v, i);
-			return -EFAULT;
-		}
-		// Where the NF left the packet (nf.h, front adjustment); compared, never dereferenced.
-		int64_t front = (int64_t)((uintptr_t)d->pkts[i].data - (uintptr_t)at[i]);
-		int rc = nfp_iso_pkt_out(&batch->pkts[i], d->shared, readable, writable, at[i], d->saved[i], front,
-					 d->pkts[i].len, &d->pk[i]);
-		if (rc < 0) {
-			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %u)", m->name, nfp_iso_violation(rc), i);
-			return -EACCES;
-		}
-		batch->verdicts[i] = v;
-		batch->drop_reasons[i] = r;
-		if (hop != nullptr)
-			hop[i] = k;
+	const struct nfp_nf_manifest *m[NFP_ISO_MAX_NFS];
+	for (uint32_t k = 0; k < n; k++)
+		m[k] = &slots[k]->nf.desc->manifest;
+	uint8_t own_hop[NFP_NF_MAX_BATCH];
+	uint8_t *h = hop != nullptr ? hop : own_hop;
+	int32_t bad = nfp_iso_take_verdicts(d->hop, d->verdicts, d->reasons, count, n, m, h, batch->verdicts,
+					    batch->drop_reasons);
+	if (bad >= 0) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u for packet %d",
+			 m[h[bad] < n ? h[bad] : 0]->name, batch->verdicts[bad], bad);
+		return -EFAULT;
+	}
+	// Where the NF left each packet (nf.h, front adjustment); compared, never dereferenced.
+	int rc = 0;
+	bad = nfp_iso_batch_out(batch->pkts, count, d->shared, readable, writable, at, d->saved, &d->guard,
+				[&](uint32_t i, int64_t *front, uint32_t *l) {
+					*front = (int64_t)((uintptr_t)d->pkts[i].data - (uintptr_t)at[i]);
+					*l = d->pkts[i].len;
+				},
+				&rc);
+	if (bad >= 0) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %d)", m[h[bad] < n ? h[bad] : 0]->name,
+			 nfp_iso_violation(rc), bad);
+		return -EACCES;
 	}
 	return 0;
 }

@@ -105,7 +105,7 @@ struct proc_domain {
 	uint32_t n_slots;
 	struct nfp_nf_manifest manifests[NFP_DOMAIN_MAX_NFS];
 	uint32_t readable[NFP_DOMAIN_MAX_NFS], writable[NFP_DOMAIN_MAX_NFS];
-	struct nfp_iso_pkt pk[NFP_NF_MAX_BATCH];
+	struct nfp_iso_guard guard; // what the runtime keeps of a batch during a call
 	uint8_t saved[NFP_NF_MAX_BATCH][NFP_ISO_WIN];
 };
 
@@ -599,7 +599,7 @@ int run(proc_domain *d, const uint32_t *slot_ids, uint32_t n, struct nfp_batch *
 	uint8_t *at[NFP_NF_MAX_BATCH];
 	uint16_t len[NFP_NF_MAX_BATCH];
 	nfp_iso_batch_in(&d->area, d->shared, batch->pkts, count, readable, writable, &sh->windows[0][0], d->saved,
-			 d->pk, at, len);
+			 &d->guard, at, len);
 	for (uint32_t i = 0; i < count; i++) {
 		const struct nfp_pkt *p = &batch->pkts[i];
 		sh->pkts[i] = {(uint32_t)(at[i] - d->shm), len[i], p->l3_off, p->l4_off, p->payload_off, p->flow_hash,
@@ -616,23 +616,30 @@ int run(proc_domain *d, const uint32_t *slot_ids, uint32_t n, struct nfp_batch *
 		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: its process refused the batch", m0->name);
 		return -EFAULT;
 	}
-	for (uint32_t i = 0; i < count; i++) {
-		uint8_t k = sh->hop[i], v = sh->verdicts[i], r = sh->reasons[i];
-		const struct nfp_nf_manifest *m = &d->manifests[slot_ids[k < n ? k : 0]];
-		if (!nfp_iso_verdict_ok(m, k, n, v, r)) {
-			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u", m->name, v);
-			return -EFAULT;
-		}
-		rc = nfp_iso_pkt_out(&batch->pkts[i], d->shared, readable, writable, at[i], d->saved[i], sh->pkts[i].front,
-				     sh->pkts[i].len, &d->pk[i]);
-		if (rc < 0) {
-			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %u)", m->name, nfp_iso_violation(rc), i);
-			return -EACCES;
-		}
-		batch->verdicts[i] = v;
-		batch->drop_reasons[i] = r;
-		if (hop != nullptr)
-			hop[i] = k;
+	const struct nfp_nf_manifest *m[kMaxChain];
+	for (uint32_t k = 0; k < n; k++)
+		m[k] = &d->manifests[slot_ids[k]];
+	uint8_t own_hop[NFP_NF_MAX_BATCH];
+	uint8_t *h = hop != nullptr ? hop : own_hop;
+	// Read once into the runtime's arrays: the child may still be writing the shared memory.
+	int32_t bad = nfp_iso_take_verdicts(sh->hop, sh->verdicts, sh->reasons, count, n, m, h, batch->verdicts,
+					    batch->drop_reasons);
+	if (bad >= 0) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u", m[h[bad] < n ? h[bad] : 0]->name,
+			 batch->verdicts[bad]);
+		return -EFAULT;
+	}
+	int why = 0;
+	bad = nfp_iso_batch_out(batch->pkts, count, d->shared, readable, writable, at, d->saved, &d->guard,
+				[&](uint32_t i, int64_t *front, uint32_t *l) {
+					*front = sh->pkts[i].front;
+					*l = sh->pkts[i].len;
+				},
+				&why);
+	if (bad >= 0) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %d)", m[h[bad] < n ? h[bad] : 0]->name,
+			 nfp_iso_violation(why), bad);
+		return -EACCES;
 	}
 	return 0;
 }

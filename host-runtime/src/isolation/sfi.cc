@@ -55,7 +55,7 @@ struct sfi_domain {
 	uint32_t n_slots;
 	int shared;
 	struct sfi_slot slots[NFP_DOMAIN_MAX_NFS];
-	struct nfp_iso_pkt pk[NFP_NF_MAX_BATCH];
+	struct nfp_iso_guard guard; // what the runtime keeps of a batch during a call
 	uint32_t off[NFP_NF_MAX_BATCH]; // where each packet sat in linear memory at the call's start
 	uint8_t saved[NFP_NF_MAX_BATCH][NFP_ISO_WIN];
 };
@@ -367,7 +367,7 @@ int run(struct sfi_domain *d, struct sfi_instance *in, struct sfi_slot *const *s
 	uint8_t *at[NFP_NF_MAX_BATCH];
 	uint16_t len[NFP_NF_MAX_BATCH];
 	nfp_iso_batch_in(&in->area, d->shared, batch->pkts, count, readable, writable, mem + in->win_off, d->saved,
-			 d->pk, at, len);
+			 &d->guard, at, len);
 	for (uint32_t i = 0; i < count; i++) {
 		const struct nfp_pkt *p = &batch->pkts[i];
 		d->off[i] = (uint32_t)(at[i] - mem);
@@ -394,29 +394,30 @@ int run(struct sfi_domain *d, struct sfi_instance *in, struct sfi_slot *const *s
 		return -EFAULT;
 	}
 	// Everything read back from linear memory is the NF's to have scribbled on: checked here.
-	const uint8_t *verdicts = mem + in->verdicts_off;
-	const uint8_t *reasons = mem + in->reasons_off;
-	for (uint32_t i = 0; i < count; i++) {
-		uint8_t k = chain->hop[i];
-		uint8_t v = verdicts[i];
-		const struct nfp_nf_manifest *m = &slots[k < n ? k : 0]->manifest;
-		if (!nfp_iso_verdict_ok(m, k, n, v, reasons[i])) {
-			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u for packet %u", m->name, v, i);
-			return -EFAULT;
-		}
-		// Where the NF left the packet (nf.h, front adjustment); pkt_out checks the rules.
-		int64_t front = (int64_t)spkts[i].data - (int64_t)d->off[i];
-		int rc = nfp_iso_pkt_out(&batch->pkts[i], d->shared, readable, writable,
-					 mem + in->win_off + i * NFP_ISO_SLOT + NFP_PKT_HEADROOM, d->saved[i], front,
-					 spkts[i].len, &d->pk[i]);
-		if (rc < 0) {
-			snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %u)", m->name, nfp_iso_violation(rc), i);
-			return -EACCES;
-		}
-		batch->verdicts[i] = v;
-		batch->drop_reasons[i] = reasons[i];
-		if (hop != NULL)
-			hop[i] = k;
+	const struct nfp_nf_manifest *m[NFP_ISO_MAX_NFS];
+	for (uint32_t k = 0; k < n; k++)
+		m[k] = &slots[k]->manifest;
+	uint8_t own_hop[NFP_NF_MAX_BATCH];
+	uint8_t *h = hop != NULL ? hop : own_hop;
+	int32_t bad = nfp_iso_take_verdicts(chain->hop, mem + in->verdicts_off, mem + in->reasons_off, count, n, m, h,
+					    batch->verdicts, batch->drop_reasons);
+	if (bad >= 0) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u for packet %d",
+			 m[h[bad] < n ? h[bad] : 0]->name, batch->verdicts[bad], bad);
+		return -EFAULT;
+	}
+	// Where the NF left each packet (nf.h, front adjustment); batch_out checks the rules.
+	int rc = 0;
+	bad = nfp_iso_batch_out(batch->pkts, count, d->shared, readable, writable, at, d->saved, &d->guard,
+				[&](uint32_t i, int64_t *front, uint32_t *l) {
+					*front = (int64_t)spkts[i].data - (int64_t)d->off[i];
+					*l = spkts[i].len;
+				},
+				&rc);
+	if (bad >= 0) {
+		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %d)", m[h[bad] < n ? h[bad] : 0]->name,
+			 nfp_iso_violation(rc), bad);
+		return -EACCES;
 	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 // How sandboxed NFs reach packets: in place or through windows; see windows.h.
 #include "windows.h"
 
+#include <stddef.h>
 #include <string.h>
 
 
@@ -185,44 +186,93 @@ static inline uint64_t head_kept(const struct nfp_iso_win *w, uint32_t writable,
 	return keep;
 }
 
+// A packet's header layout as one word: its length and the three offsets.
+static inline uint64_t layout(const struct nfp_pkt *pkt)
+{
+	static_assert(offsetof(struct nfp_pkt, l3_off) == offsetof(struct nfp_pkt, len) + 2 &&
+			      offsetof(struct nfp_pkt, payload_off) == offsetof(struct nfp_pkt, len) + 6,
+		      "the layout word reads len and the three offsets together");
+	uint64_t w;
+	memcpy(&w, &pkt->len, sizeof(w));
+	return w;
+}
+
+// Header offsets in order, as the runtime fills them: the regions follow from the layout alone.
+static inline bool ordered(const struct nfp_pkt *pkt)
+{
+	return pkt->l3_off <= pkt->l4_off && pkt->l4_off <= pkt->payload_off && pkt->payload_off <= pkt->len &&
+	       pkt->len <= NFP_ISO_WIN;
+}
+
 void nfp_iso_batch_in(const struct nfp_iso_area *area, int shared, const struct nfp_pkt *pkts, uint32_t n,
 		      uint32_t readable, uint32_t writable, uint8_t *wins, uint8_t (*saved)[NFP_ISO_WIN],
-		      struct nfp_iso_pkt *st, uint8_t **at, uint16_t *len)
+		      struct nfp_iso_guard *g, uint8_t **at, uint16_t *len)
 {
 	writable &= NFP_ISO_ALL_REGIONS;
 	const uint8_t all = writable == NFP_ISO_ALL_REGIONS;
-	// Packets of one batch mostly share their header layout: the last layout's mask is reused.
-	uint64_t shape = ~0ull, keep = 0;
+	g->all_writable = all;
+	uint32_t i = 0;
 	bool tail = false;
-	for (uint32_t i = 0; i < n; i++) {
+	uint64_t keep = 0;
+	if (shared && n > 0 && nfp_iso_in_area(area, &pkts[0]) && ordered(&pkts[0])) {
+		// The uniform prefix: in place, the first packet's layout, nothing kept past the head.
+		if (!all) {
+			struct nfp_iso_win w;
+			regions(&pkts[0], &w);
+			keep = head_kept(&w, writable, &tail);
+		}
+		if (!tail) {
+			if (keep != g->keep) { // (a zeroed guard holds keep 0 as bytes)
+				for (uint32_t b = 0; b < NFP_ISO_HEAD; b++)
+					g->keep_bytes[b] = (keep >> b) & 1 ? 0xff : 0;
+				g->keep = keep;
+			}
+			const uint64_t first = layout(&pkts[0]);
+			for (; i < n; i++) {
+				const struct nfp_pkt *pkt = &pkts[i];
+				if (layout(pkt) != first || !nfp_iso_in_area(area, pkt))
+					break;
+				at[i] = pkt->data;
+				len[i] = pkt->len;
+				if (!all)
+					copy_head(g->pk[i].head, pkt->data);
+			}
+		}
+	}
+	g->uniform = i;
+	// The rest one by one. Packets of one batch mostly share their layout: the last one's mask
+	// is reused, and a packet's regions are worked out only for a new one.
+	uint64_t shape = ~0ull;
+	for (; i < n; i++) {
 		const struct nfp_pkt *pkt = &pkts[i];
-		struct nfp_iso_pkt *s = &st[i];
+		struct nfp_iso_pkt *s = &g->pk[i];
 		s->all_writable = all;
 		s->tail = 0;
 		s->in_place = shared && nfp_iso_in_area(area, pkt);
 		if (s->in_place) {
 			at[i] = pkt->data;
-			len[i] = pkt->len;
-			if (all) {
-				s->w.len = pkt->len;
+			len[i] = s->len = pkt->len;
+			if (all)
 				continue;
-			}
-			uint64_t sh = (uint64_t)pkt->len | (uint64_t)pkt->l3_off << 16 | (uint64_t)pkt->l4_off << 32 |
-				      (uint64_t)pkt->payload_off << 48;
-			regions(pkt, &s->w);
-			if (sh != shape) {
-				keep = head_kept(&s->w, writable, &tail);
+			// (A layout out of order has regions that depend on the bytes: worked out each time.)
+			uint64_t sh = ordered(pkt) ? layout(pkt) : ~0ull;
+			if (sh != shape || sh == ~0ull) {
+				struct nfp_iso_win w;
+				regions(pkt, &w);
+				keep = head_kept(&w, writable, &tail);
 				shape = sh;
 			}
 			s->head_kept = keep;
-			s->tail = tail;
-			copy_head(saved[i], pkt->data);
+			copy_head(s->head, pkt->data);
 			if (!tail)
 				continue;
 			// Past the head, the bytes the NF may not change are saved as well.
-			uint32_t o = NFP_ISO_HEAD;
+			s->tail = 1;
+			struct nfp_iso_win w;
+			regions(pkt, &w);
+			uint32_t o = 0;
 			for (int r = 0; r < 4; r++) {
-				const struct nfp_iso_span sp = s->w.s[r];
+				const struct nfp_iso_span sp = w.s[r];
 				if ((writable & (1u << r)) || sp.hi <= NFP_ISO_HEAD)
 					continue;
 				uint32_t lo = sp.lo > NFP_ISO_HEAD ? sp.lo : NFP_ISO_HEAD;
@@ -237,29 +287,42 @@ void nfp_iso_batch_in(const struct nfp_iso_area *area, int shared, const struct 
 				continue;
 		}
 		at[i] = wins + (size_t)i * NFP_ISO_SLOT + NFP_PKT_HEADROOM;
-		len[i] = nfp_iso_window_in(pkt, shared ? NFP_ISO_ALL_REGIONS : readable, writable, at[i], &s->w);
+		len[i] = s->len = nfp_iso_window_in(pkt, shared ? NFP_ISO_ALL_REGIONS : readable, writable, at[i], &s->w);
 	}
 }
 
 int nfp_iso_pkt_out_all(struct nfp_pkt *pkt, int shared, uint32_t readable, uint32_t writable, const uint8_t *win,
-		    const uint8_t *saved, int64_t front, uint32_t len, const struct nfp_iso_pkt *st)
+			const uint8_t *saved, int64_t front, uint32_t len, const struct nfp_iso_guard *g, uint32_t i)
 {
 	writable &= NFP_ISO_ALL_REGIONS;
-	int64_t l2_end = st->all_writable ? (int64_t)st->w.len : (int64_t)st->w.s[0].hi;
-	if (!front_ok(writable, front, len, st->w.len, l2_end))
+	const struct nfp_iso_pkt *st = &g->pk[i];
+	// A packet of the uniform prefix has only its head in its row: the rest is the batch's.
+	const bool uniform = i < g->uniform;
+	const bool in_place = uniform || st->in_place, all = uniform ? g->all_writable : st->all_writable;
+	const bool tail = !uniform && st->tail;
+	const uint32_t old_len = uniform ? pkt->len : st->len;
+	const uint64_t kept = uniform ? g->keep : st->head_kept;
+	// A packet in place: its regions again from the runtime's own descriptor (unchanged since the
+	// call began); a window's were kept.
+	struct nfp_iso_win w;
+	if (in_place && !all)
+		regions(pkt, &w);
+	const struct nfp_iso_win *ws = in_place ? &w : &st->w;
+	int64_t l2_end = all ? (int64_t)old_len : (int64_t)ws->s[0].hi;
+	if (!front_ok(writable, front, len, old_len, l2_end))
 		return NFP_ISO_BAD_FRONT;
-	if (!st->in_place)
+	if (!in_place)
 		return nfp_iso_window_out(pkt, shared ? NFP_ISO_ALL_REGIONS : readable, writable, win, (int32_t)front, len,
 					  &st->w) < 0
 			       ? NFP_ISO_BAD_WRITE
 			       : 0;
-	if (!st->all_writable) {
+	if (!all) {
 		// The saved bytes sit where they were: a front move needs L2 writable, and L3 on never moves.
-		if (nfp_iso_diff_head(saved, pkt->data) & st->head_kept)
+		if (nfp_iso_head_changed(st->head, pkt->data, kept))
 			return NFP_ISO_BAD_WRITE;
-		uint32_t o = NFP_ISO_HEAD;
-		for (int r = 0; r < 4; r++) {
-			const struct nfp_iso_span sp = st->w.s[r];
+		uint32_t o = 0;
+		for (int r = 0; tail && r < 4; r++) {
+			const struct nfp_iso_span sp = ws->s[r];
 			if ((writable & (1u << r)) || sp.hi <= NFP_ISO_HEAD)
 				continue;
 			uint32_t lo = sp.lo > NFP_ISO_HEAD ? sp.lo : NFP_ISO_HEAD;
