@@ -3,7 +3,7 @@
  * skips and says why), test NFs built once per input hash, and packets.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addonBuilt } from '../../host-runtime/lib/index';
@@ -45,7 +45,12 @@ export async function testNf(names: string | string[], kind: ArtifactKind): Prom
   mkdirSync(dir, { recursive: true });
   const out = join(dir, `${list.join('-')}.${kind}.${h.digest('hex').slice(0, 12)}.so`);
   if (existsSync(out)) return out;
-  return buildNf({ kind, sources, out });
+  // Built under a name of this process, then renamed: a second vitest process building the same
+  // module at the same time never loads a half-written file.
+  const part = out.replace(/\.so$/, `.${process.pid}.part.so`);
+  await buildNf({ kind, sources, out: part });
+  renameSync(part, out);
+  return out;
 }
 
 /** `n` UDP packets of distinct flows from 10.0.0.x, 64 bytes on the wire without FCS. */
