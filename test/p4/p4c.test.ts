@@ -9,7 +9,7 @@
  *   traffic, NSH on the wire, PacketOut frames from the CPU port), and on a real
  *   simple_switch_grpc when it is on PATH.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,11 +92,24 @@ beforeAll(async () => {
   }
 });
 
-/** Runs a compiler; returns its stderr, failing the test with it on a non-zero exit. */
-function run(bin: string, args: string[]): string {
-  const r = spawnSync(bin, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
-  return r.stderr ?? '';
+/**
+ * Runs a compiler; resolves with its stderr, failing the test with it on a non-zero exit. Not
+ * spawnSync: a compile on a loaded machine can take long enough that a blocked worker misses
+ * vitest's own RPC deadline.
+ */
+function run(bin: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    child.on('error', reject);
+    child.on('close', (status) =>
+      status === 0
+        ? resolve(stderr)
+        : reject(new Error(`${bin} ${args.join(' ')} failed (${status}):\n${stderr}`)),
+    );
+  });
 }
 
 /** The parts of a P4Info both compilers must agree on, keyed and sorted for comparison. */
@@ -191,31 +204,34 @@ describe('p4c cross-checks', () => {
   describe.each(cases)('%s', (name) => {
     it.skipIf(!P4TEST)(
       'p4test compiles program.p4 (v1model) and program.pna.p4 (PNA) without warnings',
-      () => {
+      async () => {
         const c = compiled.get(name)!;
         for (const f of ['program.p4', 'program.pna.p4']) {
-          const stderr = run(P4TEST!, [join(c.dir, f)]);
+          const stderr = await run(P4TEST!, [join(c.dir, f)]);
           expect(stderr, `${f}: ${stderr}`).not.toMatch(/warning|error/i);
         }
       },
     );
 
-    it.skipIf(!BM2SS)("p4c-bm2-ss compiles program.p4 and p4c's P4Info equals nfp's (names and ids)", () => {
-      const c = compiled.get(name)!;
-      const info = join(c.dir, 'p4c.p4info.json');
-      const stderr = run(BM2SS!, [
-        '--arch',
-        'v1model',
-        '-o',
-        join(c.dir, 'p4c.json'),
-        '--p4runtime-files',
-        info,
-        join(c.dir, 'program.p4'),
-      ]);
-      expect(stderr, stderr).not.toMatch(/warning|error/i);
-      const theirs = p4infoFromJson(JSON.parse(readFileSync(info, 'utf8')));
-      expect(normalise(theirs)).toEqual(normalise(c.a.p4info));
-    });
+    it.skipIf(!BM2SS)(
+      "p4c-bm2-ss compiles program.p4 and p4c's P4Info equals nfp's (names and ids)",
+      async () => {
+        const c = compiled.get(name)!;
+        const info = join(c.dir, 'p4c.p4info.json');
+        const stderr = await run(BM2SS!, [
+          '--arch',
+          'v1model',
+          '-o',
+          join(c.dir, 'p4c.json'),
+          '--p4runtime-files',
+          info,
+          join(c.dir, 'program.p4'),
+        ]);
+        expect(stderr, stderr).not.toMatch(/warning|error/i);
+        const theirs = p4infoFromJson(JSON.parse(readFileSync(info, 'utf8')));
+        expect(normalise(theirs)).toEqual(normalise(c.a.p4info));
+      },
+    );
 
     it.skipIf(!BM2SS)(
       "p4c's BMv2 JSON gives every packet the same fate as nfp's on the softnic",
