@@ -88,6 +88,31 @@ describe('hostile frames on the rte_flow path', () => {
     expect(frames.length - untrusted).toBeGreaterThan(100);
   });
 
+  it('the placement report says where each wire check runs, per profile', () => {
+    const plan = JSON.parse(
+      readFileSync(join(__dirname, 'golden', 'multi-tenant', 'plan.json.golden'), 'utf8'),
+    ) as Plan;
+    const nic = emitNicArtifacts(plan);
+    const where = (n: string): Record<string, string> =>
+      Object.fromEntries(
+        (emitFlowArtifacts(plan, nic, n).placement.checks ?? []).map((c) => [c.check, c.where]),
+      );
+    expect(where('mlx5')).toEqual({
+      oversize: 'software',
+      malformed: 'software',
+      qinq: 'nic',
+      'nsh-on-wire': 'nic',
+      'fragment, ip-options': 'nic',
+      'not-ipv4': 'nic',
+    });
+    expect(where('ice')).toMatchObject({
+      oversize: 'software',
+      qinq: 'software',
+      'fragment, ip-options': 'software',
+    });
+    expect(Object.values(where('software'))).toEqual(Array(6).fill('software'));
+  });
+
   for (const g of graphs) {
     for (const n of NICS) {
       it(`${g.name} on ${n}: the corpus and ${FUZZ}+${FUZZ} fuzz frames meet the reference's fate`, async () => {
