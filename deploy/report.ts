@@ -326,6 +326,8 @@ export function renderReport(r: DeployReport): string {
       `NIC half on ${p.nic}: ${inNic.length} of ${p.nfs.length} NIC stage(s) offloaded to the NIC, the rest in software`,
     );
     for (const x of p.nfs) lines.push(`  ${x.name}: ${x.where === 'nic' ? 'NIC' : 'software'} (${x.reason})`);
+    for (const c of p.checks ?? [])
+      lines.push(`  check ${c.check}: ${c.where === 'nic' ? 'NIC' : 'software'} (${c.reason})`);
     for (const note of p.notices) lines.push(`  note: ${note}`);
   }
   lines.push('drops by reason:');

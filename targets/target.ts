@@ -165,6 +165,12 @@ export interface NicPlacementReport {
   paths?: Array<{ id: number; name: string; where: 'nic' | 'partly' | 'software'; reason: string }>;
   /** Notices for the user (a fallback to software, a missing feature). */
   notices: string[];
+  /**
+   * The parser's wire checks (partitioner/frame.ts) and the IP faults of IP-aware NFs: which run
+   * as NIC rules, which in the software stage (it rechecks every frame the NIC steered before
+   * trusting its MARK), and why.
+   */
+  checks?: Array<{ check: string; where: 'nic' | 'software'; reason: string }>;
 }
 
 /** The steps of an installation, in order; a failure names the one it happened in. */

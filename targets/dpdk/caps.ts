@@ -41,6 +41,11 @@ export interface NicCaps {
   etherTypeMatch: boolean;
   /** A rule may match every packet (an `eth` item with no field). */
   matchAll: boolean;
+  /**
+   * IPv4 `version_ihl` and `fragment_offset` under a mask: the NIC can send IPv4 fragments and
+   * headers with options to software before any rule reads L4 ports from them.
+   */
+  ipv4HeaderChecks: boolean;
   /** ETH `has_vlan` (a pattern that tells tagged from untagged frames). */
   hasVlan: boolean;
   /** Header fields a rule may match on. */
@@ -65,11 +70,12 @@ export const NIC_CAPS: Record<NicFamily, NicCaps> = {
     name: 'mlx5',
     description: 'NVIDIA ConnectX-5/6/7 and BlueField (mlx5 PMD, DV flow engine)',
     source:
-      'DPDK 22.11 guides: nics/overview (rte_flow tables), nics/mlx5 (groups and JUMP, 21844 priorities in groups > 0, meter policy, 24-bit MARK with dv_xmeta_en=0, flow isolated mode)',
+      'DPDK 22.11 guides: nics/overview (rte_flow tables), nics/mlx5 (groups and JUMP, 21844 priorities in groups > 0, meter policy, 24-bit MARK with dv_xmeta_en=0, flow isolated mode, IPv4 IHL and fragment_offset matching)',
     flowApi: true,
     items: ['eth', 'vlan', 'ipv4', 'ipv6', 'tcp', 'udp', 'icmp'],
     etherTypeMatch: true,
     matchAll: true,
+    ipv4HeaderChecks: true,
     hasVlan: true,
     fields: CUBE_FIELDS,
     masks: 'any',
@@ -105,6 +111,7 @@ export const NIC_CAPS: Record<NicFamily, NicCaps> = {
     items: ['eth', 'vlan', 'ipv4', 'ipv6', 'tcp', 'udp', 'icmp'],
     etherTypeMatch: true,
     matchAll: false,
+    ipv4HeaderChecks: false,
     hasVlan: false,
     fields: CUBE_FIELDS,
     masks: 'exact',
@@ -125,6 +132,7 @@ export const NIC_CAPS: Record<NicFamily, NicCaps> = {
     items: ['eth', 'vlan', 'ipv4', 'ipv6', 'tcp', 'udp'],
     etherTypeMatch: true,
     matchAll: false,
+    ipv4HeaderChecks: false,
     hasVlan: false,
     // The flow director's input sets: addresses, L4 ports, the VLAN TCI (no DSCP, no protocol alone).
     fields: ['port', 'ipVer', 'src4', 'dst4', 'src6', 'dst6', 'l4src', 'l4dst', 'vid', 'tagged', 'ethType'],
@@ -145,6 +153,7 @@ export const NIC_CAPS: Record<NicFamily, NicCaps> = {
     items: [],
     etherTypeMatch: false,
     matchAll: false,
+    ipv4HeaderChecks: false,
     hasVlan: false,
     fields: [],
     masks: 'exact',

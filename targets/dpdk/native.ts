@@ -90,6 +90,8 @@ function item(it: FlowItem): Record<string, unknown> {
       if (it.dst) o.dst = value(it.dst, w);
       if (it.proto) o.proto = value(it.proto, 8);
       if (it.dscp) o.dscp = value(it.dscp, 6);
+      if (it.type === 'ipv4' && it.versionIhl) o.versionIhl = value(it.versionIhl, 8);
+      if (it.type === 'ipv4' && it.fragmentOffset) o.fragmentOffset = value(it.fragmentOffset, 16);
       return o;
     }
     case 'tcp':

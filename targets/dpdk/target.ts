@@ -59,6 +59,8 @@ export interface InlineStats {
   toWire: number;
   crossPort: number;
   dropped: number;
+  /** Frames the NIC classified whose verdict the stage did not trust (a wire check failed): run in software. */
+  rechecked: number;
   txFull: number;
   noPort: number;
   multiSegment: number;

@@ -22,17 +22,19 @@ import { leftovers } from '../deploy/leftovers';
 
 const ROOT = join(__dirname, '..', '..');
 const MULTI = join(ROOT, 'examples', 'multi-tenant.yaml');
+/** Its mlx5 rule set has meters (the campus rate limits): multi-tenant's metered tenant retags VLANs, so runs in software. */
+const METERED = join(ROOT, 'examples', 'branch-heavy.yaml');
 const root = process.getuid?.() === 0;
 
-/** The multi-tenant example's mlx5 rule set (rules on all four wire ports, meters on port 0). */
+/** The branch-heavy example's mlx5 rule set (rules on all four wire ports, two meters). */
 async function mlx5RuleSet(): Promise<ReturnType<typeof emitFlowArtifacts>> {
-  const plan = await partition(loadGraph(MULTI), { profile: 'dpdk' });
+  const plan = await partition(loadGraph(METERED), { profile: 'dpdk' });
   return emitFlowArtifacts(plan, emitNicArtifacts(plan), 'mlx5');
 }
 
 /** A host plan on four net_null ports: real DPDK ports, no flow API. */
 async function nullPorts(): Promise<host.LoadedHostPlan> {
-  const plan = await partition(loadGraph(MULTI), { profile: 'dpdk' });
+  const plan = await partition(loadGraph(METERED), { profile: 'dpdk' });
   host.start({
     workers: 1,
     port: { kind: 'ports', devargs: [0, 1, 2, 3].map((i) => `net_null_t12i${i},no-rx=1`).join(';') },

@@ -2,8 +2,10 @@
  * A deployment of the dpdk target with the NIC hardware replaced by the rte_flow evaluator: each
  * packet meets the generated rule set first (targets/dpdk/flow/evaluate.ts); what the rules send
  * to the software pipeline (MARK 0xffffff, or no rule at all) runs through the softnic engine
- * with the same BMv2 JSON; what they steer to a host path gets its NSH as the inline stage adds it
- * and runs through the real host runtime; what comes back from the host takes the engine's
+ * with the same BMv2 JSON; so does a steered frame the inline stage does not trust (its own check,
+ * inline.cc wire_frame_trusted: oversize, stacked tags, lying lengths, IPv4 fragments and
+ * options, which rte_flow cannot see); what they steer to a host path gets its NSH as the inline
+ * stage adds it and runs through the real host runtime; what comes back from the host takes the engine's
  * return path. The result is every packet's fate, for compareWithReference: a lowering bug (a
  * wrong priority, mask, group or action) shows up as a wrong fate.
  */
@@ -15,11 +17,16 @@ import type { PacketFate, TrafficPacket } from '../../targets';
 import { FlowEvaluator, markMeaning, type FlowRuleSet } from '../../targets/dpdk/flow';
 import { SoftnicDevice } from '../../targets/softnic/device';
 import { installArtifacts } from '../../targets/softnic/install';
+import { loadSoftnic } from '../../targets/softnic/native';
+
+type WireFramesTrusted = (frames: Buffer[]) => boolean[];
 
 export interface ModelRun {
   fates: PacketFate[];
   /** How the packets were decided: dropped or steered by a rule, or left to software. */
-  nic: { dropped: number; toHost: number; toWire: number; software: number };
+  nic: { dropped: number; toHost: number; toWire: number; software: number; rechecked: number };
+  /** By packet: a rule dropped it in the NIC (its reason is the rule's counter cell). */
+  droppedByRule: boolean[];
   /** NIC counter cells the flow counters added to (`name[index]`). */
   cells: Map<string, number>;
 }
@@ -50,12 +57,20 @@ export async function runOnModel(
 
   const evaluator = new FlowEvaluator(rs);
   const fates: PacketFate[] = new Array(traffic.length);
-  const run: ModelRun = { fates, nic: { dropped: 0, toHost: 0, toWire: 0, software: 0 }, cells: new Map() };
+  const run: ModelRun = {
+    fates,
+    nic: { dropped: 0, toHost: 0, toWire: 0, software: 0, rechecked: 0 },
+    droppedByRule: new Array<boolean>(traffic.length).fill(false),
+    cells: new Map(),
+  };
+  // The inline stage's own check, on the frame as the NIC queued it (after its rewrites).
+  const check = (loadSoftnic() as unknown as { wireFramesTrusted: WireFramesTrusted }).wireFramesTrusted;
   const toHost: Array<{ index: number; frame: Buffer }> = [];
   traffic.forEach((p, index) => {
     const v = evaluator.run(p.port, p.data, index * 1000);
     if (v.kind === 'drop') {
       run.nic.dropped++;
+      run.droppedByRule[index] = true;
       const count = v.rule.actions.find((a) => a.type === 'count');
       const cell =
         count?.type === 'count'
@@ -73,7 +88,11 @@ export async function runOnModel(
       fates[index] = { kind: 'dropped', where: 'nic', reason: `group-${v.group}-miss` };
       return;
     }
-    const meaning = v.kind === 'default' ? { kind: 'software' as const } : markMeaning(rs, v.mark);
+    let meaning = v.kind === 'default' ? { kind: 'software' as const } : markMeaning(rs, v.mark);
+    if (meaning.kind !== 'software' && !check([v.frame])[0]) {
+      run.nic.rechecked++;
+      meaning = { kind: 'software' };
+    }
     if (meaning.kind === 'wire') {
       run.nic.toWire++;
       fates[index] = { kind: 'forwarded', port: meaning.port, data: v.frame };

@@ -293,6 +293,9 @@ void add_item(RuleBuild &b, const Napi::Object &it) {
 		if (masked(it, "dst", &v, &m)) s->hdr.dst_addr = rte_cpu_to_be_32(v), k->hdr.dst_addr = rte_cpu_to_be_32(m);
 		if (masked(it, "proto", &v, &m)) s->hdr.next_proto_id = uint8_t(v), k->hdr.next_proto_id = uint8_t(m);
 		if (masked(it, "dscp", &v, &m)) s->hdr.type_of_service = uint8_t(v << 2), k->hdr.type_of_service = uint8_t(m << 2);
+		if (masked(it, "versionIhl", &v, &m)) s->hdr.version_ihl = uint8_t(v), k->hdr.version_ihl = uint8_t(m);
+		if (masked(it, "fragmentOffset", &v, &m))
+			s->hdr.fragment_offset = rte_cpu_to_be_16(uint16_t(v)), k->hdr.fragment_offset = rte_cpu_to_be_16(uint16_t(m));
 		item = {RTE_FLOW_ITEM_TYPE_IPV4, s, nullptr, k};
 	} else if (type == "ipv6") {
 		auto *s = b.blob<rte_flow_item_ipv6>();

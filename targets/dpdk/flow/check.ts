@@ -86,6 +86,9 @@ function parseItem(text: string): FlowItem {
         dst: full('dst', w),
         proto: full('proto', 8),
         dscp: dscp(type === 'ipv4' ? 'tos' : 'tc'),
+        ...(type === 'ipv4'
+          ? { versionIhl: full('version_ihl', 8), fragmentOffset: full('fragment_offset', 16) }
+          : {}),
       });
     }
     case 'tcp':

@@ -41,6 +41,9 @@ interface Parsed {
     proto: number;
     dscp: number;
     firstFragment: boolean;
+    /** IPv4: the first header byte, and flags with the fragment offset. */
+    versionIhl: number;
+    fragmentOffset: number;
   };
   l4?: { src: number; dst: number };
 }
@@ -66,6 +69,8 @@ function parse(f: Buffer): Parsed {
       proto: f[off + 9],
       dscp: f[off + 1] >> 2,
       firstFragment: frag === 0,
+      versionIhl: f[off],
+      fragmentOffset: f.readUInt16BE(off + 6),
     };
     const l4 = off + ihl;
     if (frag === 0 && (p.l3.proto === 6 || p.l3.proto === 17) && f.length >= l4 + 4)
@@ -80,6 +85,8 @@ function parse(f: Buffer): Parsed {
       proto: f[off + 6],
       dscp: (f.readUInt16BE(off) >> 6) & 0x3f,
       firstFragment: true,
+      versionIhl: 0,
+      fragmentOffset: 0,
     };
     const l4 = off + 40;
     if ((p.l3.proto === 6 || p.l3.proto === 17) && f.length >= l4 + 4)
@@ -98,9 +105,18 @@ function itemMatches(it: FlowItem, p: Parsed): boolean {
     case 'vlan':
       return p.tagged && fits(it.vid, BigInt(p.vid));
     case 'ipv4':
+      return (
+        p.l3?.v === 4 &&
+        fits(it.src, p.l3.src) &&
+        fits(it.dst, p.l3.dst) &&
+        fits(it.proto, BigInt(p.l3.proto)) &&
+        fits(it.dscp, BigInt(p.l3.dscp)) &&
+        fits(it.versionIhl, BigInt(p.l3.versionIhl)) &&
+        fits(it.fragmentOffset, BigInt(p.l3.fragmentOffset))
+      );
     case 'ipv6':
       return (
-        p.l3?.v === (it.type === 'ipv4' ? 4 : 6) &&
+        p.l3?.v === 6 &&
         fits(it.src, p.l3.src) &&
         fits(it.dst, p.l3.dst) &&
         fits(it.proto, BigInt(p.l3.proto)) &&

@@ -16,7 +16,16 @@ export type FlowItem =
   /** `hasVlan` set: the frame must (true) or must not (false) carry a VLAN tag. */
   | { type: 'eth'; etherType?: number; hasVlan?: boolean }
   | { type: 'vlan'; vid: Masked }
-  | { type: 'ipv4'; src?: Masked; dst?: Masked; proto?: Masked; dscp?: Masked }
+  /** `versionIhl`: the header's first byte; `fragmentOffset`: flags and offset (MF is 0x2000). */
+  | {
+      type: 'ipv4';
+      src?: Masked;
+      dst?: Masked;
+      proto?: Masked;
+      dscp?: Masked;
+      versionIhl?: Masked;
+      fragmentOffset?: Masked;
+    }
   | { type: 'ipv6'; src?: Masked; dst?: Masked; proto?: Masked; dscp?: Masked }
   | { type: 'tcp' | 'udp'; srcPort?: Masked; dstPort?: Masked }
   | { type: 'icmp' };

@@ -2,8 +2,9 @@
  * The rte_flow lowering: the NIC pipeline (as gathered by stages.ts) becomes rules for one NIC
  * profile, with the tenants and paths that must stay in software given. Two layouts:
  *
- * - groups (a NIC with JUMP and priorities, mlx5): group 0 drops NSH from the wire and jumps to
- *   group 1, the tenant slices; each tenant has a group of its path rules; each table-like NF
+ * - groups (a NIC with JUMP and priorities, mlx5): group 0 drops stacked VLAN tags (by outer
+ *   TPID) and NSH from the wire and jumps to group 1, the tenant slices; each tenant has a group
+ *   of its path rules; each table-like NF
  *   stage of a path (an ACL, a router, a marker that differs by IP version) gets a group of its
  *   own. Rules in a group keep the pipeline's first-match order through priorities, and header
  *   rewrites happen where the pipeline does them, so later groups match the rewritten packet.
@@ -17,6 +18,7 @@
  */
 import { intersect, normalise, ones, WIDTH, type Cube, type CubeField } from './cube';
 import type { NicCaps } from '../caps';
+import { IP_AWARE_NFS } from '../../../partitioner/reference';
 import {
   MARK_SOFTWARE,
   MARK_WIRE,
@@ -30,6 +32,8 @@ import {
 import type { Cell, ClassEntry, MeterUse, PathSpec, PipelineSpec, Stage, StageEntry } from './stages';
 
 const ETHERTYPE_NSH = 0x894f;
+/** Outer TPIDs of a stacked tag (802.1ad and the older 0x9100): partitioner/frame.ts drops them as qinq. */
+const QINQ_TPIDS = [0x88a8, 0x9100];
 
 export interface LowerInput {
   spec: PipelineSpec;
@@ -266,13 +270,23 @@ export function lowerRules(input: LowerInput): LowerOutput {
         out.problems.push({ tenant: origin.tenant, path: origin.path, reason: `${origin.what}: ${problem}` });
         return;
       }
-      for (const pattern of pats as Pattern[]) {
-        const priority = prio.get(group) ?? 0;
-        prio.set(group, priority + 1);
-        out.rules.push({ port, group, priority, pattern, actions, origin });
-      }
+      for (const pattern of pats as Pattern[]) push(group, pattern, actions, origin);
     };
-    // Group 0: NSH is internal, never accepted from the wire; everything else on to the slices.
+    const push = (group: number, pattern: Pattern, actions: FlowAction[], origin: FlowOrigin): void => {
+      const priority = prio.get(group) ?? 0;
+      prio.set(group, priority + 1);
+      out.rules.push({ port, group, priority, pattern, actions, origin });
+    };
+    // Group 0: stacked VLAN tags by their outer TPID (the parser's QinQ check; a second 802.1Q tag
+    // and every length check need more than a pattern: the inline stage rechecks what is queued).
+    for (const tpid of QINQ_TPIDS)
+      add(
+        0,
+        { ethType: { value: BigInt(tpid), mask: ones(16) } },
+        [...count([dropCell(spec.dropCode('qinq'))]), { type: 'drop' }],
+        { what: `stacked VLAN tag (TPID 0x${tpid.toString(16)}) on a wire port` },
+      );
+    // NSH is internal, never accepted from the wire; everything else on to the slices.
     add(
       0,
       { ethType: { value: BigInt(ETHERTYPE_NSH), mask: ones(16) } },
@@ -281,6 +295,21 @@ export function lowerRules(input: LowerInput): LowerOutput {
         what: 'NSH on a wire port',
       },
     );
+    // IPv4 with options or fragmented reads other L4 ports in a rule than in the pipeline (which
+    // reads none): the software pipeline decides those, before any rule matches on ports.
+    if (caps.ipv4HeaderChecks) {
+      const ipv4 = (fields: Omit<Extract<FlowItem, { type: 'ipv4' }>, 'type'>): Pattern => [
+        { type: 'eth' },
+        { type: 'ipv4', ...fields },
+      ];
+      push(
+        0,
+        ipv4({ versionIhl: { value: 0x45n, mask: 0xffn }, fragmentOffset: { value: 0n, mask: 0x3fffn } }),
+        [{ type: 'jump', group: 1 }],
+        { what: 'IPv4 without options, not a fragment: to the tenant slices' },
+      );
+      push(0, ipv4({}), software, { what: 'IPv4 with options or a fragment: the software pipeline' });
+    }
     add(0, {}, [{ type: 'jump', group: 1 }], { what: 'every other frame: to the tenant slices' });
     const tenantGroup = new Map<number, number>();
     for (const { t, e } of tenantEntries) {
@@ -329,10 +358,24 @@ export function lowerRules(input: LowerInput): LowerOutput {
     }
 
     // The actions of the rule that enters stage k of path p; later stages get groups of their own.
-    function walkStages(p: PathSpec, k: number, w: Walk): FlowAction[] {
+    // `gated`: the packet already passed the L3 gate (ipGate) of an earlier stage.
+    function walkStages(p: PathSpec, k: number, w: Walk, gated?: 'ipv4' | 'ip'): FlowAction[] {
       const cells = w.cells;
+      const retagged = p.stages.find((s) =>
+        s.entries.some((e) => e.actions.some((a) => VLAN_REWRITES.has(a.type))),
+      );
+      if (k === 0 && !gated && retagged)
+        out.problems.push({
+          tenant: w.origin.tenant,
+          path: p.path.id,
+          reason: `${retagged.nf.name}: a VLAN tag rewritten in the NIC would hide an oversize or double-tagged frame from the software stage's recheck`,
+        });
+      const needsGate = (s: Stage): boolean => {
+        const g = ipGate(s);
+        return g !== undefined && gated !== 'ipv4' && !(g.families.length === 2 && gated === 'ip');
+      };
       // Single-entry stages (no match of their own) only add actions to the rule.
-      while (k < p.stages.length && isPlain(p.stages[k])) {
+      while (k < p.stages.length && isPlain(p.stages[k]) && !needsGate(p.stages[k])) {
         const e = p.stages[k].entries[0];
         w = {
           ...w,
@@ -344,6 +387,30 @@ export function lowerRules(input: LowerInput): LowerOutput {
       void cells;
       if (k === p.stages.length) return terminalActions(p, w);
       const stage = p.stages[k];
+      const gate = needsGate(stage) ? ipGate(stage) : undefined;
+      if (gate) {
+        // A group that lets the IP versions the NF reads on and drops the rest as the pipeline does.
+        const g = nextGroup++;
+        const origin = {
+          ...w.origin,
+          nf: stage.nf.name,
+          what: `${w.origin.what} → ${stage.nf.name}: L3 check`,
+        };
+        const rest = walkStages(
+          p,
+          k,
+          { cube: {}, actions: [], cells: [], exitPort: w.exitPort, origin: w.origin },
+          gate.families.length === 1 ? 'ipv4' : 'ip',
+        );
+        for (const fam of gate.families) push(g, [{ type: 'eth' }, { type: fam }], rest, origin);
+        push(
+          g,
+          [{ type: 'eth' }],
+          [...count([dropCell(spec.dropCode(gate.reason))]), { type: 'drop' }],
+          origin,
+        );
+        return [...w.actions, ...count(w.cells), { type: 'jump', group: g }];
+      }
       const g = nextGroup++;
       for (const e of stage.entries) {
         const origin = { ...w.origin, nf: stage.nf.name, what: `${w.origin.what} → ${e.what}` };
@@ -361,7 +428,7 @@ export function lowerRules(input: LowerInput): LowerOutput {
                 ...count([...after.cells, dropCell(e.outcome.reason)]),
                 { type: 'drop' } as FlowAction,
               ]
-            : walkStages(p, k + 1, after);
+            : walkStages(p, k + 1, after, gated);
         for (const cube of e.cubes) add(g, cube, actions, origin);
       }
       return [...w.actions, ...count(w.cells), { type: 'jump', group: g }];
@@ -450,9 +517,17 @@ export function lowerRules(input: LowerInput): LowerOutput {
         return fail(
           `${r.origin.what}: overlaps the earlier "${before.origin.what}", and ${caps.name} cannot order rules`,
         );
-      const pats = patternsOf(r.cube, caps);
-      const problem = typeof pats === 'string' ? pats : actionProblem(r.actions);
-      if (problem !== undefined || typeof pats === 'string') return fail(`${r.origin.what}: ${problem}`);
+      const all = patternsOf(r.cube, caps);
+      const problem = typeof all === 'string' ? all : actionProblem(r.actions);
+      if (problem !== undefined || typeof all === 'string') return fail(`${r.origin.what}: ${problem}`);
+      // A flat rule set cannot send IPv4 options and fragments to software first, and a rule reads
+      // other L4 ports from them than the pipeline: an IPv4 drop by L4 ports stays in software
+      // (a steered packet is safe: the inline stage rechecks it).
+      const pats = r.actions.some((a) => a.type === 'drop') ? all.filter((p) => !ipv4Ports(p)) : all;
+      if (!pats.length)
+        return fail(
+          `${r.origin.what}: an IPv4 drop by L4 ports, and ${caps.name} cannot keep IPv4 options and fragments from it`,
+        );
       if (caps.oneInputSetPerFlowType) {
         for (const p of pats) {
           const s = inputSet(p);
@@ -487,6 +562,32 @@ export function lowerRules(input: LowerInput): LowerOutput {
   ): Array<{ cube: Cube; actions: FlowAction[]; origin: FlowOrigin; install: boolean }> {
     if (k === p.stages.length)
       return [{ cube: w.cube, actions: terminalActions(p, w), origin: w.origin, install: true }];
+    const stage = p.stages[k];
+    const gate = ipGate(stage);
+    if (gate) {
+      // Only frames of the versions the NF takes go on in rules; the rest stays in software.
+      const ver =
+        w.cube.ipVer && w.cube.ipVer.mask === ones(WIDTH.ipVer) ? Number(w.cube.ipVer.value) : undefined;
+      const rest = {
+        cube: w.cube,
+        actions: software,
+        origin: { ...w.origin, nf: stage.nf.name },
+        install: false,
+      };
+      if (ver !== undefined && gate.families.includes(ver === 4 ? 'ipv4' : 'ipv6'))
+        return expandStage(p, k, w);
+      if (gate.families.length === 2) return [rest];
+      const v4 = intersect(w.cube, { ipVer: { value: 4n, mask: ones(WIDTH.ipVer) } });
+      return [...(v4 ? expandStage(p, k, { ...w, cube: v4 }) : []), rest];
+    }
+    return expandStage(p, k, w);
+  }
+
+  function expandStage(
+    p: PathSpec,
+    k: number,
+    w: Walk,
+  ): Array<{ cube: Cube; actions: FlowAction[]; origin: FlowOrigin; install: boolean }> {
     const stage = p.stages[k];
     // After a rewrite, later matches see other headers than the wire's: that part stays in software.
     if (stage.entries.some((e) => e.actions.length > 0))
@@ -532,6 +633,29 @@ export function lowerRules(input: LowerInput): LowerOutput {
     return out2;
   }
 }
+
+/**
+ * What a stage's NF takes by IP version (partitioner/reference.ts): IP-aware NFs only IPv4 (the
+ * group-0 rules already sent options and fragments to software), the others drop as `not-ipv4`;
+ * a router IPv4 and IPv6, the others drop as `no-route`. Undefined: it takes every frame.
+ */
+function ipGate(s: Stage): { families: Array<'ipv4' | 'ipv6'>; reason: string } | undefined {
+  if (IP_AWARE_NFS.has(s.nf.type)) return { families: ['ipv4'], reason: 'not-ipv4' };
+  if (s.nf.type === 'router') return { families: ['ipv4', 'ipv6'], reason: 'no-route' };
+  return undefined;
+}
+
+/** An IPv4 pattern that reads L4 ports. */
+function ipv4Ports(p: FlowItem[]): boolean {
+  return p.some((it) => it.type === 'ipv4') && p.some((it) => it.type === 'tcp' || it.type === 'udp');
+}
+
+/** Rewrites that change a frame's length or tags (the software stage's checks read both). */
+const VLAN_REWRITES: ReadonlySet<FlowAction['type']> = new Set([
+  'of_pop_vlan',
+  'of_push_vlan',
+  'of_set_vlan_vid',
+]);
 
 /** A stage with one catch-all entry: only actions (a monitor, a rate limiter, an encap). */
 function isPlain(s: Stage): boolean {

@@ -257,6 +257,7 @@ function placementReport(
   return {
     nic: caps.name,
     nfs,
+    checks: wireChecks(caps, rs),
     paths: [...pathWhere].map(([id, w]) => ({
       id,
       name: plan.paths.find((p) => p.id === id)?.name ?? String(id),
@@ -265,4 +266,60 @@ function placementReport(
     })),
     notices,
   };
+}
+
+/** Where each of the NIC parser's checks runs on this profile (the rules say what is in the NIC). */
+function wireChecks(caps: NicCaps, rs: FlowRuleSet): NonNullable<NicPlacementReport['checks']> {
+  if (!caps.flowApi)
+    return ['oversize', 'malformed', 'qinq', 'nsh-on-wire', 'fragment, ip-options', 'not-ipv4'].map(
+      (check) => ({
+        check,
+        where: 'software' as const,
+        reason: `${caps.name} has no flow API: the software pipeline runs every check`,
+      }),
+    );
+  const ruled = (what: RegExp): boolean => rs.rules.some((r) => what.test(r.origin.what));
+  const recheck = 'rte_flow matches no lengths: the software stage rechecks every frame the NIC steered';
+  const where = (
+    inNic: boolean,
+    nic: string,
+    software: string,
+  ): { where: 'nic' | 'software'; reason: string } =>
+    inNic ? { where: 'nic', reason: nic } : { where: 'software', reason: software };
+  return [
+    { check: 'oversize', where: 'software', reason: `frame length: ${recheck}` },
+    { check: 'malformed', where: 'software', reason: `header lengths: ${recheck}` },
+    {
+      check: 'qinq',
+      ...where(
+        ruled(/^stacked VLAN tag/),
+        'outer TPID 0x88a8 / 0x9100 dropped by group-0 rules; a second 802.1Q tag rechecked in software',
+        `${caps.name} cannot order a TPID rule before the tenant slices: rechecked in software`,
+      ),
+    },
+    {
+      check: 'nsh-on-wire',
+      ...where(
+        ruled(/^NSH on a wire port/),
+        'EtherType 0x894f dropped by a rule',
+        `${caps.name}: rechecked in software`,
+      ),
+    },
+    {
+      check: 'fragment, ip-options',
+      ...where(
+        ruled(/^IPv4 with options or a fragment/),
+        'IPv4 version_ihl and fragment_offset: group-0 rules send them to the software pipeline',
+        `${caps.name} matches neither IHL nor fragment_offset: steered ones are rechecked in software, IPv4 drops by L4 ports stay in software`,
+      ),
+    },
+    {
+      check: 'not-ipv4',
+      ...where(
+        caps.actions.includes('jump') && caps.priorities > 1 && caps.flowApi,
+        'a group per IP-aware NF stage takes IPv4 only and drops the rest',
+        'IP-aware NF stages in flat rules match IPv4 only; the rest runs in software',
+      ),
+    },
+  ];
 }

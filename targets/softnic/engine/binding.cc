@@ -708,6 +708,7 @@ void nfp_softnic_register(Napi::Env env, Napi::Object exports) {
 	nfp_softnic::softnic_register_raw_socket(env, sn);
 	nfp_softnic::softnic_register_ethdev_port(env, sn);
 	sn.Set("decodeMarks", Napi::Function::New(env, nfp_softnic::decode_marks));
+	sn.Set("wireFramesTrusted", Napi::Function::New(env, nfp_softnic::wire_frames_trusted));
 	sn.Set("abiVersion", Napi::Number::New(env, nfp_softnic::kSoftnicAbiVersion));
 	exports.Set("softnic", sn);
 }

@@ -42,6 +42,7 @@ constexpr uint16_t kEtherNsh = 0x894F;
 constexpr uint32_t kNshShift = 16; // bytes NSH adds after the MAC addresses (base, path, one TLV)
 constexpr uint32_t kRingSize = 1024;
 constexpr uint16_t kDrain = 64;
+constexpr uint32_t kMaxWireFrame = 1522; // partitioner/frame.ts MAX_FRAME_BYTES
 
 struct Stage {
 	Engine *eng;
@@ -162,6 +163,63 @@ struct rte_mbuf *run_engine(Stage *s, uint16_t index, Outbox &ob, uint32_t in, s
 	return nullptr;
 }
 
+// Whether the NIC hardware's verdict on a frame may stand: rte_flow matches headers but checks no
+// lengths, so a frame the pipeline's parser checks would drop (longer than 1522 bytes, a stacked
+// VLAN tag, a header cut short or whose lengths lie; partitioner/frame.ts is the reference) or
+// that IP-aware NFs refuse (an IPv4 fragment, IPv4 options) runs the whole pipeline instead, which
+// gives it its named drop reason or the fate its IP fault calls for. NSH is never trusted either,
+// nor an IPv4 header with a wrong checksum (the pipeline's output carries a right one).
+bool wire_frame_trusted(const uint8_t *f, uint32_t len)
+{
+	auto u16 = [f](uint32_t at) { return uint32_t(f[at] << 8 | f[at + 1]); };
+	auto stacked = [](uint32_t t) { return t == 0x88a8 || t == 0x9100; };
+	if (len > kMaxWireFrame || len < 14) return false;
+	uint32_t type = u16(12), off = 14;
+	if (stacked(type) || type == kEtherNsh) return false;
+	if (type == 0x8100) {
+		if (len < off + 4) return false;
+		type = u16(off + 2);
+		off += 4;
+		if (stacked(type) || type == 0x8100) return false;
+	}
+	uint32_t proto, l4_len, at;
+	if (type == 0x0800) {
+		if (len < off + 20) return false;
+		const uint32_t ihl = (f[off] & 0x0f) * 4u, total = u16(off + 2);
+		if (f[off] >> 4 != 4 || ihl != 20) return false; // IHL below 5 lies; above 5: options
+		if (total < ihl || off + total > len) return false;
+		if ((u16(off + 6) & 0x3fff) != 0) return false; // MF or a fragment offset
+		// A wrong header checksum: the pipeline writes a right one on the way out, a NIC rule does not.
+		uint32_t sum = 0;
+		for (uint32_t i = 0; i < 20; i += 2) sum += u16(off + i);
+		while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+		if (sum != 0xffff) return false;
+		proto = f[off + 9];
+		l4_len = total - ihl;
+		at = off + 20;
+	} else if (type == 0x86dd) {
+		if (len < off + 40) return false;
+		l4_len = u16(off + 4);
+		if (f[off] >> 4 != 6 || off + 40 + l4_len > len) return false;
+		proto = f[off + 6] == 58 ? 1 : f[off + 6];
+		at = off + 40;
+	} else {
+		return true;
+	}
+	switch (proto) {
+	case 6:
+		if (len < at + 20) return false;
+		return (f[at + 12] >> 4) * 4u >= 20 && (f[at + 12] >> 4) * 4u <= l4_len;
+	case 17:
+		if (len < at + 8) return false;
+		return u16(at + 4) >= 8 && u16(at + 4) <= l4_len;
+	case 1:
+		return len >= at + 4 && l4_len >= 8;
+	default:
+		return true;
+	}
+}
+
 uint16_t stage_rx(void *ctx, uint16_t index, uint16_t hwq, struct rte_mbuf **pkts, uint16_t n, uint16_t)
 {
 	Stage *s = static_cast<Stage *>(ctx);
@@ -178,7 +236,12 @@ uint16_t stage_rx(void *ctx, uint16_t index, uint16_t hwq, struct rte_mbuf **pkt
 			// What the NIC hardware decided: its MARK, else what this queue stands for.
 			int32_t what = by_queue;
 			if (m->ol_flags & RTE_MBUF_F_RX_FDIR_ID) what = int32_t(m->hash.fdir.hi & 0xffffff);
-			const Dispatch d = s->dispatch.decode(what);
+			Dispatch d = s->dispatch.decode(what);
+			if (d.kind != Dispatch::Software &&
+			    (m->nb_segs != 1 || !wire_frame_trusted(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len))) {
+				st.rechecked++;
+				d = Dispatch{};
+			}
 			if (d.kind == Dispatch::HostPath && push_nsh(m, d.spi, d.si, d.tenant)) {
 				st.offloaded++;
 				pkts[kept++] = m;
@@ -345,6 +408,23 @@ void attach_inline(Engine &eng, rte_spinlock_t &lock, std::shared_ptr<InlineStat
 	s.release(); // owned by the host plan from now on (stage_release)
 }
 
+// wireFramesTrusted(frames: Buffer[]) → boolean[]: whether the receive hook lets the NIC
+// hardware's verdict on each frame stand (wire_frame_trusted).
+Napi::Value wire_frames_trusted(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "wireFramesTrusted(frames: Buffer[])");
+	Napi::Array in = info[0].As<Napi::Array>();
+	Napi::Array out = Napi::Array::New(env, in.Length());
+	for (uint32_t i = 0; i < in.Length(); i++) {
+		Napi::Value v = in.Get(i);
+		if (!v.IsBuffer()) throw Napi::TypeError::New(env, "wireFramesTrusted: every frame must be a Buffer");
+		Napi::Buffer<uint8_t> b = v.As<Napi::Buffer<uint8_t>>();
+		out.Set(i, Napi::Boolean::New(env, wire_frame_trusted(b.Data(), uint32_t(b.Length()))));
+	}
+	return out;
+}
+
 // decodeMarks({ tenantOfSpi, siOfSpi }, marks: Int32Array) → [{ kind, spi?, si?, tenant?, port? }]:
 // what the receive hook makes of each MARK value (the same DispatchTable::decode).
 Napi::Value decode_marks(const Napi::CallbackInfo &info)
@@ -391,6 +471,7 @@ Napi::Value inline_stats(Napi::Env env, const std::shared_ptr<InlineStats> &stat
 	o.Set("toWire", double(s.to_wire.load()));
 	o.Set("crossPort", double(s.cross_port.load()));
 	o.Set("dropped", double(s.dropped.load()));
+	o.Set("rechecked", double(s.rechecked.load()));
 	o.Set("txFull", double(s.tx_full.load()));
 	o.Set("noPort", double(s.no_port.load()));
 	o.Set("multiSegment", double(s.multi_segment.load()));

@@ -41,13 +41,14 @@ struct DispatchTable {
 struct InlineStats {
 	std::atomic<bool> attached{false};
 	std::atomic<uint64_t> software{0}, offloaded{0}, to_host{0}, returned{0}, to_wire{0}, cross_port{0},
-	    dropped{0}, tx_full{0}, no_port{0}, multi_segment{0}, too_long{0};
+	    dropped{0}, rechecked{0}, tx_full{0}, no_port{0}, multi_segment{0}, too_long{0};
 };
 
 void attach_inline(Engine &eng, rte_spinlock_t &lock, std::shared_ptr<InlineStats> &stats, Napi::Object self,
                    const Napi::CallbackInfo &info);
 Napi::Value inline_stats(Napi::Env env, const std::shared_ptr<InlineStats> &stats);
 Napi::Value decode_marks(const Napi::CallbackInfo &info);
+Napi::Value wire_frames_trusted(const Napi::CallbackInfo &info);
 
 } // namespace nfp_softnic
 

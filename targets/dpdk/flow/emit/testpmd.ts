@@ -41,6 +41,10 @@ export function itemText(it: FlowItem): string {
       // testpmd's IPv4 `tos` and IPv6 `tc` hold the whole byte: DSCP is its upper six bits.
       const byte = it.dscp ? { value: it.dscp.value << 2n, mask: it.dscp.mask << 2n } : undefined;
       parts.push(...field(fam === 4 ? 'tos' : 'tc', byte, 8, hex));
+      if (it.type === 'ipv4') {
+        parts.push(...field('version_ihl', it.versionIhl, 8, hex));
+        parts.push(...field('fragment_offset', it.fragmentOffset, 16, hex));
+      }
       break;
     }
     case 'tcp':
