@@ -129,12 +129,10 @@ static void configure_port(Runtime *rt, uint16_t port, const std::string &name, 
 		throw fail("cannot start port " + name + ": " + rte_strerror(-rc));
 }
 
-// `vdevs`: one single-queue vdev per host queue, the devargs separated by ';' in queue order
-// (a NIC's host ports as separate interfaces, such as one veth per host port).
-static void open_queue_vdevs(Runtime *rt)
+// The non-empty parts of a `;`-separated list of port specs, in order.
+static std::vector<std::string> split_specs(const std::string &all)
 {
 	std::vector<std::string> specs;
-	const std::string &all = rt->cfg.port.devargs;
 	for (size_t b = 0; b <= all.size();) {
 		size_t e = all.find(';', b);
 		if (e == std::string::npos)
@@ -143,6 +141,14 @@ static void open_queue_vdevs(Runtime *rt)
 			specs.push_back(all.substr(b, e - b));
 		b = e + 1;
 	}
+	return specs;
+}
+
+// `vdevs`: one single-queue vdev per host queue, the devargs separated by ';' in queue order
+// (a NIC's host ports as separate interfaces, such as one veth per host port).
+static void open_queue_vdevs(Runtime *rt)
+{
+	std::vector<std::string> specs = split_specs(rt->cfg.port.devargs);
 	if (specs.size() != rt->n_queues)
 		throw fail("port kind vdevs needs one vdev per host queue: " + std::to_string(rt->n_queues) +
 			   " queues, " + std::to_string(specs.size()) + " vdevs");
@@ -163,16 +169,7 @@ static void open_queue_vdevs(Runtime *rt)
 // hardware queue q % per_port (the TypeScript binding multiplies the plan's queues by the ports).
 static void open_port_list(Runtime *rt)
 {
-	std::vector<std::string> specs;
-	const std::string &all = rt->cfg.port.devargs;
-	for (size_t b = 0; b <= all.size();) {
-		size_t e = all.find(';', b);
-		if (e == std::string::npos)
-			e = all.size();
-		if (e > b)
-			specs.push_back(all.substr(b, e - b));
-		b = e + 1;
-	}
+	std::vector<std::string> specs = split_specs(rt->cfg.port.devargs);
 	if (specs.empty() || rt->n_queues % specs.size() != 0)
 		throw fail("port kind ports needs a whole number of host queues per port: " + std::to_string(rt->n_queues) +
 			   " queues, " + std::to_string(specs.size()) + " ports");
