@@ -17,6 +17,7 @@
 namespace nfp {
 
 thread_local IsoCall *t_iso_call __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local IsoWatch *t_iso_watch __attribute__((tls_model("initial-exec"))) = nullptr;
 
 namespace {
 
@@ -25,25 +26,16 @@ namespace {
 struct sigaction g_prev_segv, g_prev_bus, g_prev_fpe, g_prev_alrm;
 std::once_flag g_installed;
 
-// A thread that enters domains, as the watchdog sees it.
-struct Watched {
-	std::atomic<uint64_t> deadline{0}; // TSC; 0: not in a call
-	pid_t tid = 0;
-};
-
 constexpr uint32_t kMaxWatched = 256;
-Watched g_watched[kMaxWatched];
+IsoWatch g_watched[kMaxWatched];
 std::atomic<uint32_t> g_n_watched{0};
 std::mutex g_watch_mu;
-thread_local Watched *t_watched = nullptr;
-thread_local bool t_altstack = false;
 
 // A native NF that overflows its thread's stack faults with no room left to run the handler:
 // without a stack of its own the kernel kills the process. Each thread that enters an mpk domain
 // gets one (once, 64 KiB, kept for the thread's life) unless it already has one.
 void ensure_altstack()
 {
-	t_altstack = true;
 	stack_t cur;
 	if (sigaltstack(nullptr, &cur) == 0 && !(cur.ss_flags & SS_DISABLE))
 		return;
@@ -91,8 +83,11 @@ void on_signal(int sig, siginfo_t *si, void *uc)
 	if (sig == SIGALRM) {
 		// The watchdog's (a tgkill from this process): ours to take, or stale and ignored.
 		if (si->si_code == SI_TKILL && si->si_pid == getpid()) {
-			uint64_t d = t_watched != nullptr ? t_watched->deadline.load(std::memory_order_relaxed) : 0;
-			if (c != nullptr && c->jump != nullptr && d != 0 && nfp_iso_cycles() > d)
+			// Only the call it was sent for: that one may have ended, and another begun.
+			IsoWatch *w = t_iso_watch;
+			if (c != nullptr && c->jump != nullptr && w != nullptr &&
+			    w->budget.load(std::memory_order_acquire) != 0 &&
+			    w->call.load(std::memory_order_relaxed) == w->doomed.load(std::memory_order_relaxed))
 				end_call(c, sig, 0);
 			return;
 		}
@@ -135,9 +130,18 @@ void *watchdog(void *)
 		uint64_t now = nfp_iso_cycles();
 		uint32_t n = g_n_watched.load(std::memory_order_acquire);
 		for (uint32_t i = 0; i < n; i++) {
-			uint64_t d = g_watched[i].deadline.load(std::memory_order_relaxed);
-			if (d != 0 && now > d)
-				syscall(SYS_tgkill, pid, g_watched[i].tid, SIGALRM);
+			IsoWatch &w = g_watched[i];
+			uint64_t budget = w.budget.load(std::memory_order_acquire);
+			uint64_t call = w.call.load(std::memory_order_relaxed);
+			if (budget == 0 || call != w.seen) { // idle, or a call not seen before: its clock starts
+				w.seen = budget == 0 ? 0 : call;
+				w.seen_at = now;
+				continue;
+			}
+			if (now - w.seen_at > budget) {
+				w.doomed.store(call, std::memory_order_relaxed);
+				syscall(SYS_tgkill, pid, w.tid, SIGALRM);
+			}
 		}
 	}
 	return nullptr;
@@ -166,22 +170,18 @@ void iso_watchdog_release()
 	pthread_join(g_dog, nullptr);
 }
 
-void iso_watchdog_arm(uint64_t deadline)
+IsoWatch *iso_watch_register()
 {
-	if (!t_altstack)
-		ensure_altstack();
-	if (t_watched == nullptr) {
-		if (deadline == 0)
-			return;
-		std::lock_guard<std::mutex> lock(g_watch_mu);
-		uint32_t n = g_n_watched.load();
-		if (n == kMaxWatched)
-			return; // more threads than slots: this one runs without a watchdog
-		g_watched[n].tid = (pid_t)syscall(SYS_gettid);
-		t_watched = &g_watched[n];
-		g_n_watched.store(n + 1, std::memory_order_release);
-	}
-	t_watched->deadline.store(deadline, std::memory_order_relaxed);
+	ensure_altstack();
+	static IsoWatch unwatched; // past the table: calls run without a watchdog
+	std::lock_guard<std::mutex> lock(g_watch_mu);
+	uint32_t n = g_n_watched.load();
+	if (n == kMaxWatched)
+		return t_iso_watch = &unwatched;
+	g_watched[n].tid = (pid_t)syscall(SYS_gettid);
+	t_iso_watch = &g_watched[n];
+	g_n_watched.store(n + 1, std::memory_order_release);
+	return t_iso_watch;
 }
 
 } // namespace nfp

@@ -9,14 +9,18 @@
 // Any other signal goes to the handler installed before (V8's handles its own WebAssembly
 // traps), so V8's and the sandboxes' traps all work in one process.
 //
-// The watchdog costs a call nothing but two stores: a thread that enters a domain registers once,
-// and a watchdog thread (running while any mpk domain exists) wakes every few milliseconds and
-// signals a registered thread whose deadline has passed.
+// The watchdog costs a call a few stores and no clock read: a thread that enters a domain
+// registers once; arming a call bumps the thread's call number and sets its budget. A watchdog
+// thread (running while any mpk domain exists) wakes every few milliseconds, notes when it first
+// saw each call number, and signals a thread whose call has run past its budget since.
 #ifndef NFP_ISO_FAULT_H
 #define NFP_ISO_FAULT_H
 
 #include <setjmp.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include <atomic>
 
 namespace nfp {
 
@@ -44,10 +48,35 @@ void iso_fault_install();
 void iso_watchdog_acquire();
 void iso_watchdog_release();
 
-// Arms the watchdog for the call about to run on this thread: past TSC `deadline` it is ended
-// (SIGALRM); 0 disarms. The first call on a thread registers it and gives the thread an alternate
-// signal stack, so that a stack overflow in the domain is caught too (not per packet).
-void iso_watchdog_arm(uint64_t deadline);
+// A thread that enters domains, as the watchdog sees it.
+struct IsoWatch {
+	std::atomic<uint64_t> call{0};   // bumped by each armed call
+	std::atomic<uint64_t> budget{0}; // cycles for the call in progress; 0: not in an armed call
+	std::atomic<uint64_t> doomed{0}; // the call the watchdog signalled
+	pid_t tid = 0;
+	// The watchdog thread's own: the call it last saw and when (TSC).
+	uint64_t seen = 0, seen_at = 0;
+};
+
+// This thread's entry (nullptr until its first call; then one of the table's or, past the
+// table's size, one the watchdog never looks at).
+extern thread_local IsoWatch *t_iso_watch __attribute__((tls_model("initial-exec")));
+
+// The first call on a thread: registers it and gives it an alternate signal stack, so that a
+// stack overflow in a domain is caught too.
+IsoWatch *iso_watch_register();
+
+// Arms the watchdog for the call about to run on this thread: once it has run `budget` cycles
+// (within a tick or two) it is ended (SIGALRM); 0 disarms.
+static inline void iso_watchdog_arm(uint64_t budget)
+{
+	IsoWatch *w = t_iso_watch;
+	if (__builtin_expect(w == nullptr, 0))
+		w = iso_watch_register();
+	if (budget != 0)
+		w->call.store(w->call.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+	w->budget.store(budget, std::memory_order_release);
+}
 
 } // namespace nfp
 

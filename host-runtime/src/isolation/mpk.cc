@@ -2,8 +2,8 @@
 // windows) lives in an arena tagged with the domain's own protection key. On entry WRPKRU denies
 // every other key, so one tenant's NF cannot touch another tenant's arena; on exit the thread's
 // access is restored. A tenant's chain runs with one entry per batch (chain.h): one WRPKRU pair.
-// Faults (SEGV_PKUERR, SIGFPE, SIGBUS) inside a call, and the watchdog's SIGALRM past the call's
-// deadline, jump back to the entry (fault.h: no system call per call); every other signal goes to
+// Faults (SEGV_PKUERR, SIGFPE, SIGBUS) inside a call, and the watchdog's SIGALRM once the call has
+// run past its budget, jump back to the entry (fault.h: no system call per call); every other signal goes to
 // the handler that was installed before ours (V8's). Memory mapped later gets key 0, which is why
 // everything an NF owns is carved from the arena.
 #include <errno.h>
@@ -126,7 +126,7 @@ template <typename F> int enter(mpk_domain *d, const char *who, F fn)
 		return -EFAULT;
 	}
 	nfp::t_iso_call = &c;
-	nfp::iso_watchdog_arm(d->iso.budget_cycles ? nfp_iso_cycles() + d->iso.budget_cycles : 0);
+	nfp::iso_watchdog_arm(d->iso.budget_cycles);
 	wrpkru(pkru_for(d->pkey));
 	fn();
 	wrpkru(saved);
@@ -267,14 +267,9 @@ int run(mpk_domain *d, mpk_slot *const *slots, uint32_t n, uint32_t readable, ui
 	}
 	uint8_t *at[NFP_NF_MAX_BATCH];
 	uint16_t len[NFP_NF_MAX_BATCH];
-	nfp_iso_batch_in(&d->area, d->shared, batch->pkts, count, readable, writable, d->windows, d->saved, &d->guard,
-			 at, len);
 	// The NFs get copies of the descriptors, in the arena: the runtime's own stay as they were.
-	memcpy(d->pkts, batch->pkts, sizeof(struct nfp_pkt) * count);
-	for (uint32_t i = d->guard.uniform; i < count; i++) { // (the uniform prefix is in place, as is)
-		d->pkts[i].data = at[i];
-		d->pkts[i].len = len[i];
-	}
+	nfp_iso_batch_in(&d->area, d->shared, batch->pkts, count, readable, writable, d->windows, d->saved, &d->guard,
+			 at, len, d->pkts);
 	struct nfp_batch b = {count, d->pkts, d->verdicts, d->reasons};
 	ChainArg arg = {slots};
 	if (enter(d, slots[0]->nf.desc->manifest.name,
@@ -299,7 +294,7 @@ int run(mpk_domain *d, mpk_slot *const *slots, uint32_t n, uint32_t readable, ui
 					*front = (int64_t)((uintptr_t)d->pkts[i].data - (uintptr_t)at[i]);
 					*l = d->pkts[i].len;
 				},
-				&rc);
+				&rc, d->pkts);
 	if (bad >= 0) {
 		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %d)", m[h[bad] < n ? h[bad] : 0]->name,
 			 nfp_iso_violation(rc), bad);

@@ -599,7 +599,7 @@ int run(proc_domain *d, const uint32_t *slot_ids, uint32_t n, struct nfp_batch *
 	uint8_t *at[NFP_NF_MAX_BATCH];
 	uint16_t len[NFP_NF_MAX_BATCH];
 	nfp_iso_batch_in(&d->area, d->shared, batch->pkts, count, readable, writable, &sh->windows[0][0], d->saved,
-			 &d->guard, at, len);
+			 &d->guard, at, len, nullptr);
 	for (uint32_t i = 0; i < count; i++) {
 		const struct nfp_pkt *p = &batch->pkts[i];
 		sh->pkts[i] = {(uint32_t)(at[i] - d->shm), len[i], p->l3_off, p->l4_off, p->payload_off, p->flow_hash,

@@ -367,7 +367,7 @@ int run(struct sfi_domain *d, struct sfi_instance *in, struct sfi_slot *const *s
 	uint8_t *at[NFP_NF_MAX_BATCH];
 	uint16_t len[NFP_NF_MAX_BATCH];
 	nfp_iso_batch_in(&in->area, d->shared, batch->pkts, count, readable, writable, mem + in->win_off, d->saved,
-			 &d->guard, at, len);
+			 &d->guard, at, len, nullptr);
 	for (uint32_t i = 0; i < count; i++) {
 		const struct nfp_pkt *p = &batch->pkts[i];
 		d->off[i] = (uint32_t)(at[i] - mem);

@@ -204,9 +204,65 @@ static inline bool ordered(const struct nfp_pkt *pkt)
 	       pkt->len <= NFP_ISO_WIN;
 }
 
+// The uniform prefix of a batch (nfp_iso_batch_in): packets in place with `first`'s layout, of
+// whose head blocks only the chunks in C hold bytes the NF may not change; those are saved. The
+// layout word holds the length, so one span check places every packet in the area.
+template <unsigned C>
+static uint32_t save_uniform(const struct nfp_iso_area *area, const struct nfp_pkt *__restrict pkts, uint32_t n,
+			     uint64_t first, struct nfp_iso_guard *__restrict g, uint8_t **__restrict at,
+			     uint16_t *__restrict len, struct nfp_pkt *__restrict mirror)
+{
+	const uint16_t plen = pkts[0].len; // (the caller saw at least one packet)
+	const uintptr_t span = plen > NFP_ISO_HEAD ? plen : NFP_ISO_HEAD;
+	const uintptr_t lo = (uintptr_t)area->lo + NFP_PKT_HEADROOM, hi = (uintptr_t)area->hi;
+	if (hi < lo + span)
+		return 0;
+	const uintptr_t room = hi - span - lo; // data - lo must not exceed it
+	uint32_t i = 0;
+	for (; i < n; i++) {
+		const struct nfp_pkt *pkt = &pkts[i];
+		const uint8_t *data = pkt->data;
+		if (layout(pkt) != first || (uintptr_t)data - lo > room)
+			break;
+		at[i] = (uint8_t *)data;
+		len[i] = plen;
+		if (mirror != nullptr)
+			mirror[i] = *pkt;
+#if defined(__SSE2__)
+		for (unsigned c = 0; c < NFP_ISO_CHUNKS; c++)
+			if ((C >> c) & 1)
+				_mm_store_si128((__m128i *)(g->heads[i] + NFP_ISO_CHUNK * c),
+						_mm_loadu_si128((const __m128i *)(data + NFP_ISO_CHUNK * c)));
+#else
+		for (unsigned c = 0; c < NFP_ISO_CHUNKS; c++)
+			if ((C >> c) & 1)
+				memcpy(g->heads[i] + NFP_ISO_CHUNK * c, data + NFP_ISO_CHUNK * c, NFP_ISO_CHUNK);
+#endif
+	}
+	return i;
+}
+
+typedef uint32_t (*save_uniform_fn)(const struct nfp_iso_area *, const struct nfp_pkt *, uint32_t, uint64_t,
+				    struct nfp_iso_guard *, uint8_t **, uint16_t *, struct nfp_pkt *);
+static const save_uniform_fn k_save_uniform[16] = {
+	save_uniform<0>, save_uniform<1>,  save_uniform<2>,  save_uniform<3>,  save_uniform<4>,  save_uniform<5>,
+	save_uniform<6>, save_uniform<7>,  save_uniform<8>,  save_uniform<9>,  save_uniform<10>, save_uniform<11>,
+	save_uniform<12>, save_uniform<13>, save_uniform<14>, save_uniform<15>,
+};
+
+// Bit c set when chunk c of a head mask holds a kept byte.
+static inline uint8_t kept_chunks(uint64_t keep)
+{
+	uint8_t c = 0;
+	for (unsigned k = 0; k < NFP_ISO_CHUNKS; k++)
+		if ((keep >> (NFP_ISO_CHUNK * k)) & 0xffffull)
+			c |= (uint8_t)(1u << k);
+	return c;
+}
+
 void nfp_iso_batch_in(const struct nfp_iso_area *area, int shared, const struct nfp_pkt *pkts, uint32_t n,
 		      uint32_t readable, uint32_t writable, uint8_t *wins, uint8_t (*saved)[NFP_ISO_WIN],
-		      struct nfp_iso_guard *g, uint8_t **at, uint16_t *len)
+		      struct nfp_iso_guard *g, uint8_t **at, uint16_t *len, struct nfp_pkt *mirror)
 {
 	writable &= NFP_ISO_ALL_REGIONS;
 	const uint8_t all = writable == NFP_ISO_ALL_REGIONS;
@@ -226,17 +282,9 @@ void nfp_iso_batch_in(const struct nfp_iso_area *area, int shared, const struct 
 				for (uint32_t b = 0; b < NFP_ISO_HEAD; b++)
 					g->keep_bytes[b] = (keep >> b) & 1 ? 0xff : 0;
 				g->keep = keep;
+				g->chunks = kept_chunks(keep);
 			}
-			const uint64_t first = layout(&pkts[0]);
-			for (; i < n; i++) {
-				const struct nfp_pkt *pkt = &pkts[i];
-				if (layout(pkt) != first || !nfp_iso_in_area(area, pkt))
-					break;
-				at[i] = pkt->data;
-				len[i] = pkt->len;
-				if (!all)
-					copy_head(g->pk[i].head, pkt->data);
-			}
+			i = k_save_uniform[all ? 0 : g->chunks](area, pkts, n, layout(&pkts[0]), g, at, len, mirror);
 		}
 	}
 	g->uniform = i;
@@ -263,7 +311,7 @@ void nfp_iso_batch_in(const struct nfp_iso_area *area, int shared, const struct 
 				shape = sh;
 			}
 			s->head_kept = keep;
-			copy_head(s->head, pkt->data);
+			copy_head(g->heads[i], pkt->data);
 			if (!tail)
 				continue;
 			// Past the head, the bytes the NF may not change are saved as well.
@@ -288,6 +336,11 @@ void nfp_iso_batch_in(const struct nfp_iso_area *area, int shared, const struct 
 		}
 		at[i] = wins + (size_t)i * NFP_ISO_SLOT + NFP_PKT_HEADROOM;
 		len[i] = s->len = nfp_iso_window_in(pkt, shared ? NFP_ISO_ALL_REGIONS : readable, writable, at[i], &s->w);
+	}
+	for (i = g->uniform; mirror != nullptr && i < n; i++) {
+		mirror[i] = pkts[i];
+		mirror[i].data = at[i];
+		mirror[i].len = len[i];
 	}
 }
 
@@ -318,7 +371,7 @@ int nfp_iso_pkt_out_all(struct nfp_pkt *pkt, int shared, uint32_t readable, uint
 			       : 0;
 	if (!all) {
 		// The saved bytes sit where they were: a front move needs L2 writable, and L3 on never moves.
-		if (nfp_iso_head_changed(st->head, pkt->data, kept))
+		if (nfp_iso_head_changed(g->heads[i], pkt->data, kept))
 			return NFP_ISO_BAD_WRITE;
 		uint32_t o = 0;
 		for (int r = 0; tail && r < 4; r++) {

@@ -13,6 +13,7 @@
 #ifndef NFP_ISO_WINDOWS_H
 #define NFP_ISO_WINDOWS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nfp/nf.h"
@@ -81,7 +82,6 @@ static inline int nfp_iso_in_area(const struct nfp_iso_area *a, const struct nfp
 
 /* One packet from before a call to after it. */
 struct nfp_iso_pkt {
-	uint8_t head[NFP_ISO_HEAD]; /* in place: the head block as it was (kept here, rows 96 bytes apart) */
 	uint64_t head_kept;         /* in place: bit b set when head byte b may not change */
 	struct nfp_iso_win w;       /* a window: region spans at the call's start */
 	uint16_t len;               /* the packet's length at the call's start (clipped to a window) */
@@ -90,17 +90,24 @@ struct nfp_iso_pkt {
 	uint8_t tail; /* in place: bytes past the head the NF may not change were saved too */
 };
 
+/* 16-byte chunks of a head block. */
+#define NFP_ISO_CHUNK 16u
+#define NFP_ISO_CHUNKS (NFP_ISO_HEAD / NFP_ISO_CHUNK)
+
 /*
  * A batch from before a call to after it, outside the domain. The common batch is uniform: its
  * first `uniform` packets lie in place with one header layout and nothing kept past the head, so
- * they share one mask (`keep`, and as bytes in `keep_bytes`) and only their head blocks are saved
- * per packet; the rest have their own row in `pk`.
+ * they share one mask (`keep`, and as bytes in `keep_bytes`) and only the chunks of their head
+ * blocks that hold kept bytes (`chunks`) are saved and compared per packet; the rest have their
+ * own row in `pk` and their whole head block saved.
  */
 struct nfp_iso_guard {
+	uint8_t heads[NFP_NF_MAX_BATCH][NFP_ISO_HEAD] __attribute__((aligned(64))); /* in place: as it was */
 	uint8_t keep_bytes[NFP_ISO_HEAD]; /* 0xff for each head byte no NF of the chain may change */
 	uint64_t keep;                    /* the same as bits (keep_bytes is rebuilt when it changes) */
 	uint32_t uniform;
 	uint8_t all_writable;
+	uint8_t chunks; /* bit c: chunk c of `keep` holds a kept byte (uniform prefix) */
 	struct nfp_iso_pkt pk[NFP_NF_MAX_BATCH];
 };
 
@@ -122,11 +129,12 @@ static inline const char *nfp_iso_violation(int rc)
  * write into its row of `saved` (both outside the domain). Any other is copied into its window
  * `wins + i * NFP_ISO_SLOT + NFP_PKT_HEADROOM` (domain memory): every region under shared access,
  * those in `readable` under windows access. `at[i]` and `len[i]` receive where the NF finds
- * packet i and its length.
+ * packet i and its length; `mirror` (may be NULL), a copy of each descriptor with that `data` and
+ * `len`, for a backend that hands NFs descriptors of the runtime's own layout.
  */
 void nfp_iso_batch_in(const struct nfp_iso_area *area, int shared, const struct nfp_pkt *pkts, uint32_t n,
 		      uint32_t readable, uint32_t writable, uint8_t *wins, uint8_t (*saved)[NFP_ISO_WIN],
-		      struct nfp_iso_guard *g, uint8_t **at, uint16_t *len);
+		      struct nfp_iso_guard *g, uint8_t **at, uint16_t *len, struct nfp_pkt *mirror);
 
 /*
  * After the call, for packet i of the batch (`g` as nfp_iso_batch_in left it): `front` and `len` are where the NF left it, relative
@@ -174,69 +182,160 @@ static inline int nfp_iso_pkt_out(struct nfp_pkt *pkt, int shared, uint32_t read
 				  const struct nfp_iso_guard *g, uint32_t i)
 {
 	if (i < g->uniform && front == 0 && len == pkt->len)
-		return g->all_writable || !nfp_iso_head_changed_bytes(g->pk[i].head, pkt->data, g->keep_bytes)
+		return g->all_writable || !nfp_iso_head_changed_bytes(g->heads[i], pkt->data, g->keep_bytes)
 			       ? 0
 			       : NFP_ISO_BAD_WRITE;
 	return nfp_iso_pkt_out_all(pkt, shared, readable, writable, win, saved, front, len, g, i);
 }
 
 #ifdef __cplusplus
+#if defined(__SSE2__)
+/* The kept-byte masks of the chunks in C (zero for the others). */
+template <unsigned C> static inline void nfp_iso_keep_vectors(const struct nfp_iso_guard *g, __m128i *k)
+{
+	for (unsigned c = 0; c < NFP_ISO_CHUNKS; c++)
+		k[c] = (C >> c) & 1 ? _mm_loadu_si128((const __m128i *)(g->keep_bytes + NFP_ISO_CHUNK * c))
+				    : _mm_setzero_si128();
+}
+
+/* `acc` or'd with the kept bits that differ between saved head `a` and packet `b`, chunks in C. */
+template <unsigned C>
+static inline __m128i nfp_iso_head_diff(__m128i acc, const uint8_t *a, const uint8_t *b, const __m128i *k)
+{
+	for (unsigned c = 0; c < NFP_ISO_CHUNKS; c++)
+		if ((C >> c) & 1) {
+			__m128i x = _mm_load_si128((const __m128i *)(a + NFP_ISO_CHUNK * c));
+			__m128i y = _mm_loadu_si128((const __m128i *)(b + NFP_ISO_CHUNK * c));
+			acc = _mm_or_si128(acc, _mm_and_si128(_mm_xor_si128(x, y), k[c]));
+		}
+	return acc;
+}
+
+/* Whether any bit of `acc` is set. */
+static inline int nfp_iso_any(__m128i acc)
+{
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128())) != 0xffff;
+}
+#endif
+
+/*
+ * The uniform prefix after a call (nfp_iso_batch_out): packets that did not move, whose kept
+ * head bytes lie in the chunks C. Returns where it stopped: at `uniform`, at a packet that moved
+ * (the caller checks it in full) or, with `*bad` set, at one whose kept bytes changed.
+ */
+template <unsigned C, typename Where>
+static inline uint32_t nfp_iso_out_uniform(const struct nfp_pkt *pkts, uint32_t uniform, const struct nfp_iso_guard *g,
+					   Where &where, int *bad)
+{
+	uint32_t i = 0;
+	int64_t front;
+	uint32_t len;
+#if defined(__SSE2__)
+	__m128i k[NFP_ISO_CHUNKS];
+	nfp_iso_keep_vectors<C>(g, k);
+#endif
+	for (; i < uniform; i++) {
+		where(i, &front, &len);
+		if (front != 0 || len != pkts[i].len)
+			return i; // moved: the full check
+		if (C == 0)
+			continue;
+#if defined(__SSE2__)
+		if (nfp_iso_any(nfp_iso_head_diff<C>(_mm_setzero_si128(), g->heads[i], pkts[i].data, k))) {
+#else
+		if (nfp_iso_head_changed_bytes(g->heads[i], pkts[i].data, g->keep_bytes)) {
+#endif
+			*bad = 1;
+			return i;
+		}
+	}
+	return i;
+}
+
+#if defined(__SSE2__)
+/*
+ * nfp_iso_out_uniform for a backend whose NFs get copies of the runtime's descriptors (`mirror`,
+ * mpk): a packet that did not move has the same `data` and `len` in both, so one masked compare
+ * of the two descriptors' first 10 bytes and of the kept chunks checks a packet. Returns where it
+ * stopped: at `uniform`, or at the first packet with any difference (the caller judges it).
+ */
+template <unsigned C>
+static inline uint32_t nfp_iso_out_uniform_mirror(const struct nfp_pkt *pkts, const struct nfp_pkt *mirror,
+						  uint32_t uniform, const struct nfp_iso_guard *g)
+{
+	static_assert(offsetof(struct nfp_pkt, len) == 8 && sizeof(struct nfp_pkt) >= 16,
+		      "data and len are the descriptor's first 10 bytes");
+	__m128i k[NFP_ISO_CHUNKS];
+	nfp_iso_keep_vectors<C>(g, k);
+	const __m128i dmask = _mm_set_epi16(0, 0, 0, -1, -1, -1, -1, -1);
+	uint32_t i = 0;
+	for (; i < uniform; i++) {
+		__m128i acc = _mm_and_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)&pkts[i]),
+							  _mm_loadu_si128((const __m128i *)&mirror[i])),
+					    dmask);
+		if (nfp_iso_any(nfp_iso_head_diff<C>(acc, g->heads[i], pkts[i].data, k)))
+			break;
+	}
+	return i;
+}
+#endif
+
 /*
  * After the call, the whole batch: `where(i, &front, &len)` says where the NF left packet i (as
  * for nfp_iso_pkt_out, from its descriptor, never dereferenced). Checks and moves every packet as
- * nfp_iso_pkt_out does, the uniform prefix in one tight loop. Returns -1, or the first packet
- * with a violation and its code in `*rc`.
+ * nfp_iso_pkt_out does, the uniform prefix in one tight loop. `mirror`: the descriptors the NFs
+ * were handed, when they are copies of `pkts` with the same `data` (mpk); the uniform prefix is
+ * then checked straight from them. Returns -1, or the first packet with a violation and its code
+ * in `*rc`.
  */
 template <typename Where>
 static inline int32_t nfp_iso_batch_out(struct nfp_pkt *pkts, uint32_t n, int shared, uint32_t readable,
 					uint32_t writable, uint8_t *const *at, const uint8_t (*saved)[NFP_ISO_WIN],
-					const struct nfp_iso_guard *g, Where where, int *rc)
+					const struct nfp_iso_guard *g, Where where, int *rc,
+					const struct nfp_pkt *mirror = nullptr)
 {
-	uint32_t i = 0;
 	const uint32_t uniform = g->uniform < n ? g->uniform : n;
+	int bad = 0;
+	uint32_t i;
+#if defined(__SSE2__)
+#define NFP_ISO_OUT_CALL(c)                                                                                            \
+	(mirror != nullptr ? nfp_iso_out_uniform_mirror<c>(pkts, mirror, uniform, g)                                   \
+			   : nfp_iso_out_uniform<c>(pkts, uniform, g, where, &bad))
+#else
+#define NFP_ISO_OUT_CALL(c) nfp_iso_out_uniform<c>(pkts, uniform, g, where, &bad)
+#endif
+	switch (g->all_writable ? 0 : g->chunks) {
+#define NFP_ISO_OUT_CASE(c)                                                                                            \
+	case c:                                                                                                        \
+		i = NFP_ISO_OUT_CALL(c);                                                                               \
+		break;
+		NFP_ISO_OUT_CASE(0)
+		NFP_ISO_OUT_CASE(1)
+		NFP_ISO_OUT_CASE(2)
+		NFP_ISO_OUT_CASE(3)
+		NFP_ISO_OUT_CASE(4)
+		NFP_ISO_OUT_CASE(5)
+		NFP_ISO_OUT_CASE(6)
+		NFP_ISO_OUT_CASE(7)
+		NFP_ISO_OUT_CASE(8)
+		NFP_ISO_OUT_CASE(9)
+		NFP_ISO_OUT_CASE(10)
+		NFP_ISO_OUT_CASE(11)
+		NFP_ISO_OUT_CASE(12)
+		NFP_ISO_OUT_CASE(13)
+		NFP_ISO_OUT_CASE(14)
+	default:
+		i = NFP_ISO_OUT_CALL(15);
+		break;
+#undef NFP_ISO_OUT_CASE
+#undef NFP_ISO_OUT_CALL
+	}
+	if (bad) {
+		*rc = NFP_ISO_BAD_WRITE;
+		return (int32_t)i;
+	}
 	int64_t front;
 	uint32_t len;
-	if (g->all_writable) {
-		for (; i < uniform; i++) {
-			where(i, &front, &len);
-			if (front != 0 || len != pkts[i].len)
-				break; // moved: the full check below
-		}
-	} else {
-#if defined(__SSE2__)
-		const __m128i k0 = _mm_loadu_si128((const __m128i *)g->keep_bytes);
-		const __m128i k1 = _mm_loadu_si128((const __m128i *)(g->keep_bytes + 16));
-		const __m128i k2 = _mm_loadu_si128((const __m128i *)(g->keep_bytes + 32));
-		const __m128i k3 = _mm_loadu_si128((const __m128i *)(g->keep_bytes + 48));
-#endif
-		for (; i < uniform; i++) {
-			where(i, &front, &len);
-			if (front != 0 || len != pkts[i].len)
-				break;
-#if defined(__SSE2__)
-			const uint8_t *a = g->pk[i].head, *b = pkts[i].data;
-			__m128i d0 = _mm_and_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)a),
-								 _mm_loadu_si128((const __m128i *)b)),
-						   k0);
-			__m128i d1 = _mm_and_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(a + 16)),
-								 _mm_loadu_si128((const __m128i *)(b + 16))),
-						   k1);
-			__m128i d2 = _mm_and_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(a + 32)),
-								 _mm_loadu_si128((const __m128i *)(b + 32))),
-						   k2);
-			__m128i d3 = _mm_and_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(a + 48)),
-								 _mm_loadu_si128((const __m128i *)(b + 48))),
-						   k3);
-			__m128i acc = _mm_or_si128(_mm_or_si128(d0, d1), _mm_or_si128(d2, d3));
-			if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128())) != 0xffff) {
-#else
-			if (nfp_iso_head_changed_bytes(g->pk[i].head, pkts[i].data, g->keep_bytes)) {
-#endif
-				*rc = NFP_ISO_BAD_WRITE;
-				return (int32_t)i;
-			}
-		}
-	}
 	for (; i < n; i++) {
 		where(i, &front, &len);
 		int r = nfp_iso_pkt_out(&pkts[i], shared, readable, writable, at[i], saved[i], front, len, g, i);

@@ -16,6 +16,7 @@
  *   bad-data    moves packet 0's data pointer 4 KiB on
  *   bad-offsets scribbles over every packet's header offsets (the runtime keeps its own)
  *   write-other writes 8 bytes at the absolute address `addr` (another tenant's packet buffers)
+ *   flip        inverts byte `offset` of packet `packet` (allowed only in the payload it declares)
  *   none        behaves (passes every packet)
  */
 #include <stdint.h>
@@ -30,6 +31,7 @@ struct evil_state {
 	uint32_t handle, bytes;
 	int32_t divisor;
 	uint32_t sink;
+	uint32_t packet, offset;
 };
 
 static int evil_init(nfp_ctx *ctx, void *state, const char *config, uint32_t len)
@@ -41,6 +43,8 @@ static int evil_init(nfp_ctx *ctx, void *state, const char *config, uint32_t len
 	s->handle = (uint32_t)cfg_int(config, "handle", 2);
 	s->bytes = (uint32_t)cfg_int(config, "bytes", 1 << 26);
 	s->divisor = (int32_t)cfg_int(config, "divisor", 0);
+	s->packet = (uint32_t)cfg_int(config, "packet", 0);
+	s->offset = (uint32_t)cfg_int(config, "offset", 0);
 	return 0;
 }
 
@@ -112,6 +116,9 @@ static void evil_process(nfp_ctx *ctx, void *state, struct nfp_batch *b)
 	} else if (strcmp(a, "write-other") == 0) {
 		volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)s->addr;
 		*p = 0x6666666666666666ull;
+	} else if (strcmp(a, "flip") == 0) {
+		if (s->packet < b->count && s->offset < b->pkts[s->packet].len)
+			b->pkts[s->packet].data[s->offset] ^= 0xff;
 	} else if (strcmp(a, "divzero") == 0) {
 		volatile int32_t d = s->divisor;
 		s->sink = (uint32_t)(1000 / d);
