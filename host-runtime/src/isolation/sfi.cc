@@ -368,17 +368,18 @@ int run(struct sfi_domain *d, struct sfi_instance *in, struct sfi_slot *const *s
 	uint16_t len[NFP_NF_MAX_BATCH];
 	nfp_iso_batch_in(&in->area, d->shared, batch->pkts, count, readable, writable, mem + in->win_off, d->saved,
 			 &d->guard, at, len, nullptr);
+	// The guest's descriptors: an offset for `data`, then the runtime's own fields from `len` on
+	// (the same layout), with the length the NF sees.
+	static_assert(offsetof(struct nfp_sfi_pkt, len) == 4 && sizeof(struct nfp_sfi_pkt) == 20 &&
+			      sizeof(struct nfp_pkt) - offsetof(struct nfp_pkt, len) == 16 &&
+			      offsetof(struct nfp_pkt, path) - offsetof(struct nfp_pkt, len) ==
+				      offsetof(struct nfp_sfi_pkt, path) - offsetof(struct nfp_sfi_pkt, len),
+		      "nfp_sfi_pkt is nfp_pkt with a 32-bit data offset");
 	for (uint32_t i = 0; i < count; i++) {
-		const struct nfp_pkt *p = &batch->pkts[i];
 		d->off[i] = (uint32_t)(at[i] - mem);
 		spkts[i].data = d->off[i];
+		memcpy(&spkts[i].len, &batch->pkts[i].len, 16);
 		spkts[i].len = len[i];
-		spkts[i].l3_off = p->l3_off;
-		spkts[i].l4_off = p->l4_off;
-		spkts[i].payload_off = p->payload_off;
-		spkts[i].flow_hash = p->flow_hash;
-		spkts[i].tenant = p->tenant;
-		spkts[i].path = p->path;
 	}
 	auto *sb = (struct nfp_sfi_batch *)(mem + in->batch_off);
 	sb->count = count;
