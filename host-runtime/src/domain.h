@@ -93,7 +93,20 @@ struct nfp_domain_ops {
 	 * domain's protection key on this thread). May be NULL.
 	 */
 	void (*attach_thread)(struct nfp_domain *d);
+	/*
+	 * Runs the NF slots `slots[0..n-1]` (n <= NFP_DOMAIN_MAX_CHAIN) as a chain on `batch` with one
+	 * entry into the domain: verdicts apply between NFs (a packet one NF does not pass goes no
+	 * further). `hop[i]` receives the index within the chain of the NF that decided packet i (n
+	 * when every NF passed it). Returns 0; < 0 for a fault (as `process`); -EINVAL, before doing
+	 * anything, for slots that cannot run as one chain (the worker then calls them one by one).
+	 * May be NULL (one entry per NF).
+	 */
+	int (*process_chain)(struct nfp_domain *d, const uint32_t *slots, uint32_t n, struct nfp_batch *batch,
+			     uint64_t now_ns, uint8_t *hop);
 };
+
+/* The longest chain process_chain takes. */
+#define NFP_DOMAIN_MAX_CHAIN 16u
 
 /* Registers a backend. Returns 0, -EEXIST for a duplicate name, -ENOSPC when full. */
 int nfp_domain_backend_register(const struct nfp_domain_ops *ops);

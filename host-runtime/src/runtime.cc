@@ -367,7 +367,8 @@ static void setup_nfs(Runtime *rt)
 					   (uint32_t)config.size(), &slot, err, sizeof(err));
 			if (rc < 0)
 				throw fail("NF " + nf.name + ": " + err);
-			w->inst[i] = {d, slot};
+			const struct nfp_nf_manifest *loaded = ops->manifest(d, slot);
+			w->inst[i] = {d, slot, loaded != nullptr && (loaded->writes & NFP_REGION_L2) != 0};
 			if (w->index == 0) {
 				const struct nfp_nf_manifest *m = ops->manifest(d, slot);
 				nf.reason_base = (uint16_t)rt->reasons.size();

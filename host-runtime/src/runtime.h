@@ -85,6 +85,7 @@ struct Nf {
 struct NfInstance {
 	struct nfp_domain *domain;
 	uint32_t slot;
+	bool moves_front; // its manifest writes L2: it may grow or shrink a packet at its front (nf.h)
 };
 
 struct alignas(64) NfStats {

@@ -122,21 +122,73 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 			it->count = 0;
 			break;
 		}
+		// The host hops from h on that run in this NF's domain back to back, entered once for
+		// all of them where the backend can (a chain): every NF but the last has no branch
+		// verdicts, so a packet either goes on to the next or is decided; and at most one may
+		// move packet fronts, since within a chain the headroom nf.h promises is shared.
+		uint32_t hs[NFP_DOMAIN_MAX_CHAIN];
+		uint32_t run_n = 1;
+		hs[0] = h;
+		if (ins->domain->ops->process_chain != NULL) {
+			uint32_t movers = ins->moves_front;
+			for (uint32_t x = h; run_n < NFP_DOMAIN_MAX_CHAIN && rt->nfs[path->hops[x].nf].n_verdicts == 0;) {
+				uint32_t nx = path->next_host[x + 1];
+				if (nx != x + 1 || nx >= path->n_hops)
+					break;
+				const NfInstance *next = &w->inst[path->hops[nx].nf];
+				if (next->domain != ins->domain || movers + next->moves_front > 1)
+					break;
+				movers += next->moves_front;
+				hs[run_n++] = nx;
+				x = nx;
+			}
+		}
 		struct nfp_batch batch = {it->count, it->pk, s->verdicts, s->reasons};
 		// An NF that leaves a verdict unwritten drops that packet as `bad-verdict`, never
 		// reusing the previous batch's verdict.
 		memset(s->verdicts, 0xff, kMaxBurst); // a fixed size: two stores, no library call
+		uint8_t decided[kMaxBurst]; // in a chain: which of its NFs decided each packet
 		uint64_t c0 = rte_rdtsc();
-		int rc = ins->domain->ops->process(ins->domain, ins->slot, &batch, now_ns);
+		int rc = -EINVAL;
+		if (run_n > 1) {
+			uint32_t slots[NFP_DOMAIN_MAX_CHAIN];
+			for (uint32_t j = 0; j < run_n; j++)
+				slots[j] = w->inst[path->hops[hs[j]].nf].slot;
+			rc = ins->domain->ops->process_chain(ins->domain, slots, run_n, &batch, now_ns, decided);
+		}
+		if (rc == -EINVAL) { // no chain here: one entry for this NF
+			run_n = 1;
+			rc = ins->domain->ops->process(ins->domain, ins->slot, &batch, now_ns);
+		}
 		uint64_t cyc = rte_rdtsc() - c0;
-		NfStats *ns = &w->nf_stats[hop->nf];
-		ns->calls++;
-		ns->packets += it->count;
-		ns->cycles += cyc;
 		PathStats *ps = &w->path_stats[it->path];
 		ps->cycles += cyc;
-		ps->hop_packets[h] += it->count;
-		ps->hop_cycles[h] += cyc;
+		if (run_n == 1) {
+			NfStats *ns = &w->nf_stats[hop->nf];
+			ns->calls++;
+			ns->packets += it->count;
+			ns->cycles += cyc;
+			ps->hop_packets[h] += it->count;
+			ps->hop_cycles[h] += cyc;
+		} else {
+			// Each NF of the chain is billed the packets it saw and its share of the cycles.
+			uint32_t reached[NFP_DOMAIN_MAX_CHAIN + 1] = {0}, seen = 0;
+			for (uint32_t i = 0; i < it->count; i++)
+				reached[decided[i] < run_n ? decided[i] : run_n - 1]++;
+			for (uint32_t j = run_n - 1; j > 0; j--)
+				reached[j - 1] += reached[j];
+			for (uint32_t j = 0; j < run_n; j++)
+				seen += reached[j];
+			for (uint32_t j = 0; j < run_n && rc >= 0; j++) {
+				uint64_t share = seen ? cyc * reached[j] / seen : 0;
+				NfStats *ns = &w->nf_stats[path->hops[hs[j]].nf];
+				ns->calls += reached[j] > 0;
+				ns->packets += reached[j];
+				ns->cycles += share;
+				ps->hop_packets[hs[j]] += reached[j];
+				ps->hop_cycles[hs[j]] += share;
+			}
+		}
 		if (rc < 0) {
 			// A fault costs only its tenant: quarantine it and drop what it held.
 			rt->quarantined[nf->tenant].store(1, std::memory_order_relaxed);
@@ -153,6 +205,10 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 		uint32_t keep = 0;
 		for (uint32_t i = 0; i < it->count; i++) {
 			uint8_t v = s->verdicts[i];
+			// The hop whose NF decided the packet (in a chain, the one that did not pass it).
+			uint32_t dh = run_n == 1 ? h : hs[decided[i] < run_n ? decided[i] : run_n - 1];
+			const Hop *by = &path->hops[dh];
+			const Nf *by_nf = &rt->nfs[by->nf];
 			if (unlikely(!front_in_place(it->mb[i], &it->pk[i])) && v != NFP_VERDICT_DROP &&
 			    !follow_front(it->mb[i], &it->pk[i])) {
 				// Out of the rules, or (never with an MTU frame) out of mbuf room.
@@ -167,10 +223,10 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 				keep++;
 			} else if (v == NFP_VERDICT_DROP) {
 				uint8_t r = s->reasons[i];
-				drop_pkt(w, s, it->mb[i], r < nf->n_drop_reasons ? nf->reason_base + r : kBadVerdict);
-			} else if (v >= NFP_VERDICT_BRANCH && v - NFP_VERDICT_BRANCH < (int)nf->n_verdicts) {
+				drop_pkt(w, s, it->mb[i], r < by_nf->n_drop_reasons ? by_nf->reason_base + r : kBadVerdict);
+			} else if (v >= NFP_VERDICT_BRANCH && v - NFP_VERDICT_BRANCH < (int)by_nf->n_verdicts) {
 				uint32_t vi = v - NFP_VERDICT_BRANCH;
-				int16_t to = hop->branch[vi];
+				int16_t to = by->branch[vi];
 				if (to < 0) { // no branch planned for this verdict: continue on this path
 					it->mb[keep] = it->mb[i];
 					it->pk[keep++] = it->pk[i];
@@ -180,7 +236,7 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 					uint32_t ni = item_alloc(s);
 					Item *n = &s->items[ni];
 					n->path = (uint16_t)to;
-					n->hop = (uint16_t)(h + 1);
+					n->hop = (uint16_t)(dh + 1);
 					n->count = 0;
 					sub_of[vi] = (int8_t)n_sub;
 					sub[n_sub++] = ni;
@@ -199,7 +255,7 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 			w->path_stats[s->items[sub[k]].path].packets += s->items[sub[k]].count;
 			s->stack[s->n_stack++] = sub[k];
 		}
-		h = path->next_host[h + 1];
+		h = path->next_host[hs[run_n - 1] + 1];
 	}
 	// Leaves the host: the NSH now names the path the packet ended on and its remaining SI.
 	if (it->count > 0) {
