@@ -73,6 +73,8 @@ export interface TenantReport {
   forwardedBytes: number;
   hostCycles: number;
   quarantined: boolean;
+  /** Why the tenant was quarantined (its NF's fault, as the isolation backend reports it). */
+  fault?: string;
   /** Per NF of the tenant, in all: the sum of its figures over the paths through it. */
   nfs: NfReport[];
   paths: PathReport[];
@@ -164,6 +166,7 @@ export function buildReport(
       forwardedBytes: counts.forwardedBytes,
       hostCycles: ts?.cycles ?? 0,
       quarantined: ts?.quarantined ?? false,
+      ...(ts?.quarantined && ts.fault ? { fault: ts.fault } : {}),
       nfs: tenantNfs(t.id, paths),
       paths,
     };
@@ -295,7 +298,7 @@ export function renderReport(r: DeployReport): string {
     const o = t.offered;
     const offered = o.pps !== undefined ? `offered ${n(o.pps)} pps, ${o.mbps} Mbps; ` : '';
     lines.push(
-      `tenant ${t.name}: ${offered}${n(t.input)} in, ${n(t.forwarded)} forwarded, ${n(t.dropped)} dropped${t.quarantined ? ' [QUARANTINED]' : ''}`,
+      `tenant ${t.name}: ${offered}${n(t.input)} in, ${n(t.forwarded)} forwarded, ${n(t.dropped)} dropped${t.quarantined ? ` [QUARANTINED${t.fault ? `: ${t.fault}` : ''}]` : ''}`,
     );
     for (const p of t.paths) {
       if (p.input === 0 && !p.needsHost && !p.branchOf) continue;

@@ -126,6 +126,8 @@ export interface NativeStats {
     cycles: number;
     quarantined: boolean;
     faults: number;
+    /** Why it was quarantined (the fault of the NF that caused it); absent while it is not. */
+    fault?: string;
     /** The scheduler's weight for the tenant. */
     weight: number;
     /**

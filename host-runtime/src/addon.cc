@@ -145,7 +145,12 @@ Napi::Value Quarantine(const Napi::CallbackInfo &info)
 	uint32_t t = info[0].As<Napi::Number>().Uint32Value();
 	if (t >= rt->quarantined.size())
 		throw Napi::RangeError::New(env, "tenant " + std::to_string(t) + " has no NFs in the loaded plan");
-	rt->quarantined[t].store(info[1].ToBoolean().Value() ? 1 : 0);
+	bool on = info[1].ToBoolean().Value();
+	if (!on) { // released: its next fault is reported afresh
+		rt->tenant_fault[t].ready.store(0, std::memory_order_relaxed);
+		rt->tenant_fault[t].claimed.store(0, std::memory_order_release);
+	}
+	rt->quarantined[t].store(on ? 1 : 0);
 	return env.Undefined();
 }
 

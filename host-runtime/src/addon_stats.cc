@@ -126,6 +126,8 @@ Napi::Value stats_to_js(Napi::Env env, Runtime *rt)
 		to.Set("cycles", Big(env, tenant_cycles[(uint16_t)t]));
 		to.Set("quarantined", rt->quarantined[t].load() != 0);
 		to.Set("faults", Big(env, rt->faults[t].load()));
+		if (t < rt->tenant_fault.size() && rt->tenant_fault[t].ready.load(std::memory_order_acquire))
+			to.Set("fault", rt->tenant_fault[t].text);
 		to.Set("weight", t < rt->tenant_weight.size() ? rt->tenant_weight[t] : 1);
 		to.Set("scheduledCycles", Big(env, sched_cycles[(uint16_t)t]));
 		to.Set("scheduledBursts", Big(env, sched_bursts[(uint16_t)t]));

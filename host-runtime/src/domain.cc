@@ -185,5 +185,5 @@ void none_destroy(struct nfp_domain *base)
 } // namespace
 
 extern "C" const struct nfp_domain_ops nfp_domain_none_ops = {
-	"none", none_create, none_load, none_manifest, none_process, none_counters, none_unload, none_destroy, NULL, NULL, NULL,
+	"none", none_create, none_load, none_manifest, none_process, none_counters, none_unload, none_destroy, NULL, NULL, NULL, NULL,
 };

@@ -103,6 +103,8 @@ struct nfp_domain_ops {
 	 */
 	int (*process_chain)(struct nfp_domain *d, const uint32_t *slots, uint32_t n, struct nfp_batch *batch,
 			     uint64_t now_ns, uint8_t *hop);
+	/* Why the last failing call failed (names the NF), "" when unknown. May be NULL. */
+	const char *(*fault)(const struct nfp_domain *d);
 };
 
 /* The longest chain process_chain takes. */

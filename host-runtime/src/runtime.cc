@@ -298,6 +298,7 @@ static void setup_workers(Runtime *rt)
 		max_tenant = std::max(max_tenant, n.tenant);
 	rt->quarantined = std::vector<std::atomic<uint8_t>>(max_tenant + 1u);
 	rt->faults = std::vector<std::atomic<uint64_t>>(max_tenant + 1u);
+	rt->tenant_fault = std::vector<Runtime::TenantFault>(max_tenant + 1u);
 	for (uint32_t wi = 0; wi < rt->cfg.workers; wi++) {
 		auto *w = new Worker();
 		rt->workers.push_back(w);

@@ -188,6 +188,13 @@ struct Runtime {
 	std::vector<Worker *> workers;
 	std::vector<std::atomic<uint8_t>> quarantined; // by tenant id
 	std::vector<std::atomic<uint64_t>> faults;     // by tenant id
+	// By tenant id: why it was quarantined (its first fault since); `text` is written once, by the
+	// worker that claims it, and read only after `ready`.
+	struct TenantFault {
+		std::atomic<uint8_t> claimed{0}, ready{0};
+		char text[200];
+	};
+	std::vector<TenantFault> tenant_fault;
 	std::vector<uint16_t> tenant_ids;
 	std::vector<uint32_t> tenant_weight;   // by tenant id (from the plan; default 1)
 	std::vector<uint8_t> tenant_access;    // by tenant id: enum nfp_packet_access (default shared)

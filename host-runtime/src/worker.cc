@@ -10,6 +10,7 @@
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
+#include "log.h"
 #include "nsh.h"
 #include "pkt_parse.h"
 #include "runtime.h"
@@ -105,6 +106,22 @@ static bool follow_front(struct rte_mbuf *m, struct nfp_pkt *pk)
 	return true;
 }
 
+// Keeps why a tenant was quarantined (the first fault since; once per tenant, not per packet)
+// and says so on the runtime's log.
+static void record_fault(Runtime *rt, const Nf *nf, const struct nfp_domain *d)
+{
+	Runtime::TenantFault &f = rt->tenant_fault[nf->tenant];
+	if (f.claimed.exchange(1, std::memory_order_acq_rel) != 0)
+		return;
+	const char *why = d->ops->fault != NULL ? d->ops->fault(d) : "";
+	if (why[0] != '\0')
+		snprintf(f.text, sizeof(f.text), "%s", why);
+	else
+		snprintf(f.text, sizeof(f.text), "%s: fault in its %s domain", nf->name.c_str(), d->ops->name);
+	f.ready.store(1, std::memory_order_release);
+	fprintf(nfp_log_stream(), "nfp tenant %u quarantined: %s\n", nf->tenant, f.text);
+}
+
 // Runs item `it` along its path until the path leaves the host or no packet is left.
 static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 {
@@ -191,6 +208,7 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 		}
 		if (rc < 0) {
 			// A fault costs only its tenant: quarantine it and drop what it held.
+			record_fault(rt, nf, ins->domain);
 			rt->quarantined[nf->tenant].store(1, std::memory_order_relaxed);
 			rt->faults[nf->tenant].fetch_add(1, std::memory_order_relaxed);
 			for (uint32_t i = 0; i < it->count; i++)

@@ -28,7 +28,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 interface Report {
   totals: { input: number; forwarded: number; dropped: number };
   dropsByReason: Record<string, number>;
-  tenants: Array<{ name: string; input: number; forwarded: number; dropped: number; quarantined: boolean }>;
+  tenants: Array<{
+    name: string;
+    input: number;
+    forwarded: number;
+    dropped: number;
+    quarantined: boolean;
+    fault?: string;
+  }>;
 }
 
 function nfp(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -91,7 +98,12 @@ describe.skipIf(!built || !isolationBuilt)('malicious tenant NFs through nfp dep
         expect(t.quarantined, name).toBe(true);
         expect(t.forwarded, name).toBe(0);
         expect(t.dropped, name).toBe(t.input);
+        // The report says why, naming the NF.
+        expect(t.fault, name).toMatch(/evil/);
       }
+      expect(report.tenants.find((x) => x.name === 'readonly')!.fault).toMatch(/does not declare writable/);
+      expect(report.tenants.find((x) => x.name === 'baddata')!.fault).toMatch(/moved a packet's data/);
+      expect(report.tenants.find((x) => x.name === 'victim')!.fault).toBeUndefined();
       expect(report.dropsByReason['host:quarantined']).toBe(report.totals.dropped);
     }, 200_000);
   }

@@ -435,4 +435,5 @@ int nfp_mpk_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t 
 extern "C" const struct nfp_domain_ops nfp_domain_mpk_ops = {
 	"mpk",	     mpk_create,  mpk_load,	   mpk_manifest, mpk_process,
 	mpk_counters, mpk_unload, mpk_destroy, mpk_packet_memory, mpk_attach_thread, nfp_mpk_process_chain,
+	nfp_iso_fault,
 };

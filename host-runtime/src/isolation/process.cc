@@ -718,4 +718,5 @@ int nfp_proc_process_chain(struct nfp_domain *d, const uint32_t *slots, uint32_t
 extern "C" const struct nfp_domain_ops nfp_domain_process_ops = {
 	"process",	proc_create,  proc_load,   proc_manifest,	proc_process,
 	proc_counters, proc_unload, proc_destroy, proc_packet_memory, nullptr, nfp_proc_process_chain,
+	nfp_iso_fault,
 };

@@ -539,4 +539,5 @@ int nfp_iso_nf_state(struct nfp_domain *base, uint32_t slot, struct nfp_iso_nf_s
 extern "C" const struct nfp_domain_ops nfp_domain_sfi_ops = {
 	"sfi",	     sfi_create,  sfi_load,	   sfi_manifest, sfi_process,
 	sfi_counters, sfi_unload, sfi_destroy, sfi_packet_memory, nullptr, nfp_sfi_process_chain,
+	nfp_iso_fault,
 };
