@@ -16,6 +16,7 @@
 
 #include "domain.h"
 #include "services.h"
+#include "windows.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -142,5 +143,44 @@ static inline uint64_t nfp_iso_cycles(void)
 	return 0;
 #endif
 }
+
+#ifdef __cplusplus
+#include <errno.h>
+#include <stdio.h>
+
+/*
+ * After a call into a domain, for every backend: takes the chain's verdicts out
+ * (nfp_iso_take_verdicts), then checks and moves every packet (nfp_iso_batch_out; `where` and
+ * `mirror` as there). `m[k]` is NF k's manifest, `hop` receives the deciding NF per packet (may be
+ * NULL). Returns 0, or -EFAULT (an invalid verdict) / -EACCES (an access violation) with the
+ * reason, naming the NF, in `iso->fault`.
+ */
+template <typename Where>
+static inline int nfp_iso_after_call(struct nfp_iso_domain *iso, const uint8_t *dom_hop, const uint8_t *dom_verdicts,
+				     const uint8_t *dom_reasons, uint32_t n, const struct nfp_nf_manifest *const *m,
+				     uint8_t *hop, struct nfp_batch *batch, uint32_t count, int shared, uint32_t readable,
+				     uint32_t writable, uint8_t *const *at, const uint8_t (*saved)[NFP_ISO_WIN],
+				     const struct nfp_iso_guard *g, Where where, const struct nfp_pkt *mirror = nullptr)
+{
+	uint8_t own_hop[NFP_NF_MAX_BATCH];
+	uint8_t *h = hop != nullptr ? hop : own_hop;
+	int32_t bad = nfp_iso_take_verdicts(dom_hop, dom_verdicts, dom_reasons, count, n, m, h, batch->verdicts,
+					    batch->drop_reasons);
+	if (bad >= 0) {
+		snprintf(iso->fault, sizeof(iso->fault), "%s: invalid verdict %u for packet %d",
+			 m[h[bad] < n ? h[bad] : 0]->name, batch->verdicts[bad], bad);
+		return -EFAULT;
+	}
+	// Where the NF left each packet (nf.h, front adjustment); compared, never dereferenced.
+	int rc = 0;
+	bad = nfp_iso_batch_out(batch->pkts, count, shared, readable, writable, at, saved, g, where, &rc, mirror);
+	if (bad >= 0) {
+		snprintf(iso->fault, sizeof(iso->fault), "%s: %s (packet %d)", m[h[bad] < n ? h[bad] : 0]->name,
+			 nfp_iso_violation(rc), bad);
+		return -EACCES;
+	}
+	return 0;
+}
+#endif
 
 #endif

@@ -278,29 +278,14 @@ int run(mpk_domain *d, mpk_slot *const *slots, uint32_t n, uint32_t readable, ui
 	const struct nfp_nf_manifest *m[NFP_ISO_MAX_NFS];
 	for (uint32_t k = 0; k < n; k++)
 		m[k] = &slots[k]->nf.desc->manifest;
-	uint8_t own_hop[NFP_NF_MAX_BATCH];
-	uint8_t *h = hop != nullptr ? hop : own_hop;
-	int32_t bad = nfp_iso_take_verdicts(d->hop, d->verdicts, d->reasons, count, n, m, h, batch->verdicts,
-					    batch->drop_reasons);
-	if (bad >= 0) {
-		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u for packet %d",
-			 m[h[bad] < n ? h[bad] : 0]->name, batch->verdicts[bad], bad);
-		return -EFAULT;
-	}
-	// Where the NF left each packet (nf.h, front adjustment); compared, never dereferenced.
-	int rc = 0;
-	bad = nfp_iso_batch_out(batch->pkts, count, d->shared, readable, writable, at, d->saved, &d->guard,
-				[&](uint32_t i, int64_t *front, uint32_t *l) {
-					*front = (int64_t)((uintptr_t)d->pkts[i].data - (uintptr_t)at[i]);
-					*l = d->pkts[i].len;
-				},
-				&rc, d->pkts);
-	if (bad >= 0) {
-		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %d)", m[h[bad] < n ? h[bad] : 0]->name,
-			 nfp_iso_violation(rc), bad);
-		return -EACCES;
-	}
-	return 0;
+	return nfp_iso_after_call(
+		&d->iso, d->hop, d->verdicts, d->reasons, n, m, hop, batch, count, d->shared, readable, writable, at,
+		d->saved, &d->guard,
+		[&](uint32_t i, int64_t *front, uint32_t *l) {
+			*front = (int64_t)((uintptr_t)d->pkts[i].data - (uintptr_t)at[i]);
+			*l = d->pkts[i].len;
+		},
+		d->pkts);
 }
 
 int mpk_process(struct nfp_domain *base, uint32_t slot, struct nfp_batch *batch, uint64_t now_ns)

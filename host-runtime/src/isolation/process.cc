@@ -619,29 +619,12 @@ int run(proc_domain *d, const uint32_t *slot_ids, uint32_t n, struct nfp_batch *
 	const struct nfp_nf_manifest *m[kMaxChain];
 	for (uint32_t k = 0; k < n; k++)
 		m[k] = &d->manifests[slot_ids[k]];
-	uint8_t own_hop[NFP_NF_MAX_BATCH];
-	uint8_t *h = hop != nullptr ? hop : own_hop;
-	// Read once into the runtime's arrays: the child may still be writing the shared memory.
-	int32_t bad = nfp_iso_take_verdicts(sh->hop, sh->verdicts, sh->reasons, count, n, m, h, batch->verdicts,
-					    batch->drop_reasons);
-	if (bad >= 0) {
-		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: invalid verdict %u", m[h[bad] < n ? h[bad] : 0]->name,
-			 batch->verdicts[bad]);
-		return -EFAULT;
-	}
-	int why = 0;
-	bad = nfp_iso_batch_out(batch->pkts, count, d->shared, readable, writable, at, d->saved, &d->guard,
-				[&](uint32_t i, int64_t *front, uint32_t *l) {
-					*front = sh->pkts[i].front;
-					*l = sh->pkts[i].len;
-				},
-				&why);
-	if (bad >= 0) {
-		snprintf(d->iso.fault, sizeof(d->iso.fault), "%s: %s (packet %d)", m[h[bad] < n ? h[bad] : 0]->name,
-			 nfp_iso_violation(why), bad);
-		return -EACCES;
-	}
-	return 0;
+	// Verdicts are read once into the runtime's arrays: the child may still be writing the shared memory.
+	return nfp_iso_after_call(&d->iso, sh->hop, sh->verdicts, sh->reasons, n, m, hop, batch, count, d->shared,
+				  readable, writable, at, d->saved, &d->guard, [&](uint32_t i, int64_t *front, uint32_t *l) {
+					  *front = sh->pkts[i].front;
+					  *l = sh->pkts[i].len;
+				  });
 }
 
 int proc_process(struct nfp_domain *base, uint32_t slot, struct nfp_batch *batch, uint64_t now_ns)
