@@ -113,7 +113,7 @@ interface Mode {
 
 export async function main(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
-  const rounds = quick ? 5 : 15;
+  const rounds = quick ? 11 : 21; // cheap (a few ms each): more rounds, steadier medians
   const iters = quick ? 1000 : 5000;
   const hz = tscHz(); // loads the runtime first: fail fast when it is not built
   console.log(`isolation bench: building NF modules (cached in ${nfCacheDir()})...`);
