@@ -67,13 +67,14 @@ void chain(int sig, siginfo_t *si, void *uc)
 	}
 }
 
-[[noreturn]] void end_call(IsoCall *c, int sig, int code)
+[[noreturn]] void end_call(IsoCall *c, int sig, int code, const void *addr)
 {
 	t_iso_call = nullptr;
 	if (c->jump == nullptr)
 		c->trap(c->arg); // sfi: the module's own longjmp
 	c->signal = sig;
 	c->code = code;
+	c->addr = addr;
 	_longjmp(*c->jump, 1);
 }
 
@@ -88,13 +89,13 @@ void on_signal(int sig, siginfo_t *si, void *uc)
 			if (c != nullptr && c->jump != nullptr && w != nullptr &&
 			    w->budget.load(std::memory_order_acquire) != 0 &&
 			    w->call.load(std::memory_order_relaxed) == w->doomed.load(std::memory_order_relaxed))
-				end_call(c, sig, 0);
+				end_call(c, sig, 0, nullptr);
 			return;
 		}
 	} else if (c != nullptr) {
 		const uint8_t *a = (const uint8_t *)si->si_addr;
 		if (c->jump != nullptr || (sig != SIGFPE && a >= c->lo && a < c->hi))
-			end_call(c, sig, si->si_code);
+			end_call(c, sig, si->si_code, si->si_addr);
 	}
 	chain(sig, si, uc);
 }
@@ -148,6 +149,21 @@ void *watchdog(void *)
 }
 
 } // namespace
+
+bool iso_stack_overflow(const void *addr)
+{
+	pthread_attr_t a;
+	if (addr == nullptr || pthread_getattr_np(pthread_self(), &a) != 0)
+		return false;
+	void *lo = nullptr;
+	size_t size = 0, guard = 0;
+	pthread_attr_getstack(&a, &lo, &size);
+	pthread_attr_getguardsize(&a, &guard);
+	pthread_attr_destroy(&a);
+	// The kernel keeps a gap of 1 MiB below a growing main-thread stack; threads have `guard`.
+	const uintptr_t x = (uintptr_t)addr, l = (uintptr_t)lo, below = guard > (1u << 20) ? guard : (1u << 20);
+	return x < l + 4096 && x + below >= l;
+}
 
 void iso_fault_install() { std::call_once(g_installed, install); }
 

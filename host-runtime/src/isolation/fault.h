@@ -33,10 +33,15 @@ struct IsoCall {
 	// mpk: where a fault or the watchdog jumps, and what ended the call.
 	jmp_buf *jump = nullptr;
 	int signal = 0, code = 0;
+	const void *addr = nullptr; // the faulting address (SIGSEGV, SIGBUS)
 };
 
 // The call in progress on this thread (nullptr: none).
 extern thread_local IsoCall *t_iso_call;
+
+// Whether `addr` lies just below this thread's stack, in its guard: a stack overflow. Not for a
+// signal handler (it asks pthreads for the stack).
+bool iso_stack_overflow(const void *addr);
 
 // Installs the handlers (once; control thread).
 void iso_fault_install();

@@ -115,7 +115,8 @@ template <typename F> int enter(mpk_domain *d, const char *who, F fn)
 		wrpkru(saved);
 		nfp::iso_watchdog_arm(0);
 		nfp::t_iso_call = outer;
-		const char *what = c.signal == SIGSEGV && c.code == SEGV_PKUERR
+		const char *what = c.signal == SIGSEGV && nfp::iso_stack_overflow(c.addr) ? "stack overflow"
+				   : c.signal == SIGSEGV && c.code == SEGV_PKUERR
 					   ? "memory access outside its domain (protection key fault)"
 				   : c.signal == SIGSEGV && c.code == SEGV_MAPERR ? "access to an unmapped address"
 				   : c.signal == SIGSEGV ? "access the page does not allow (write to read-only memory)"
