@@ -249,7 +249,7 @@ export async function main(args: string[]): Promise<void> {
       samples.push(a.medianBatchCycles / batch.length);
       none.push(b.medianBatchCycles / batch.length);
     }
-    guardCycles = median(samples.map((x, r) => x / none[r])) * cpp0(chainModes);
+    guardCycles = median(samples.map((x, r) => x / none[r])) * median(chainModes[0].samples);
   } catch (err) {
     console.log(`(guard-page variant not measured: ${err instanceof Error ? err.message : String(err)})`);
   }
@@ -333,11 +333,6 @@ export async function main(args: string[]): Promise<void> {
       cpu: model,
     }),
   );
-}
-
-/** `none`'s median cycles per packet (modes[0]). */
-function cpp0(modes: Mode[]): number {
-  return median(modes[0].samples);
 }
 
 /** One backend's cycles per packet on the chain, split by what differs from `none`. */

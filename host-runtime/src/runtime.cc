@@ -322,6 +322,37 @@ static void setup_workers(Runtime *rt)
 	setup_scheduler(rt);
 }
 
+// The host hops from each hop on that run in one domain back to back, entered once for all of
+// them where the backend can (a chain): every NF but the last has no branch verdicts, so a packet
+// either goes on to the next or is decided; and at most one may move packet fronts, since within
+// a chain the headroom nf.h promises is shared.
+static void plan_chains(Runtime *rt)
+{
+	for (auto *w : rt->workers) {
+		w->chain_run.assign(rt->paths.size() * kMaxHops, 1);
+		for (size_t p = 0; p < rt->paths.size(); p++) {
+			const Path &path = rt->paths[p];
+			for (uint32_t h = 0; h < path.n_hops; h++) {
+				const NfInstance &first = w->inst[path.hops[h].nf];
+				if (!path.hops[h].host || first.domain->ops->process_chain == nullptr)
+					continue;
+				uint32_t n = 1, movers = first.moves_front;
+				for (uint32_t x = h; n < NFP_DOMAIN_MAX_CHAIN && rt->nfs[path.hops[x].nf].n_verdicts == 0; x++) {
+					uint32_t nx = path.next_host[x + 1];
+					if (nx != x + 1 || nx >= path.n_hops)
+						break;
+					const NfInstance &next = w->inst[path.hops[nx].nf];
+					if (next.domain != first.domain || movers + next.moves_front > 1)
+						break;
+					movers += next.moves_front;
+					n++;
+				}
+				w->chain_run[p * kMaxHops + h] = (uint8_t)n;
+			}
+		}
+	}
+}
+
 // One domain per (tenant, worker); each worker has its own NF instances (shared-nothing).
 static void setup_nfs(Runtime *rt)
 {
@@ -371,7 +402,7 @@ static void setup_nfs(Runtime *rt)
 			const struct nfp_nf_manifest *loaded = ops->manifest(d, slot);
 			w->inst[i] = {d, slot, loaded != nullptr && (loaded->writes & NFP_REGION_L2) != 0};
 			if (w->index == 0) {
-				const struct nfp_nf_manifest *m = ops->manifest(d, slot);
+				const struct nfp_nf_manifest *m = loaded;
 				nf.reason_base = (uint16_t)rt->reasons.size();
 				nf.n_drop_reasons = m->n_drop_reasons;
 				nf.n_verdicts = m->n_verdicts;
@@ -385,6 +416,7 @@ static void setup_nfs(Runtime *rt)
 	}
 	for (auto *w : rt->workers)
 		w->drops.assign(rt->reasons.size(), 0);
+	plan_chains(rt);
 }
 
 // Zero-copy tenant packet memory (shared packet access): a presorted queue that carries one

@@ -118,6 +118,9 @@ struct Worker {
 	uint32_t lcore;
 	std::vector<uint16_t> queues;
 	std::vector<NfInstance> inst; // by NF index
+	// By path * kMaxHops + host hop: how many host hops from there run as one chain in their
+	// domain (process_chain; 1: the hop alone). Worked out at load (plan_chains).
+	std::vector<uint8_t> chain_run;
 	std::vector<struct nfp_domain *> domains;
 	WorkerStats stats;
 	std::vector<uint64_t> drops; // by reason

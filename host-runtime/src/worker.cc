@@ -139,27 +139,8 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 			it->count = 0;
 			break;
 		}
-		// The host hops from h on that run in this NF's domain back to back, entered once for
-		// all of them where the backend can (a chain): every NF but the last has no branch
-		// verdicts, so a packet either goes on to the next or is decided; and at most one may
-		// move packet fronts, since within a chain the headroom nf.h promises is shared.
-		uint32_t hs[NFP_DOMAIN_MAX_CHAIN];
-		uint32_t run_n = 1;
-		hs[0] = h;
-		if (ins->domain->ops->process_chain != NULL) {
-			uint32_t movers = ins->moves_front;
-			for (uint32_t x = h; run_n < NFP_DOMAIN_MAX_CHAIN && rt->nfs[path->hops[x].nf].n_verdicts == 0;) {
-				uint32_t nx = path->next_host[x + 1];
-				if (nx != x + 1 || nx >= path->n_hops)
-					break;
-				const NfInstance *next = &w->inst[path->hops[nx].nf];
-				if (next->domain != ins->domain || movers + next->moves_front > 1)
-					break;
-				movers += next->moves_front;
-				hs[run_n++] = nx;
-				x = nx;
-			}
-		}
+		// Host hops h, h+1, ... entered once as a chain where the load found they can be.
+		uint32_t run_n = w->chain_run[(size_t)it->path * kMaxHops + h];
 		struct nfp_batch batch = {it->count, it->pk, s->verdicts, s->reasons};
 		// An NF that leaves a verdict unwritten drops that packet as `bad-verdict`, never
 		// reusing the previous batch's verdict.
@@ -170,7 +151,7 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 		if (run_n > 1) {
 			uint32_t slots[NFP_DOMAIN_MAX_CHAIN];
 			for (uint32_t j = 0; j < run_n; j++)
-				slots[j] = w->inst[path->hops[hs[j]].nf].slot;
+				slots[j] = w->inst[path->hops[h + j].nf].slot;
 			rc = ins->domain->ops->process_chain(ins->domain, slots, run_n, &batch, now_ns, decided);
 		}
 		if (rc == -EINVAL) { // no chain here: one entry for this NF
@@ -198,12 +179,12 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 				seen += reached[j];
 			for (uint32_t j = 0; j < run_n && rc >= 0; j++) {
 				uint64_t share = seen ? cyc * reached[j] / seen : 0;
-				NfStats *ns = &w->nf_stats[path->hops[hs[j]].nf];
+				NfStats *ns = &w->nf_stats[path->hops[h + j].nf];
 				ns->calls += reached[j] > 0;
 				ns->packets += reached[j];
 				ns->cycles += share;
-				ps->hop_packets[hs[j]] += reached[j];
-				ps->hop_cycles[hs[j]] += share;
+				ps->hop_packets[h + j] += reached[j];
+				ps->hop_cycles[h + j] += share;
 			}
 		}
 		if (rc < 0) {
@@ -224,7 +205,7 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 		for (uint32_t i = 0; i < it->count; i++) {
 			uint8_t v = s->verdicts[i];
 			// The hop whose NF decided the packet (in a chain, the one that did not pass it).
-			uint32_t dh = run_n == 1 ? h : hs[decided[i] < run_n ? decided[i] : run_n - 1];
+			uint32_t dh = h + (run_n == 1 ? 0 : decided[i] < run_n ? decided[i] : run_n - 1);
 			const Hop *by = &path->hops[dh];
 			const Nf *by_nf = &rt->nfs[by->nf];
 			if (unlikely(!front_in_place(it->mb[i], &it->pk[i])) && v != NFP_VERDICT_DROP &&
@@ -273,7 +254,7 @@ static void run_item(Worker *w, Scratch *s, uint32_t idx, uint64_t now_ns)
 			w->path_stats[s->items[sub[k]].path].packets += s->items[sub[k]].count;
 			s->stack[s->n_stack++] = sub[k];
 		}
-		h = path->next_host[hs[run_n - 1] + 1];
+		h = path->next_host[h + run_n];
 	}
 	// Leaves the host: the NSH now names the path the packet ended on and its remaining SI.
 	if (it->count > 0) {

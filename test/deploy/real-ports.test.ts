@@ -7,43 +7,20 @@
  * same with the real simple_switch_grpc when it is on PATH.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addonBuilt } from '../../host-runtime/lib';
-import {
-  Bmv2LaunchError,
-  launchBmv2,
-  sweepStaleNamespaces,
-  type SwitchCommand,
-} from '../../targets/bmv2/launch';
+import { Bmv2LaunchError, launchBmv2, sweepStaleNamespaces } from '../../targets/bmv2/launch';
 import { deploy, DeployError, generateTraffic, prepareDeploy } from '../../deploy';
 import { deployDifferential, trafficSpec } from './differential';
 import { leftovers } from './leftovers';
+import { realPortsUnavailable, softnicSwitch } from './softnic-switch';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLES = join(ROOT, 'examples');
-const isRoot = process.getuid?.() === 0;
-const hasIp = spawnSync('sh', ['-c', 'command -v ip']).status === 0;
-const cliBuilt = existsSync(join(ROOT, 'dist', 'cli', 'commands', 'softnic.js'));
-const skip = !isRoot || !hasIp || !addonBuilt() || !cliBuilt;
-if (skip) {
-  console.warn(
-    `test/deploy/real-ports: skipped: ${!isRoot ? 'needs root (namespaces, veth)' : !hasIp ? 'needs iproute2' : 'needs the build (npm run build)'}`,
-  );
-}
-
-/** The stand-alone softnic as the switch in the namespace. */
-const softnicSwitch: SwitchCommand = (ports, socket) => [
-  process.execPath,
-  join(ROOT, 'bin', 'run.js'),
-  'softnic',
-  '--grpc',
-  `unix:${socket}`,
-  '--device-id',
-  '1',
-  ...ports.flatMap((p) => ['--port', `${p.port}@iface:${p.ifname}`]),
-];
+const unavailable = realPortsUnavailable() ?? (addonBuilt() ? undefined : 'needs the build (npm run build)');
+const skip = unavailable !== undefined;
+if (skip) console.warn(`test/deploy/real-ports: skipped: ${unavailable}`);
 
 /** examples/multi-tenant.yaml, partitioned and emitted for the bmv2 profile. */
 function multiTenantOnBmv2Profile(): ReturnType<typeof prepareDeploy> {
