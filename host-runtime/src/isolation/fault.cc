@@ -16,8 +16,8 @@
 
 namespace nfp {
 
-thread_local IsoCall *t_iso_call __attribute__((tls_model("initial-exec"))) = nullptr;
-thread_local IsoWatch *t_iso_watch __attribute__((tls_model("initial-exec"))) = nullptr;
+__thread IsoCall *t_iso_call __attribute__((tls_model("initial-exec"))) = nullptr;
+__thread IsoWatch *t_iso_watch __attribute__((tls_model("initial-exec"))) = nullptr;
 
 namespace {
 

@@ -95,22 +95,24 @@ uint32_t pkru_for(int pkey)
 
 // Lets this thread (outside any domain) read and write memory tagged with `pkey`: pkey_alloc
 // opened it only on the thread that allocated it, and the runtime copies and classifies packets
-// in the arena on its workers.
-inline void open_key_here(int pkey)
+// in the arena on its workers. Returns the thread's PKRU, as it is now.
+inline uint32_t open_key_here(int pkey)
 {
 	uint32_t v = rdpkru(), want = v & ~(3u << (2 * pkey));
 	if (v != want)
 		wrpkru(want);
+	return want;
 }
 
-// Runs `fn` inside the domain. Returns 0, or -EFAULT with the fault in d->iso.fault.
-template <typename F> int enter(mpk_domain *d, const char *who, F fn)
+// Runs `fn` inside the domain; `outside` is the thread's PKRU (open_key_here's), restored on the
+// way out. Returns 0, or -EFAULT with the fault in d->iso.fault.
+template <typename F> int enter(mpk_domain *d, const char *who, uint32_t outside, F fn)
 {
 	jmp_buf jb;
 	nfp::IsoCall c;
 	c.jump = &jb;
 	nfp::IsoCall *volatile outer = nfp::t_iso_call;
-	volatile uint32_t saved = rdpkru();
+	volatile uint32_t saved = outside;
 	if (_setjmp(jb) != 0) {
 		wrpkru(saved);
 		nfp::iso_watchdog_arm(0);
@@ -192,7 +194,7 @@ int mpk_load(struct nfp_domain *base, const struct nfp_nf_descriptor *builtin, c
 		snprintf(err, errlen, "too many NFs in one domain");
 		return -ENOSPC;
 	}
-	open_key_here(d->pkey);
+	const uint32_t outside = open_key_here(d->pkey);
 	mpk_slot *s = &d->slots[d->n_slots];
 	memset((void *)s, 0, sizeof(*s));
 	int rc = nfp::native_open(artifact, &s->nf, err, errlen);
@@ -220,7 +222,7 @@ int mpk_load(struct nfp_domain *base, const struct nfp_nf_descriptor *builtin, c
 	cfg[config_len] = '\0';
 	int ret = 0;
 	const struct nfp_nf_descriptor *desc = s->nf.desc;
-	int f = enter(d, m->name, [&]() {
+	int f = enter(d, m->name, outside, [&]() {
 		if (desc->init != nullptr)
 			ret = desc->init(&s->ctx, s->state, (const char *)cfg, config_len);
 	});
@@ -259,7 +261,7 @@ int run(mpk_domain *d, mpk_slot *const *slots, uint32_t n, uint32_t readable, ui
 	struct nfp_batch *batch, uint64_t now_ns, uint8_t *hop)
 {
 	uint32_t count = batch->count > NFP_NF_MAX_BATCH ? NFP_NF_MAX_BATCH : batch->count;
-	open_key_here(d->pkey);
+	const uint32_t outside = open_key_here(d->pkey);
 	uint32_t moves = 0;
 	for (uint32_t k = 0; k < n; k++) {
 		slots[k]->ctx.now_ns = now_ns;
@@ -273,7 +275,7 @@ int run(mpk_domain *d, mpk_slot *const *slots, uint32_t n, uint32_t readable, ui
 			 at, len, d->pkts);
 	struct nfp_batch b = {count, d->pkts, d->verdicts, d->reasons};
 	ChainArg arg = {slots};
-	if (enter(d, slots[0]->nf.desc->manifest.name,
+	if (enter(d, slots[0]->nf.desc->manifest.name, outside,
 		  [&]() { nfp_chain_run(&b, n, moves, run_nf, &arg, d->hop, d->scratch); }) < 0)
 		return -EFAULT;
 	const struct nfp_nf_manifest *m[NFP_ISO_MAX_NFS];
@@ -283,7 +285,9 @@ int run(mpk_domain *d, mpk_slot *const *slots, uint32_t n, uint32_t readable, ui
 		&d->iso, d->hop, d->verdicts, d->reasons, n, m, hop, batch, count, d->shared, readable, writable, at,
 		d->saved, &d->guard,
 		[&](uint32_t i, int64_t *front, uint32_t *l) {
-			*front = (int64_t)((uintptr_t)d->pkts[i].data - (uintptr_t)at[i]);
+			// (The uniform prefix lies in place: at its own data, which at[] does not repeat.)
+			const uint8_t *was = i < d->guard.uniform ? batch->pkts[i].data : at[i];
+			*front = (int64_t)((uintptr_t)d->pkts[i].data - (uintptr_t)was);
 			*l = d->pkts[i].len;
 		},
 		d->pkts);
@@ -311,7 +315,7 @@ void mpk_unload(struct nfp_domain *base, uint32_t slot)
 	mpk_slot *s = &d->slots[slot];
 	const struct nfp_nf_descriptor *desc = s->nf.desc;
 	if (desc->fini != nullptr && d->iso.fault[0] == '\0')
-		enter(d, desc->manifest.name, [&]() { desc->fini(&s->ctx, s->state); });
+		enter(d, desc->manifest.name, open_key_here(d->pkey), [&]() { desc->fini(&s->ctx, s->state); });
 	nfp_ctx_fini(&s->ctx);
 	nfp::native_close(&s->nf);
 }
@@ -349,7 +353,7 @@ void *mpk_packet_memory(struct nfp_domain *base, size_t bytes, char *err, size_t
 	return p;
 }
 
-void mpk_attach_thread(struct nfp_domain *base) { open_key_here(dom(base)->pkey); }
+void mpk_attach_thread(struct nfp_domain *base) { (void)open_key_here(dom(base)->pkey); }
 
 int mpk_process_chain(struct nfp_domain *base, const uint32_t *slot_ids, uint32_t n, struct nfp_batch *batch,
 		      uint64_t now_ns, uint8_t *hop)

@@ -224,10 +224,13 @@ static uint32_t save_uniform(const struct nfp_iso_area *area, const struct nfp_p
 		const uint8_t *data = pkt->data;
 		if (layout(pkt) != first || (uintptr_t)data - lo > room)
 			break;
-		at[i] = (uint8_t *)data;
-		len[i] = plen;
-		if (mirror != nullptr)
+		// With a mirror the NFs' descriptors say where they are (at/len stay unwritten).
+		if (mirror != nullptr) {
 			mirror[i] = *pkt;
+		} else {
+			at[i] = (uint8_t *)data;
+			len[i] = plen;
+		}
 #if defined(__SSE2__)
 		for (unsigned c = 0; c < NFP_ISO_CHUNKS; c++)
 			if ((C >> c) & 1)
@@ -273,9 +276,20 @@ void nfp_iso_batch_in(const struct nfp_iso_area *area, int shared, const struct 
 	if (shared && n > 0 && nfp_iso_in_area(area, &pkts[0]) && ordered(&pkts[0])) {
 		// The uniform prefix: in place, the first packet's layout, nothing kept past the head.
 		if (!all) {
-			struct nfp_iso_win w;
-			regions(&pkts[0], &w);
-			keep = head_kept(&w, writable, &tail);
+			// The mask follows from the layout word and the rights alone (ordered offsets).
+			const uint64_t lay = layout(&pkts[0]);
+			if (g->keep_known && g->keep_layout == lay && g->keep_writable == writable) {
+				keep = g->keep;
+				tail = g->keep_tail;
+			} else {
+				struct nfp_iso_win w;
+				regions(&pkts[0], &w);
+				keep = head_kept(&w, writable, &tail);
+				g->keep_known = !tail;
+				g->keep_tail = tail;
+				g->keep_layout = lay;
+				g->keep_writable = writable;
+			}
 		}
 		if (!tail) {
 			if (keep != g->keep) { // (a zeroed guard holds keep 0 as bytes)

@@ -108,6 +108,11 @@ struct nfp_iso_guard {
 	uint32_t uniform;
 	uint8_t all_writable;
 	uint8_t chunks; /* bit c: chunk c of `keep` holds a kept byte (uniform prefix) */
+	/* The first packet's layout and rights `keep` (and `keep_tail`) were worked out for, valid
+	 * when `keep_known`: batches after the first mostly repeat them. */
+	uint8_t keep_known, keep_tail;
+	uint32_t keep_writable;
+	uint64_t keep_layout;
 	struct nfp_iso_pkt pk[NFP_NF_MAX_BATCH];
 };
 
@@ -130,7 +135,9 @@ static inline const char *nfp_iso_violation(int rc)
  * `wins + i * NFP_ISO_SLOT + NFP_PKT_HEADROOM` (domain memory): every region under shared access,
  * those in `readable` under windows access. `at[i]` and `len[i]` receive where the NF finds
  * packet i and its length; `mirror` (may be NULL), a copy of each descriptor with that `data` and
- * `len`, for a backend that hands NFs descriptors of the runtime's own layout.
+ * `len`, for a backend that hands NFs descriptors of the runtime's own layout. With a mirror,
+ * at[] and len[] are left unwritten for the uniform prefix (g->uniform): those packets lie in
+ * place, at their own `data`.
  */
 void nfp_iso_batch_in(const struct nfp_iso_area *area, int shared, const struct nfp_pkt *pkts, uint32_t n,
 		      uint32_t readable, uint32_t writable, uint8_t *wins, uint8_t (*saved)[NFP_ISO_WIN],
@@ -338,7 +345,9 @@ static inline int32_t nfp_iso_batch_out(struct nfp_pkt *pkts, uint32_t n, int sh
 	uint32_t len;
 	for (; i < n; i++) {
 		where(i, &front, &len);
-		int r = nfp_iso_pkt_out(&pkts[i], shared, readable, writable, at[i], saved[i], front, len, g, i);
+		// (With a mirror, at[] holds nothing for the uniform prefix: those packets lie in place.)
+		const uint8_t *win = mirror != nullptr && i < uniform ? nullptr : at[i];
+		int r = nfp_iso_pkt_out(&pkts[i], shared, readable, writable, win, saved[i], front, len, g, i);
 		if (r < 0) {
 			*rc = r;
 			return (int32_t)i;
