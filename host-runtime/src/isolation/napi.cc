@@ -284,6 +284,7 @@ Napi::Value TenantReload(const Napi::CallbackInfo &info)
 	t.domain = next.domain;
 	t.packet_mem = next.packet_mem;
 	t.slots = next.slots;
+	t.moves_l2 = next.moves_l2;
 	t.specs = next.specs;
 	t.quarantined = false;
 	t.fault.clear();

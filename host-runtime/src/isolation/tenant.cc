@@ -30,6 +30,7 @@ void iso_tenant_start(IsoTenant &t)
 		throw std::runtime_error(err);
 	nfp_iso_set_budget(t.domain, t.budget_cycles);
 	t.slots.clear();
+	t.moves_l2 = 0;
 	for (const IsoNfSpec &s : t.specs) {
 		const struct nfp_nf_descriptor *builtin = nullptr;
 		if (!s.builtin.empty() && (builtin = nfp_builtin_find(s.builtin.c_str())) == nullptr) {
@@ -44,6 +45,9 @@ void iso_tenant_start(IsoTenant &t)
 			throw std::runtime_error(std::string("tenant ") + std::to_string(t.id) + ": " + err);
 		}
 		t.slots.push_back(slot);
+		const struct nfp_nf_manifest *m = t.domain->ops->manifest(t.domain, slot);
+		if (m != nullptr && (m->writes & NFP_REGION_L2) && t.slots.size() <= 32)
+			t.moves_l2 |= 1u << (t.slots.size() - 1);
 	}
 	t.packet_mem = nullptr;
 	if (t.domain->ops->packet_memory != nullptr)
@@ -101,12 +105,14 @@ uint64_t iso_tenant_run(IsoTenant &t, struct nfp_pkt *pkts, uint32_t count, uint
 	uint8_t hop[NFP_NF_MAX_BATCH];
 	struct nfp_batch b = {count, pkts, verdicts, reasons};
 	if (t.chain && t.slots.size() > 1 && t.slots.size() <= NFP_ISO_MAX_NFS) {
-		// One entry into the domain for the whole chain (sfi, mpk).
+		// One entry into the domain for the whole chain (sfi, mpk). Fronts move only where an NF
+		// writes L2 (the backend refuses any other move): only then are they followed.
 		uint8_t *front[NFP_NF_MAX_BATCH];
-		for (uint32_t i = 0; i < count; i++)
-			front[i] = pkts[i].data;
+		if (t.moves_l2 != 0)
+			for (uint32_t i = 0; i < count; i++)
+				front[i] = pkts[i].data;
 		rc = nfp_iso_process_chain(t.domain, t.slots.data(), (uint32_t)t.slots.size(), &b, now_ns, hop);
-		for (uint32_t i = 0; i < count && rc == 0; i++)
+		for (uint32_t i = 0; i < count && rc == 0 && t.moves_l2 != 0; i++)
 			if (pkts[i].data != front[i])
 				nfp_pkt_shift_offsets(&pkts[i], (int32_t)(front[i] - pkts[i].data));
 	} else {
@@ -116,18 +122,12 @@ uint64_t iso_tenant_run(IsoTenant &t, struct nfp_pkt *pkts, uint32_t count, uint
 			uint64_t now;
 			int rc;
 		} arg = {&t, now_ns, 0};
-		uint32_t moves = 0;
-		for (size_t k = 0; k < t.slots.size() && k < 32; k++) {
-			const struct nfp_nf_manifest *m = t.domain->ops->manifest(t.domain, t.slots[k]);
-			if (m != nullptr && (m->writes & NFP_REGION_L2))
-				moves |= 1u << k;
-		}
 		auto call = [](void *a, uint32_t k, struct nfp_batch *sub) {
 			auto *p = (PerNf *)a;
 			if (p->rc == 0)
 				p->rc = p->t->domain->ops->process(p->t->domain, p->t->slots[k], sub, p->now);
 		};
-		nfp_chain_run(&b, (uint32_t)t.slots.size(), moves, call, &arg, hop, &t.scratch);
+		nfp_chain_run(&b, (uint32_t)t.slots.size(), t.moves_l2, call, &arg, hop, &t.scratch);
 		rc = arg.rc;
 	}
 	uint64_t spent = nfp_iso_cycles() - start;
@@ -138,12 +138,13 @@ uint64_t iso_tenant_run(IsoTenant &t, struct nfp_pkt *pkts, uint32_t count, uint
 		drop_all();
 		return spent;
 	}
+	uint64_t tx = 0, dropped = 0;
 	for (uint32_t i = 0; i < count; i++) {
-		if (verdicts[i] == NFP_VERDICT_PASS)
-			t.stats.tx++;
-		else if (verdicts[i] == NFP_VERDICT_DROP)
-			t.stats.drop_nf++;
+		tx += verdicts[i] == NFP_VERDICT_PASS;
+		dropped += verdicts[i] == NFP_VERDICT_DROP;
 	}
+	t.stats.tx += tx;
+	t.stats.drop_nf += dropped;
 	return spent;
 }
 

@@ -42,6 +42,7 @@ struct IsoTenant {
 	std::vector<IsoNfSpec> specs;
 	struct nfp_domain *domain = nullptr;
 	std::vector<uint32_t> slots;
+	uint32_t moves_l2 = 0; // bit k: NF k writes L2, so it may move packet fronts (set at start)
 	bool quarantined = false;
 	std::string fault; // why it was quarantined
 	IsoTenantStats stats;
