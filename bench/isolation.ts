@@ -14,7 +14,8 @@
  *   - where the cycles go per backend: NF body, domain entry/exit, checks and services, bounds
  *     checks, window copy (phaseBreakdown: differences of these side-by-side runs).
  * Figures are TSC cycles per packet inside the domain call (packet restore excluded): per round
- * the median batch, then the median of interleaved rounds. The sfi, mpk and process chains run
+ * the median batch, each backend's run paired with a `none` run just before it, then the median
+ * of the rounds' ratios. The sfi, mpk and process chains run
  * with one domain entry per batch (`chain`), as the deployed runtime does for a tenant's adjacent
  * host hops (domain.h, process_chain); `sfi-per-nf` measures one entry per NF. The last line is
  * JSON.
@@ -81,15 +82,18 @@ function median(xs: number[]): number {
 
 /**
  * Cycles per packet of each mode, side by side: `none`'s median, and for the others `none`'s
- * median times the median of their per-round ratios to `none` (modes[0]). A round's modes run
- * within a fraction of a second of each other, while a shared VM changes speed between rounds
- * (here by up to 1.8x), so ratios within a round are what compares backends.
+ * median times the median of their per-round ratios to `none` (modes[0]). Each sample of a mode
+ * is paired with a `none` run taken just before it (`base`): a shared VM changes speed between
+ * rounds (here by up to 1.8x) and even within one, so only ratios of runs a few milliseconds apart
+ * compare backends.
  */
-function sideBySide(modes: { name: string; samples: number[] }[]): Record<string, number> {
-  const base = modes[0].samples;
-  const b = median(base);
+function sideBySide(modes: { name: string; samples: number[]; base?: number[] }[]): Record<string, number> {
+  const b = median(modes[0].samples);
   return Object.fromEntries(
-    modes.map((m) => [m.name, m === modes[0] ? b : b * median(m.samples.map((x, r) => x / base[r]))]),
+    modes.map((m) => {
+      const base = m.base ?? modes[0].samples;
+      return [m.name, m === modes[0] ? b : b * median(m.samples.map((x, r) => x / base[r]))];
+    }),
   );
 }
 
@@ -109,6 +113,8 @@ interface Mode {
   tenant: IsolatedTenant;
   iterations: number;
   samples: number[];
+  /** The `none` run paired with each sample (sideBySide). */
+  base?: number[];
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -208,18 +214,26 @@ export async function main(args: string[]): Promise<void> {
     }
   }
 
+  // The median batch, per packet of `frames`: a shared machine deschedules the thread now and then.
+  const sample = (m: Mode, frames: Buffer[], perPacket: boolean): number => {
+    const res = m.tenant.bench(frames, m.iterations);
+    if (res.passed !== res.packets) throw new Error(`${m.name}: dropped ${res.packets - res.passed} packets`);
+    return res.medianBatchCycles / (perPacket ? frames.length : 1);
+  };
+  // Each backend right after a `none` run of its own (sideBySide pairs them).
+  const paired = (modes: Mode[], frames: Buffer[], perPacket: boolean): void => {
+    for (const m of modes) {
+      const base = sample(modes[0], frames, perPacket);
+      modes[0].samples.push(base);
+      if (m === modes[0]) continue;
+      (m.base ??= []).push(base);
+      m.samples.push(sample(m, frames, perPacket));
+    }
+  };
   for (let r = 0; r < rounds; r++) {
-    for (const m of [...chainModes, ...swapModes]) {
-      const res = m.tenant.bench(batch, m.iterations);
-      if (res.passed !== res.packets)
-        throw new Error(`${m.name}: dropped ${res.packets - res.passed} packets`);
-      // The median batch: a shared machine deschedules the thread now and then.
-      m.samples.push(res.medianBatchCycles / batch.length);
-    }
-    for (const m of cross) {
-      const res = m.tenant.bench(one, m.iterations);
-      m.samples.push(res.medianBatchCycles);
-    }
+    paired(chainModes, batch, true);
+    paired(swapModes, batch, true);
+    paired(cross, one, false);
   }
 
   // Guard pages, for the record (see the header comment): a chain module built with --bounds guard.
