@@ -15,7 +15,8 @@
 struct Z_env_instance_t {
 	int64_t fuel;         /* back-edges left before the next clock read */
 	uint32_t depth;       /* wasm call depth, bounded by WASM_RT_MAX_CALL_STACK_DEPTH */
-	uint64_t deadline;    /* TSC value past which the running call is a runaway */
+	uint64_t deadline;    /* TSC value past which the running call is a runaway; 0: not set yet */
+	uint64_t budget;      /* cycles the running call may take (0: no limit) */
 	wasm_rt_memory_t *mem;
 	const struct nfp_iso_services *svc;
 	void *ctxs[NFP_SFI_MAX_CTXS];     /* the runtime's context of each bound NF instance id */

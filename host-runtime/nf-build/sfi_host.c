@@ -51,9 +51,14 @@ __attribute__((noreturn)) void nfp_sfi_trap_handler(wasm_rt_trap_t trap)
 	fault(current, code);
 }
 
+/* A call's clock starts at its first refuel, not at entry: most calls never run out of fuel, so
+ * they read no clock at all, and a runaway is stopped at most NFP_SFI_FUEL back-edges late. */
 void nfp_sfi_out_of_fuel(struct Z_env_instance_t *env)
 {
-	if (cycles_now() > env->deadline)
+	uint64_t now = cycles_now();
+	if (env->deadline == 0)
+		env->deadline = now + env->budget;
+	else if (now > env->deadline)
 		fault(env, NFP_SFI_FAULT_WATCHDOG);
 	env->fuel = NFP_SFI_FUEL;
 }
@@ -106,6 +111,10 @@ u32 Z_envZ_nfp_table_lookup_bulk(struct Z_env_instance_t *env, u32 ctx, u32 tabl
 		memcpy(&off, offs + 4u * i, 4);
 		native_keys[i] = guest_ptr(env, off, bytes);
 	}
+	/* Slots go straight into the guest's array (checked above); an unaligned one, which a
+	 * guest may pass, through an aligned copy. */
+	if (((uintptr_t)out & (sizeof(int32_t) - 1)) == 0)
+		return (u32)env->svc->table_lookup_bulk(c, table, native_keys, n, out);
 	int32_t found[NFP_NF_MAX_BATCH];
 	int32_t rc = env->svc->table_lookup_bulk(c, table, native_keys, n, found);
 	if (rc >= 0)
@@ -229,7 +238,8 @@ static int32_t call(struct nfp_sfi_env *e, uint32_t fn, const uint32_t a[5], uin
 	current = env;
 	env->depth = 0;
 	env->fuel = NFP_SFI_FUEL;
-	env->deadline = budget ? cycles_now() + budget : UINT64_MAX;
+	env->budget = budget;
+	env->deadline = budget ? 0 : UINT64_MAX;
 	SEGUE_ENTER(env);
 	int code = _setjmp(env->jb);
 	if (code != 0) {
