@@ -36,6 +36,21 @@ static inline void nfp_chain_follow_front(struct nfp_pkt *p, int32_t grow)
 	}
 }
 
+/* Whether any of the n verdicts is not PASS (0): eight at a time, the common batch passes whole. */
+static inline int nfp_chain_any_decided(const uint8_t *v, uint32_t n)
+{
+	uint64_t acc = 0;
+	uint32_t j = 0;
+	for (; j + 8 <= n; j += 8) {
+		uint64_t w;
+		memcpy(&w, v + j, sizeof(w));
+		acc |= w;
+	}
+	for (; j < n; j++)
+		acc |= v[j];
+	return acc != 0;
+}
+
 /*
  * Runs the n NFs on `b` (b->count <= NFP_NF_MAX_BATCH). `moves_l2` bit k: NF k may write L2, so
  * it may move a front. Leaves each packet's final verdict and reason in `b`, and in `hop[i]` the
@@ -71,6 +86,8 @@ static inline void nfp_chain_run(struct nfp_batch *b, uint32_t n, uint32_t moves
 			}
 		uint32_t kept = 0;
 		if (!compact) {
+			if (!nfp_chain_any_decided(verdicts, live))
+				continue;
 			uint32_t left = 0;
 			for (uint32_t j = 0; j < live; j++)
 				if (verdicts[j] != NFP_VERDICT_PASS) {
