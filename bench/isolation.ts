@@ -4,7 +4,7 @@
  *   - FW -> NAT -> LB (the built-in NFs, same C source everywhere): `none` (trusted, direct calls),
  *     `sfi` per NF (one sandbox crossing per NF), `sfi` chain (the tenant's three NFs linked into
  *     one sandbox: one crossing per batch), `process` (one child process, shared-memory rings),
- *     and `mpk` (protection keys, a WRPKRU pair per NF call) where the CPU has PKU;
+ *     and `mpk` (protection keys, a WRPKRU pair per batch) where the CPU has PKU;
  *   - macswap under the same backends;
  *   - the crossing itself: a one-packet macswap batch, backend minus `none`, in cycles per batch;
  *   - the chains with packet windows instead of shared access (what the copy in/out adds);
@@ -14,13 +14,14 @@
  *   - where the cycles go per backend: NF body, domain entry/exit, checks and services, bounds
  *     checks, window copy (phaseBreakdown: differences of these side-by-side runs).
  * Figures are TSC cycles per packet inside the domain call (packet restore excluded): per round
- * the median batch, each backend's run paired with a `none` run just before it, then the median
- * of the rounds' ratios. The sfi, mpk and process chains run
- * with one domain entry per batch (`chain`), as the deployed runtime does for a tenant's adjacent
- * host hops (domain.h, process_chain); `sfi-per-nf` measures one entry per NF. The last line is
- * JSON.
+ * the median batch, each backend's run paired with a `none` run just before it; per process the
+ * median of the rounds' ratios; over several processes (3 with --quick, 5 without; each has its
+ * own code and memory layout, which alone moves a figure by up to ~10% here) the median of those.
+ * The sfi, mpk and process chains run with one domain entry per batch (`chain`), as the deployed
+ * runtime does for a tenant's adjacent host hops (domain.h, process_chain); `sfi-per-nf` measures
+ * one entry per NF. The last line is JSON.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import {
   IsolatedTenant,
   buildNf,
@@ -50,6 +51,8 @@ const LB = {
   maxFlows: 4096,
 };
 export const CHAIN = ['firewall', 'nat', 'loadbalancer'] as const;
+/** Packets per batch. */
+const BATCH = 32;
 export const CONFIGS: Record<string, unknown> = { firewall: FW, nat: NAT, loadbalancer: LB, macswap: {} };
 
 /** 64-byte Ethernet/IPv4/UDP frames (FCS excluded: 60 bytes + 4) to the LB's VIP, port 53. */
@@ -117,20 +120,29 @@ interface Mode {
   base?: number[];
 }
 
-export async function main(args: string[]): Promise<void> {
-  const quick = args.includes('--quick');
+/** The NF modules a layout runs: sfi and native builds of each NF, the sfi chain module, and the
+ * chain built with explicit bounds checks (for the record). */
+interface Artifacts {
+  sfi: Record<string, string>;
+  native: Record<string, string>;
+  sfiChain: string;
+  explicitChain?: string;
+}
+
+/** What one process measures, side by side (sideBySide): cycles per packet of the chain and of
+ * macswap, cycles per one-packet batch, and the explicit-bounds chain. */
+interface Layout {
+  cpp: Record<string, number>;
+  swp: Record<string, number>;
+  crs: Record<string, number>;
+  explicit?: number;
+}
+
+/** Measures every mode in this process (one memory and code layout). */
+async function measureLayout(quick: boolean, art: Artifacts): Promise<Layout> {
   const rounds = quick ? 11 : 21; // cheap (a few ms each): more rounds, steadier medians
   const iters = quick ? 1000 : 5000;
-  const hz = tscHz(); // loads the runtime first: fail fast when it is not built
-  console.log(`isolation bench: building NF modules (cached in ${nfCacheDir()})...`);
-  const sfi: Record<string, string> = {};
-  const native: Record<string, string> = {};
-  for (const t of [...CHAIN, 'macswap']) {
-    sfi[t] = await builtinArtifact(t, 'sfi');
-    native[t] = await builtinArtifact(t, 'native');
-  }
-  const sfiChain = await builtinArtifact([...CHAIN], 'sfi');
-
+  const { sfi, native, sfiChain } = art;
   let id = 1;
   const open: IsolatedTenant[] = [];
   const tenant = (
@@ -183,7 +195,6 @@ export async function main(args: string[]): Promise<void> {
         samples: [],
       },
     );
-  else console.log(`(mpk not measured: ${support.pkuReason})`);
   const swapModes: Mode[] = [
     { name: 'none', tenant: tenant('none', specs(null, ['macswap'])), iterations: iters, samples: [] },
     { name: 'sfi', tenant: tenant('sfi', specs(sfi, ['macswap'])), iterations: iters, samples: [] },
@@ -203,7 +214,7 @@ export async function main(args: string[]): Promise<void> {
     });
   const cross = swapModes.map((m) => ({ ...m, samples: [] as number[] }));
 
-  const batch = frames(32);
+  const batch = frames(BATCH);
   const one = frames(1);
   // Every mode must do the same work: check each passes the whole batch, with identical bytes.
   const ref = chainModes[0].tenant.run(batch).packets.map((p) => p.toString('hex'));
@@ -236,9 +247,70 @@ export async function main(args: string[]): Promise<void> {
     paired(cross, one, false);
   }
 
-  // Guard pages, for the record (see the header comment): a chain module built with --bounds guard.
-  const guardOut = join(tmpdir(), `nfp-bench-guard-chain.${process.pid}.so`);
-  let guardCycles: number | undefined;
+  // Explicit bounds checks instead of guard pages (the default), for the record.
+  let explicit: number | undefined;
+  if (art.explicitChain !== undefined) {
+    const g = tenant(
+      'sfi',
+      CHAIN.map((t, k) => ({ artifact: `${art.explicitChain}#${k}`, config: CONFIGS[t] })),
+      true,
+    );
+    const samples: number[] = [];
+    const none: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const b = chainModes[0].tenant.bench(batch, iters);
+      const a = g.bench(batch, iters);
+      samples.push(a.medianBatchCycles / batch.length);
+      none.push(b.medianBatchCycles / batch.length);
+    }
+    explicit = median(samples.map((x, r) => x / none[r])) * median(chainModes[0].samples);
+  }
+  for (const t of open) t.close();
+  return { cpp: sideBySide(chainModes), swp: sideBySide(swapModes), crs: sideBySide(cross), explicit };
+}
+
+/** One layout in a child process of its own (fork: its own address-space layout). */
+function layoutInChild(quick: boolean, art: Artifacts): Promise<Layout> {
+  return new Promise((resolve, reject) => {
+    const child = fork(__filename, ['--layout', JSON.stringify({ quick, art })], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let got: Layout | undefined;
+    child.on('message', (m: { layout?: Layout; error?: string }) => {
+      if (m.error !== undefined) reject(new Error(m.error));
+      else got = m.layout;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      got !== undefined ? resolve(got) : reject(new Error(`a layout process exited with code ${code}`)),
+    );
+  });
+}
+
+/**
+ * Figures over several layouts: `none`'s median, and for every other mode `none` times the median
+ * of its ratios to `none` in each layout.
+ */
+function acrossLayouts(figs: Record<string, number>[]): Record<string, number> {
+  const none = median(figs.map((f) => f.none));
+  return Object.fromEntries(
+    Object.keys(figs[0]).map((k) => [k, k === 'none' ? none : none * median(figs.map((f) => f[k] / f.none))]),
+  );
+}
+
+export async function main(args: string[]): Promise<void> {
+  const quick = args.includes('--quick');
+  const layouts = quick ? 3 : 5;
+  const rounds = quick ? 11 : 21;
+  const hz = tscHz(); // loads the runtime first: fail fast when it is not built
+  console.log(`isolation bench: building NF modules (cached in ${nfCacheDir()})...`);
+  const art: Artifacts = { sfi: {}, native: {}, sfiChain: await builtinArtifact([...CHAIN], 'sfi') };
+  for (const t of [...CHAIN, 'macswap']) {
+    art.sfi[t] = await builtinArtifact(t, 'sfi');
+    art.native[t] = await builtinArtifact(t, 'native');
+  }
+  const explicitOut = join(tmpdir(), `nfp-bench-explicit-chain.${process.pid}.so`);
   try {
     const parts = CHAIN.map((t) => builtinSources(t));
     await buildNf({
@@ -248,31 +320,39 @@ export async function main(args: string[]): Promise<void> {
       libs: parts[0].libs,
       includes: parts[0].includes,
       defines: ['NFP_NF_STANDALONE'],
-      out: guardOut,
+      out: explicitOut,
     });
-    const g = tenant(
-      'sfi',
-      CHAIN.map((t, k) => ({ artifact: `${guardOut}#${k}`, config: CONFIGS[t] })),
-      true,
-    );
-    const samples: number[] = [];
-    const none: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const a = g.bench(batch, iters);
-      const b = chainModes[0].tenant.bench(batch, iters);
-      samples.push(a.medianBatchCycles / batch.length);
-      none.push(b.medianBatchCycles / batch.length);
-    }
-    guardCycles = median(samples.map((x, r) => x / none[r])) * median(chainModes[0].samples);
+    art.explicitChain = explicitOut;
   } catch (err) {
-    console.log(`(guard-page variant not measured: ${err instanceof Error ? err.message : String(err)})`);
+    console.log(
+      `(explicit-bounds variant not measured: ${err instanceof Error ? err.message : String(err)})`,
+    );
   }
-
-  const cpp = sideBySide(chainModes);
-  const swp = sideBySide(swapModes);
-  const crs = sideBySide(cross);
+  const support = isolationSupport();
+  if (!support.pku) console.log(`(mpk not measured: ${support.pkuReason})`);
+  // Each layout in a process of its own: where code and buffers land moves a backend's figure
+  // by up to ~10% from one process to the next on this machine, so one process is one sample.
+  const runs: Layout[] = [];
+  try {
+    for (let l = 0; l < layouts; l++) {
+      console.log(`  layout ${l + 1}/${layouts} (a process of its own, ${rounds} rounds)...`);
+      runs.push(await layoutInChild(quick, art));
+    }
+  } finally {
+    if (existsSync(explicitOut)) execFileSync('rm', ['-f', explicitOut]);
+  }
+  const cpp = acrossLayouts(runs.map((r) => r.cpp));
+  const swp = acrossLayouts(runs.map((r) => r.swp));
+  const crs = acrossLayouts(runs.map((r) => r.crs));
+  const explicitRuns = runs.filter((r) => r.explicit !== undefined);
+  const guardCycles =
+    explicitRuns.length > 0
+      ? cpp.none * median(explicitRuns.map((r) => (r.explicit as number) / r.cpp.none))
+      : undefined;
   const model = cpuModel();
-  console.log(`CPU: ${model}, TSC ${(hz / 1e9).toFixed(2)} GHz; ${rounds} rounds, batches of 32 x 64 B`);
+  console.log(
+    `CPU: ${model}, TSC ${(hz / 1e9).toFixed(2)} GHz; ${layouts} process layouts x ${rounds} rounds, batches of 32 x 64 B`,
+  );
   console.log('FW -> NAT -> LB, cycles per packet:');
   for (const [k, v] of Object.entries(cpp))
     console.log(`  ${k.padEnd(15)} ${v.toFixed(1).padStart(10)}  (${(v / cpp.none).toFixed(2)}x none)`);
@@ -280,7 +360,7 @@ export async function main(args: string[]): Promise<void> {
     console.log(
       `  sfi-chain with explicit bounds checks instead of guard pages: ~${guardCycles.toFixed(1)} (${(guardCycles / cpp.none).toFixed(2)}x none)`,
     );
-  const phases = phaseBreakdown(cpp, crs, guardCycles, batch.length);
+  const phases = phaseBreakdown(cpp, crs, guardCycles, BATCH);
   console.log(
     'where the cycles go, per packet (differences of the runs above; docs/PERFORMANCE.md explains each):',
   );
@@ -305,8 +385,6 @@ export async function main(args: string[]): Promise<void> {
     console.log(`  ${k.padEnd(11)} ${v.toFixed(1).padStart(10)}  (${(v / swp.none).toFixed(2)}x none)`);
   console.log('one-packet batch (macswap), cycles per batch:');
   for (const [k, v] of Object.entries(crs)) console.log(`  ${k.padEnd(11)} ${v.toFixed(1).padStart(10)}`);
-  for (const t of open) t.close();
-  if (existsSync(guardOut)) execFileSync('rm', ['-f', guardOut]);
 
   // Pre-sorting under isolation: the branch-heavy plan in the real runtime (bench host), pre-sorted
   // against mixed input, under none, sfi and (with PKU) mpk, interleaved.
@@ -397,4 +475,15 @@ export function phaseBreakdown(
     };
   }
   return out;
+}
+
+if (require.main === module && process.argv.includes('--layout')) {
+  const { quick, art } = JSON.parse(process.argv[process.argv.indexOf('--layout') + 1]) as {
+    quick: boolean;
+    art: Artifacts;
+  };
+  measureLayout(quick, art)
+    .then((layout) => process.send?.({ layout }))
+    .catch((e: unknown) => process.send?.({ error: e instanceof Error ? e.message : String(e) }))
+    .finally(() => process.disconnect?.());
 }

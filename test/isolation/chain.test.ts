@@ -12,6 +12,7 @@ import {
   IsolatedTenant,
   builtinArtifact,
   isolationSupport,
+  type IsolationBackendName,
   type NfSpec,
 } from '../../host-runtime/lib/isolation';
 import { ipv4Packet, isolationBuilt, udpFlows, warnIfSkipped } from './helpers';
@@ -69,7 +70,7 @@ describe.skipIf(!built)('a chain entered once per batch gives what its NFs give 
   let id = 900;
   for (const [name, nfs] of Object.entries(CHAINS)) {
     const types = nfs.map((n) => n.type);
-    const backends = ['sfi', 'process', ...(pku ? ['mpk'] : [])] as const;
+    const backends: IsolationBackendName[] = ['sfi', 'process', ...(pku ? (['mpk'] as const) : [])];
     for (const backend of backends) {
       it(`${name} under ${backend}`, async () => {
         const reference = new IsolatedTenant({
