@@ -279,14 +279,12 @@ void nfp_iso_batch_in(const struct nfp_iso_area *area, int shared, const struct 
 			// The mask follows from the layout word and the rights alone (ordered offsets).
 			const uint64_t lay = layout(&pkts[0]);
 			if (g->keep_known && g->keep_layout == lay && g->keep_writable == writable) {
-				keep = g->keep;
-				tail = g->keep_tail;
+				keep = g->keep; // (known only for a layout with nothing kept past the head)
 			} else {
 				struct nfp_iso_win w;
 				regions(&pkts[0], &w);
 				keep = head_kept(&w, writable, &tail);
 				g->keep_known = !tail;
-				g->keep_tail = tail;
 				g->keep_layout = lay;
 				g->keep_writable = writable;
 			}

@@ -108,9 +108,9 @@ struct nfp_iso_guard {
 	uint32_t uniform;
 	uint8_t all_writable;
 	uint8_t chunks; /* bit c: chunk c of `keep` holds a kept byte (uniform prefix) */
-	/* The first packet's layout and rights `keep` (and `keep_tail`) were worked out for, valid
-	 * when `keep_known`: batches after the first mostly repeat them. */
-	uint8_t keep_known, keep_tail;
+	/* The first packet's layout and rights `keep` was worked out for, valid when `keep_known`
+	 * (a layout with nothing kept past the head): batches after the first mostly repeat them. */
+	uint8_t keep_known;
 	uint32_t keep_writable;
 	uint64_t keep_layout;
 	struct nfp_iso_pkt pk[NFP_NF_MAX_BATCH];
