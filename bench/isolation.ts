@@ -35,7 +35,7 @@ import {
 } from '../host-runtime/lib/isolation';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { existsSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { presortedOverMixed } from './host';
 
 const FW = {
@@ -140,7 +140,7 @@ interface Layout {
 
 /** Measures every mode in this process (one memory and code layout). */
 async function measureLayout(quick: boolean, art: Artifacts): Promise<Layout> {
-  const rounds = quick ? 11 : 21; // cheap (a few ms each): more rounds, steadier medians
+  const rounds = roundsOf(quick);
   const iters = quick ? 1000 : 5000;
   const { sfi, native, sfiChain } = art;
   let id = 1;
@@ -299,10 +299,15 @@ function acrossLayouts(figs: Record<string, number>[]): Record<string, number> {
   );
 }
 
+/** Rounds per process: cheap (a few ms each), so many, for steadier medians. */
+function roundsOf(quick: boolean): number {
+  return quick ? 11 : 21;
+}
+
 export async function main(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
   const layouts = quick ? 3 : 5;
-  const rounds = quick ? 11 : 21;
+  const rounds = roundsOf(quick);
   const hz = tscHz(); // loads the runtime first: fail fast when it is not built
   console.log(`isolation bench: building NF modules (cached in ${nfCacheDir()})...`);
   const art: Artifacts = { sfi: {}, native: {}, sfiChain: await builtinArtifact([...CHAIN], 'sfi') };
@@ -339,7 +344,7 @@ export async function main(args: string[]): Promise<void> {
       runs.push(await layoutInChild(quick, art));
     }
   } finally {
-    if (existsSync(explicitOut)) execFileSync('rm', ['-f', explicitOut]);
+    rmSync(explicitOut, { force: true });
   }
   const cpp = acrossLayouts(runs.map((r) => r.cpp));
   const swp = acrossLayouts(runs.map((r) => r.swp));
