@@ -88,13 +88,10 @@ static inline void nfp_chain_run(struct nfp_batch *b, uint32_t n, uint32_t moves
 		if (!compact) {
 			if (!nfp_chain_any_decided(verdicts, live))
 				continue;
-			uint32_t left = 0;
 			for (uint32_t j = 0; j < live; j++)
-				if (verdicts[j] != NFP_VERDICT_PASS) {
+				if (verdicts[j] != NFP_VERDICT_PASS)
 					hop[j] = (uint8_t)k;
-					left++;
-				}
-			if (left == 0 || k + 1 == n)
+			if (k + 1 == n)
 				continue;
 			for (uint32_t j = 0; j < live; j++)
 				if (verdicts[j] == NFP_VERDICT_PASS) {

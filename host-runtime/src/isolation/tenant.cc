@@ -112,9 +112,10 @@ uint64_t iso_tenant_run(IsoTenant &t, struct nfp_pkt *pkts, uint32_t count, uint
 			for (uint32_t i = 0; i < count; i++)
 				front[i] = pkts[i].data;
 		rc = nfp_iso_process_chain(t.domain, t.slots.data(), (uint32_t)t.slots.size(), &b, now_ns, hop);
-		for (uint32_t i = 0; i < count && rc == 0 && t.moves_l2 != 0; i++)
-			if (pkts[i].data != front[i])
-				nfp_pkt_shift_offsets(&pkts[i], (int32_t)(front[i] - pkts[i].data));
+		if (rc == 0 && t.moves_l2 != 0)
+			for (uint32_t i = 0; i < count; i++)
+				if (pkts[i].data != front[i])
+					nfp_pkt_shift_offsets(&pkts[i], (int32_t)(front[i] - pkts[i].data));
 	} else {
 		// One entry per NF, the same chain semantics (chain.h) around it.
 		struct PerNf {
