@@ -319,9 +319,20 @@ describe.skipIf(!isolationBuilt)('the tenant packet memory', () => {
       });
 
       it('write-other: another tenant’s packet buffers are out of reach', () => {
-        const mem = victim.packetMemory()!;
-        const a = attacker('write-other', { addr: Number(mem.address + 64n) });
+        const addr = victim.packetMemory()!.address + 64n;
+        const a = attacker('write-other', { addr: Number(addr) });
         coResident(victim, a, 2);
+        // A wasm32 NF cannot name a 64-bit address: its pointer is the address's low 32 bits, an
+        // offset in its own linear memory (32 MiB, nf-build's default). Where the victim's buffers
+        // happen to lie at such an offset (about one run in 64), the write lands in the attacker's
+        // own memory instead of faulting: the victim is untouched all the same (coResident).
+        if (backend === 'sfi' && BigInt.asUintN(32, addr) + 8n <= 32n << 20n) {
+          console.log(
+            `write-other under sfi: ${addr.toString(16)} is an offset inside the attacker's own memory`,
+          );
+          a.close();
+          return;
+        }
         expect(a.stats().quarantined).toBe(true);
         expect(a.stats().fault).toMatch(
           { sfi: /out-of-bounds/, mpk: /protection key/, process: /signal 11/ }[backend],
